@@ -1,0 +1,60 @@
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STACK_NAME ?= turnaround
+REGION ?= us-east-1
+FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator
+
+.PHONY: help dev lint format typecheck cfn-lint unit test build deploy delete clean lock
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt layers/dependencies/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+dev: $(STAMP) ## Create .venv with the pinned runtime and development dependencies
+
+format: $(STAMP) ## Format and autofix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: $(STAMP) typecheck cfn-lint ## ruff, mypy on first-party code, cfn-lint on template.yaml
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(FIRST_PARTY)
+
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+
+unit: $(STAMP) ## Run the test suite only
+	$(BIN)/pytest
+
+test: lint unit ## Set up, lint and run every test (what CI runs)
+
+build: $(STAMP) ## sam build (installs the SAM CLI into .venv on first use)
+	$(BIN)/sam --version >/dev/null 2>&1 || $(BIN)/pip install --quiet aws-sam-cli==1.170.0
+	$(BIN)/sam build --template-file template.yaml
+
+deploy: build ## sam deploy --guided, using samconfig.toml defaults
+	$(BIN)/sam deploy --guided --stack-name $(STACK_NAME) --region $(REGION)
+
+delete: ## Delete the deployed stack
+	$(BIN)/sam delete --stack-name $(STACK_NAME) --region $(REGION)
+
+lock: ## Re-resolve the pinned dependency files from a scratch venv
+	rm -rf /tmp/turnaround-lock && $(PYTHON) -m venv /tmp/turnaround-lock
+	/tmp/turnaround-lock/bin/pip install --quiet -r requirements-dev.txt
+	/tmp/turnaround-lock/bin/pip freeze > /tmp/turnaround-lock.txt
+	@echo "Compare /tmp/turnaround-lock.txt with the two requirements files and update the pins."
+
+clean: ## Remove build output, caches and the virtualenv
+	rm -rf $(VENV) .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis

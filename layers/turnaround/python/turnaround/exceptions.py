@@ -1,0 +1,80 @@
+"""Domain exceptions.
+
+Each class name is the Step Functions error name that Retry and Catch match, so names say what
+happened and never change lightly. Adapters translate SDK errors into these with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class TurnaroundError(Exception):
+    """Base class for every error this project raises on purpose."""
+
+
+class ConfigurationError(TurnaroundError):
+    """The function's environment or a secret is missing or invalid."""
+
+
+# --- X API -------------------------------------------------------------------------------------
+
+
+class XApiError(TurnaroundError):
+    """Any failure talking to the X API."""
+
+    def __init__(self, message: str, *, status: int | None = None, problem_type: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.problem_type = problem_type
+
+
+class XRateLimited(XApiError):
+    """429: the endpoint's window is exhausted; retry after ``reset_at``."""
+
+    def __init__(self, message: str, *, reset_at: datetime | None, status: int = 429):
+        super().__init__(message, status=status)
+        self.reset_at = reset_at
+
+
+class XUsageCapped(XApiError):
+    """The monthly post-read cap is reached (429 usage-capped): stop and alert, do not retry."""
+
+
+class XCreditsExhausted(XApiError):
+    """402: pay-per-use credits are spent. Stop calling X and alert ops."""
+
+
+class XUnauthorized(XApiError):
+    """401: credentials are wrong, revoked or missing."""
+
+
+class XForbidden(XApiError):
+    """403 that fits no narrower class (tier, permissions)."""
+
+
+class XReplyNotAllowed(XForbidden):
+    """403: the post does not mention or quote us, or we already replied to it."""
+
+
+class XDuplicateContent(XForbidden):
+    """403: X refuses a post whose text duplicates one of ours."""
+
+
+class XDirectMessageRefused(XForbidden):
+    """403: the DM cannot be sent (the customer has not DMed us, or closed DMs)."""
+
+
+class XApiUnavailable(XApiError):
+    """5xx, timeout or connection failure: transient, safe to retry."""
+
+
+class MalformedXResponse(XApiError):
+    """X answered 2xx with a body we cannot trust; nothing from it is stored."""
+
+
+# --- Storage -------------------------------------------------------------------------------------
+
+
+class StorageError(TurnaroundError):
+    """DynamoDB refused or failed a write we need."""

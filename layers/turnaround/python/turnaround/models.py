@@ -1,0 +1,99 @@
+"""Domain models stored in DynamoDB and passed between functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Category = Literal["complaint", "praise", "question", "spam", "other"]
+Severity = Literal["charged", "complex", "simple"]
+
+
+class Triage(BaseModel):
+    """What ingest decided about a post; stored with the mention."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: Category
+    sentiment: Annotated[float, Field(ge=-1, le=1)]
+    severity: Severity | None = None
+    priority: Annotated[int, Field(ge=1, le=4)] = 4
+    reasons: list[str] = []
+
+    @property
+    def is_complaint(self) -> bool:
+        return self.category == "complaint"
+
+    @property
+    def goes_offline(self) -> bool:
+        """Charged or complex complaints move to DM; simple ones can be settled in public."""
+        return self.severity in ("charged", "complex")
+
+
+class CaseStatus(StrEnum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+
+
+class Author(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    username: str
+    name: str = ""
+    followers: int = 0
+    verified: bool = False
+    receives_your_dm: bool | None = None
+
+
+class Mention(BaseModel):
+    """One post that mentions a monitored handle, stored exactly once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tweet_id: str
+    handle: str
+    text: str
+    author: Author
+    created_at: datetime | None
+    conversation_id: str
+    in_reply_to_tweet_id: str | None = None
+    quoted_tweet_id: str | None = None
+    mentions_handle: bool
+    triage: Triage
+    case_id: str | None = None
+    ingested_at: datetime
+
+
+class Checkpoint(BaseModel):
+    """Per-handle polling state. ``since_id`` only moves forward, and only after a whole pass is durable.
+
+    ``pending_newest_id``/``resume_until_id`` describe a pass that was interrupted (429, crash): the
+    next run fetches only what is older than ``resume_until_id`` and newer than ``since_id``.
+    """
+
+    handle: str
+    user_id: str | None = None
+    since_id: str | None = None
+    pending_newest_id: str | None = None
+    resume_until_id: str | None = None
+    rate_limited_until: datetime | None = None
+
+
+class HandlePollResult(BaseModel):
+    handle: str
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    skipped_own: int = 0
+    skipped_retweets: int = 0
+    cases_opened: int = 0
+    attached_to_case: int = 0
+    pages: int = 0
+    complete: bool = True
+    rate_limited_until: datetime | None = None
+    since_id: str | None = None

@@ -1,0 +1,55 @@
+"""Environment read into validated pydantic models, once per process and model."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from turnaround.exceptions import ConfigurationError
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class XApiSettings(_Settings):
+    # Only set for local runs and tests: production talks to X's own host.
+    X_API_BASE_URL: str | None = None
+    X_HTTP_TIMEOUT_SECONDS: Annotated[float, Field(gt=0, le=30)] = 10.0
+    X_CREDENTIALS_SECRET_PREFIX: NonEmpty
+
+    @field_validator("X_API_BASE_URL", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return value or None
+
+
+class PollerSettings(XApiSettings):
+    TABLE_NAME: NonEmpty
+    MONITORED_HANDLES: Annotated[list[str], Field(min_length=1)]
+    X_MAX_RESULTS: Annotated[int, Field(ge=5, le=100)] = 100
+    MENTION_RETENTION_DAYS: Annotated[int, Field(ge=1)] = 180
+
+    @field_validator("MONITORED_HANDLES", mode="before")
+    @classmethod
+    def _split_handles(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [handle.strip().lstrip("@").lower() for handle in value.split(",") if handle.strip()]
+        return value
+
+
+SettingsT = TypeVar("SettingsT", bound=_Settings)
+
+
+@cache
+def get_settings(model: type[SettingsT]) -> SettingsT:
+    """Validate os.environ into ``model``; a deploy mistake fails loudly at the first invocation."""
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid environment for {model.__name__}: {exc}") from exc

@@ -1,0 +1,95 @@
+"""The parts of X API v2 payloads we rely on, validated so a malformed answer is refused whole.
+
+Unknown fields are ignored (X adds fields over time); missing or mistyped ones we need are errors.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TweetId = Annotated[str, Field(pattern=r"^[0-9]{1,19}$")]
+
+
+class _XModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PublicMetrics(_XModel):
+    followers_count: int = 0
+    following_count: int = 0
+    tweet_count: int = 0
+
+
+class XUser(_XModel):
+    id: TweetId
+    username: Annotated[str, Field(min_length=1, max_length=50)]
+    name: str = ""
+    verified: bool = False
+    public_metrics: PublicMetrics = PublicMetrics()
+    receives_your_dm: bool | None = None
+
+
+class ReferencedTweet(_XModel):
+    type: Literal["retweeted", "quoted", "replied_to"]
+    id: TweetId
+
+
+class MentionEntity(_XModel):
+    username: str
+    id: TweetId | None = None
+
+
+class Entities(_XModel):
+    mentions: list[MentionEntity] = []
+
+
+class XTweet(_XModel):
+    id: TweetId
+    text: str
+    author_id: TweetId
+    conversation_id: TweetId | None = None
+    created_at: datetime | None = None
+    lang: str | None = None
+    in_reply_to_user_id: TweetId | None = None
+    referenced_tweets: list[ReferencedTweet] = []
+    entities: Entities = Entities()
+
+    def reference(self, kind: str) -> str | None:
+        return next((ref.id for ref in self.referenced_tweets if ref.type == kind), None)
+
+    @property
+    def is_retweet(self) -> bool:
+        return self.reference("retweeted") is not None
+
+
+class Includes(_XModel):
+    users: list[XUser] = []
+    tweets: list[XTweet] = []
+
+
+class PageMeta(_XModel):
+    result_count: Annotated[int, Field(ge=0)]
+    newest_id: TweetId | None = None
+    oldest_id: TweetId | None = None
+    next_token: str | None = None
+
+
+class MentionsPage(_XModel):
+    data: list[XTweet] = []
+    includes: Includes = Includes()
+    meta: PageMeta
+
+
+class RateLimit(_XModel):
+    """The x-rate-limit-* headers of one response."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: datetime | None = None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.remaining == 0
