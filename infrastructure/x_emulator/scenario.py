@@ -1,0 +1,107 @@
+"""Scenarios: YAML that seeds the emulator's users, timed posts, DMs and faults.
+
+    start: 2026-11-22T09:00:00Z        # optional; the simulated clock starts here
+    credits_usd: 25                     # optional pay-per-use balance; omitted = unlimited
+    rate_limits: {mentions: 300}        # optional overrides per route
+    brand: acmeair                      # the monitored handle; needs an access token
+    users:
+      - {username: acmeair, name: Acme Air, access_token: t, access_token_secret: s}
+      - {username: jane, followers: 120000, verified: true, dms: open}
+    posts:                              # `at` is seconds after start; `key` names a post for later refs
+      - {key: c1, author: jane, text: "@acmeair my bag is lost", at: 0}
+      - {author: bob, reply_to: c1, text: "@acmeair @jane same!", at: 30, repeat: 40, every: 5}
+      - {author: bob, retweet_of: c1, at: 60}
+    dms:
+      - {sender: jane, recipient: acmeair, text: "Booking ref XK42P", at: 600}
+    faults:
+      - {route: mentions, kind: rate_limit, skip: 1, times: 1}
+
+In `text`, `{n}` is replaced by the repeat number, so repeated posts are not duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from x_emulator.clock import SimulatedClock
+from x_emulator.server import XApiEmulator
+
+SCENARIO_KEYS = {"start", "credits_usd", "rate_limits", "brand", "users", "posts", "dms", "faults", "consumer",
+                 "description", "expect", "rep_actions", "playbook"}
+USER_KEYS = {"username", "id", "name", "followers", "following", "verified", "dms", "dm_refuse", "access_token",
+             "access_token_secret"}
+POST_KEYS = {"key", "author", "text", "at", "reply_to", "quote_of", "retweet_of", "repeat", "every"}
+
+
+class ScenarioError(ValueError):
+    """The scenario file is not valid; the message names the entry."""
+
+
+def _check_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(entry) - allowed
+    if unknown:
+        raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}; allowed {sorted(allowed)}")
+
+
+def load_scenario(source: str | Path | dict[str, Any], *, clock: SimulatedClock | None = None,
+                  **emulator_options: Any) -> tuple[XApiEmulator, dict[str, str]]:
+    """Build an emulator (not yet started) from a scenario; returns it and the post ids by key."""
+    spec = yaml.safe_load(Path(source).read_text()) if isinstance(source, (str, Path)) else source
+    if not isinstance(spec, dict):
+        raise ScenarioError("a scenario is a mapping")
+    _check_keys(spec, SCENARIO_KEYS, "scenario")
+    start = spec.get("start")
+    if isinstance(start, str):
+        start = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    clock = clock or SimulatedClock(start or datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    origin = clock.now()
+    consumer = spec.get("consumer") or {}
+    if "key" in consumer:
+        emulator_options["consumer_key"] = consumer["key"]
+    if "secret" in consumer:
+        emulator_options["consumer_secret"] = consumer["secret"]
+    emulator = XApiEmulator(clock=clock, credits_usd=spec.get("credits_usd"),
+                            rate_limits=spec.get("rate_limits"), **emulator_options)
+    for i, user in enumerate(spec.get("users") or []):
+        _check_keys(user, USER_KEYS, f"users[{i}]")
+        attributes = dict(user)
+        emulator.add_user(attributes.pop("username"), **attributes)
+    keys: dict[str, str] = {}
+
+    def resolve(ref: Any, where: str) -> str | None:
+        if ref is None:
+            return None
+        ref = str(ref)
+        if ref in keys:
+            return keys[ref]
+        if ref in emulator.world.posts:
+            return ref
+        raise ScenarioError(f"{where}: no earlier post with key {ref!r}")
+
+    for i, post in enumerate(spec.get("posts") or []):
+        where = f"posts[{i}]"
+        _check_keys(post, POST_KEYS, where)
+        if "author" not in post:
+            raise ScenarioError(f"{where}: author is required")
+        for n in range(int(post.get("repeat", 1))):
+            at = origin + timedelta(seconds=float(post.get("at", 0)) + n * float(post.get("every", 1)))
+            try:
+                created = emulator.add_post(
+                    post["author"], str(post.get("text", "")).replace("{n}", str(n + 1)), at=at,
+                    reply_to=resolve(post.get("reply_to"), where), quote_of=resolve(post.get("quote_of"), where),
+                    retweet_of=resolve(post.get("retweet_of"), where))
+            except KeyError as exc:
+                raise ScenarioError(f"{where}: {exc.args[0]}") from exc
+            if "key" in post and n == 0:
+                keys[str(post["key"])] = created.id
+    for i, dm in enumerate(spec.get("dms") or []):
+        _check_keys(dm, {"sender", "recipient", "text", "at"}, f"dms[{i}]")
+        emulator.add_dm(dm["sender"], dm["recipient"], dm["text"],
+                        at=origin + timedelta(seconds=float(dm.get("at", 0))))
+    for fault in spec.get("faults") or []:
+        emulator.inject_fault(**fault)
+    return emulator, keys

@@ -1,0 +1,196 @@
+"""X API v2 through tweepy. The only module that imports tweepy.
+
+tweepy always builds URLs on https://api.twitter.com; a requests adapter mounted on its session adds a
+timeout to every call (tweepy sets none) and, for local runs and tests, sends the request to another
+base URL. The OAuth 1.0a signature is computed before the adapter runs, so it stays valid for X's host.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import tweepy
+from pydantic import BaseModel, SecretStr, ValidationError
+from requests.adapters import HTTPAdapter
+
+from turnaround.exceptions import (
+    MalformedXResponse,
+    XApiError,
+    XApiUnavailable,
+    XCreditsExhausted,
+    XDirectMessageRefused,
+    XDuplicateContent,
+    XForbidden,
+    XRateLimited,
+    XReplyNotAllowed,
+    XUnauthorized,
+    XUsageCapped,
+)
+from turnaround.x_models import MentionsPage, RateLimit, XUser
+
+X_HOST = "https://api.twitter.com"
+TWEET_FIELDS = "author_id,conversation_id,created_at,lang,referenced_tweets,in_reply_to_user_id,entities"
+USER_FIELDS = "public_metrics,verified,receives_your_dm,name,username"
+EXPANSIONS = "author_id,referenced_tweets.id"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class XCredentials(BaseModel):
+    """OAuth 1.0a user-context credentials of one monitored handle (kept in Secrets Manager)."""
+
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+    access_token: SecretStr
+    access_token_secret: SecretStr
+
+
+class RoutingTimeoutAdapter(HTTPAdapter):
+    """Applies a default timeout and optionally rewrites X's host to ``base_url``."""
+
+    def __init__(self, *, timeout: float, base_url: str | None = None):
+        super().__init__(max_retries=0)
+        self.timeout = timeout
+        self.base_url = base_url.rstrip("/") if base_url else None
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        if self.base_url and request.url:
+            target, original = urlsplit(self.base_url), urlsplit(request.url)
+            request.url = urlunsplit((target.scheme, target.netloc, target.path + original.path,
+                                      original.query, original.fragment))
+        return super().send(request, **kwargs)
+
+
+def build_client(credentials: XCredentials, *, base_url: str | None = None, timeout: float = 10.0) -> tweepy.Client:
+    client = tweepy.Client(
+        consumer_key=credentials.consumer_key.get_secret_value(),
+        consumer_secret=credentials.consumer_secret.get_secret_value(),
+        access_token=credentials.access_token.get_secret_value(),
+        access_token_secret=credentials.access_token_secret.get_secret_value(),
+        return_type=requests.Response,  # we need the rate-limit headers and validate the JSON ourselves
+        wait_on_rate_limit=False,  # never sleep inside Lambda
+    )
+    client.session.mount(X_HOST + "/", RoutingTimeoutAdapter(timeout=timeout, base_url=base_url))
+    return client
+
+
+def _problem(response: requests.Response | None) -> dict[str, Any]:
+    if response is None:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _reset_at(response: requests.Response | None) -> datetime | None:
+    raw = response.headers.get("x-rate-limit-reset") if response is not None else None
+    return datetime.fromtimestamp(int(raw), UTC) if raw and raw.isdigit() else None
+
+
+def translate(exc: Exception) -> XApiError:
+    """Map tweepy/requests errors to the domain exceptions Step Functions and the poller act on."""
+    if isinstance(exc, requests.Timeout | requests.ConnectionError):
+        return XApiUnavailable(f"X API unreachable: {type(exc).__name__}")
+    if not isinstance(exc, tweepy.HTTPException):
+        return XApiError(str(exc))
+    response = exc.response
+    status = response.status_code if response is not None else None
+    problem = _problem(response)
+    kind, detail = str(problem.get("type", "")), str(problem.get("detail", "")) or str(exc)
+    if isinstance(exc, tweepy.TooManyRequests):
+        if kind.endswith("usage-capped"):
+            return XUsageCapped(f"X usage cap reached: {detail}", status=429, problem_type=kind)
+        return XRateLimited(f"X rate limit: {detail}", reset_at=_reset_at(response))
+    if status == 402:
+        return XCreditsExhausted(f"X credits exhausted: {detail}", status=402, problem_type=kind)
+    if isinstance(exc, tweepy.Unauthorized):
+        return XUnauthorized(f"X rejected our credentials: {detail}", status=401, problem_type=kind)
+    if isinstance(exc, tweepy.Forbidden):
+        lowered = detail.lower()
+        if "duplicate content" in lowered:
+            return XDuplicateContent(detail, status=403, problem_type=kind)
+        if "reply" in lowered or "mentioned" in lowered:
+            return XReplyNotAllowed(detail, status=403, problem_type=kind)
+        if "message" in lowered:
+            return XDirectMessageRefused(detail, status=403, problem_type=kind)
+        return XForbidden(detail, status=403, problem_type=kind)
+    if isinstance(exc, tweepy.TwitterServerError):
+        return XApiUnavailable(f"X server error {status}", status=status)
+    return XApiError(f"X API error {status}: {detail}", status=status, problem_type=kind)
+
+
+def _parse(response: requests.Response, model: type[ModelT]) -> ModelT:
+    try:
+        return model.model_validate(response.json())
+    except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+        raise MalformedXResponse(f"unexpected {model.__name__} payload from X: {exc}",
+                                 status=response.status_code) from exc
+
+
+def _rate_limit(response: requests.Response) -> RateLimit:
+    def number(name: str) -> int | None:
+        raw = response.headers.get(name)
+        return int(raw) if raw and raw.isdigit() else None
+
+    return RateLimit(limit=number("x-rate-limit-limit"), remaining=number("x-rate-limit-remaining"),
+                     reset_at=_reset_at(response))
+
+
+class _Me(BaseModel):
+    data: XUser
+
+
+class XApi:
+    """Typed calls to the X API for one authenticated handle."""
+
+    def __init__(self, credentials: XCredentials | None = None, *, client: tweepy.Client | None = None,
+                 base_url: str | None = None, timeout: float = 10.0):
+        if client is None and credentials is None:
+            raise ValueError("XApi needs credentials or a client")
+        self._credentials, self._base_url, self._timeout = credentials, base_url, timeout
+        self._client = client
+
+    @property
+    def client(self) -> tweepy.Client:
+        if self._client is None:
+            assert self._credentials is not None
+            self._client = build_client(self._credentials, base_url=self._base_url, timeout=self._timeout)
+        return self._client
+
+    def _call(self, operation: Callable[[], requests.Response]) -> requests.Response:
+        try:
+            return operation()
+        except (tweepy.TweepyException, requests.RequestException) as exc:
+            raise translate(exc) from exc
+
+    def me(self) -> XUser:
+        response = self._call(lambda: self.client.get_me(user_fields=USER_FIELDS.split(","), user_auth=True))
+        return _parse(response, _Me).data
+
+    def mentions_page(self, user_id: str, *, since_id: str | None = None, until_id: str | None = None,
+                      pagination_token: str | None = None, max_results: int = 100) -> tuple[MentionsPage, RateLimit]:
+        params: dict[str, Any] = {
+            "max_results": max_results,
+            "tweet_fields": TWEET_FIELDS.split(","),
+            "user_fields": USER_FIELDS.split(","),
+            "expansions": EXPANSIONS.split(","),
+            "user_auth": True,
+        }
+        params.update({k: v for k, v in {"since_id": since_id, "until_id": until_id,
+                                         "pagination_token": pagination_token}.items() if v})
+        response = self._call(lambda: self.client.get_users_mentions(user_id, **params))
+        return _parse(response, MentionsPage), _rate_limit(response)
+
+
+def credentials_from_secret(value: str | dict[str, Any]) -> XCredentials:
+    data = json.loads(value) if isinstance(value, str) else value
+    return XCredentials.model_validate(data)
