@@ -16,10 +16,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import yaml
+from oauthlib.oauth1 import Client as OAuthClient
 from oauthlib.oauth1.rfc5849 import signature, utils
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from x_emulator.clock import SimulatedClock
@@ -43,6 +44,13 @@ DEFAULT_RATE_LIMITS = {
 }
 FAULT_KINDS = {"server_error", "timeout", "rate_limit", "payment_required", "usage_capped", "malformed",
                "truncated"}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the emulator records calls itself, and tests read those."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 class ProblemError(Exception):
@@ -163,7 +171,8 @@ class XApiEmulator:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> XApiEmulator:
-        self._server = make_server(self._host, self._port, self.wsgi_app, threaded=True)
+        self._server = make_server(self._host, self._port, self.wsgi_app, threaded=True,
+                                   request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="x-emulator", daemon=True)
         self._thread.start()
         return self
@@ -307,7 +316,9 @@ class XApiEmulator:
                                                  request.headers["Authorization"]}, exclude_oauth_signature=True)
         base = signature.signature_base_string(
             request.method, signature.base_string_uri(uri), signature.normalize_parameters(collected))
-        expected = signature.sign_hmac_sha1(base, self.consumer_secret, user.access_token_secret or "")
+        signer = OAuthClient(self.consumer_key, client_secret=self.consumer_secret,
+                             resource_owner_secret=user.access_token_secret or "")
+        expected = signature.sign_hmac_sha1_with_client(base, signer)
         return hmac.compare_digest(expected, params["oauth_signature"])
 
     def _take_fault(self, endpoint: str) -> Fault | None:
@@ -491,6 +502,10 @@ class XApiEmulator:
             raise invalid("text", text, "text is required")
         if len(text) > MAX_TEXT:
             raise invalid("text", len(text), f"Your Tweet text is longer than {MAX_TEXT} characters.")
+        deep_link = body.get("direct_message_deep_link")
+        if deep_link is not None and not str(deep_link).startswith(
+                f"https://twitter.com/messages/compose?recipient_id={user.id}"):
+            raise invalid("direct_message_deep_link", deep_link, "direct_message_deep_link must open a DM with you")
         if body.get("quote_tweet_id"):
             raise self._violation("quote_post", "Quote-posts via the API are not available on self-serve tiers.",
                                   user, problem=PROBLEMS + "client-forbidden")
@@ -513,10 +528,6 @@ class XApiEmulator:
         if any(p.author_id == user.id and " ".join(p.text.split()) == normalized for p in self.world.posts.values()):
             raise self._violation("duplicate_content", "You are not allowed to create a Tweet with duplicate content.",
                                   user)
-        deep_link = body.get("direct_message_deep_link")
-        if deep_link is not None and not str(deep_link).startswith(
-                f"https://twitter.com/messages/compose?recipient_id={user.id}"):
-            raise invalid("direct_message_deep_link", deep_link, "direct_message_deep_link must open a DM with you")
         post = self.world.add_post(user.id, text, reply_to=target.id if target else None, via_api=True,
                                    direct_message_deep_link=deep_link)
         if "http://" in text or "https://" in text:

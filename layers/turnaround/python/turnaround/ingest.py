@@ -1,0 +1,207 @@
+"""Mention ingest: poll each monitored handle's mentions and store each one exactly once.
+
+A pass pages newest-first from the checkpoint's ``since_id`` until X has nothing older, then writes
+oldest-first (so a thread's root opens its case before replies attach) and only then moves
+``since_id``. If the pass is cut short (429, exhausted window, error), what was read is still written
+and the checkpoint records where the gap is (``resume_until_id``); the next run fetches only the gap.
+Writes are conditional, so re-reading a page never duplicates anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.adapters.secrets import CredentialStore
+from turnaround.adapters.store import MentionStore
+from turnaround.adapters.x_api import XApi
+from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
+from turnaround.models import Author, HandlePollResult, Mention
+from turnaround.observability import logger, metrics
+from turnaround.settings import PollerSettings
+from turnaround.triage import triage
+from turnaround.x_models import XTweet, XUser
+
+Clock = Callable[[], datetime]
+DEFAULT_BACKOFF = timedelta(minutes=15)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Pass:
+    tweets: list[XTweet] = field(default_factory=list)
+    users: dict[str, XUser] = field(default_factory=dict)
+    quoted_authors: dict[str, str] = field(default_factory=dict)
+    newest_id: str | None = None
+    pages: int = 0
+
+
+@dataclass
+class MentionIngestor:
+    handle: str
+    x: XApi
+    store: MentionStore
+    clock: Clock = utc_now
+    max_results: int = 100
+    retention: timedelta = timedelta(days=180)
+
+    def poll(self) -> HandlePollResult:
+        checkpoint = self.store.get_checkpoint(self.handle)
+        result = HandlePollResult(handle=self.handle, since_id=checkpoint.since_id)
+        now = self.clock()
+        if checkpoint.rate_limited_until and now < checkpoint.rate_limited_until:
+            logger.info("rate limited, skipping until reset", extra={"handle": self.handle,
+                        "reset_at": checkpoint.rate_limited_until.isoformat()})
+            metrics.add_metric(name="PollSkippedRateLimited", unit=MetricUnit.Count, value=1)
+            return result.model_copy(update={"complete": False,
+                                             "rate_limited_until": checkpoint.rate_limited_until})
+        user_id = checkpoint.user_id
+        if user_id is None:
+            user_id = self.x.me().id
+            self.store.set_user_id(self.handle, user_id)
+
+        state = _Pass(newest_id=checkpoint.pending_newest_id)
+        interrupted_until: datetime | None = None
+        failure: XApiError | None = None
+        token: str | None = None
+        try:
+            while True:
+                page, limit = self.x.mentions_page(
+                    user_id, since_id=checkpoint.since_id, until_id=checkpoint.resume_until_id,
+                    pagination_token=token, max_results=self.max_results)
+                state.pages += 1
+                state.newest_id = state.newest_id or page.meta.newest_id
+                state.tweets.extend(page.data)
+                state.users.update((u.id, u) for u in page.includes.users)
+                state.quoted_authors.update((t.id, t.author_id) for t in page.includes.tweets)
+                token = page.meta.next_token
+                if not token:
+                    break
+                if limit.exhausted:  # the next page would be a 429; come back after the reset
+                    interrupted_until = limit.reset_at or now + DEFAULT_BACKOFF
+                    break
+        except XRateLimited as exc:
+            interrupted_until = exc.reset_at or now + DEFAULT_BACKOFF
+        except XApiError as exc:
+            failure = exc
+
+        result = self._write(state, user_id, result)
+        result.pages = state.pages
+        if interrupted_until is not None or failure is not None:
+            if state.tweets and state.newest_id:
+                self.store.save_progress(self.handle, expected_since=checkpoint.since_id,
+                                         pending_newest_id=state.newest_id, resume_until_id=state.tweets[-1].id)
+            result.complete = False
+            if interrupted_until is not None:
+                self.store.set_rate_limited(self.handle, interrupted_until)
+                result.rate_limited_until = interrupted_until
+                metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+                logger.warning("mention pass interrupted by rate limit", extra={
+                    "handle": self.handle, "reset_at": interrupted_until.isoformat(), "stored": result.stored})
+            if failure is not None:
+                raise failure
+            return result
+        if state.newest_id:
+            self.store.complete_pass(self.handle, expected_since=checkpoint.since_id, since_id=state.newest_id)
+            result.since_id = state.newest_id
+        return result
+
+    def _write(self, state: _Pass, user_id: str, result: HandlePollResult) -> HandlePollResult:
+        ordered = sorted(state.tweets, key=lambda t: int(t.id))  # oldest first
+        result.fetched = len(ordered)
+        ingested_at = self.clock()
+        for tweet in ordered:
+            if tweet.author_id == user_id:
+                result.skipped_own += 1
+                continue
+            if tweet.is_retweet:
+                result.skipped_retweets += 1
+                continue
+            mention = self._mention(tweet, state, user_id, ingested_at)
+            outcome = self.store.record(mention, open_case=mention.triage.is_complaint, retention=self.retention)
+            if not outcome.stored:
+                result.duplicates += 1
+                continue
+            result.stored += 1
+            if outcome.case_opened:
+                result.cases_opened += 1
+            elif outcome.case_id:
+                result.attached_to_case += 1
+            logger.info("mention ingested", extra={
+                "handle": self.handle, "tweet_id": mention.tweet_id, "case_id": outcome.case_id,
+                "category": mention.triage.category, "priority": mention.triage.priority})
+        metrics.add_metric(name="MentionsIngested", unit=MetricUnit.Count, value=result.stored)
+        metrics.add_metric(name="MentionsDuplicate", unit=MetricUnit.Count, value=result.duplicates)
+        metrics.add_metric(name="MentionsSkipped", unit=MetricUnit.Count,
+                           value=result.skipped_own + result.skipped_retweets)
+        metrics.add_metric(name="CasesOpened", unit=MetricUnit.Count, value=result.cases_opened)
+        return result
+
+    def _mention(self, tweet: XTweet, state: _Pass, user_id: str, ingested_at: datetime) -> Mention:
+        user = state.users.get(tweet.author_id)
+        author = Author(
+            id=tweet.author_id,
+            username=user.username if user else f"id:{tweet.author_id}",
+            name=user.name if user else "",
+            followers=user.public_metrics.followers_count if user else 0,
+            verified=user.verified if user else False,
+            receives_your_dm=user.receives_your_dm if user else None,
+        )
+        quoted = tweet.reference("quoted")
+        mentions_us = any(m.username.lower() == self.handle for m in tweet.entities.mentions) or (
+            quoted is not None and state.quoted_authors.get(quoted) == user_id)
+        return Mention(
+            tweet_id=tweet.id,
+            handle=self.handle,
+            text=tweet.text,
+            author=author,
+            created_at=tweet.created_at,
+            conversation_id=tweet.conversation_id or tweet.id,
+            in_reply_to_tweet_id=tweet.reference("replied_to"),
+            quoted_tweet_id=quoted,
+            mentions_handle=mentions_us,
+            triage=triage(tweet.text, followers=author.followers, verified=author.verified),
+            ingested_at=ingested_at,
+        )
+
+
+def poll_monitored_handles(
+    settings: PollerSettings,
+    *,
+    store: MentionStore | None = None,
+    credentials: CredentialStore | None = None,
+    x_for: Callable[[str], XApi] | None = None,
+    clock: Clock = utc_now,
+) -> list[HandlePollResult]:
+    """Poll every monitored handle; one handle's failure does not stop the others, but is re-raised."""
+    store = store or MentionStore(settings.TABLE_NAME)
+    credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
+
+    def default_x(handle: str) -> XApi:
+        return XApi(credentials.x_credentials(handle), base_url=settings.X_API_BASE_URL,
+                    timeout=settings.X_HTTP_TIMEOUT_SECONDS)
+
+    make_x = x_for or default_x
+    results: list[HandlePollResult] = []
+    errors: list[Exception] = []
+    for handle in settings.MONITORED_HANDLES:
+        ingestor = MentionIngestor(handle=handle, x=make_x(handle), store=store, clock=clock,
+                                   max_results=settings.X_MAX_RESULTS,
+                                   retention=timedelta(days=settings.MENTION_RETENTION_DAYS))
+        try:
+            results.append(ingestor.poll())
+        except Exception as exc:
+            logger.exception("polling failed", extra={"handle": handle, "error": type(exc).__name__})
+            metrics.add_metric(name="PollFailed", unit=MetricUnit.Count, value=1)
+            if isinstance(exc, XCreditsExhausted | XUsageCapped):  # alarmed: ops must top up or raise the cap
+                metrics.add_metric(name="XBudgetExhausted", unit=MetricUnit.Count, value=1)
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return results

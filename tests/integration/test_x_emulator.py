@@ -1,0 +1,298 @@
+"""The emulator enforces X API v2 semantics and X's 2026 rules, seen through real tweepy over HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+import tweepy
+
+from tests.conftest import BRAND_ID, Brand
+from turnaround.adapters.x_api import RoutingTimeoutAdapter, XApi, build_client
+from turnaround.exceptions import (
+    MalformedXResponse,
+    XApiUnavailable,
+    XCreditsExhausted,
+    XRateLimited,
+    XUnauthorized,
+    XUsageCapped,
+)
+from x_emulator import XApiEmulator, load_scenario
+
+
+@pytest.fixture
+def client(emulator: XApiEmulator, brand: Brand) -> tweepy.Client:
+    return build_client(brand.credentials, base_url=emulator.base_url, timeout=1.0)
+
+
+@pytest.fixture
+def jane(emulator: XApiEmulator):
+    return emulator.add_user("jane", followers=1200)
+
+
+def _status(exc: pytest.ExceptionInfo[tweepy.HTTPException]) -> tuple[int, str]:
+    body = exc.value.response.json()
+    return exc.value.response.status_code, body["detail"]
+
+
+def test_mentions_page_newest_first_with_meta_and_expansions(emulator, x_api, jane, clock):
+    posts = [emulator.add_post("jane", f"@acmeair post {i}") for i in range(12)]
+    clock.advance(1)
+
+    page, limit = x_api.mentions_page(BRAND_ID, max_results=5)
+
+    assert [t.id for t in page.data] == [p.id for p in reversed(posts)][:5]
+    assert page.meta.newest_id == posts[-1].id and page.meta.oldest_id == posts[-5].id
+    assert page.meta.result_count == 5 and page.meta.next_token
+    assert page.includes.users[0].username == "jane" and page.includes.users[0].public_metrics.followers_count == 1200
+    assert page.data[0].conversation_id == posts[-1].id and page.data[0].created_at is not None
+    assert limit.limit == 300 and limit.remaining == 299
+
+
+def test_pagination_walks_every_mention_once(emulator, x_api, jane, clock):
+    posts = [emulator.add_post("jane", f"@acmeair n{i}") for i in range(23)]
+    clock.advance(1)
+    seen, token = [], None
+    while True:
+        page, _ = x_api.mentions_page(BRAND_ID, max_results=10, pagination_token=token)
+        seen += [t.id for t in page.data]
+        token = page.meta.next_token
+        if not token:
+            break
+    assert seen == [p.id for p in reversed(posts)]
+
+
+def test_since_id_and_until_id_are_exclusive(emulator, x_api, jane, clock):
+    posts = [emulator.add_post("jane", f"@acmeair n{i}") for i in range(6)]
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID, since_id=posts[2].id, max_results=10)
+    assert [t.id for t in page.data] == [posts[5].id, posts[4].id, posts[3].id]
+    page, _ = x_api.mentions_page(BRAND_ID, since_id=posts[1].id, until_id=posts[4].id, max_results=10)
+    assert [t.id for t in page.data] == [posts[3].id, posts[2].id]
+    page, _ = x_api.mentions_page(BRAND_ID, since_id=posts[5].id, max_results=10)
+    assert page.data == [] and page.meta.result_count == 0 and page.meta.newest_id is None
+
+
+def test_only_the_newest_800_mentions_are_reachable(emulator, x_api, jane, clock):
+    posts = [emulator.add_post("jane", f"@acmeair n{i}") for i in range(830)]
+    clock.advance(1)
+    seen, token = [], None
+    while True:
+        page, _ = x_api.mentions_page(BRAND_ID, max_results=100, pagination_token=token)
+        seen += [t.id for t in page.data]
+        token = page.meta.next_token
+        if not token:
+            break
+    assert len(seen) == 800
+    assert seen[-1] == posts[30].id  # the 30 oldest are beyond the timeline's depth
+
+
+def test_future_posts_appear_when_the_clock_reaches_them(emulator, x_api, jane, clock):
+    emulator.add_post("jane", "@acmeair later", at=clock.now() + timedelta(minutes=5))
+    assert x_api.mentions_page(BRAND_ID, max_results=5)[0].data == []
+    clock.advance(301)
+    assert len(x_api.mentions_page(BRAND_ID, max_results=5)[0].data) == 1
+
+
+def test_max_results_outside_5_to_100_is_a_400(client):
+    with pytest.raises(tweepy.BadRequest) as exc:
+        client.get_users_mentions(BRAND_ID, max_results=101, user_auth=True)
+    assert "between 5 and 100" in exc.value.response.json()["errors"][0]["message"]
+
+
+def test_missing_or_forged_oauth_is_401(emulator, brand, client):
+    app_only = tweepy.Client(bearer_token="app-only-token")
+    app_only.session.mount("https://api.twitter.com/", RoutingTimeoutAdapter(timeout=1, base_url=emulator.base_url))
+    with pytest.raises(tweepy.Unauthorized):  # owned reads and writes need user context
+        app_only.get_users_mentions(BRAND_ID)
+    forged = build_client(brand.credentials.model_copy(update={"consumer_secret": brand.credentials.access_token}),
+                          base_url=emulator.base_url)
+    with pytest.raises(XUnauthorized, match="Invalid OAuth signature"):
+        XApi(client=forged).me()
+    response = requests.get(f"{emulator.base_url}/2/users/me", timeout=2)
+    assert response.status_code == 401 and response.json()["type"].endswith("not-authorized-for-resource")
+
+
+def test_reply_only_to_posts_that_mention_us(emulator, client, jane):
+    summoned = emulator.add_post("jane", "@acmeair my bag is lost")
+    unsummoned = emulator.add_post("jane", "airlines are all the same")
+    created = client.create_tweet(text="@jane sorry to hear that /AB", in_reply_to_tweet_id=summoned.id,
+                                  user_auth=True)
+    assert created.status_code == 201
+    with pytest.raises(tweepy.Forbidden) as exc:
+        client.create_tweet(text="@jane we can help /AB", in_reply_to_tweet_id=unsummoned.id, user_auth=True)
+    assert _status(exc) == (403, "You can only reply to or quote posts where you are mentioned or are the author.")
+    assert [v.rule for v in emulator.violations] == ["unsummoned_reply"]
+
+
+def test_reply_to_a_post_quoting_us_is_allowed(emulator, client, jane):
+    ours = emulator.add_post("acmeair", "New routes to Lisbon this winter")
+    quote = emulator.add_post("jane", "lol they cancelled mine twice", quote_of=ours.id)
+    response = client.create_tweet(text="@jane sorry, can we help? /AB", in_reply_to_tweet_id=quote.id,
+                                   user_auth=True)
+    assert response.status_code == 201 and emulator.violations == []
+
+
+def test_one_automated_reply_per_interaction(emulator, client, jane):
+    post = emulator.add_post("jane", "@acmeair where is my refund")
+    client.create_tweet(text="@jane looking into it /AB", in_reply_to_tweet_id=post.id, user_auth=True)
+    with pytest.raises(tweepy.Forbidden):
+        client.create_tweet(text="@jane any news? /AB", in_reply_to_tweet_id=post.id, user_auth=True)
+    assert [v.rule for v in emulator.violations] == ["second_reply_to_interaction"]
+    assert len(emulator.posts_created(by="acmeair")) == 1
+
+
+def test_duplicate_text_is_refused(emulator, client, jane):
+    first = emulator.add_post("jane", "@acmeair delayed again")
+    second = emulator.add_post("jane", "@acmeair still delayed")
+    client.create_tweet(text="@jane so sorry /AB", in_reply_to_tweet_id=first.id, user_auth=True)
+    with pytest.raises(tweepy.Forbidden) as exc:
+        client.create_tweet(text="@jane  so sorry /AB", in_reply_to_tweet_id=second.id, user_auth=True)
+    assert _status(exc) == (403, "You are not allowed to create a Tweet with duplicate content.")
+
+
+def test_reply_carries_a_dm_deep_link_to_us_only(emulator, client, jane):
+    post = emulator.add_post("jane", "@acmeair charged twice")
+    link = f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
+    client.create_tweet(text="@jane please DM us /AB", in_reply_to_tweet_id=post.id,
+                        direct_message_deep_link=link, user_auth=True)
+    assert emulator.posts_created()[0].direct_message_deep_link == link
+    with pytest.raises(tweepy.BadRequest):
+        client.create_tweet(text="@jane DM them /AB", in_reply_to_tweet_id=post.id, user_auth=True,
+                            direct_message_deep_link="https://twitter.com/messages/compose?recipient_id=999")
+
+
+def test_text_over_280_characters_is_a_400(emulator, client, jane):
+    post = emulator.add_post("jane", "@acmeair hello")
+    with pytest.raises(tweepy.BadRequest):
+        client.create_tweet(text="x" * 281, in_reply_to_tweet_id=post.id, user_auth=True)
+
+
+def test_quote_posts_and_likes_are_gone_from_self_serve(emulator, client, jane):
+    post = emulator.add_post("jane", "@acmeair best crew ever")
+    with pytest.raises(tweepy.Forbidden):
+        client.create_tweet(text="Thank you Jane!", quote_tweet_id=post.id, user_auth=True)
+    with pytest.raises(tweepy.Forbidden):
+        client.like(post.id, user_auth=True)
+    assert [v.rule for v in emulator.violations] == ["quote_post", "like"]
+
+
+def test_no_dm_until_the_customer_has_dmed_us(emulator, client, jane, clock):
+    with pytest.raises(tweepy.Forbidden):
+        client.create_direct_message(participant_id=jane.id, text="Hi Jane", user_auth=True)
+    assert [v.rule for v in emulator.violations] == ["unsolicited_dm"]
+    emulator.add_dm("jane", "acmeair", "Here is my booking ref XK42P")
+    clock.advance(1)
+    response = client.create_direct_message(participant_id=jane.id, text="Thanks Jane, on it", user_auth=True)
+    assert response.status_code == 201 and len(emulator.dms_sent(by="acmeair")) == 1
+
+
+def test_dm_refused_by_recipient_is_a_403_but_not_our_violation(emulator, client, clock):
+    closed = emulator.add_user("closed", dm_refuse=True)
+    emulator.add_dm("closed", "acmeair", "hi")
+    clock.advance(1)
+    with pytest.raises(tweepy.Forbidden) as exc:
+        client.create_direct_message(participant_id=closed.id, text="Hello", user_auth=True)
+    assert _status(exc) == (403, "You cannot send messages to this user.") and emulator.violations == []
+
+
+def test_dm_events_list_both_directions_newest_first(emulator, client, jane, clock):
+    emulator.add_dm("jane", "acmeair", "first")
+    clock.advance(1)
+    client.create_direct_message(participant_id=jane.id, text="reply", user_auth=True)
+    clock.advance(1)
+    body = client.get_direct_message_events(dm_event_fields=["sender_id", "created_at", "dm_conversation_id"],
+                                            user_auth=True).json()
+    assert [e["text"] for e in body["data"]] == ["reply", "first"]
+    assert body["data"][1]["sender_id"] == jane.id
+
+
+def test_retweet_once_and_a_second_retweet_is_a_violation(emulator, client, jane):
+    post = emulator.add_post("jane", "@acmeair sorted in minutes, thank you!")
+    assert client.retweet(post.id, user_auth=True).json() == {"data": {"retweeted": True}}
+    client.retweet(post.id, user_auth=True)
+    assert emulator.retweets == [(BRAND_ID, post.id)]
+    assert [v.rule for v in emulator.violations] == ["duplicate_retweet"]
+
+
+def test_rate_limit_window_headers_and_429(emulator, brand, x_api, clock):
+    emulator.rate_limits["mentions"] = 2
+    _, first = x_api.mentions_page(BRAND_ID, max_results=5)
+    _, second = x_api.mentions_page(BRAND_ID, max_results=5)
+    assert (first.remaining, second.remaining) == (1, 0) and second.exhausted
+    with pytest.raises(XRateLimited) as exc:
+        x_api.mentions_page(BRAND_ID, max_results=5)
+    assert exc.value.reset_at == second.reset_at
+    clock.advance(15 * 60)
+    assert x_api.mentions_page(BRAND_ID, max_results=5)[1].remaining == 1
+
+
+def test_credits_exhausted_is_402(emulator, x_api, jane, clock):
+    emulator.credits_usd = 0.002
+    emulator.add_post("jane", "@acmeair a")
+    emulator.add_post("jane", "@acmeair b")
+    clock.advance(1)
+    x_api.mentions_page(BRAND_ID, max_results=5)  # 2 owned reads = $0.002
+    with pytest.raises(XCreditsExhausted) as exc:
+        x_api.mentions_page(BRAND_ID, max_results=5)
+    assert exc.value.status == 402
+
+
+def test_owned_reads_billed_once_per_utc_day(emulator, x_api, jane, clock):
+    emulator.add_post("jane", "@acmeair a")
+    clock.advance(1)
+    x_api.mentions_page(BRAND_ID, max_results=5)
+    x_api.mentions_page(BRAND_ID, max_results=5)
+    assert emulator.ledger.units["owned_read"] == 1
+    clock.advance(24 * 3600)
+    x_api.mentions_page(BRAND_ID, max_results=5)
+    assert emulator.ledger.units["owned_read"] == 2
+
+
+@pytest.mark.parametrize(("kind", "error"), [
+    ("server_error", XApiUnavailable), ("rate_limit", XRateLimited), ("payment_required", XCreditsExhausted),
+    ("usage_capped", XUsageCapped), ("malformed", MalformedXResponse), ("truncated", MalformedXResponse),
+])
+def test_injected_faults_surface_as_domain_errors(emulator, x_api, kind, error):
+    emulator.inject_fault("mentions", kind, skip=1)
+    x_api.mentions_page(BRAND_ID, max_results=5)  # skip=1: the first call is untouched
+    with pytest.raises(error):
+        x_api.mentions_page(BRAND_ID, max_results=5)
+    x_api.mentions_page(BRAND_ID, max_results=5)  # times=1: the fault is spent
+
+
+def test_timeout_fault_trips_the_client_timeout(emulator, x_api):
+    emulator.inject_fault("mentions", "timeout", delay_seconds=1.5)
+    with pytest.raises(XApiUnavailable, match="ReadTimeout"):
+        x_api.mentions_page(BRAND_ID, max_results=5)
+
+
+def test_scenario_file_seeds_users_posts_dms_and_repeats(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("""
+start: 2026-11-22T09:00:00Z
+users:
+  - {username: acmeair, id: "100", access_token: t, access_token_secret: s}
+  - {username: jane, followers: 120000, verified: true}
+  - {username: bob}
+posts:
+  - {key: c1, author: jane, text: "@acmeair lost bag", at: 0}
+  - {author: bob, reply_to: c1, text: "@acmeair @jane me too {n}", at: 10, repeat: 3, every: 5}
+  - {author: bob, retweet_of: c1, at: 40}
+dms:
+  - {sender: jane, recipient: acmeair, text: "ref XK42P", at: 60}
+""")
+    emulator, keys = load_scenario(scenario)
+    posts = sorted(emulator.world.posts.values(), key=lambda p: int(p.id))
+    assert [p.text for p in posts] == ["@acmeair lost bag", "@acmeair @jane me too 1", "@acmeair @jane me too 2",
+                                       "@acmeair @jane me too 3", "RT @jane: @acmeair lost bag"]
+    assert all(p.conversation_id == keys["c1"] for p in posts[1:4])
+    assert emulator.world.dms[0].text == "ref XK42P"
+
+
+def test_scenario_with_unknown_keys_is_a_clear_error():
+    from x_emulator.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"posts\[0\]: unknown keys \['txt'\]"):
+        load_scenario({"users": [{"username": "a"}], "posts": [{"author": "a", "txt": "typo"}]})
