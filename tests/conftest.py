@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+import os
 
-import boto3
-import pytest
-from aws_lambda_powertools.utilities import parameters
-from moto import mock_aws
+# Powertools reads these when its objects are created, at import time in Lambda too; set them before
+# any handler module is imported so tests see what a deployed function sees.
+for _key, _value in {
+    "POWERTOOLS_SERVICE_NAME": "turnaround",
+    "POWERTOOLS_METRICS_NAMESPACE": "Turnaround",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ[_key] = _value
 
-from tests.helpers import create_table_from_template
-from turnaround.adapters.store import MentionStore
-from turnaround.adapters.x_api import XApi, XCredentials
-from turnaround.settings import get_settings
-from x_emulator import SimulatedClock, XApiEmulator
+import json  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+import boto3  # noqa: E402
+import pytest  # noqa: E402
+from aws_lambda_powertools.utilities import parameters  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from tests.helpers import create_table_from_template  # noqa: E402
+from turnaround.adapters.store import MentionStore  # noqa: E402
+from turnaround.adapters.x_api import XApi, XCredentials  # noqa: E402
+from turnaround.settings import get_settings  # noqa: E402
+from x_emulator import SimulatedClock, XApiEmulator  # noqa: E402
 
 BRAND = "acmeair"
 BRAND_ID = "100"
@@ -28,10 +40,16 @@ SECRET_PREFIX = "turnaround/x-credentials/"
 def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Fake credentials so nothing can reach real AWS, and Powertools quiet and local.
     for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "turnaround",
-        "POWERTOOLS_METRICS_NAMESPACE": "Turnaround", "POWERTOOLS_DEV": "false", "LOG_LEVEL": "WARNING",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "turnaround",
+        "POWERTOOLS_METRICS_NAMESPACE": "Turnaround",
+        "POWERTOOLS_DEV": "false",
+        "LOG_LEVEL": "WARNING",
     }.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
@@ -73,17 +91,31 @@ def clock() -> SimulatedClock:
 @pytest.fixture
 def emulator(clock: SimulatedClock) -> Iterator[XApiEmulator]:
     emulator = XApiEmulator(clock=clock)
-    emulator.add_user(BRAND, id=BRAND_ID, name="Acme Air", followers=250_000, verified=True,
-                      access_token="100-acmetoken", access_token_secret="acme-token-secret")
+    emulator.add_user(
+        BRAND,
+        id=BRAND_ID,
+        name="Acme Air",
+        followers=250_000,
+        verified=True,
+        access_token="100-acmetoken",
+        access_token_secret="acme-token-secret",
+    )
     with emulator:
         yield emulator
 
 
 @pytest.fixture
 def brand(emulator: XApiEmulator) -> Brand:
-    return Brand(BRAND, BRAND_ID, XCredentials(
-        consumer_key=emulator.consumer_key, consumer_secret=emulator.consumer_secret,  # type: ignore[arg-type]
-        access_token="100-acmetoken", access_token_secret="acme-token-secret"))  # type: ignore[arg-type]
+    return Brand(
+        BRAND,
+        BRAND_ID,
+        XCredentials(
+            consumer_key=emulator.consumer_key,
+            consumer_secret=emulator.consumer_secret,  # type: ignore[arg-type]
+            access_token="100-acmetoken",
+            access_token_secret="acme-token-secret",
+        ),
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -94,16 +126,24 @@ def x_api(emulator: XApiEmulator, brand: Brand) -> XApi:
 @pytest.fixture
 def brand_secret(aws: None, brand: Brand) -> str:
     name = f"{SECRET_PREFIX}{brand.username}"
-    boto3.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(
-        {k: v.get_secret_value() for k, v in brand.credentials}))
+    boto3.client("secretsmanager").create_secret(
+        Name=name, SecretString=json.dumps({k: v.get_secret_value() for k, v in brand.credentials})
+    )
     return name
 
 
 @pytest.fixture
-def poller_env(monkeypatch: pytest.MonkeyPatch, table_name: str, emulator: XApiEmulator,
-               brand_secret: str) -> dict[str, Any]:
-    env = {"TABLE_NAME": table_name, "MONITORED_HANDLES": BRAND, "X_CREDENTIALS_SECRET_PREFIX": SECRET_PREFIX,
-           "X_API_BASE_URL": emulator.base_url, "X_HTTP_TIMEOUT_SECONDS": "1", "X_MAX_RESULTS": "100"}
+def poller_env(
+    monkeypatch: pytest.MonkeyPatch, table_name: str, emulator: XApiEmulator, brand_secret: str
+) -> dict[str, Any]:
+    env = {
+        "TABLE_NAME": table_name,
+        "MONITORED_HANDLES": BRAND,
+        "X_CREDENTIALS_SECRET_PREFIX": SECRET_PREFIX,
+        "X_API_BASE_URL": emulator.base_url,
+        "X_HTTP_TIMEOUT_SECONDS": "1",
+        "X_MAX_RESULTS": "100",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()

@@ -35,14 +35,16 @@ _CfnLoader.add_multi_constructor("!", _construct_tag)
 
 @cache
 def load_template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
 
 
 def resource(name: str) -> dict[str, Any]:
     return load_template()["Resources"][name]
 
 
-def create_table_from_template(dynamodb_client: Any, table_name: str, logical_id: str = "TurnaroundTable") -> None:
+def create_table_from_template(
+    dynamodb_client: Any, table_name: str, logical_id: str = "TurnaroundTable"
+) -> None:
     """Create the table exactly as template.yaml declares it (keys, GSIs, stream, TTL)."""
     props = resource(logical_id)["Properties"]
     dynamodb_client.create_table(

@@ -30,10 +30,33 @@ import yaml
 from x_emulator.clock import SimulatedClock
 from x_emulator.server import XApiEmulator
 
-SCENARIO_KEYS = {"start", "credits_usd", "rate_limits", "brand", "users", "posts", "dms", "faults", "consumer",
-                 "description", "expect", "rep_actions", "playbook"}
-USER_KEYS = {"username", "id", "name", "followers", "following", "verified", "dms", "dm_refuse", "access_token",
-             "access_token_secret"}
+SCENARIO_KEYS = {
+    "start",
+    "credits_usd",
+    "rate_limits",
+    "brand",
+    "users",
+    "posts",
+    "dms",
+    "faults",
+    "consumer",
+    "description",
+    "expect",
+    "rep_actions",
+    "playbook",
+}
+USER_KEYS = {
+    "username",
+    "id",
+    "name",
+    "followers",
+    "following",
+    "verified",
+    "dms",
+    "dm_refuse",
+    "access_token",
+    "access_token_secret",
+}
 POST_KEYS = {"key", "author", "text", "at", "reply_to", "quote_of", "retweet_of", "repeat", "every"}
 
 
@@ -47,8 +70,9 @@ def _check_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
         raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}; allowed {sorted(allowed)}")
 
 
-def load_scenario(source: str | Path | dict[str, Any], *, clock: SimulatedClock | None = None,
-                  **emulator_options: Any) -> tuple[XApiEmulator, dict[str, str]]:
+def load_scenario(
+    source: str | Path | dict[str, Any], *, clock: SimulatedClock | None = None, **emulator_options: Any
+) -> tuple[XApiEmulator, dict[str, str]]:
     """Build an emulator (not yet started) from a scenario; returns it and the post ids by key."""
     spec = yaml.safe_load(Path(source).read_text()) if isinstance(source, (str, Path)) else source
     if not isinstance(spec, dict):
@@ -64,8 +88,12 @@ def load_scenario(source: str | Path | dict[str, Any], *, clock: SimulatedClock 
         emulator_options["consumer_key"] = consumer["key"]
     if "secret" in consumer:
         emulator_options["consumer_secret"] = consumer["secret"]
-    emulator = XApiEmulator(clock=clock, credits_usd=spec.get("credits_usd"),
-                            rate_limits=spec.get("rate_limits"), **emulator_options)
+    emulator = XApiEmulator(
+        clock=clock,
+        credits_usd=spec.get("credits_usd"),
+        rate_limits=spec.get("rate_limits"),
+        **emulator_options,
+    )
     for i, user in enumerate(spec.get("users") or []):
         _check_keys(user, USER_KEYS, f"users[{i}]")
         attributes = dict(user)
@@ -91,17 +119,22 @@ def load_scenario(source: str | Path | dict[str, Any], *, clock: SimulatedClock 
             at = origin + timedelta(seconds=float(post.get("at", 0)) + n * float(post.get("every", 1)))
             try:
                 created = emulator.add_post(
-                    post["author"], str(post.get("text", "")).replace("{n}", str(n + 1)), at=at,
-                    reply_to=resolve(post.get("reply_to"), where), quote_of=resolve(post.get("quote_of"), where),
-                    retweet_of=resolve(post.get("retweet_of"), where))
+                    post["author"],
+                    str(post.get("text", "")).replace("{n}", str(n + 1)),
+                    at=at,
+                    reply_to=resolve(post.get("reply_to"), where),
+                    quote_of=resolve(post.get("quote_of"), where),
+                    retweet_of=resolve(post.get("retweet_of"), where),
+                )
             except KeyError as exc:
                 raise ScenarioError(f"{where}: {exc.args[0]}") from exc
             if "key" in post and n == 0:
                 keys[str(post["key"])] = created.id
     for i, dm in enumerate(spec.get("dms") or []):
         _check_keys(dm, {"sender", "recipient", "text", "at"}, f"dms[{i}]")
-        emulator.add_dm(dm["sender"], dm["recipient"], dm["text"],
-                        at=origin + timedelta(seconds=float(dm.get("at", 0))))
+        emulator.add_dm(
+            dm["sender"], dm["recipient"], dm["text"], at=origin + timedelta(seconds=float(dm.get("at", 0)))
+        )
     for fault in spec.get("faults") or []:
         emulator.inject_fault(**fault)
     return emulator, keys

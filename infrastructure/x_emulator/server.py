@@ -42,8 +42,15 @@ DEFAULT_RATE_LIMITS = {
     "retweet": 50,
     "like": 50,
 }
-FAULT_KINDS = {"server_error", "timeout", "rate_limit", "payment_required", "usage_capped", "malformed",
-               "truncated"}
+FAULT_KINDS = {
+    "server_error",
+    "timeout",
+    "rate_limit",
+    "payment_required",
+    "usage_capped",
+    "malformed",
+    "truncated",
+}
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -56,8 +63,15 @@ class _QuietHandler(WSGIRequestHandler):
 class ProblemError(Exception):
     """An X-style problem+json answer."""
 
-    def __init__(self, status: int, title: str, detail: str, problem: str = "about:blank",
-                 extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        problem: str = "about:blank",
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.status, self.title, self.detail, self.problem = status, title, detail, problem
         self.extra, self.headers = extra or {}, headers or {}
@@ -65,14 +79,22 @@ class ProblemError(Exception):
     def response(self) -> Response:
         body = {"title": self.title, "detail": self.detail, "type": self.problem, "status": self.status}
         body.update(self.extra)
-        return Response(json.dumps(body), status=self.status, headers=self.headers,
-                        content_type="application/problem+json")
+        return Response(
+            json.dumps(body),
+            status=self.status,
+            headers=self.headers,
+            content_type="application/problem+json",
+        )
 
 
 def invalid(parameter: str, value: Any, message: str) -> ProblemError:
-    return ProblemError(400, "Invalid Request", "One or more parameters to your request was invalid.",
-                        PROBLEMS + "invalid-request",
-                        {"errors": [{"parameters": {parameter: [str(value)]}, "message": message}]})
+    return ProblemError(
+        400,
+        "Invalid Request",
+        "One or more parameters to your request was invalid.",
+        PROBLEMS + "invalid-request",
+        {"errors": [{"parameters": {parameter: [str(value)]}, "message": message}]},
+    )
 
 
 @dataclass
@@ -152,27 +174,33 @@ class XApiEmulator:
         self._host, self._port = host, port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-        self._url_map = Map([
-            Rule("/2/users/me", endpoint="me", methods=["GET"]),
-            Rule("/2/users/<user_id>/mentions", endpoint="mentions", methods=["GET"]),
-            Rule("/2/tweets", endpoint="create_tweet", methods=["POST"]),
-            Rule("/2/dm_conversations/with/<participant_id>/messages", endpoint="create_dm",
-                 methods=["POST"]),
-            Rule("/2/dm_events", endpoint="dm_events", methods=["GET"]),
-            Rule("/2/users/<user_id>/retweets", endpoint="retweet", methods=["POST"]),
-            Rule("/2/users/<user_id>/likes", endpoint="like", methods=["POST"]),
-            Rule("/_emulator/state", endpoint="control_state", methods=["GET"]),
-            Rule("/_emulator/posts", endpoint="control_post", methods=["POST"]),
-            Rule("/_emulator/dms", endpoint="control_dm", methods=["POST"]),
-            Rule("/_emulator/clock", endpoint="control_clock", methods=["POST"]),
-            Rule("/_emulator/faults", endpoint="control_fault", methods=["POST"]),
-        ])
+        self._url_map = Map(
+            [
+                Rule("/2/users/me", endpoint="me", methods=["GET"]),
+                Rule("/2/users/<user_id>/mentions", endpoint="mentions", methods=["GET"]),
+                Rule("/2/tweets", endpoint="create_tweet", methods=["POST"]),
+                Rule(
+                    "/2/dm_conversations/with/<participant_id>/messages",
+                    endpoint="create_dm",
+                    methods=["POST"],
+                ),
+                Rule("/2/dm_events", endpoint="dm_events", methods=["GET"]),
+                Rule("/2/users/<user_id>/retweets", endpoint="retweet", methods=["POST"]),
+                Rule("/2/users/<user_id>/likes", endpoint="like", methods=["POST"]),
+                Rule("/_emulator/state", endpoint="control_state", methods=["GET"]),
+                Rule("/_emulator/posts", endpoint="control_post", methods=["POST"]),
+                Rule("/_emulator/dms", endpoint="control_dm", methods=["POST"]),
+                Rule("/_emulator/clock", endpoint="control_clock", methods=["POST"]),
+                Rule("/_emulator/faults", endpoint="control_fault", methods=["POST"]),
+            ]
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> XApiEmulator:
-        self._server = make_server(self._host, self._port, self.wsgi_app, threaded=True,
-                                   request_handler=_QuietHandler)
+        self._server = make_server(
+            self._host, self._port, self.wsgi_app, threaded=True, request_handler=_QuietHandler
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="x-emulator", daemon=True)
         self._thread.start()
         return self
@@ -206,8 +234,9 @@ class XApiEmulator:
     def add_dm(self, sender: str, recipient: str, text: str, **kwargs: Any) -> Any:
         return self.world.add_dm(sender, recipient, text, **kwargs)
 
-    def inject_fault(self, route: str, kind: str, *, times: int = 1, skip: int = 0,
-                     delay_seconds: float = 2.0) -> None:
+    def inject_fault(
+        self, route: str, kind: str, *, times: int = 1, skip: int = 0, delay_seconds: float = 2.0
+    ) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {sorted(FAULT_KINDS)}")
         if route != "*" and route not in DEFAULT_RATE_LIMITS:
@@ -217,7 +246,9 @@ class XApiEmulator:
 
     def posts_created(self, by: str | None = None) -> list[Post]:
         author = self.world.require_user(by).id if by else None
-        return [p for p in self.world.posts.values() if p.via_api and (author is None or p.author_id == author)]
+        return [
+            p for p in self.world.posts.values() if p.via_api and (author is None or p.author_id == author)
+        ]
 
     def dms_sent(self, by: str | None = None) -> list[Any]:
         author = self.world.require_user(by).id if by else None
@@ -232,12 +263,19 @@ class XApiEmulator:
             return {
                 "now": self.clock.now().isoformat(),
                 "posts_created": [
-                    {"id": p.id, "author_id": p.author_id, "text": p.text,
-                     "in_reply_to_tweet_id": p.in_reply_to_tweet_id,
-                     "direct_message_deep_link": p.direct_message_deep_link}
-                    for p in self.posts_created()],
-                "dms_sent": [{"id": d.id, "sender_id": d.sender_id, "recipient_id": d.recipient_id,
-                              "text": d.text} for d in self.dms_sent()],
+                    {
+                        "id": p.id,
+                        "author_id": p.author_id,
+                        "text": p.text,
+                        "in_reply_to_tweet_id": p.in_reply_to_tweet_id,
+                        "direct_message_deep_link": p.direct_message_deep_link,
+                    }
+                    for p in self.posts_created()
+                ],
+                "dms_sent": [
+                    {"id": d.id, "sender_id": d.sender_id, "recipient_id": d.recipient_id, "text": d.text}
+                    for d in self.dms_sent()
+                ],
                 "retweets": [{"user_id": u, "tweet_id": t} for u, t in self.world.retweets],
                 "violations": [{"rule": v.rule, "detail": v.detail, "user": v.user} for v in self.violations],
                 "refusals": list(self.refusals),
@@ -258,8 +296,9 @@ class XApiEmulator:
         try:
             endpoint, args = adapter.match()
         except NotFound:
-            return ProblemError(404, "Not Found Error", f"no route {request.path}",
-                                PROBLEMS + "resource-not-found").response()
+            return ProblemError(
+                404, "Not Found Error", f"no route {request.path}", PROBLEMS + "resource-not-found"
+            ).response()
         except HTTPException as exc:
             return ProblemError(exc.code or 400, "Invalid Request", str(exc)).response()
         if str(endpoint).startswith("control_"):
@@ -295,11 +334,21 @@ class XApiEmulator:
     def _authenticate(self, request: Request) -> User:
         header = request.headers.get("Authorization", "")
         if not header.startswith("OAuth "):
-            raise ProblemError(401, "Unauthorized", "OAuth 1.0a user context is required for this endpoint.",
-                               PROBLEMS + "not-authorized-for-resource")
+            raise ProblemError(
+                401,
+                "Unauthorized",
+                "OAuth 1.0a user context is required for this endpoint.",
+                PROBLEMS + "not-authorized-for-resource",
+            )
         params = {key: utils.unescape(value) for key, value in utils.parse_authorization_header(header)}
-        missing = {"oauth_consumer_key", "oauth_token", "oauth_signature", "oauth_nonce", "oauth_timestamp",
-                   "oauth_signature_method"} - params.keys()
+        missing = {
+            "oauth_consumer_key",
+            "oauth_token",
+            "oauth_signature",
+            "oauth_nonce",
+            "oauth_timestamp",
+            "oauth_signature_method",
+        } - params.keys()
         if missing:
             raise ProblemError(401, "Unauthorized", f"OAuth header lacks {sorted(missing)}")
         user = self.world.user_by_token(params["oauth_token"])
@@ -312,12 +361,19 @@ class XApiEmulator:
     def _signature_valid(self, request: Request, params: dict[str, str], user: User) -> bool:
         query = request.query_string.decode()
         uri = SIGNED_HOST + request.path + (f"?{query}" if query else "")
-        collected = signature.collect_parameters(uri_query=query, headers={"Authorization":
-                                                 request.headers["Authorization"]}, exclude_oauth_signature=True)
+        collected = signature.collect_parameters(
+            uri_query=query,
+            headers={"Authorization": request.headers["Authorization"]},
+            exclude_oauth_signature=True,
+        )
         base = signature.signature_base_string(
-            request.method, signature.base_string_uri(uri), signature.normalize_parameters(collected))
-        signer = OAuthClient(self.consumer_key, client_secret=self.consumer_secret,
-                             resource_owner_secret=user.access_token_secret or "")
+            request.method, signature.base_string_uri(uri), signature.normalize_parameters(collected)
+        )
+        signer = OAuthClient(
+            self.consumer_key,
+            client_secret=self.consumer_secret,
+            resource_owner_secret=user.access_token_secret or "",
+        )
         expected = signature.sign_hmac_sha1_with_client(base, signer)
         return hmac.compare_digest(expected, params["oauth_signature"])
 
@@ -342,15 +398,22 @@ class XApiEmulator:
                 start, used = now, 0
             reset = int(start + WINDOW_SECONDS)
             if used >= limit:
-                raise ProblemError(429, "Too Many Requests", "Too Many Requests",
-                                   headers=self._limit_headers(limit, 0, reset))
+                raise ProblemError(
+                    429,
+                    "Too Many Requests",
+                    "Too Many Requests",
+                    headers=self._limit_headers(limit, 0, reset),
+                )
             self._windows[(endpoint, user.id)] = (start, used + 1)
             return self._limit_headers(limit, limit - used - 1, reset)
 
     @staticmethod
     def _limit_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
-        return {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(remaining),
-                "x-rate-limit-reset": str(reset)}
+        return {
+            "x-rate-limit-limit": str(limit),
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(reset),
+        }
 
     def _check_credits(self) -> None:
         if self.credits_usd is not None and self.ledger.spend_usd >= self.credits_usd:
@@ -358,34 +421,49 @@ class XApiEmulator:
 
     @staticmethod
     def _credits_depleted() -> ProblemError:
-        return ProblemError(402, "Payment Required",
-                            "Your account does not have enough credits to fulfil this request.",
-                            PROBLEMS + "credits-depleted")
+        return ProblemError(
+            402,
+            "Payment Required",
+            "Your account does not have enough credits to fulfil this request.",
+            PROBLEMS + "credits-depleted",
+        )
 
     @staticmethod
     def _usage_capped() -> ProblemError:
-        return ProblemError(429, "UsageCapExceeded", "Usage cap exceeded: Monthly product cap",
-                            PROBLEMS + "usage-capped", {"period": "Monthly", "scope": "Product"})
+        return ProblemError(
+            429,
+            "UsageCapExceeded",
+            "Usage cap exceeded: Monthly product cap",
+            PROBLEMS + "usage-capped",
+            {"period": "Monthly", "scope": "Product"},
+        )
 
     def _fault_response(self, fault: Fault, headers: dict[str, str]) -> Response:
         if fault.kind == "server_error":
             return ProblemError(503, "Service Unavailable", "Service Unavailable").response()
         if fault.kind == "rate_limit":
             reset = int(self.clock.now().timestamp()) + WINDOW_SECONDS
-            return ProblemError(429, "Too Many Requests", "Too Many Requests",
-                                headers=self._limit_headers(int(headers["x-rate-limit-limit"]), 0, reset)).response()
+            return ProblemError(
+                429,
+                "Too Many Requests",
+                "Too Many Requests",
+                headers=self._limit_headers(int(headers["x-rate-limit-limit"]), 0, reset),
+            ).response()
         if fault.kind == "payment_required":
             return self._credits_depleted().response()
         if fault.kind == "usage_capped":
             return self._usage_capped().response()
         if fault.kind == "malformed":
-            return self._json({"data": [{"id": "not-a-number", "text": None}], "meta": {"result_count": "x"}},
-                              200, headers)
-        return Response('{"data": [{"id": "1", "te', status=200, headers=headers,
-                        content_type="application/json")
+            return self._json(
+                {"data": [{"id": "not-a-number", "text": None}], "meta": {"result_count": "x"}}, 200, headers
+            )
+        return Response(
+            '{"data": [{"id": "1", "te', status=200, headers=headers, content_type="application/json"
+        )
 
-    def _violation(self, rule: str, detail: str, user: User, status: int = 403,
-                   problem: str = "about:blank") -> ProblemError:
+    def _violation(
+        self, rule: str, detail: str, user: User, status: int = 403, problem: str = "about:blank"
+    ) -> ProblemError:
         """Record that the client broke one of X's rules, and refuse the request the way X does."""
         self.violations.append(Violation(rule, detail, user.username, self.clock.now()))
         return ProblemError(status, "Forbidden", detail, problem)
@@ -402,7 +480,9 @@ class XApiEmulator:
         if raw is None:
             return default
         if not raw.isdigit() or not low <= int(raw) <= high:
-            raise invalid(name, raw, f"The `{name}` query parameter value [{raw}] is not between {low} and {high}")
+            raise invalid(
+                name, raw, f"The `{name}` query parameter value [{raw}] is not between {low} and {high}"
+            )
         return int(raw)
 
     @staticmethod
@@ -433,7 +513,9 @@ class XApiEmulator:
         try:
             return int(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
         except ValueError as exc:
-            raise invalid("pagination_token", token, "The `pagination_token` query parameter is invalid") from exc
+            raise invalid(
+                "pagination_token", token, "The `pagination_token` query parameter is invalid"
+            ) from exc
 
     def _today(self) -> str:
         return self.clock.now().astimezone(UTC).strftime("%Y-%m-%d")
@@ -447,8 +529,12 @@ class XApiEmulator:
     def _mentions(self, request: Request, user: User, user_id: str) -> tuple[dict[str, Any], int]:
         target = self.world.users.get(user_id)
         if target is None:
-            raise ProblemError(404, "Not Found Error", f"Could not find user with id: [{user_id}].",
-                               PROBLEMS + "resource-not-found")
+            raise ProblemError(
+                404,
+                "Not Found Error",
+                f"Could not find user with id: [{user_id}].",
+                PROBLEMS + "resource-not-found",
+            )
         max_results = self._int_arg(request, "max_results", 10, 5, 100)
         since_id, until_id = self._id_arg(request, "since_id"), self._id_arg(request, "until_id")
         token = request.args.get("pagination_token")
@@ -458,12 +544,18 @@ class XApiEmulator:
             raise self._usage_capped()
         # The timeline keeps only the newest 800 mentions; older ones are simply not there.
         reachable = self.world.mentions_of(target)[:800]
-        selected = [p for p in reachable
-                    if (since_id is None or int(p.id) > since_id)
-                    and (until_id is None or int(p.id) < until_id)
-                    and (before is None or int(p.id) < before)]
+        selected = [
+            p
+            for p in reachable
+            if (since_id is None or int(p.id) > since_id)
+            and (until_id is None or int(p.id) < until_id)
+            and (before is None or int(p.id) < before)
+        ]
         page, rest = selected[:max_results], selected[max_results:]
-        tweet_fields, user_fields = self._fields(request, "tweet.fields"), self._fields(request, "user.fields")
+        tweet_fields, user_fields = (
+            self._fields(request, "tweet.fields"),
+            self._fields(request, "user.fields"),
+        )
         expansions = self._fields(request, "expansions")
         if "entities.mentions.username" in expansions:
             tweet_fields |= {"entities"}
@@ -479,11 +571,16 @@ class XApiEmulator:
             if "in_reply_to_user_id" in expansions:
                 user_ids.update((p.in_reply_to_user_id, None) for p in page if p.in_reply_to_user_id)
             if user_ids:
-                includes["users"] = [self.world.users[i].public(user_fields, user, self.world) for i in user_ids]
+                includes["users"] = [
+                    self.world.users[i].public(user_fields, user, self.world) for i in user_ids
+                ]
             if "referenced_tweets.id" in expansions:
                 referenced = {r["id"] for p in page for r in p.references()}
-                includes["tweets"] = [self.world.posts[i].public(tweet_fields, self.world)
-                                      for i in sorted(referenced) if i in self.world.posts]
+                includes["tweets"] = [
+                    self.world.posts[i].public(tweet_fields, self.world)
+                    for i in sorted(referenced)
+                    if i in self.world.posts
+                ]
             if includes:
                 payload["includes"] = includes
         meta: dict[str, Any] = {"result_count": len(page)}
@@ -504,11 +601,18 @@ class XApiEmulator:
             raise invalid("text", len(text), f"Your Tweet text is longer than {MAX_TEXT} characters.")
         deep_link = body.get("direct_message_deep_link")
         if deep_link is not None and not str(deep_link).startswith(
-                f"https://twitter.com/messages/compose?recipient_id={user.id}"):
-            raise invalid("direct_message_deep_link", deep_link, "direct_message_deep_link must open a DM with you")
+            f"https://twitter.com/messages/compose?recipient_id={user.id}"
+        ):
+            raise invalid(
+                "direct_message_deep_link", deep_link, "direct_message_deep_link must open a DM with you"
+            )
         if body.get("quote_tweet_id"):
-            raise self._violation("quote_post", "Quote-posts via the API are not available on self-serve tiers.",
-                                  user, problem=PROBLEMS + "client-forbidden")
+            raise self._violation(
+                "quote_post",
+                "Quote-posts via the API are not available on self-serve tiers.",
+                user,
+                problem=PROBLEMS + "client-forbidden",
+            )
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         target = None
         if reply_to is not None:
@@ -518,18 +622,31 @@ class XApiEmulator:
             if not self.world.summoned(user, target):
                 raise self._violation(
                     "unsummoned_reply",
-                    "You can only reply to or quote posts where you are mentioned or are the author.", user)
+                    "You can only reply to or quote posts where you are mentioned or are the author.",
+                    user,
+                )
             if target.author_id != user.id and any(
-                    p.author_id == user.id and p.in_reply_to_tweet_id == target.id and p.via_api
-                    for p in self.world.posts.values()):
-                raise self._violation("second_reply_to_interaction",
-                                      "At most one automated reply per interaction.", user)
+                p.author_id == user.id and p.in_reply_to_tweet_id == target.id and p.via_api
+                for p in self.world.posts.values()
+            ):
+                raise self._violation(
+                    "second_reply_to_interaction", "At most one automated reply per interaction.", user
+                )
         normalized = " ".join(text.split())
-        if any(p.author_id == user.id and " ".join(p.text.split()) == normalized for p in self.world.posts.values()):
-            raise self._violation("duplicate_content", "You are not allowed to create a Tweet with duplicate content.",
-                                  user)
-        post = self.world.add_post(user.id, text, reply_to=target.id if target else None, via_api=True,
-                                   direct_message_deep_link=deep_link)
+        if any(
+            p.author_id == user.id and " ".join(p.text.split()) == normalized
+            for p in self.world.posts.values()
+        ):
+            raise self._violation(
+                "duplicate_content", "You are not allowed to create a Tweet with duplicate content.", user
+            )
+        post = self.world.add_post(
+            user.id,
+            text,
+            reply_to=target.id if target else None,
+            via_api=True,
+            direct_message_deep_link=deep_link,
+        )
         if "http://" in text or "https://" in text:
             self.ledger.charge("post_with_url")
         elif target is not None and target.author_id != user.id:
@@ -549,8 +666,11 @@ class XApiEmulator:
         if recipient is None or recipient.id == user.id:
             raise invalid("participant_id", participant_id, "participant_id is not a valid recipient")
         if not self.world.has_messaged(recipient, user):
-            raise self._violation("unsolicited_dm",
-                                  "Automated DMs are only allowed after the user has messaged you first.", user)
+            raise self._violation(
+                "unsolicited_dm",
+                "Automated DMs are only allowed after the user has messaged you first.",
+                user,
+            )
         if recipient.dm_refuse:
             raise ProblemError(403, "Forbidden", "You cannot send messages to this user.")
         event = self.world.add_dm(user.id, recipient.id, text, via_api=True)
@@ -572,8 +692,12 @@ class XApiEmulator:
             payload["data"] = [e.public(fields) for e in page]
             if expand_senders:
                 senders = dict.fromkeys(e.sender_id for e in page)
-                payload["includes"] = {"users": [self.world.users[i].public(
-                    self._fields(request, "user.fields"), user, self.world) for i in senders]}
+                payload["includes"] = {
+                    "users": [
+                        self.world.users[i].public(self._fields(request, "user.fields"), user, self.world)
+                        for i in senders
+                    ]
+                }
         meta: dict[str, Any] = {"result_count": len(page)}
         if rest:
             meta["next_token"] = self._token(page[-1].id)
@@ -583,7 +707,9 @@ class XApiEmulator:
 
     def _retweet(self, request: Request, user: User, user_id: str) -> tuple[dict[str, Any], int]:
         if user_id != user.id:
-            raise ProblemError(403, "Forbidden", "You are not permitted to retweet on behalf of another user.")
+            raise ProblemError(
+                403, "Forbidden", "You are not permitted to retweet on behalf of another user."
+            )
         tweet_id = str(self._body(request).get("tweet_id", ""))
         if tweet_id not in self.world.posts:
             raise invalid("tweet_id", tweet_id, "Post to retweet does not exist.")
@@ -596,8 +722,12 @@ class XApiEmulator:
         return {"data": {"retweeted": True}}, 200
 
     def _like(self, request: Request, user: User, user_id: str) -> tuple[dict[str, Any], int]:
-        raise self._violation("like", "Likes via the API are not available on self-serve tiers.", user,
-                              problem=PROBLEMS + "client-forbidden")
+        raise self._violation(
+            "like",
+            "Likes via the API are not available on self-serve tiers.",
+            user,
+            problem=PROBLEMS + "client-forbidden",
+        )
 
     # --- control API (loopback, unauthenticated: for make run and tests) -----------------------
 
@@ -606,8 +736,13 @@ class XApiEmulator:
 
     def _control_post(self, request: Request) -> dict[str, Any]:
         body = self._body(request)
-        post = self.world.add_post(body["author"], body.get("text", ""), reply_to=body.get("reply_to"),
-                                   quote_of=body.get("quote_of"), retweet_of=body.get("retweet_of"))
+        post = self.world.add_post(
+            body["author"],
+            body.get("text", ""),
+            reply_to=body.get("reply_to"),
+            quote_of=body.get("quote_of"),
+            retweet_of=body.get("retweet_of"),
+        )
         return {"id": post.id}
 
     def _control_dm(self, request: Request) -> dict[str, Any]:
@@ -620,11 +755,11 @@ class XApiEmulator:
 
     def _control_fault(self, request: Request) -> dict[str, Any]:
         body = self._body(request)
-        self.inject_fault(body["route"], body["kind"], times=int(body.get("times", 1)),
-                          skip=int(body.get("skip", 0)))
+        self.inject_fault(
+            body["route"], body["kind"], times=int(body.get("times", 1)), skip=int(body.get("skip", 0))
+        )
         return {"faults": len(self.faults)}
 
 
 def deep_link_for(user_id: str) -> str:
     return f"https://twitter.com/messages/compose?{urlencode({'recipient_id': user_id})}"
-

@@ -162,8 +162,12 @@ class World:
 
     def add_user(self, username: str, *, id: str | None = None, **attributes: Any) -> User:
         with self.lock:
-            user = User(id=id or str(next(self._user_ids)), username=username,
-                        name=attributes.pop("name", username), **attributes)
+            user = User(
+                id=id or str(next(self._user_ids)),
+                username=username,
+                name=attributes.pop("name", username),
+                **attributes,
+            )
             self.users[user.id] = user
             return user
 
@@ -241,20 +245,29 @@ class World:
 
     # --- DMs ---------------------------------------------------------------------------------
 
-    def add_dm(self, sender: str, recipient: str, text: str, *, at: datetime | None = None,
-               via_api: bool = False) -> DmEvent:
+    def add_dm(
+        self, sender: str, recipient: str, text: str, *, at: datetime | None = None, via_api: bool = False
+    ) -> DmEvent:
         with self.lock:
             source, target = self.require_user(sender), self.require_user(recipient)
             when = at or self.clock()
-            event = DmEvent(id=self.snowflake(when), sender_id=source.id, recipient_id=target.id,
-                            text=text, created_at=when, via_api=via_api)
+            event = DmEvent(
+                id=self.snowflake(when),
+                sender_id=source.id,
+                recipient_id=target.id,
+                text=text,
+                created_at=when,
+                via_api=via_api,
+            )
             self.dms.append(event)
             return event
 
     def has_messaged(self, sender: User, recipient: User) -> bool:
         now = self.clock()
-        return any(d.sender_id == sender.id and d.recipient_id == recipient.id and d.created_at <= now
-                   for d in self.dms)
+        return any(
+            d.sender_id == sender.id and d.recipient_id == recipient.id and d.created_at <= now
+            for d in self.dms
+        )
 
     def can_dm(self, sender: User, recipient: User) -> bool:
         if recipient.dm_refuse:
@@ -263,6 +276,9 @@ class World:
 
     def dm_events_for(self, user: User) -> list[DmEvent]:
         now = self.clock()
-        events = [d for d in self.dms if user.id in (d.sender_id, d.recipient_id)
-                  and now - DM_HISTORY <= d.created_at <= now]
+        events = [
+            d
+            for d in self.dms
+            if user.id in (d.sender_id, d.recipient_id) and now - DM_HISTORY <= d.created_at <= now
+        ]
         return sorted(events, key=lambda d: int(d.id), reverse=True)

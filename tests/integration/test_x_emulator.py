@@ -45,7 +45,10 @@ def test_mentions_page_newest_first_with_meta_and_expansions(emulator, x_api, ja
     assert [t.id for t in page.data] == [p.id for p in reversed(posts)][:5]
     assert page.meta.newest_id == posts[-1].id and page.meta.oldest_id == posts[-5].id
     assert page.meta.result_count == 5 and page.meta.next_token
-    assert page.includes.users[0].username == "jane" and page.includes.users[0].public_metrics.followers_count == 1200
+    assert (
+        page.includes.users[0].username == "jane"
+        and page.includes.users[0].public_metrics.followers_count == 1200
+    )
     assert page.data[0].conversation_id == posts[-1].id and page.data[0].created_at is not None
     assert limit.limit == 300 and limit.remaining == 299
 
@@ -103,11 +106,15 @@ def test_max_results_outside_5_to_100_is_a_400(client):
 
 def test_missing_or_forged_oauth_is_401(emulator, brand, client):
     app_only = tweepy.Client(bearer_token="app-only-token")
-    app_only.session.mount("https://api.twitter.com/", RoutingTimeoutAdapter(timeout=1, base_url=emulator.base_url))
+    app_only.session.mount(
+        "https://api.twitter.com/", RoutingTimeoutAdapter(timeout=1, base_url=emulator.base_url)
+    )
     with pytest.raises(tweepy.Unauthorized):  # owned reads and writes need user context
         app_only.get_users_mentions(BRAND_ID)
-    forged = build_client(brand.credentials.model_copy(update={"consumer_secret": brand.credentials.access_token}),
-                          base_url=emulator.base_url)
+    forged = build_client(
+        brand.credentials.model_copy(update={"consumer_secret": brand.credentials.access_token}),
+        base_url=emulator.base_url,
+    )
     with pytest.raises(XUnauthorized, match="Invalid OAuth signature"):
         XApi(client=forged).me()
     response = requests.get(f"{emulator.base_url}/2/users/me", timeout=2)
@@ -117,20 +124,25 @@ def test_missing_or_forged_oauth_is_401(emulator, brand, client):
 def test_reply_only_to_posts_that_mention_us(emulator, client, jane):
     summoned = emulator.add_post("jane", "@acmeair my bag is lost")
     unsummoned = emulator.add_post("jane", "airlines are all the same")
-    created = client.create_tweet(text="@jane sorry to hear that /AB", in_reply_to_tweet_id=summoned.id,
-                                  user_auth=True)
+    created = client.create_tweet(
+        text="@jane sorry to hear that /AB", in_reply_to_tweet_id=summoned.id, user_auth=True
+    )
     assert created.status_code == 201
     with pytest.raises(tweepy.Forbidden) as exc:
         client.create_tweet(text="@jane we can help /AB", in_reply_to_tweet_id=unsummoned.id, user_auth=True)
-    assert _status(exc) == (403, "You can only reply to or quote posts where you are mentioned or are the author.")
+    assert _status(exc) == (
+        403,
+        "You can only reply to or quote posts where you are mentioned or are the author.",
+    )
     assert [v.rule for v in emulator.violations] == ["unsummoned_reply"]
 
 
 def test_reply_to_a_post_quoting_us_is_allowed(emulator, client, jane):
     ours = emulator.add_post("acmeair", "New routes to Lisbon this winter")
     quote = emulator.add_post("jane", "lol they cancelled mine twice", quote_of=ours.id)
-    response = client.create_tweet(text="@jane sorry, can we help? /AB", in_reply_to_tweet_id=quote.id,
-                                   user_auth=True)
+    response = client.create_tweet(
+        text="@jane sorry, can we help? /AB", in_reply_to_tweet_id=quote.id, user_auth=True
+    )
     assert response.status_code == 201 and emulator.violations == []
 
 
@@ -155,12 +167,20 @@ def test_duplicate_text_is_refused(emulator, client, jane):
 def test_reply_carries_a_dm_deep_link_to_us_only(emulator, client, jane):
     post = emulator.add_post("jane", "@acmeair charged twice")
     link = f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
-    client.create_tweet(text="@jane please DM us /AB", in_reply_to_tweet_id=post.id,
-                        direct_message_deep_link=link, user_auth=True)
+    client.create_tweet(
+        text="@jane please DM us /AB",
+        in_reply_to_tweet_id=post.id,
+        direct_message_deep_link=link,
+        user_auth=True,
+    )
     assert emulator.posts_created()[0].direct_message_deep_link == link
     with pytest.raises(tweepy.BadRequest):
-        client.create_tweet(text="@jane DM them /AB", in_reply_to_tweet_id=post.id, user_auth=True,
-                            direct_message_deep_link="https://twitter.com/messages/compose?recipient_id=999")
+        client.create_tweet(
+            text="@jane DM them /AB",
+            in_reply_to_tweet_id=post.id,
+            user_auth=True,
+            direct_message_deep_link="https://twitter.com/messages/compose?recipient_id=999",
+        )
 
 
 def test_text_over_280_characters_is_a_400(emulator, client, jane):
@@ -202,8 +222,9 @@ def test_dm_events_list_both_directions_newest_first(emulator, client, jane, clo
     clock.advance(1)
     client.create_direct_message(participant_id=jane.id, text="reply", user_auth=True)
     clock.advance(1)
-    body = client.get_direct_message_events(dm_event_fields=["sender_id", "created_at", "dm_conversation_id"],
-                                            user_auth=True).json()
+    body = client.get_direct_message_events(
+        dm_event_fields=["sender_id", "created_at", "dm_conversation_id"], user_auth=True
+    ).json()
     assert [e["text"] for e in body["data"]] == ["reply", "first"]
     assert body["data"][1]["sender_id"] == jane.id
 
@@ -250,10 +271,17 @@ def test_owned_reads_billed_once_per_utc_day(emulator, x_api, jane, clock):
     assert emulator.ledger.units["owned_read"] == 2
 
 
-@pytest.mark.parametrize(("kind", "error"), [
-    ("server_error", XApiUnavailable), ("rate_limit", XRateLimited), ("payment_required", XCreditsExhausted),
-    ("usage_capped", XUsageCapped), ("malformed", MalformedXResponse), ("truncated", MalformedXResponse),
-])
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [
+        ("server_error", XApiUnavailable),
+        ("rate_limit", XRateLimited),
+        ("payment_required", XCreditsExhausted),
+        ("usage_capped", XUsageCapped),
+        ("malformed", MalformedXResponse),
+        ("truncated", MalformedXResponse),
+    ],
+)
 def test_injected_faults_surface_as_domain_errors(emulator, x_api, kind, error):
     emulator.inject_fault("mentions", kind, skip=1)
     x_api.mentions_page(BRAND_ID, max_results=5)  # skip=1: the first call is untouched
@@ -285,8 +313,13 @@ dms:
 """)
     emulator, keys = load_scenario(scenario)
     posts = sorted(emulator.world.posts.values(), key=lambda p: int(p.id))
-    assert [p.text for p in posts] == ["@acmeair lost bag", "@acmeair @jane me too 1", "@acmeair @jane me too 2",
-                                       "@acmeair @jane me too 3", "RT @jane: @acmeair lost bag"]
+    assert [p.text for p in posts] == [
+        "@acmeair lost bag",
+        "@acmeair @jane me too 1",
+        "@acmeair @jane me too 2",
+        "@acmeair @jane me too 3",
+        "RT @jane: @acmeair lost bag",
+    ]
     assert all(p.conversation_id == keys["c1"] for p in posts[1:4])
     assert emulator.world.dms[0].text == "ref XK42P"
 

@@ -56,11 +56,14 @@ class MentionIngestor:
         result = HandlePollResult(handle=self.handle, since_id=checkpoint.since_id)
         now = self.clock()
         if checkpoint.rate_limited_until and now < checkpoint.rate_limited_until:
-            logger.info("rate limited, skipping until reset", extra={"handle": self.handle,
-                        "reset_at": checkpoint.rate_limited_until.isoformat()})
+            logger.info(
+                "rate limited, skipping until reset",
+                extra={"handle": self.handle, "reset_at": checkpoint.rate_limited_until.isoformat()},
+            )
             metrics.add_metric(name="PollSkippedRateLimited", unit=MetricUnit.Count, value=1)
-            return result.model_copy(update={"complete": False,
-                                             "rate_limited_until": checkpoint.rate_limited_until})
+            return result.model_copy(
+                update={"complete": False, "rate_limited_until": checkpoint.rate_limited_until}
+            )
         user_id = checkpoint.user_id
         if user_id is None:
             user_id = self.x.me().id
@@ -73,8 +76,12 @@ class MentionIngestor:
         try:
             while True:
                 page, limit = self.x.mentions_page(
-                    user_id, since_id=checkpoint.since_id, until_id=checkpoint.resume_until_id,
-                    pagination_token=token, max_results=self.max_results)
+                    user_id,
+                    since_id=checkpoint.since_id,
+                    until_id=checkpoint.resume_until_id,
+                    pagination_token=token,
+                    max_results=self.max_results,
+                )
                 state.pages += 1
                 state.newest_id = state.newest_id or page.meta.newest_id
                 state.tweets.extend(page.data)
@@ -95,20 +102,32 @@ class MentionIngestor:
         result.pages = state.pages
         if interrupted_until is not None or failure is not None:
             if state.tweets and state.newest_id:
-                self.store.save_progress(self.handle, expected_since=checkpoint.since_id,
-                                         pending_newest_id=state.newest_id, resume_until_id=state.tweets[-1].id)
+                self.store.save_progress(
+                    self.handle,
+                    expected_since=checkpoint.since_id,
+                    pending_newest_id=state.newest_id,
+                    resume_until_id=state.tweets[-1].id,
+                )
             result.complete = False
             if interrupted_until is not None:
                 self.store.set_rate_limited(self.handle, interrupted_until)
                 result.rate_limited_until = interrupted_until
                 metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
-                logger.warning("mention pass interrupted by rate limit", extra={
-                    "handle": self.handle, "reset_at": interrupted_until.isoformat(), "stored": result.stored})
+                logger.warning(
+                    "mention pass interrupted by rate limit",
+                    extra={
+                        "handle": self.handle,
+                        "reset_at": interrupted_until.isoformat(),
+                        "stored": result.stored,
+                    },
+                )
             if failure is not None:
                 raise failure
             return result
         if state.newest_id:
-            self.store.complete_pass(self.handle, expected_since=checkpoint.since_id, since_id=state.newest_id)
+            self.store.complete_pass(
+                self.handle, expected_since=checkpoint.since_id, since_id=state.newest_id
+            )
             result.since_id = state.newest_id
         return result
 
@@ -124,7 +143,9 @@ class MentionIngestor:
                 result.skipped_retweets += 1
                 continue
             mention = self._mention(tweet, state, user_id, ingested_at)
-            outcome = self.store.record(mention, open_case=mention.triage.is_complaint, retention=self.retention)
+            outcome = self.store.record(
+                mention, open_case=mention.triage.is_complaint, retention=self.retention
+            )
             if not outcome.stored:
                 result.duplicates += 1
                 continue
@@ -133,13 +154,21 @@ class MentionIngestor:
                 result.cases_opened += 1
             elif outcome.case_id:
                 result.attached_to_case += 1
-            logger.info("mention ingested", extra={
-                "handle": self.handle, "tweet_id": mention.tweet_id, "case_id": outcome.case_id,
-                "category": mention.triage.category, "priority": mention.triage.priority})
+            logger.info(
+                "mention ingested",
+                extra={
+                    "handle": self.handle,
+                    "tweet_id": mention.tweet_id,
+                    "case_id": outcome.case_id,
+                    "category": mention.triage.category,
+                    "priority": mention.triage.priority,
+                },
+            )
         metrics.add_metric(name="MentionsIngested", unit=MetricUnit.Count, value=result.stored)
         metrics.add_metric(name="MentionsDuplicate", unit=MetricUnit.Count, value=result.duplicates)
-        metrics.add_metric(name="MentionsSkipped", unit=MetricUnit.Count,
-                           value=result.skipped_own + result.skipped_retweets)
+        metrics.add_metric(
+            name="MentionsSkipped", unit=MetricUnit.Count, value=result.skipped_own + result.skipped_retweets
+        )
         metrics.add_metric(name="CasesOpened", unit=MetricUnit.Count, value=result.cases_opened)
         return result
 
@@ -155,7 +184,8 @@ class MentionIngestor:
         )
         quoted = tweet.reference("quoted")
         mentions_us = any(m.username.lower() == self.handle for m in tweet.entities.mentions) or (
-            quoted is not None and state.quoted_authors.get(quoted) == user_id)
+            quoted is not None and state.quoted_authors.get(quoted) == user_id
+        )
         return Mention(
             tweet_id=tweet.id,
             handle=self.handle,
@@ -184,16 +214,24 @@ def poll_monitored_handles(
     credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
 
     def default_x(handle: str) -> XApi:
-        return XApi(credentials.x_credentials(handle), base_url=settings.X_API_BASE_URL,
-                    timeout=settings.X_HTTP_TIMEOUT_SECONDS)
+        return XApi(
+            credentials.x_credentials(handle),
+            base_url=settings.X_API_BASE_URL,
+            timeout=settings.X_HTTP_TIMEOUT_SECONDS,
+        )
 
     make_x = x_for or default_x
     results: list[HandlePollResult] = []
     errors: list[Exception] = []
     for handle in settings.MONITORED_HANDLES:
-        ingestor = MentionIngestor(handle=handle, x=make_x(handle), store=store, clock=clock,
-                                   max_results=settings.X_MAX_RESULTS,
-                                   retention=timedelta(days=settings.MENTION_RETENTION_DAYS))
+        ingestor = MentionIngestor(
+            handle=handle,
+            x=make_x(handle),
+            store=store,
+            clock=clock,
+            max_results=settings.X_MAX_RESULTS,
+            retention=timedelta(days=settings.MENTION_RETENTION_DAYS),
+        )
         try:
             results.append(ingestor.poll())
         except Exception as exc:

@@ -52,4 +52,9 @@ def get_settings(model: type[SettingsT]) -> SettingsT:
     try:
         return model.model_validate(dict(os.environ))
     except ValidationError as exc:
-        raise ConfigurationError(f"invalid environment for {model.__name__}: {exc}") from exc
+        # Name the variables, never their values: os.environ holds AWS session credentials in Lambda.
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        raise ConfigurationError(f"invalid environment for {model.__name__}: {problems}") from None

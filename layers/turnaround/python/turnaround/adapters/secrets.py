@@ -38,5 +38,7 @@ class CredentialStore:
             raise ConfigurationError(f"secret {name} could not be read: {exc}") from exc
         except (ValidationError, ValueError):
             # `from None`: pydantic's message would quote the secret's values into logs.
-            raise ConfigurationError(f"secret {name} is not X credentials JSON with consumer_key, "
-                                     "consumer_secret, access_token and access_token_secret") from None
+            raise ConfigurationError(
+                f"secret {name} is not X credentials JSON with consumer_key, "
+                "consumer_secret, access_token and access_token_secret"
+            ) from None

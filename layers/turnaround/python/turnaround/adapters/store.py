@@ -11,6 +11,8 @@ Every write that must happen once is conditional, so retries and concurrent poll
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +33,14 @@ MAX_CASE_RACE_RETRIES = 3
 def _to_item(data: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe dict → DynamoDB types (floats become Decimal; None values are dropped)."""
     return json.loads(json.dumps({k: v for k, v in data.items() if v is not None}), parse_float=Decimal)
+
+
+@contextmanager
+def _storage_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        raise StorageError(f"DynamoDB failed to {what}: {exc.response['Error'].get('Code')}") from exc
 
 
 def _epoch(when: datetime) -> int:
@@ -62,87 +72,130 @@ class MentionStore:
         return {"pk": f"HANDLE#{handle}", "sk": "CHECKPOINT"}
 
     def get_checkpoint(self, handle: str) -> Checkpoint:
-        item = self.table.get_item(Key=self._checkpoint_key(handle), ConsistentRead=True).get("Item") or {}
+        with _storage_errors(f"read the checkpoint of {handle}"):
+            item = (
+                self.table.get_item(Key=self._checkpoint_key(handle), ConsistentRead=True).get("Item") or {}
+            )
         ids = {k: str(item[k]) for k in ("since_id", "pending_newest_id", "resume_until_id") if k in item}
         until = item.get("rate_limited_until")
         return Checkpoint(
             handle=handle,
-            user_id=item.get("user_id"),  # type: ignore[arg-type]
+            user_id=item.get("user_id"),
             rate_limited_until=datetime.fromisoformat(str(until)) if until else None,
             **ids,
         )
 
     def set_user_id(self, handle: str, user_id: str) -> None:
-        self.table.update_item(Key=self._checkpoint_key(handle), UpdateExpression="SET user_id = :u",
-                               ExpressionAttributeValues={":u": user_id})
+        with _storage_errors(f"save the user id of {handle}"):
+            self.table.update_item(
+                Key=self._checkpoint_key(handle),
+                UpdateExpression="SET user_id = :u",
+                ExpressionAttributeValues={":u": user_id},
+            )
 
     def set_rate_limited(self, handle: str, until: datetime) -> None:
-        self.table.update_item(Key=self._checkpoint_key(handle), UpdateExpression="SET rate_limited_until = :r",
-                               ExpressionAttributeValues={":r": until.isoformat()})
+        with _storage_errors(f"save the rate-limit reset of {handle}"):
+            self.table.update_item(
+                Key=self._checkpoint_key(handle),
+                UpdateExpression="SET rate_limited_until = :r",
+                ExpressionAttributeValues={":r": until.isoformat()},
+            )
 
-    def _update_if_unchanged(self, handle: str, expected_since: str | None, update: str,
-                             values: dict[str, Any], remove: str = "") -> bool:
+    def _update_if_unchanged(
+        self, handle: str, expected_since: str | None, update: str, values: dict[str, Any], remove: str = ""
+    ) -> bool:
         """Optimistic concurrency: only the poller that read ``expected_since`` may move the checkpoint."""
         if expected_since is None:
             condition, values = "attribute_not_exists(since_id)", dict(values)
         else:
             condition, values = "since_id = :expected", {**values, ":expected": int(expected_since)}
         try:
-            self.table.update_item(Key=self._checkpoint_key(handle),
-                                   UpdateExpression=update + (f" REMOVE {remove}" if remove else ""),
-                                   ConditionExpression=condition, ExpressionAttributeValues=values)
+            self.table.update_item(
+                Key=self._checkpoint_key(handle),
+                UpdateExpression=update + (f" REMOVE {remove}" if remove else ""),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False  # another poller finished a pass first; its checkpoint stands
             raise StorageError(f"checkpoint update failed for {handle}: {exc}") from exc
         return True
 
-    def save_progress(self, handle: str, *, expected_since: str | None, pending_newest_id: str,
-                      resume_until_id: str) -> bool:
+    def save_progress(
+        self, handle: str, *, expected_since: str | None, pending_newest_id: str, resume_until_id: str
+    ) -> bool:
         return self._update_if_unchanged(
-            handle, expected_since, "SET pending_newest_id = :p, resume_until_id = :r",
-            {":p": int(pending_newest_id), ":r": int(resume_until_id)})
+            handle,
+            expected_since,
+            "SET pending_newest_id = :p, resume_until_id = :r",
+            {":p": int(pending_newest_id), ":r": int(resume_until_id)},
+        )
 
     def complete_pass(self, handle: str, *, expected_since: str | None, since_id: str) -> bool:
         return self._update_if_unchanged(
-            handle, expected_since, "SET since_id = :s", {":s": int(since_id)},
-            remove="pending_newest_id, resume_until_id, rate_limited_until")
+            handle,
+            expected_since,
+            "SET since_id = :s",
+            {":s": int(since_id)},
+            remove="pending_newest_id, resume_until_id, rate_limited_until",
+        )
 
     # --- mentions and cases --------------------------------------------------------------------
 
     def _mention_item(self, mention: Mention, case_id: str | None, retention: timedelta) -> dict[str, Any]:
         item = _to_item(mention.model_copy(update={"case_id": case_id}).model_dump(mode="json"))
-        item.update(pk=f"MENTION#{mention.tweet_id}", sk="MENTION", type="mention",
-                    expires_at=_epoch(mention.ingested_at + retention))
+        item.update(
+            pk=f"MENTION#{mention.tweet_id}",
+            sk="MENTION",
+            type="mention",
+            expires_at=_epoch(mention.ingested_at + retention),
+        )
         if case_id:
             item.update(gsi1pk=f"CASE#{case_id}", gsi1sk=f"MENTION#{mention.tweet_id}")
         return item
 
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        with _storage_errors(f"read {pk}"):
+            return self.table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
+
     def get_mention(self, tweet_id: str) -> dict[str, Any] | None:
-        return self.table.get_item(Key={"pk": f"MENTION#{tweet_id}", "sk": "MENTION"},
-                                   ConsistentRead=True).get("Item")
+        return self._get(f"MENTION#{tweet_id}", "MENTION")
 
     def get_case(self, case_id: str) -> dict[str, Any] | None:
-        return self.table.get_item(Key={"pk": f"CASE#{case_id}", "sk": "CASE"}, ConsistentRead=True).get("Item")
+        return self._get(f"CASE#{case_id}", "CASE")
 
     def _case_for_conversation(self, conversation_id: str) -> dict[str, Any] | None:
-        pointer = self.table.get_item(Key={"pk": f"CONVERSATION#{conversation_id}", "sk": "CASE"},
-                                      ConsistentRead=True).get("Item")
+        pointer = self._get(f"CONVERSATION#{conversation_id}", "CASE")
         return self.get_case(str(pointer["case_id"])) if pointer else None
 
     def find_open_case_for_customer(self, author_id: str) -> dict[str, Any] | None:
-        result = self.table.query(
-            IndexName="GSI1",
-            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :open)",
-            ExpressionAttributeValues={":pk": f"CUSTOMER#{author_id}", ":open": f"{CaseStatus.OPEN}#"},
-            ScanIndexForward=False, Limit=1)
+        with _storage_errors(f"find the open case of customer {author_id}"):
+            result = self.table.query(
+                IndexName="GSI1",
+                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :open)",
+                ExpressionAttributeValues={":pk": f"CUSTOMER#{author_id}", ":open": f"{CaseStatus.OPEN}#"},
+                ScanIndexForward=False,
+                Limit=1,
+            )
         items = result.get("Items", [])
         return items[0] if items else None
 
     def case_mentions(self, case_id: str) -> list[dict[str, Any]]:
-        result = self.table.query(IndexName="GSI1", KeyConditionExpression="gsi1pk = :pk",
-                                  ExpressionAttributeValues={":pk": f"CASE#{case_id}"})
-        return list(result.get("Items", []))
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {}
+        with _storage_errors(f"read the mentions of {case_id}"):
+            while True:
+                result = self.table.query(
+                    IndexName="GSI1",
+                    KeyConditionExpression="gsi1pk = :pk",
+                    ExpressionAttributeValues={":pk": f"CASE#{case_id}"},
+                    **kwargs,
+                )
+                items += result.get("Items", [])
+                if "LastEvaluatedKey" not in result:
+                    return items
+                kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
     def record(self, mention: Mention, *, open_case: bool, retention: timedelta) -> RecordOutcome:
         """Store ``mention`` once. It joins the open case of its conversation; if there is none and
@@ -157,13 +210,17 @@ class MentionStore:
                 outcome = self._put_plain(mention, retention)
             if outcome is not None:
                 return outcome
-        raise StorageError(f"case for conversation {mention.conversation_id} kept changing; mention "
-                           f"{mention.tweet_id} not stored, the next poll retries it")
+        raise StorageError(
+            f"case for conversation {mention.conversation_id} kept changing; mention "
+            f"{mention.tweet_id} not stored, the next poll retries it"
+        )
 
     def _put_plain(self, mention: Mention, retention: timedelta) -> RecordOutcome:
         try:
-            self.table.put_item(Item=self._mention_item(mention, None, retention),
-                                ConditionExpression="attribute_not_exists(pk)")
+            self.table.put_item(
+                Item=self._mention_item(mention, None, retention),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return RecordOutcome(stored=False)
@@ -173,7 +230,7 @@ class MentionStore:
     def _transact(self, mention: Mention, items: list[dict[str, Any]]) -> str:
         """Run the transaction; 'ok', 'duplicate' (mention exists) or 'race' (case changed under us)."""
         try:
-            self.table.meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+            self.table.meta.client.transact_write_items(TransactItems=items)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise StorageError(f"could not store mention {mention.tweet_id}: {exc}") from exc
@@ -186,46 +243,99 @@ class MentionStore:
         return "ok"
 
     def _attach(self, mention: Mention, case_id: str, retention: timedelta) -> RecordOutcome | None:
-        result = self._transact(mention, [
-            {"Put": {"TableName": self.table_name, "Item": self._mention_item(mention, case_id, retention),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {"TableName": self.table_name, "Key": {"pk": f"CASE#{case_id}", "sk": "CASE"},
+        result = self._transact(
+            mention,
+            [
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": self._mention_item(mention, case_id, retention),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"CASE#{case_id}", "sk": "CASE"},
                         "UpdateExpression": "ADD mention_count :one SET last_mention_at = :at",
                         "ConditionExpression": "#status = :open",
                         "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {":one": 1, ":open": CaseStatus.OPEN,
-                                                      ":at": mention.ingested_at.isoformat()}}},
-        ])
+                        "ExpressionAttributeValues": {
+                            ":one": 1,
+                            ":open": CaseStatus.OPEN,
+                            ":at": mention.ingested_at.isoformat(),
+                        },
+                    }
+                },
+            ],
+        )
         if result == "race":
             return None
         return RecordOutcome(stored=result == "ok", case_id=case_id)
 
-    def _open_case(self, mention: Mention, previous: dict[str, Any] | None,
-                   retention: timedelta) -> RecordOutcome | None:
+    def _open_case(
+        self, mention: Mention, previous: dict[str, Any] | None, retention: timedelta
+    ) -> RecordOutcome | None:
         case_id = f"case-{mention.tweet_id}"
         opened_at = mention.ingested_at.isoformat()
-        case = _to_item({
-            "pk": f"CASE#{case_id}", "sk": "CASE", "type": "case", "case_id": case_id,
-            "status": CaseStatus.OPEN, "handle": mention.handle, "root_tweet_id": mention.tweet_id,
-            "conversation_id": mention.conversation_id, "customer_id": mention.author.id,
-            "customer_username": mention.author.username, "priority": mention.triage.priority,
-            "severity": mention.triage.severity, "opened_at": opened_at, "mention_count": 1,
-            "gsi1pk": f"CUSTOMER#{mention.author.id}", "gsi1sk": f"{CaseStatus.OPEN}#{opened_at}",
-        })
+        case = _to_item(
+            {
+                "pk": f"CASE#{case_id}",
+                "sk": "CASE",
+                "type": "case",
+                "case_id": case_id,
+                "status": CaseStatus.OPEN,
+                "handle": mention.handle,
+                "root_tweet_id": mention.tweet_id,
+                "conversation_id": mention.conversation_id,
+                "customer_id": mention.author.id,
+                "customer_username": mention.author.username,
+                "priority": mention.triage.priority,
+                "severity": mention.triage.severity,
+                "opened_at": opened_at,
+                "mention_count": 1,
+                "gsi1pk": f"CUSTOMER#{mention.author.id}",
+                "gsi1sk": f"{CaseStatus.OPEN}#{opened_at}",
+            }
+        )
         pointer_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         if previous is not None:  # a closed case owned the thread; take it over only if still so
-            pointer_condition = {"ConditionExpression": "case_id = :previous",
-                                 "ExpressionAttributeValues": {":previous": previous["case_id"]}}
-        result = self._transact(mention, [
-            {"Put": {"TableName": self.table_name, "Item": self._mention_item(mention, case_id, retention),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table_name, "Item": case,
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table_name,
-                     "Item": {"pk": f"CONVERSATION#{mention.conversation_id}", "sk": "CASE", "case_id": case_id},
-                     **pointer_condition}},
-        ])
+            pointer_condition = {
+                "ConditionExpression": "case_id = :previous",
+                "ExpressionAttributeValues": {":previous": previous["case_id"]},
+            }
+        result = self._transact(
+            mention,
+            [
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": self._mention_item(mention, case_id, retention),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": case,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            "pk": f"CONVERSATION#{mention.conversation_id}",
+                            "sk": "CASE",
+                            "case_id": case_id,
+                        },
+                        **pointer_condition,
+                    }
+                },
+            ],
+        )
         if result == "race":
             return None
-        return RecordOutcome(stored=result == "ok", case_id=case_id if result == "ok" else None,
-                             case_opened=result == "ok")
+        return RecordOutcome(
+            stored=result == "ok", case_id=case_id if result == "ok" else None, case_opened=result == "ok"
+        )

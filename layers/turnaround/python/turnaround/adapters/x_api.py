@@ -63,12 +63,15 @@ class RoutingTimeoutAdapter(HTTPAdapter):
             kwargs["timeout"] = self.timeout
         if self.base_url and request.url:
             target, original = urlsplit(self.base_url), urlsplit(request.url)
-            request.url = urlunsplit((target.scheme, target.netloc, target.path + original.path,
-                                      original.query, original.fragment))
+            request.url = urlunsplit(
+                (target.scheme, target.netloc, target.path + original.path, original.query, original.fragment)
+            )
         return super().send(request, **kwargs)
 
 
-def build_client(credentials: XCredentials, *, base_url: str | None = None, timeout: float = 10.0) -> tweepy.Client:
+def build_client(
+    credentials: XCredentials, *, base_url: str | None = None, timeout: float = 10.0
+) -> tweepy.Client:
     client = tweepy.Client(
         consumer_key=credentials.consumer_key.get_secret_value(),
         consumer_secret=credentials.consumer_secret.get_secret_value(),
@@ -132,8 +135,9 @@ def _parse(response: requests.Response, model: type[ModelT]) -> ModelT:
     try:
         return model.model_validate(response.json())
     except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
-        raise MalformedXResponse(f"unexpected {model.__name__} payload from X: {exc}",
-                                 status=response.status_code) from exc
+        raise MalformedXResponse(
+            f"unexpected {model.__name__} payload from X: {exc}", status=response.status_code
+        ) from exc
 
 
 def _rate_limit(response: requests.Response) -> RateLimit:
@@ -141,8 +145,11 @@ def _rate_limit(response: requests.Response) -> RateLimit:
         raw = response.headers.get(name)
         return int(raw) if raw and raw.isdigit() else None
 
-    return RateLimit(limit=number("x-rate-limit-limit"), remaining=number("x-rate-limit-remaining"),
-                     reset_at=_reset_at(response))
+    return RateLimit(
+        limit=number("x-rate-limit-limit"),
+        remaining=number("x-rate-limit-remaining"),
+        reset_at=_reset_at(response),
+    )
 
 
 class _Me(BaseModel):
@@ -152,8 +159,14 @@ class _Me(BaseModel):
 class XApi:
     """Typed calls to the X API for one authenticated handle."""
 
-    def __init__(self, credentials: XCredentials | None = None, *, client: tweepy.Client | None = None,
-                 base_url: str | None = None, timeout: float = 10.0):
+    def __init__(
+        self,
+        credentials: XCredentials | None = None,
+        *,
+        client: tweepy.Client | None = None,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+    ):
         if client is None and credentials is None:
             raise ValueError("XApi needs credentials or a client")
         self._credentials, self._base_url, self._timeout = credentials, base_url, timeout
@@ -176,8 +189,15 @@ class XApi:
         response = self._call(lambda: self.client.get_me(user_fields=USER_FIELDS.split(","), user_auth=True))
         return _parse(response, _Me).data
 
-    def mentions_page(self, user_id: str, *, since_id: str | None = None, until_id: str | None = None,
-                      pagination_token: str | None = None, max_results: int = 100) -> tuple[MentionsPage, RateLimit]:
+    def mentions_page(
+        self,
+        user_id: str,
+        *,
+        since_id: str | None = None,
+        until_id: str | None = None,
+        pagination_token: str | None = None,
+        max_results: int = 100,
+    ) -> tuple[MentionsPage, RateLimit]:
         params: dict[str, Any] = {
             "max_results": max_results,
             "tweet_fields": TWEET_FIELDS.split(","),
@@ -185,8 +205,17 @@ class XApi:
             "expansions": EXPANSIONS.split(","),
             "user_auth": True,
         }
-        params.update({k: v for k, v in {"since_id": since_id, "until_id": until_id,
-                                         "pagination_token": pagination_token}.items() if v})
+        params.update(
+            {
+                k: v
+                for k, v in {
+                    "since_id": since_id,
+                    "until_id": until_id,
+                    "pagination_token": pagination_token,
+                }.items()
+                if v
+            }
+        )
         response = self._call(lambda: self.client.get_users_mentions(user_id, **params))
         return _parse(response, MentionsPage), _rate_limit(response)
 

@@ -1,0 +1,293 @@
+"""Mention ingest through real HTTP to the emulator (real tweepy) against moto's DynamoDB."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import BRAND, BRAND_ID
+from turnaround.adapters.store import MentionStore
+from turnaround.adapters.x_api import XApi
+from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
+from turnaround.ingest import MentionIngestor
+from x_emulator import XApiEmulator
+
+
+def _ingestor(x_api: XApi, store: MentionStore, clock: Any, max_results: int = 100) -> MentionIngestor:
+    return MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock, max_results=max_results)
+
+
+def _stored_mentions(table_name: str) -> list[dict[str, Any]]:
+    table = boto3.resource("dynamodb").Table(table_name)
+    items, kwargs = [], {}
+    while True:
+        page = table.scan(**kwargs)
+        items += [i for i in page["Items"] if i["sk"] == "MENTION"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _cases(table_name: str) -> list[dict[str, Any]]:
+    return [
+        i
+        for i in boto3.resource("dynamodb").Table(table_name).scan()["Items"]
+        if i["sk"] == "CASE" and i["pk"].startswith("CASE#")
+    ]
+
+
+@pytest.fixture
+def customers(emulator: XApiEmulator) -> None:
+    emulator.add_user("jane", followers=150_000, verified=True)
+    emulator.add_user("bob", followers=40)
+
+
+def _seed(
+    emulator: XApiEmulator, count: int, author: str = "bob", text: str = "@acmeair question {n}?"
+) -> list:
+    return [emulator.add_post(author, text.replace("{n}", str(n))) for n in range(count)]
+
+
+def test_pages_through_every_mention_and_stores_each_once(
+    emulator, x_api, store, table_name, clock, customers
+):
+    posts = _seed(emulator, 250)
+    clock.advance(1)
+
+    result = _ingestor(x_api, store, clock).poll()
+
+    assert (result.pages, result.fetched, result.stored, result.complete) == (3, 250, 250, True)
+    assert sorted(i["tweet_id"] for i in _stored_mentions(table_name)) == sorted(p.id for p in posts)
+    assert store.get_checkpoint(BRAND).since_id == posts[-1].id
+
+
+def test_next_poll_reads_only_what_is_newer_than_since_id(
+    emulator, x_api, store, table_name, clock, customers
+):
+    _seed(emulator, 7)
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    again = _ingestor(x_api, store, clock).poll()
+    assert (again.fetched, again.stored) == (0, 0)
+
+    newer = _seed(emulator, 3, text="@acmeair follow-up {n}?")
+    clock.advance(1)
+    third = _ingestor(x_api, store, clock).poll()
+
+    assert (third.fetched, third.stored, third.duplicates) == (3, 3, 0)
+    assert store.get_checkpoint(BRAND).since_id == newer[-1].id
+    assert len(_stored_mentions(table_name)) == 10
+
+
+def test_more_than_800_between_polls_stores_the_reachable_800(
+    emulator, x_api, store, table_name, clock, customers
+):
+    posts = _seed(emulator, 850)
+    clock.advance(1)
+    result = _ingestor(x_api, store, clock).poll()
+    assert result.stored == 800 and result.pages == 8
+    stored = {i["tweet_id"] for i in _stored_mentions(table_name)}
+    assert stored == {p.id for p in posts[50:]}
+
+
+def test_429_mid_pass_stores_what_was_read_then_resumes_the_gap(
+    emulator, x_api, store, table_name, clock, customers
+):
+    posts = _seed(emulator, 230)
+    clock.advance(1)
+    emulator.inject_fault("mentions", "rate_limit", skip=1)  # page 2 answers 429
+
+    first = _ingestor(x_api, store, clock).poll()
+
+    assert (first.complete, first.stored, first.pages) == (False, 100, 1)
+    checkpoint = store.get_checkpoint(BRAND)
+    assert checkpoint.since_id is None  # not advanced: older mentions are still missing
+    assert checkpoint.pending_newest_id == posts[-1].id and checkpoint.resume_until_id == posts[130].id
+
+    calls = emulator.calls["mentions"]
+    skipped = _ingestor(x_api, store, clock).poll()  # before the reset: no call at all
+    assert skipped.complete is False and emulator.calls["mentions"] == calls
+
+    late = _seed(emulator, 5, text="@acmeair arrived during the outage {n}?")
+    clock.advance(15 * 60 + 1)
+    resumed = _ingestor(x_api, store, clock).poll()
+
+    assert (resumed.complete, resumed.stored, resumed.duplicates) == (True, 130, 0)
+    assert store.get_checkpoint(BRAND).since_id == posts[-1].id
+    final = _ingestor(x_api, store, clock).poll()  # the mentions that came during the gap are next
+    assert final.stored == 5 and store.get_checkpoint(BRAND).since_id == late[-1].id
+    stored = [i["tweet_id"] for i in _stored_mentions(table_name)]
+    assert len(stored) == len(set(stored)) == 235
+
+
+def test_exhausted_window_stops_before_the_429(emulator, x_api, store, clock, customers):
+    _seed(emulator, 30)
+    clock.advance(1)
+    emulator.rate_limits["mentions"] = 2
+    result = _ingestor(x_api, store, clock, max_results=10).poll()
+    assert (result.pages, result.stored, result.complete) == (2, 20, False)
+    assert emulator.refusals == []  # we stopped on x-rate-limit-remaining: 0, never hit the 429
+    assert result.rate_limited_until is not None
+
+
+class CrashAfter(MentionStore):
+    """A Lambda that dies after N durable writes (timeout, OOM): nothing after them happens."""
+
+    def __init__(self, table_name: str, writes: int):
+        super().__init__(table_name)
+        self.remaining = writes
+
+    def record(self, mention, **kwargs):  # type: ignore[no-untyped-def]
+        if self.remaining == 0:
+            raise SystemExit("killed")
+        self.remaining -= 1
+        return super().record(mention, **kwargs)
+
+
+def test_crash_after_n_writes_then_rerun_stores_each_once(
+    emulator, x_api, store, table_name, clock, customers
+):
+    posts = _seed(emulator, 120)
+    clock.advance(1)
+    with pytest.raises(SystemExit):
+        _ingestor(x_api, CrashAfter(table_name, writes=57), clock).poll()
+    assert len(_stored_mentions(table_name)) == 57 and store.get_checkpoint(BRAND).since_id is None
+
+    rerun = _ingestor(x_api, store, clock).poll()
+
+    assert (rerun.stored, rerun.duplicates) == (63, 57)
+    stored = [i["tweet_id"] for i in _stored_mentions(table_name)]
+    assert sorted(stored) == sorted(p.id for p in posts)
+    assert store.get_checkpoint(BRAND).since_id == posts[-1].id
+
+
+def test_two_pollers_at_once_store_each_mention_and_case_once(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """Poller B runs a whole pass while poller A is between reading and writing."""
+    root = emulator.add_post("jane", "@acmeair lost my luggage, medication inside. Furious.")
+    for n in range(4):
+        emulator.add_post("bob", f"@acmeair @jane same thing happened to me {n}", reply_to=root.id)
+    _seed(emulator, 40)
+    clock.advance(1)
+    poller_b = _ingestor(x_api, store, clock)
+
+    class InterleavedX(XApi):
+        def mentions_page(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            page = super().mentions_page(*args, **kwargs)
+            poller_b.poll()  # B reads, writes and completes its pass in between
+            return page
+
+    poller_a = _ingestor(InterleavedX(client=x_api.client), store, clock)
+    a = poller_a.poll()
+
+    assert a.duplicates == 45 and a.stored == 0
+    stored = [i["tweet_id"] for i in _stored_mentions(table_name)]
+    assert len(stored) == len(set(stored)) == 45
+    assert len(_cases(table_name)) == 1
+
+
+def test_own_posts_and_retweets_are_skipped(emulator, x_api, store, table_name, clock, customers):
+    complaint = emulator.add_post("jane", "@acmeair my flight was cancelled and nobody tells me why")
+    emulator.add_post("acmeair", "@acmeair team: new lounge opens Monday")
+    emulator.add_post("bob", retweet_of=complaint.id)
+    clock.advance(1)
+    result = _ingestor(x_api, store, clock).poll()
+    assert (result.fetched, result.stored, result.skipped_own, result.skipped_retweets) == (3, 1, 1, 1)
+    assert [i["tweet_id"] for i in _stored_mentions(table_name)] == [complaint.id]
+
+
+def test_complaint_opens_a_case_and_replies_in_its_thread_attach(
+    emulator, x_api, store, table_name, clock, customers
+):
+    complaint = emulator.add_post("jane", "@acmeair you charged my card TWICE and nobody answers. Theft.")
+    reply = emulator.add_post("jane", "@acmeair still waiting, 2 hours now", reply_to=complaint.id)
+    praise = emulator.add_post("bob", "@acmeair great crew today, thank you!")
+    clock.advance(1)
+
+    result = _ingestor(x_api, store, clock).poll()
+
+    assert (result.cases_opened, result.attached_to_case) == (1, 1)
+    case = store.get_case(f"case-{complaint.id}")
+    assert case is not None and case["status"] == "OPEN" and case["mention_count"] == 2
+    assert case["customer_id"] == complaint.author_id and case["priority"] == 1  # charged + 150k + verified
+    assert store.get_mention(reply.id)["case_id"] == case["case_id"]  # type: ignore[index]
+    assert "case_id" not in store.get_mention(praise.id)  # type: ignore[operator]
+    assert store.find_open_case_for_customer(complaint.author_id)["case_id"] == case["case_id"]  # type: ignore[index]
+    assert {m["tweet_id"] for m in store.case_mentions(case["case_id"])} == {complaint.id, reply.id}
+
+    later = emulator.add_post("jane", "@acmeair any news??", reply_to=complaint.id)
+    clock.advance(1)
+    assert _ingestor(x_api, store, clock).poll().attached_to_case == 1
+    assert store.get_mention(later.id)["case_id"] == case["case_id"]  # type: ignore[index]
+
+
+def test_triage_is_stored_with_each_mention(emulator, x_api, store, clock, customers):
+    post = emulator.add_post("bob", "@acmeair the wifi on this flight isn't working")
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    item = store.get_mention(post.id)
+    assert item is not None
+    assert item["triage"]["category"] == "complaint" and item["triage"]["severity"] == "simple"
+    assert item["author"]["username"] == "bob" and item["mentions_handle"] is True
+    assert int(item["expires_at"]) == int((clock.now() + timedelta(days=180)).timestamp())
+
+
+def test_quote_of_our_post_counts_as_mentioning_us(emulator, x_api, store, clock, customers):
+    ours = emulator.add_post("acmeair", "Winter schedule is out")
+    quote = emulator.add_post("jane", "cancelled my route, thanks for nothing @acmeair", quote_of=ours.id)
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    assert store.get_mention(quote.id)["quoted_tweet_id"] == ours.id  # type: ignore[index]
+
+
+def test_malformed_payload_is_a_clear_error_and_checkpoint_stays(
+    emulator, x_api, store, table_name, clock, customers
+):
+    _seed(emulator, 5)
+    clock.advance(1)
+    emulator.inject_fault("mentions", "malformed")
+    with pytest.raises(MalformedXResponse, match="unexpected MentionsPage payload"):
+        _ingestor(x_api, store, clock).poll()
+    assert store.get_checkpoint(BRAND).since_id is None and _stored_mentions(table_name) == []
+    assert _ingestor(x_api, store, clock).poll().stored == 5
+
+
+def test_error_after_some_pages_keeps_what_was_read_and_raises(
+    emulator, x_api, store, table_name, clock, customers
+):
+    posts = _seed(emulator, 150)
+    clock.advance(1)
+    emulator.inject_fault("mentions", "server_error", skip=1)
+    with pytest.raises(XApiUnavailable):
+        _ingestor(x_api, store, clock).poll()
+    assert len(_stored_mentions(table_name)) == 100
+    checkpoint = store.get_checkpoint(BRAND)
+    assert checkpoint.since_id is None and checkpoint.resume_until_id == posts[50].id
+    assert _ingestor(x_api, store, clock).poll().stored == 50
+
+
+def test_credits_exhausted_stops_with_a_domain_error(emulator, x_api, store, clock, customers):
+    _seed(emulator, 3)
+    clock.advance(1)
+    emulator.inject_fault("mentions", "payment_required")
+    with pytest.raises(XCreditsExhausted):
+        _ingestor(x_api, store, clock).poll()
+    assert store.get_checkpoint(BRAND).since_id is None
+
+
+def test_brand_user_id_is_looked_up_once(emulator, x_api, store, clock, customers):
+    _ingestor(x_api, store, clock).poll()
+    _ingestor(x_api, store, clock).poll()
+    assert emulator.calls["me"] == 1 and store.get_checkpoint(BRAND).user_id == BRAND_ID
+
+
+def test_storage_failure_is_not_swallowed(emulator, x_api, clock, customers, aws):
+    _seed(emulator, 1)
+    clock.advance(1)
+    missing_table = MentionStore("no-such-table")
+    with pytest.raises(StorageError, match="ResourceNotFoundException"):
+        _ingestor(x_api, missing_table, clock).poll()
