@@ -8,9 +8,13 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from turnaround.adapters.store import MentionStore
+from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.ingest import poll_monitored_handles
 from turnaround.observability import logger, metrics, tracer
+from turnaround.playbook import load_playbook
 from turnaround.settings import PollerSettings, get_settings
+from turnaround.workflow import customer_post_listener
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -20,5 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     settings = get_settings(PollerSettings)
     schedule = parse(event=event, model=EventBridgeModel)
     logger.append_keys(schedule_time=schedule.time.isoformat())
-    results = poll_monitored_handles(settings)
+    store = MentionStore(settings.TABLE_NAME)
+    listener = customer_post_listener(store, load_playbook(settings.PLAYBOOK_PATH), WorkflowClient())
+    results = poll_monitored_handles(settings, store=store, on_stored=listener)
     return {"handles": [result.model_dump(mode="json") for result in results]}

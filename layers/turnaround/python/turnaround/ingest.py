@@ -50,6 +50,7 @@ class MentionIngestor:
     clock: Clock = utc_now
     max_results: int = 100
     retention: timedelta = timedelta(days=180)
+    on_stored: Callable[[Mention], None] | None = None  # opt-outs and follow-ups (workflow side)
 
     def poll(self) -> HandlePollResult:
         checkpoint = self.store.get_checkpoint(self.handle)
@@ -150,6 +151,8 @@ class MentionIngestor:
                 result.duplicates += 1
                 continue
             result.stored += 1
+            if self.on_stored:
+                self.on_stored(mention)
             if outcome.case_opened:
                 result.cases_opened += 1
             elif outcome.case_id:
@@ -208,6 +211,7 @@ def poll_monitored_handles(
     credentials: CredentialStore | None = None,
     x_for: Callable[[str], XApi] | None = None,
     clock: Clock = utc_now,
+    on_stored: Callable[[Mention], None] | None = None,
 ) -> list[HandlePollResult]:
     """Poll every monitored handle; one handle's failure does not stop the others, but is re-raised."""
     store = store or MentionStore(settings.TABLE_NAME)

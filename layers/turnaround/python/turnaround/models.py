@@ -34,8 +34,8 @@ class Triage(BaseModel):
 
 
 class CaseStatus(StrEnum):
-    OPEN = "OPEN"
-    RESOLVED = "RESOLVED"
+    OPEN = "OPEN"  # new mentions in its thread attach to it
+    FOLLOW_UP = "FOLLOW_UP"  # resolved; waiting for the customer's own post
     CLOSED = "CLOSED"
 
 

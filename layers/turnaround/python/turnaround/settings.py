@@ -34,6 +34,7 @@ class PollerSettings(XApiSettings):
     MONITORED_HANDLES: Annotated[list[str], Field(min_length=1)]
     X_MAX_RESULTS: Annotated[int, Field(ge=5, le=100)] = 100
     MENTION_RETENTION_DAYS: Annotated[int, Field(ge=1)] = 180
+    PLAYBOOK_PATH: str | None = None
 
     @field_validator("MONITORED_HANDLES", mode="before")
     @classmethod
@@ -41,6 +42,25 @@ class PollerSettings(XApiSettings):
         if isinstance(value, str):
             return [handle.strip().lstrip("@").lower() for handle in value.split(",") if handle.strip()]
         return value
+
+
+class WorkflowSettings(XApiSettings):
+    TABLE_NAME: NonEmpty
+    ACTION_URL: NonEmpty
+    ACTION_LINK_SECRET_NAME: NonEmpty
+    PLAYBOOK_PATH: str | None = None
+
+
+class DispatcherSettings(_Settings):
+    STATE_MACHINE_ARN: NonEmpty
+    PLAYBOOK_PATH: str | None = None
+
+
+class ActionPageSettings(_Settings):
+    TABLE_NAME: NonEmpty
+    ACTION_LINK_SECRET_NAME: NonEmpty
+    PLAYBOOK_PATH: str | None = None
+    ACTION_MAX_BODY_BYTES: Annotated[int, Field(ge=1024, le=1_048_576)] = 16_384
 
 
 SettingsT = TypeVar("SettingsT", bound=_Settings)

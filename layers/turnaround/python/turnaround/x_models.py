@@ -65,6 +65,14 @@ class XTweet(_XModel):
         return self.reference("retweeted") is not None
 
 
+class XDmEvent(_XModel):
+    id: TweetId
+    text: str
+    sender_id: TweetId
+    created_at: datetime | None = None
+    dm_conversation_id: str | None = None
+
+
 class Includes(_XModel):
     users: list[XUser] = []
     tweets: list[XTweet] = []

@@ -182,6 +182,12 @@ class MentionStore:
         return items[0] if items else None
 
     def case_mentions(self, case_id: str) -> list[dict[str, Any]]:
+        return self._case_items(case_id, "MENTION#")
+
+    def case_dms(self, case_id: str) -> list[dict[str, Any]]:
+        return self._case_items(case_id, "DM#")
+
+    def _case_items(self, case_id: str, kind: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {}
         with _storage_errors(f"read the mentions of {case_id}"):
@@ -339,3 +345,92 @@ class MentionStore:
         return RecordOutcome(
             stored=result == "ok", case_id=case_id if result == "ok" else None, case_opened=result == "ok"
         )
+
+    # --- workflow state ------------------------------------------------------------------------
+
+    def update_case(self, case_id: str, **fields: Any) -> None:
+        self.update_item_fields(f"CASE#{case_id}", "CASE", must_exist=True, **fields)
+
+    def set_case_status(self, case_id: str, status: CaseStatus, **fields: Any) -> None:
+        case = self.get_case(case_id)
+        if case is None:
+            raise StorageError(f"no case {case_id}")
+        self.update_case(case_id, status=str(status), gsi1sk=f"{status}#{case['opened_at']}", **fields)
+
+    def find_case_awaiting_follow_up(self, author_id: str) -> dict[str, Any] | None:
+        with _storage_errors(f"find the follow-up case of customer {author_id}"):
+            result = self.table.query(
+                IndexName="GSI1",
+                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :status)",
+                ExpressionAttributeValues={
+                    ":pk": f"CUSTOMER#{author_id}",
+                    ":status": f"{CaseStatus.FOLLOW_UP}#",
+                },
+                ScanIndexForward=False,
+                Limit=1,
+            )
+        items = result.get("Items", [])
+        return items[0] if items else None
+
+    def outbox_claim(self, key: str, **attributes: Any) -> dict[str, Any] | None:
+        """Claim the right to perform the effect ``key``; returns the earlier claim if there is one."""
+        item = _to_item({"pk": f"OUTBOX#{key}", "sk": "OUTBOX", "state": "PENDING", **attributes})
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return self._get(f"OUTBOX#{key}", "OUTBOX")
+            raise StorageError(f"could not claim {key}: {exc}") from exc
+        return None
+
+    def outbox_release(self, key: str) -> None:
+        with _storage_errors(f"release {key}"):
+            self.table.delete_item(Key={"pk": f"OUTBOX#{key}", "sk": "OUTBOX"})
+
+    def outbox_complete(self, key: str, **result: Any) -> None:
+        self.update_item_fields(f"OUTBOX#{key}", "OUTBOX", state="DONE", **result)
+
+    def update_item_fields(self, pk: str, sk: str, *, must_exist: bool = False, **fields: Any) -> None:
+        values = _to_item(fields)  # None values are dropped, not written
+        if not values:
+            return
+        extra = {"ConditionExpression": "attribute_exists(pk)"} if must_exist else {}
+        with _storage_errors(f"update {pk}"):
+            self.table.update_item(
+                Key={"pk": pk, "sk": sk},
+                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+                ExpressionAttributeNames={f"#{k}": k for k in values},
+                ExpressionAttributeValues={f":{k}": v for k, v in values.items()},
+                **extra,
+            )
+
+    def save_escalation(self, escalation_id: str, **attributes: Any) -> None:
+        with _storage_errors(f"save escalation {escalation_id}"):
+            self.table.put_item(
+                Item=_to_item(
+                    {
+                        "pk": f"ESCALATION#{escalation_id}",
+                        "sk": "ESCALATION",
+                        "escalation_id": escalation_id,
+                        **attributes,
+                    }
+                )
+            )
+
+    def get_escalation(self, escalation_id: str) -> dict[str, Any] | None:
+        return self._get(f"ESCALATION#{escalation_id}", "ESCALATION")
+
+    def consume_escalation(self, escalation_id: str, *, action: str, note: str, used_at: datetime) -> bool:
+        """Mark the escalation acted on; False if it already was (a replay)."""
+        try:
+            self.table.update_item(
+                Key={"pk": f"ESCALATION#{escalation_id}", "sk": "ESCALATION"},
+                UpdateExpression="SET used_at = :at, used_action = :action, note = :note",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_at)",
+                ExpressionAttributeValues={":at": used_at.isoformat(), ":action": action, ":note": note},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"could not consume escalation {escalation_id}: {exc}") from exc
+        return True

@@ -31,7 +31,7 @@ from turnaround.exceptions import (
     XUnauthorized,
     XUsageCapped,
 )
-from turnaround.x_models import MentionsPage, RateLimit, XUser
+from turnaround.x_models import MentionsPage, RateLimit, XDmEvent, XUser
 
 X_HOST = "https://api.twitter.com"
 TWEET_FIELDS = "author_id,conversation_id,created_at,lang,referenced_tweets,in_reply_to_user_id,entities"
@@ -156,6 +156,28 @@ class _Me(BaseModel):
     data: XUser
 
 
+class _Created(BaseModel):
+    id: str
+
+
+class _CreatedPost(BaseModel):
+    data: _Created
+
+
+class _DmCreated(BaseModel):
+    dm_event_id: str
+    dm_conversation_id: str
+
+
+class _DmCreatedResponse(BaseModel):
+    data: _DmCreated
+
+
+class _DmEventsPage(BaseModel):
+    data: list[XDmEvent] = []
+    meta: dict[str, Any] = {}
+
+
 class XApi:
     """Typed calls to the X API for one authenticated handle."""
 
@@ -218,6 +240,46 @@ class XApi:
         )
         response = self._call(lambda: self.client.get_users_mentions(user_id, **params))
         return _parse(response, MentionsPage), _rate_limit(response)
+
+    def reply(self, in_reply_to_tweet_id: str, text: str, *, dm_deep_link_to: str | None = None) -> str:
+        """Post a reply; with ``dm_deep_link_to`` it carries X's "Send a private message" button."""
+        link = (
+            f"https://twitter.com/messages/compose?recipient_id={dm_deep_link_to}"
+            if dm_deep_link_to
+            else None
+        )
+        response = self._call(
+            lambda: self.client.create_tweet(
+                text=text,
+                in_reply_to_tweet_id=in_reply_to_tweet_id,
+                direct_message_deep_link=link,
+                user_auth=True,
+            )
+        )
+        return _parse(response, _CreatedPost).data.id
+
+    def send_dm(self, participant_id: str, text: str) -> str:
+        response = self._call(
+            lambda: self.client.create_direct_message(
+                participant_id=participant_id, text=text, user_auth=True
+            )
+        )
+        return _parse(response, _DmCreatedResponse).data.dm_event_id
+
+    def retweet(self, tweet_id: str) -> None:
+        self._call(lambda: self.client.retweet(tweet_id, user_auth=True))
+
+    def dm_events(self, *, max_results: int = 100) -> list[XDmEvent]:
+        """Newest first; X keeps 30 days. One page is enough at our poll rate (15 calls per 15 min)."""
+        response = self._call(
+            lambda: self.client.get_direct_message_events(
+                dm_event_fields=["id", "text", "sender_id", "created_at", "dm_conversation_id"],
+                event_types="MessageCreate",
+                max_results=max_results,
+                user_auth=True,
+            )
+        )
+        return _parse(response, _DmEventsPage).data
 
 
 def credentials_from_secret(value: str | dict[str, Any]) -> XCredentials:

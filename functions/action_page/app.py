@@ -1,0 +1,96 @@
+"""The page behind the rep's email links (Lambda Function URL).
+
+GET shows the case and a confirm button and changes nothing, so mail scanners that prefetch links
+are harmless; POST verifies the signed link again, consumes it once and answers the workflow.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from turnaround.action_pages import confirm_page, result_page
+from turnaround.actions import ActionDesk
+from turnaround.adapters.secrets import action_link_secret
+from turnaround.adapters.store import MentionStore
+from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
+from turnaround.links import ActionLinkExpired, ActionLinkInvalid, ActionLinkSigner, ActionLinkUsed
+from turnaround.observability import logger, metrics, tracer
+from turnaround.playbook import load_playbook
+from turnaround.settings import ActionPageSettings, get_settings
+
+app = LambdaFunctionUrlResolver()
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def _html(status: int, body: str) -> Response:
+    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=body, headers=HEADERS)
+
+
+@cache
+def _desk(settings: ActionPageSettings) -> ActionDesk:
+    return ActionDesk(
+        store=MentionStore(settings.TABLE_NAME),
+        signer=ActionLinkSigner(action_link_secret(settings.ACTION_LINK_SECRET_NAME)),
+        workflow=WorkflowClient(),
+        playbook=load_playbook(settings.PLAYBOOK_PATH),
+    )
+
+
+@app.exception_handler(ActionLinkInvalid)
+def _invalid(_: ActionLinkInvalid) -> Response:
+    return _html(403, result_page("Link not valid", "This link is not valid. Use the link from the email."))
+
+
+@app.exception_handler(ActionLinkExpired)
+def _expired(_: ActionLinkExpired) -> Response:
+    return _html(410, result_page("Link expired", "This link has expired; a newer email has fresh links."))
+
+
+@app.exception_handler(ActionLinkUsed)
+def _used(error: ActionLinkUsed) -> Response:
+    return _html(409, result_page("Already done", str(error)))
+
+
+@app.exception_handler(TaskTokenRejected)
+def _superseded(_: TaskTokenRejected) -> Response:
+    return _html(
+        409, result_page("Superseded", "This request timed out and was escalated; use the newest email.")
+    )
+
+
+@app.get("/")
+def show() -> Response:
+    token = app.current_event.get_query_string_value("t", "") or ""
+    desk = _desk(get_settings(ActionPageSettings))
+    claim, _, context = desk.preview(token)
+    return _html(200, confirm_page(action=claim.action, token=token, roster=desk.playbook.roster, **context))
+
+
+@app.post("/")
+def confirm() -> Response:
+    settings = get_settings(ActionPageSettings)
+    raw = app.current_event.decoded_body or ""
+    if len(raw.encode()) > settings.ACTION_MAX_BODY_BYTES:
+        return _html(413, result_page("Too large", "The form was larger than allowed."))
+    form = {key: values[0] for key, values in parse_qs(raw, max_num_fields=10).items()}
+    action = _desk(settings).act(
+        form.get("t", ""), note=form.get("note", ""), reassign_to=form.get("reassign_to")
+    )
+    return _html(200, result_page("Done", f"Recorded: {action.replace('_', ' ')}. Thank you."))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

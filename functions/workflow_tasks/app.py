@@ -1,0 +1,24 @@
+"""Runs one task of the complaint workflow; the state machine says which in ``task``.
+
+Domain exceptions propagate: their class names are the errors the ASL's Retry and Catch match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from turnaround.observability import logger, metrics, tracer
+from turnaround.settings import WorkflowSettings, get_settings
+from turnaround.tasks import TASK, build_case_workflow, run_task
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings(WorkflowSettings)
+    task = TASK.validate_python(event)
+    logger.append_keys(case_id=task.case_id, task=task.task)
+    return run_task(task, build_case_workflow(settings))

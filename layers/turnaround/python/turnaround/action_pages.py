@@ -1,0 +1,40 @@
+"""HTML of the rep's confirm and result pages (autoescaped)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, StrictUndefined, select_autoescape
+
+LABELS = {"resolved": "Mark as resolved", "not_resolved": "Could not resolve", "reassign": "Reassign"}
+
+CONFIRM = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround - confirm</title></head>
+<body style="font-family: sans-serif; max-width: 640px">
+<h1>{{ label }}?</h1>
+<p>Case {{ case.case_id }} &middot; P{{ case.priority }} &middot; @{{ mention.author.username if mention else "" }}</p>
+<blockquote style="white-space: pre-wrap">{{ mention.text if mention else "" }}</blockquote>
+<form method="post" action="">
+<input type="hidden" name="t" value="{{ token }}">
+{% if action == "reassign" %}<label>Reassign to
+<select name="reassign_to">{% for rep in roster %}<option value="{{ rep.email }}">{{ rep.name }}</option>{% endfor %}
+</select></label><br>{% endif %}
+<label>Note for the record<br><textarea name="note" rows="4" cols="60" maxlength="2000"></textarea></label><br>
+<button type="submit" id="confirm">{{ label }}</button>
+</form></body></html>"""
+
+RESULT = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround</title></head>
+<body style="font-family: sans-serif; max-width: 640px"><h1>{{ title }}</h1><p>{{ message }}</p></body></html>"""
+
+
+@cache
+def _env() -> Environment:
+    return Environment(undefined=StrictUndefined, autoescape=select_autoescape(default=True))
+
+
+def confirm_page(**context: Any) -> str:
+    return _env().from_string(CONFIRM).render(label=LABELS[context["action"]], **context)
+
+
+def result_page(title: str, message: str) -> str:
+    return _env().from_string(RESULT).render(title=title, message=message)

@@ -1,0 +1,59 @@
+"""What a rep's action link does: show the case (GET, no effect), then act on confirmation (POST)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from turnaround.adapters.store import MentionStore
+from turnaround.adapters.workflow_client import WorkflowClient
+from turnaround.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
+from turnaround.observability import logger
+from turnaround.playbook import Playbook
+
+NOTE_LIMIT = 2000
+
+
+@dataclass
+class ActionDesk:
+    store: MentionStore
+    signer: ActionLinkSigner
+    workflow: WorkflowClient
+    playbook: Playbook
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def preview(self, token: str) -> tuple[ActionClaim, dict[str, Any], dict[str, Any]]:
+        """Verify the link and load what the confirm page shows. Changes nothing."""
+        claim = self.signer.verify(token, now=self.clock())
+        escalation = self.store.get_escalation(claim.escalation_id)
+        if escalation is None or escalation.get("case_id") != claim.case_id:
+            raise ActionLinkUsed("this link no longer belongs to an open request")
+        if escalation.get("used_at"):
+            raise ActionLinkUsed(f"this case was already marked '{escalation.get('used_action')}'")
+        case = self.store.get_case(claim.case_id) or {}
+        mention = self.store.get_mention(str(case.get("root_tweet_id"))) or {}
+        return claim, escalation, {"case": case, "mention": mention}
+
+    def act(self, token: str, *, note: str, reassign_to: str | None = None) -> str:
+        claim, escalation, context = self.preview(token)
+        note = note.strip()[:NOTE_LIMIT]
+        if not self.store.consume_escalation(
+            claim.escalation_id, action=claim.action, note=note, used_at=self.clock()
+        ):
+            raise ActionLinkUsed("this case was already acted on from this email")
+        task_token = str(escalation["task_token"])
+        if claim.action == "resolved":
+            self.workflow.succeed(task_token, {"action": "resolved", "note": note})
+        elif claim.action == "reassign":
+            current = str(context["case"].get("assignee_email", ""))
+            chosen = self.playbook.rep_by_email(reassign_to or "") or next(
+                (rep for rep in self.playbook.roster if rep.email != current), self.playbook.roster[0]
+            )
+            self.store.update_case(claim.case_id, assignee_email=chosen.email)
+            self.workflow.succeed(task_token, {"action": "reassign", "note": note, "assignee": chosen.email})
+        else:
+            self.workflow.fail(task_token, "CaseNotResolved", note or "The rep could not resolve the case.")
+        logger.info("rep acted", extra={"case_id": claim.case_id, "action": claim.action})
+        return claim.action

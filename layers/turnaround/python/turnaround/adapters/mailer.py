@@ -1,0 +1,61 @@
+"""SES email built with the stdlib email package. The only module that touches SES.
+
+Header values are checked for CR/LF so no customer text can add headers; bodies are multipart
+(plain text + HTML) and the HTML comes from an autoescaping Jinja2 environment.
+"""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from turnaround.exceptions import TurnaroundError
+
+
+class EmailNotSent(TurnaroundError):
+    """SES refused or failed to send."""
+
+
+def safe_header(value: str, limit: int = 200) -> str:
+    """One line, no control characters: customer text can never start a new header."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())[:limit]
+
+
+def build_message(
+    *, sender: str, to: list[str], subject: str, text: str, html: str, headers: dict[str, str] | None = None
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = Address(addr_spec=sender)
+    message["To"] = ", ".join(str(Address(addr_spec=address)) for address in to)
+    message["Subject"] = safe_header(subject)
+    message["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
+    for name, value in (headers or {}).items():
+        message[name] = safe_header(value)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+class Mailer:
+    def __init__(self, *, client: Any = None):
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("ses")
+        return self._client
+
+    def send(self, message: EmailMessage) -> str:
+        try:
+            response = self.client.send_raw_email(RawMessage={"Data": message.as_bytes()})
+        except ClientError as exc:
+            raise EmailNotSent(
+                f"SES did not send '{message['Subject']}': {exc.response['Error'].get('Code')}"
+            ) from exc
+        return str(response["MessageId"])

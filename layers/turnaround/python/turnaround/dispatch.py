@@ -1,0 +1,39 @@
+"""Start exactly one workflow per new case, named after the case so a repeat start is a no-op."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from turnaround.adapters.workflow_client import WorkflowClient
+from turnaround.observability import logger
+from turnaround.playbook import Playbook
+
+
+def workflow_input(case_id: str, playbook: Playbook) -> dict[str, Any]:
+    """Timings travel in the input so Wait and heartbeat states read them (and tests can shrink them)."""
+    return {
+        "case_id": case_id,
+        "timing": {
+            "rep_response_seconds": playbook.sla.rep_response_seconds,
+            "supervisor_response_seconds": playbook.sla.supervisor_response_seconds,
+            "follow_up_delay_seconds": playbook.follow_up.delay_seconds,
+            "follow_up_window_seconds": playbook.follow_up.window_seconds,
+        },
+    }
+
+
+def start_for_new_case(record: DynamoDBRecord, *, workflow: WorkflowClient, playbook: Playbook) -> str | None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if (
+        record.event_name is None
+        or record.event_name.name != "INSERT"
+        or not image
+        or image.get("type") != "case"
+    ):
+        return None  # only a case's first write starts its workflow
+    case_id = str(image["case_id"])
+    arn = workflow.start(case_id, workflow_input(case_id, playbook))
+    logger.info("workflow started", extra={"case_id": case_id, "execution_arn": arn})
+    return arn

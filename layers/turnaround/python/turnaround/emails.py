@@ -1,0 +1,136 @@
+"""Emails to reps, supervisors and ops. HTML is autoescaped; headers are single-line and sanitised."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, StrictUndefined, select_autoescape
+
+from turnaround.adapters.mailer import build_message, safe_header
+from turnaround.playbook import Person, Playbook
+
+ESCALATION_HTML = """<!doctype html>
+<html><body style="font-family: sans-serif; max-width: 640px">
+<p>{{ intro }}</p>
+<h2>Priority P{{ case.priority }} &middot; {{ severity }} &middot; case {{ ref }}</h2>
+<blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ mention.text }}</blockquote>
+<p><b>{{ mention.author.name }}</b> @{{ mention.author.username }} &middot; {{ "{:,}".format(followers) }} followers
+{% if mention.author.verified %}&middot; verified{% endif %} &middot; sentiment {{ "%+.2f"|format(sentiment) }}<br>
+<a href="{{ post_url }}">Open the post on X</a></p>
+<p>Why: {{ reasons }}</p>
+{% if thread %}<h3>Thread ({{ thread|length }})</h3><ul>
+{% for m in thread %}<li>@{{ m.author.username }}: {{ m.text }}</li>{% endfor %}</ul>{% endif %}
+{% if dms %}<h3>Direct messages</h3><ul>
+{% for d in dms %}<li>{{ d.direction }}: {{ d.text }}</li>{% endfor %}</ul>{% endif %}
+{% if fallback %}<p><b>{{ fallback }}</b></p>{% endif %}
+<h3>Act on this case</h3>
+<p>Each link opens a page that asks you to confirm; nothing happens until you press its button.</p>
+<p><a href="{{ links.resolved }}">Resolved</a> &middot; <a href="{{ links.not_resolved }}">Could not resolve</a>
+&middot; <a href="{{ links.reassign }}">Reassign</a></p>
+<p style="color: #666">Links expire {{ expires }} and work once.</p>
+</body></html>
+"""
+
+ESCALATION_TEXT = """{{ intro }}
+
+Priority P{{ case.priority }} - {{ severity }} - case {{ ref }}
+
+"{{ mention.text }}"
+{{ mention.author.name }} @{{ mention.author.username }} - {{ followers }} followers{% if mention.author.verified %} - verified{% endif %} - sentiment {{ "%+.2f"|format(sentiment) }}
+{{ post_url }}
+Why: {{ reasons }}
+{% if thread %}
+Thread:
+{% for m in thread %}  @{{ m.author.username }}: {{ m.text }}
+{% endfor %}{% endif %}{% if dms %}
+Direct messages:
+{% for d in dms %}  {{ d.direction }}: {{ d.text }}
+{% endfor %}{% endif %}{% if fallback %}
+{{ fallback }}
+{% endif %}
+Act on this case (each link asks you to confirm):
+  Resolved:          {{ links.resolved }}
+  Could not resolve: {{ links.not_resolved }}
+  Reassign:          {{ links.reassign }}
+Links expire {{ expires }} and work once.
+"""
+
+
+@cache
+def _html() -> Environment:
+    return Environment(undefined=StrictUndefined, autoescape=select_autoescape(default=True))
+
+
+@cache
+def _text() -> Environment:
+    return Environment(undefined=StrictUndefined, autoescape=False)
+
+
+def escalation_email(
+    *,
+    playbook: Playbook,
+    case: dict[str, Any],
+    mention: dict[str, Any],
+    thread: list[dict[str, Any]],
+    dms: list[dict[str, Any]],
+    recipient: Person,
+    links: dict[str, str],
+    expires_at: int,
+    reminder: bool,
+    supervisor: bool,
+) -> EmailMessage:
+    ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
+    username = str(mention["author"]["username"])
+    if supervisor:
+        intro = f"Hi {recipient.name}, this case has had no response from the assigned rep within the SLA."
+    elif reminder:
+        intro = f"Reminder, {recipient.name}: this case is still waiting for you."
+    else:
+        intro = f"Hi {recipient.name}, a new case on X is yours."
+    context = {
+        "intro": intro,
+        "case": case,
+        "mention": mention,
+        "ref": ref,
+        "severity": mention["triage"].get("severity") or mention["triage"]["category"],
+        "followers": int(mention["author"].get("followers", 0)),
+        "sentiment": float(mention["triage"]["sentiment"]),
+        "reasons": ", ".join(mention["triage"].get("reasons", [])),
+        "post_url": f"https://x.com/{username}/status/{mention['tweet_id']}",
+        "thread": [m for m in thread if m["tweet_id"] != mention["tweet_id"]],
+        "dms": dms,
+        "links": links,
+        "fallback": playbook.render("dm_fallback_note", key=str(case["case_id"]), first_name=username)
+        if case.get("dm_refused")
+        else "",
+        "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
+    }
+    prefix = "Escalated: " if supervisor else ("Reminder: " if reminder else "")
+    subject = f"{prefix}[P{case['priority']}] @{safe_header(username, 30)} - case {ref}"
+    return build_message(
+        sender=playbook.sender_email,
+        to=[recipient.email],
+        subject=subject,
+        text=_text().from_string(ESCALATION_TEXT).render(context),
+        html=_html().from_string(ESCALATION_HTML).render(context),
+        headers={"X-Turnaround-Case": str(case["case_id"])},
+    )
+
+
+def ops_alert_email(*, playbook: Playbook, case_id: str, error: str, cause: str) -> EmailMessage:
+    text = (
+        f"Turnaround stopped posting to X: {error}.\n\nCase {case_id} hit it. {cause}\n\n"
+        "Top up X credits (or raise the usage cap), then delete the HOLD#x-billing item from the "
+        "table to resume posting. Cases keep escalating to reps by email meanwhile."
+    )
+    html = _html().from_string("<p>{{ text }}</p>").render(text=text)
+    return build_message(
+        sender=playbook.sender_email,
+        to=[playbook.ops_email],
+        subject=f"[Turnaround ops] {error}",
+        text=text,
+        html=html,
+    )

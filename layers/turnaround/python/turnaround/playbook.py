@@ -1,0 +1,112 @@
+"""The brand's playbook (infrastructure/playbook.yaml): voice, templates, roster, SLAs, follow-up."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from jinja2 import Environment, StrictUndefined
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+
+from turnaround.exceptions import ConfigurationError
+
+# In Lambda the build copies the playbook next to this module; locally PLAYBOOK_PATH points at it.
+BUNDLED = Path(__file__).with_name("playbook.yaml")
+SOURCE = Path(__file__).resolve().parents[4] / "infrastructure" / "playbook.yaml"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_Model):
+    name: Annotated[str, Field(min_length=1)]
+    initials: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]
+    email: EmailStr
+
+
+class Rep(Person):
+    topics: list[str] = []
+    max_priority: Annotated[int, Field(ge=1, le=4)] = 4
+
+
+class Templates(_Model):
+    ack_public: Annotated[list[str], Field(min_length=2)]
+    ack_offline: Annotated[list[str], Field(min_length=2)]
+    dm_confirm: Annotated[list[str], Field(min_length=1)]
+    follow_up_dm: Annotated[list[str], Field(min_length=1)]
+    follow_up_public: Annotated[list[str], Field(min_length=1)]
+    dm_fallback_note: str
+
+
+class Sla(_Model):
+    rep_response_seconds: Annotated[int, Field(ge=1)]
+    rep_reminders: Annotated[int, Field(ge=0, le=5)] = 1
+    supervisor_response_seconds: Annotated[int, Field(ge=1)]
+    action_link_ttl_seconds: Annotated[int, Field(ge=60)]
+
+
+class FollowUp(_Model):
+    delay_seconds: Annotated[int, Field(ge=0)]
+    window_seconds: Annotated[int, Field(ge=1)]
+    amplify_min_sentiment: Annotated[float, Field(ge=0, le=1)]
+
+
+class Playbook(_Model):
+    brand: str
+    handle: str
+    templates: Templates
+    opt_out_words: list[str]
+    roster: Annotated[list[Rep], Field(min_length=1)]
+    supervisor: Person
+    ops_email: EmailStr
+    sender_email: EmailStr
+    sla: Sla
+    follow_up: FollowUp
+
+    def choose_rep(self, text: str, priority: int) -> Rep:
+        """First rep whose topic appears in the post and who takes this priority; else the first who can."""
+        lowered = text.lower()
+        eligible = [rep for rep in self.roster if priority >= rep.max_priority] or list(self.roster)
+        for rep in eligible:
+            if any(topic in lowered for topic in rep.topics):
+                return rep
+        return next((rep for rep in eligible if not rep.topics), eligible[0])
+
+    def rep_by_email(self, email: str) -> Rep | None:
+        return next((rep for rep in self.roster if rep.email == email), None)
+
+    def is_opt_out(self, text: str) -> bool:
+        """A phrase anywhere ("leave me alone"), or a single word that is the whole message ("STOP")."""
+        body = " ".join(re.sub(r"@\w+|[^\w\s']", " ", text.lower()).split())
+        return any(body == word or (" " in word and word in body) for word in self.opt_out_words)
+
+    def render(self, situation: str, *, key: str, variant_offset: int = 0, **values: object) -> str:
+        """Pick a variant from ``key`` (stable across retries, varied across cases) and render it."""
+        variants = getattr(self.templates, situation)
+        if isinstance(variants, str):
+            variants = [variants]
+        index = (int(hashlib.sha256(key.encode()).hexdigest(), 16) + variant_offset) % len(variants)
+        return _jinja().from_string(variants[index]).render(brand=self.brand, **values)
+
+
+@cache
+def _jinja() -> Environment:
+    # Posts are plain text, not HTML: no autoescape here (emails use their own escaping environment).
+    return Environment(undefined=StrictUndefined, autoescape=False)
+
+
+@cache
+def load_playbook(path: str | None = None) -> Playbook:
+    chosen = Path(path or os.environ.get("PLAYBOOK_PATH") or (BUNDLED if BUNDLED.exists() else SOURCE))
+    try:
+        return Playbook.model_validate(yaml.safe_load(chosen.read_text()))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"playbook {chosen} could not be read: {exc}") from exc
+    except ValidationError as exc:
+        raise ConfigurationError(f"playbook {chosen} is invalid: {exc}") from exc
