@@ -52,16 +52,26 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "LOG_LEVEL": "WARNING",
     }.items():
         monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    parameters.clear_caches()
+    _clear_process_caches()
     yield
-    get_settings.cache_clear()
+    _clear_process_caches()
+
+
+def _clear_process_caches() -> None:
+    """What a new Lambda container would not have: settings, secrets, playbook, wired services."""
+    from functions.action_page.app import _desk
+    from turnaround.playbook import load_playbook
+    from turnaround.tasks import build_case_workflow
+
+    for cached in (get_settings, load_playbook, build_case_workflow, _desk):
+        cached.cache_clear()
     parameters.clear_caches()
 
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
+    # execute_state_machine: moto runs the real ASL instead of recording executions.
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
 
 

@@ -190,12 +190,12 @@ class MentionStore:
     def _case_items(self, case_id: str, kind: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {}
-        with _storage_errors(f"read the mentions of {case_id}"):
+        with _storage_errors(f"read the {kind} items of {case_id}"):
             while True:
                 result = self.table.query(
                     IndexName="GSI1",
-                    KeyConditionExpression="gsi1pk = :pk",
-                    ExpressionAttributeValues={":pk": f"CASE#{case_id}"},
+                    KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :kind)",
+                    ExpressionAttributeValues={":pk": f"CASE#{case_id}", ":kind": kind},
                     **kwargs,
                 )
                 items += result.get("Items", [])

@@ -1,0 +1,158 @@
+"""Runs the real ASL on moto's Step Functions interpreter with the task Lambdas invoked in-process.
+
+moto would run a Lambda in Docker; ``InProcessLambdas`` replaces that one step so an invocation
+calls the function's real handler (functions/<name>/app.py) in this process, and a raised domain
+exception comes back as the FunctionError whose errorType the ASL's Retry and Catch match.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import io
+import json
+import time
+import traceback
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from unittest import mock
+from urllib.parse import urlencode, urlsplit
+
+import boto3
+from moto.awslambda.models import LambdaFunction
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from tests.lambda_context import FakeLambdaContext
+
+ROOT = Path(__file__).resolve().parent.parent
+ASL = ROOT / "infrastructure" / "case_workflow.asl.json"
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class InProcessLambdas:
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.invocations: list[tuple[str, dict[str, Any]]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.kill_after_effect: dict[str, int] = {}
+
+    def register(self, function_name: str, handler: Handler) -> None:
+        self.handlers[function_name] = handler
+
+    @contextmanager
+    def active(self) -> Iterator[InProcessLambdas]:
+        runtime = self
+
+        def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
+            payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+            runtime.invocations.append((function.function_name, payload))
+            handler = runtime.handlers[function.function_name]
+            try:
+                result = handler(payload, FakeLambdaContext(function_name=function.function_name))
+                return json.dumps(result, default=str), False, ""
+            except Exception as exc:  # the Lambda runtime reports any exception as the function error
+                runtime.errors.append((type(exc).__name__, str(exc)))
+                body = {"errorType": type(exc).__name__, "errorMessage": str(exc),
+                        "stackTrace": traceback.format_tb(exc.__traceback__)}
+                return json.dumps(body), True, ""
+
+        with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
+            yield self
+
+
+def create_function(name: str, role_arn: str) -> str:
+    """A Lambda in moto whose invocations InProcessLambdas routes to the real handler."""
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    raise RuntimeError('in-process')\n")
+    return str(boto3.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role_arn, Handler="app.lambda_handler",
+        Code={"ZipFile": code.getvalue()})["FunctionArn"])
+
+
+def create_state_machine(name: str, role_arn: str, substitutions: dict[str, str]) -> str:
+    definition = ASL.read_text()
+    for key, value in substitutions.items():
+        definition = definition.replace("${" + key + "}", value)
+    return str(boto3.client("stepfunctions").create_state_machine(
+        name=name, definition=definition, roleArn=role_arn, type="STANDARD")["stateMachineArn"])
+
+
+def role() -> str:
+    return str(boto3.client("iam").create_role(RoleName="turnaround-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def execution(arn: str) -> dict[str, Any]:
+    return dict(boto3.client("stepfunctions").describe_execution(executionArn=arn))
+
+
+def wait_for_end(arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    return wait_until(lambda: (e := execution(arn))["status"] != "RUNNING" and e, timeout=timeout,
+                      what=f"execution {arn.rsplit(':', 1)[-1]} to end")
+
+
+def history(arn: str) -> list[dict[str, Any]]:
+    return list(boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"])
+
+
+def states_entered(arn: str) -> list[str]:
+    return [e[k]["name"] for e in history(arn) for k in ("stateEnteredEventDetails",) if k in e]
+
+
+def sent_emails() -> list[Message]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    return [email.message_from_bytes(m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data)
+            for m in backend.sent_messages if hasattr(m, "raw_data")]
+
+
+def body_of(message: Message, subtype: str) -> str:
+    for part in message.walk():
+        if part.get_content_type() == f"text/{subtype}":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no text/{subtype} part")
+
+
+def action_links(message: Message) -> dict[str, str]:
+    text = body_of(message, "plain")
+    links = {}
+    for label, action in (("Resolved:", "resolved"), ("Could not resolve:", "not_resolved"),
+                          ("Reassign:", "reassign")):
+        line = next(line for line in text.splitlines() if line.strip().startswith(label))
+        links[action] = line.split(label, 1)[1].strip()
+    return links
+
+
+def function_url_event(method: str, url: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Lambda Function URL (payload 2.0) event for a GET of ``url`` or a form POST to it."""
+    parts = urlsplit(url)
+    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
+    body = urlencode(form) if form is not None else None
+    return {
+        "version": "2.0", "routeKey": "$default", "rawPath": parts.path or "/", "rawQueryString": parts.query,
+        "queryStringParameters": query or None,
+        "headers": {"host": parts.netloc, "content-type": "application/x-www-form-urlencoded"},
+        "requestContext": {"http": {"method": method, "path": parts.path or "/", "protocol": "HTTP/1.1",
+                                    "sourceIp": "127.0.0.1", "userAgent": "test"},
+                           "domainName": parts.netloc, "requestId": "r", "routeKey": "$default", "stage": "$default",
+                           "accountId": "123456789012", "apiId": "x", "time": "22/Nov/2026:10:00:00 +0000",
+                           "timeEpoch": 0},
+        "body": base64.b64encode(body.encode()).decode() if body is not None else None,
+        "isBase64Encoded": body is not None,
+    }
