@@ -57,8 +57,11 @@ class InProcessLambdas:
                 return json.dumps(result, default=str), False, ""
             except Exception as exc:  # the Lambda runtime reports any exception as the function error
                 runtime.errors.append((type(exc).__name__, str(exc)))
-                body = {"errorType": type(exc).__name__, "errorMessage": str(exc),
-                        "stackTrace": traceback.format_tb(exc.__traceback__)}
+                body = {
+                    "errorType": type(exc).__name__,
+                    "errorMessage": str(exc),
+                    "stackTrace": traceback.format_tb(exc.__traceback__),
+                }
                 return json.dumps(body), True, ""
 
         with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
@@ -69,22 +72,37 @@ def create_function(name: str, role_arn: str) -> str:
     """A Lambda in moto whose invocations InProcessLambdas routes to the real handler."""
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("app.py", "def lambda_handler(event, context):\n    raise RuntimeError('in-process')\n")
-    return str(boto3.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.12", Role=role_arn, Handler="app.lambda_handler",
-        Code={"ZipFile": code.getvalue()})["FunctionArn"])
+        archive.writestr(
+            "app.py", "def lambda_handler(event, context):\n    raise RuntimeError('in-process')\n"
+        )
+    return str(
+        boto3.client("lambda").create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler="app.lambda_handler",
+            Code={"ZipFile": code.getvalue()},
+        )["FunctionArn"]
+    )
 
 
 def create_state_machine(name: str, role_arn: str, substitutions: dict[str, str]) -> str:
     definition = ASL.read_text()
     for key, value in substitutions.items():
         definition = definition.replace("${" + key + "}", value)
-    return str(boto3.client("stepfunctions").create_state_machine(
-        name=name, definition=definition, roleArn=role_arn, type="STANDARD")["stateMachineArn"])
+    return str(
+        boto3.client("stepfunctions").create_state_machine(
+            name=name, definition=definition, roleArn=role_arn, type="STANDARD"
+        )["stateMachineArn"]
+    )
 
 
 def role() -> str:
-    return str(boto3.client("iam").create_role(RoleName="turnaround-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"])
+    return str(
+        boto3.client("iam").create_role(RoleName="turnaround-test", AssumeRolePolicyDocument="{}")["Role"][
+            "Arn"
+        ]
+    )
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
@@ -102,12 +120,17 @@ def execution(arn: str) -> dict[str, Any]:
 
 
 def wait_for_end(arn: str, timeout: float = 30.0) -> dict[str, Any]:
-    return wait_until(lambda: (e := execution(arn))["status"] != "RUNNING" and e, timeout=timeout,
-                      what=f"execution {arn.rsplit(':', 1)[-1]} to end")
+    return wait_until(
+        lambda: (e := execution(arn))["status"] != "RUNNING" and e,
+        timeout=timeout,
+        what=f"execution {arn.rsplit(':', 1)[-1]} to end",
+    )
 
 
 def history(arn: str) -> list[dict[str, Any]]:
-    return list(boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"])
+    return list(
+        boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    )
 
 
 def states_entered(arn: str) -> list[str]:
@@ -116,8 +139,11 @@ def states_entered(arn: str) -> list[str]:
 
 def sent_emails() -> list[Message]:
     backend = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
-    return [email.message_from_bytes(m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data)
-            for m in backend.sent_messages if hasattr(m, "raw_data")]
+    return [
+        email.message_from_bytes(m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data)
+        for m in backend.sent_messages
+        if hasattr(m, "raw_data")
+    ]
 
 
 def body_of(message: Message, subtype: str) -> str:
@@ -132,8 +158,11 @@ def body_of(message: Message, subtype: str) -> str:
 def action_links(message: Message) -> dict[str, str]:
     text = body_of(message, "plain")
     links = {}
-    for label, action in (("Resolved:", "resolved"), ("Could not resolve:", "not_resolved"),
-                          ("Reassign:", "reassign")):
+    for label, action in (
+        ("Resolved:", "resolved"),
+        ("Could not resolve:", "not_resolved"),
+        ("Reassign:", "reassign"),
+    ):
         line = next(line for line in text.splitlines() if line.strip().startswith(label))
         links[action] = line.split(label, 1)[1].strip()
     return links
@@ -145,14 +174,29 @@ def function_url_event(method: str, url: str, form: dict[str, str] | None = None
     query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
     body = urlencode(form) if form is not None else None
     return {
-        "version": "2.0", "routeKey": "$default", "rawPath": parts.path or "/", "rawQueryString": parts.query,
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path or "/",
+        "rawQueryString": parts.query,
         "queryStringParameters": query or None,
         "headers": {"host": parts.netloc, "content-type": "application/x-www-form-urlencoded"},
-        "requestContext": {"http": {"method": method, "path": parts.path or "/", "protocol": "HTTP/1.1",
-                                    "sourceIp": "127.0.0.1", "userAgent": "test"},
-                           "domainName": parts.netloc, "requestId": "r", "routeKey": "$default", "stage": "$default",
-                           "accountId": "123456789012", "apiId": "x", "time": "22/Nov/2026:10:00:00 +0000",
-                           "timeEpoch": 0},
+        "requestContext": {
+            "http": {
+                "method": method,
+                "path": parts.path or "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "test",
+            },
+            "domainName": parts.netloc,
+            "requestId": "r",
+            "routeKey": "$default",
+            "stage": "$default",
+            "accountId": "123456789012",
+            "apiId": "x",
+            "time": "22/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 0,
+        },
         "body": base64.b64encode(body.encode()).decode() if body is not None else None,
         "isBase64Encoded": body is not None,
     }

@@ -15,6 +15,7 @@ import yaml
 
 from functions.action_page.app import lambda_handler as action_page
 from functions.case_dispatcher.app import lambda_handler as dispatcher
+from functions.dm_poller.app import lambda_handler as dm_poller
 from functions.mention_poller.app import lambda_handler as poller
 from functions.workflow_tasks.app import lambda_handler as workflow_tasks
 from tests.conftest import BRAND_ID
@@ -45,11 +46,14 @@ class StreamPump:
     def __init__(self, table_name: str):
         # botocore 1.44 sends stream-ARN calls to <account>.streams-ddb.<region>; moto 5.2.5 only
         # answers on the classic endpoint, so pin it.
-        streams = boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com")
+        streams = boto3.client(
+            "dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com"
+        )
         arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        self.iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                                                   ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self.iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         self.streams = streams
 
     def pump(self) -> dict[str, Any]:
@@ -73,6 +77,17 @@ class Cloud:
         self.stream.pump()
         return result
 
+    def poll_dms(self) -> dict[str, Any]:
+        self.emulator.clock.advance(1)
+        return dm_poller(SCHEDULE, FakeLambdaContext())
+
+    def decide(self, address: str, action: str, *, nth: int = -1, **form: str) -> dict[str, Any]:
+        """The rep opens the link from their newest email (GET), then confirms (POST)."""
+        message = wait_until(lambda: self.emails_to(address), what=f"an email to {address}")[nth]
+        link = action_links(message)[action]
+        assert self.click(link)["statusCode"] == 200
+        return self.click(link, method="POST", **form)
+
     def execution_arn(self, case_id: str) -> str:
         region, account = self.state_machine_arn.split(":")[3:5]
         return f"arn:aws:states:{region}:{account}:execution:case-workflow:{case_id}"
@@ -85,8 +100,9 @@ class Cloud:
 
         if method == "POST":
             token = url.split("?t=", 1)[1]
-            return action_page(function_url_event("POST", url.split("?", 1)[0], {"t": token, **form}),
-                               FakeLambdaContext())
+            return action_page(
+                function_url_event("POST", url.split("?", 1)[0], {"t": token, **form}), FakeLambdaContext()
+            )
         return action_page(function_url_event("GET", url), FakeLambdaContext())
 
 
@@ -100,21 +116,28 @@ def write_playbook(path: Path, **sections: dict[str, Any]) -> Path:
 
 @pytest.fixture
 def playbook_overrides() -> dict[str, dict[str, Any]]:
-    return {"sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
-            "follow_up": {"delay_seconds": 0, "window_seconds": 30}}
+    return {
+        "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+        "follow_up": {"delay_seconds": 0, "window_seconds": 30},
+    }
 
 
 @pytest.fixture
 def cloud(poller_env, monkeypatch, tmp_path, emulator, table_name, playbook_overrides) -> Iterator[Cloud]:
     boto3.client("ses").verify_domain_identity(Domain="acmeair.example")
-    secret = boto3.client("secretsmanager").create_secret(Name="turnaround/action-links",
-                                                          SecretString="s" * 64)["ARN"]
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="turnaround/action-links", SecretString="s" * 64
+    )["ARN"]
     arn_role = role()
-    machine = create_state_machine("case-workflow", arn_role,
-                                   {"WorkflowTasksFunctionArn": create_function("workflow-tasks", arn_role)})
-    for key, value in {"ACTION_URL": "https://actions.turnaround.test/", "ACTION_LINK_SECRET_NAME": secret,
-                       "STATE_MACHINE_ARN": machine,
-                       "PLAYBOOK_PATH": str(write_playbook(tmp_path / "playbook.yaml", **playbook_overrides))}.items():
+    machine = create_state_machine(
+        "case-workflow", arn_role, {"WorkflowTasksFunctionArn": create_function("workflow-tasks", arn_role)}
+    )
+    for key, value in {
+        "ACTION_URL": "https://actions.turnaround.test/",
+        "ACTION_LINK_SECRET_NAME": secret,
+        "STATE_MACHINE_ARN": machine,
+        "PLAYBOOK_PATH": str(write_playbook(tmp_path / "playbook.yaml", **playbook_overrides)),
+    }.items():
         monkeypatch.setenv(key, value)
     lambdas = InProcessLambdas()
     lambdas.register("workflow-tasks", workflow_tasks)
@@ -155,3 +178,172 @@ def test_simple_complaint_is_acknowledged_publicly_and_settled_by_the_rep(cloud)
     assert case["first_response_at"] and case["resolved_at"] and case["closed_at"]
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # no reply left to ask a follow-up on
     assert cloud.emulator.violations == []
+
+
+CASEY = "casey.diaz@acmeair.example"
+SUPERVISOR = "jordan.lee@acmeair.example"
+CHARGED = "@acmeair lost my luggage for the third time this year. Medication inside. I am furious."
+
+
+def _start(cloud: Cloud, author: str, text: str) -> tuple[str, str]:
+    post = cloud.emulator.add_post(author, text)
+    cloud.poll()
+    return f"case-{post.id}", post.id
+
+
+def test_charged_complaint_goes_offline_with_one_automated_dm_after_the_customer_dms(cloud):
+    case_id, root = _start(cloud, "jane", CHARGED)
+    wait_until(lambda: cloud.emails_to(ALEX), what="escalation to the luggage rep")
+    [ack] = cloud.emulator.posts_created(by="acmeair")
+    assert ack.in_reply_to_tweet_id == root
+    assert ack.direct_message_deep_link == f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
+    assert (
+        ack.text.startswith("@jane ") and "Jane" in ack.text and ack.text.endswith("/AB") and "DM" in ack.text
+    )
+    assert cloud.emulator.dms_sent() == []  # nothing automated before the customer writes
+
+    cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P, bag tag AC123456")
+    assert cloud.poll_dms()["handles"]["acmeair"]["confirmations"] == 1
+    cloud.emulator.add_dm("jane", "acmeair", "Any news?")
+    assert cloud.poll_dms()["handles"]["acmeair"]["confirmations"] == 0  # one automated DM per case
+    [confirm] = cloud.emulator.dms_sent(by="acmeair")
+    assert "Alex Brown" in confirm.text and case_id[-6:] in confirm.text
+    case = cloud.store.get_case(case_id)
+    assert case["dm_open"] is True and case["route"] == "offline"
+    assert [d["text"] for d in sorted(cloud.store.case_dms(case_id), key=lambda d: int(d["event_id"]))] == [
+        "Booking XK42P, bag tag AC123456",
+        confirm.text,
+        "Any news?",
+    ]
+    assert cloud.emulator.violations == []
+
+
+def test_dm_refused_falls_back_to_email_or_phone_and_never_fails_the_case(cloud):
+    cloud.emulator.add_user("closed", name="Cara Closed", dm_refuse=True)
+    case_id, _ = _start(cloud, "closed", "@acmeair you charged my card TWICE and nobody answers. Theft.")
+    wait_until(lambda: cloud.emails_to(CASEY), what="escalation to the refunds rep")
+    cloud.emulator.add_dm("closed", "acmeair", "here are my details")
+    assert cloud.poll_dms()["handles"]["acmeair"]["refused"] == 1
+    assert cloud.store.get_case(case_id)["dm_refused"] is True
+    assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+    cloud.decide(CASEY, "not_resolved", note="Refund issued by phone; customer still unhappy")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 1, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 1},
+        }
+    ],
+)
+def test_sla_reminds_the_rep_then_brings_in_the_supervisor(cloud):
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    first = wait_until(lambda: cloud.emails_to(SUPERVISOR), timeout=15, what="the supervisor escalation")
+    to_rep = cloud.emails_to(SAM)
+    assert [m["Subject"].split("]")[0] for m in to_rep] == ["[P4", "Reminder: [P4"]
+    assert first[0]["Subject"].startswith("Escalated: [P4]")
+    assert "no response from the assigned rep" in body_of(first[0], "plain")
+    # The rep's old links died with their timed-out wait; the supervisor's work.
+    stale = cloud.click(action_links(to_rep[0])["resolved"], method="POST")
+    assert stale["statusCode"] == 409
+    cloud.decide(SUPERVISOR, "resolved", note="Handled by supervisor")
+    final = wait_for_end(cloud.execution_arn(case_id))
+    case = cloud.store.get_case(case_id)
+    assert final["status"] == "SUCCEEDED" and case["reminders"] == 1 and case["supervisor_escalated_at"]
+    assert "RemindRep" in states_entered(cloud.execution_arn(case_id))
+
+
+def test_could_not_resolve_closes_without_a_follow_up_request(cloud):
+    case_id, _ = _start(cloud, "jane", CHARGED)
+    cloud.emulator.add_dm("jane", "acmeair", "details inside")
+    cloud.poll_dms()
+    cloud.decide(ALEX, "not_resolved", note="Bag is lost for good; compensation offered")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    case = cloud.store.get_case(case_id)
+    assert case["outcome"] == "not_resolved" and "follow_up_asked_at" not in case
+    assert (
+        len(cloud.emulator.posts_created(by="acmeair")) == 1
+        and len(cloud.emulator.dms_sent(by="acmeair")) == 1
+    )
+    assert "AskForFollowUp" not in states_entered(cloud.execution_arn(case_id))
+
+
+def _resolve_and_reach_follow_up(cloud: Cloud) -> str:
+    case_id, _ = _start(cloud, "jane", CHARGED)
+    cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P")
+    cloud.poll_dms()
+    cloud.decide(ALEX, "resolved", note="Bag found and couriered; 10k miles credited")
+    wait_until(lambda: cloud.store.get_case(case_id).get("follow_up_token"), what="the follow-up wait")
+    return case_id
+
+
+def test_resolved_then_genuinely_positive_post_is_retweeted_once(cloud):
+    case_id = _resolve_and_reach_follow_up(cloud)
+    dms = cloud.emulator.dms_sent(by="acmeair")
+    assert len(dms) == 2 and "how it turned out" in dms[-1].text  # asked once, in the open DM channel
+    thanks = cloud.emulator.add_post(
+        "jane",
+        "@acmeair Alex found my bag and had it couriered to my hotel. Amazing service, thank you so much!",
+    )
+    cloud.poll()
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    assert cloud.emulator.retweets == [(BRAND_ID, thanks.id)]
+    case = cloud.store.get_case(case_id)
+    assert case["outcome"] == "resolved_followed_up" and case["amplification"] == "retweeted"
+    assert case["first_response_at"] and case["resolved_at"] and case["follow_up_at"] and case["amplified_at"]
+    cloud.poll()  # the retweet shows up in mentions; it is skipped, nothing repeats
+    assert cloud.emulator.retweets == [(BRAND_ID, thanks.id)] and cloud.emulator.violations == []
+
+
+def test_resolved_then_negative_post_is_not_amplified(cloud):
+    case_id = _resolve_and_reach_follow_up(cloud)
+    cloud.emulator.add_post("jane", "@acmeair got the bag back but it was ripped and filthy. Not impressed.")
+    cloud.poll()
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    case = cloud.store.get_case(case_id)
+    assert cloud.emulator.retweets == [] and case["amplification"].startswith("not amplified: sentiment")
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 2},
+        }
+    ],
+)
+def test_no_follow_up_within_the_window_closes_quietly(cloud):
+    case_id = _resolve_and_reach_follow_up(cloud)
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    case = cloud.store.get_case(case_id)
+    assert case["outcome"] == "resolved_no_follow_up" and cloud.emulator.retweets == []
+
+
+def test_opt_out_stops_all_further_contact(cloud):
+    case_id, _ = _start(cloud, "jane", CHARGED)
+    cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P")
+    cloud.poll_dms()
+    cloud.emulator.add_post("jane", "@acmeair STOP")
+    cloud.poll()
+    assert cloud.store.get_case(case_id)["opted_out"] is True
+    cloud.decide(ALEX, "resolved", note="Sorted offline")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    case = cloud.store.get_case(case_id)
+    assert case["outcome"] == "resolved" and "follow_up_asked_at" not in case
+    assert (
+        len(cloud.emulator.dms_sent(by="acmeair")) == 1
+        and len(cloud.emulator.posts_created(by="acmeair")) == 1
+    )
+
+
+def test_reassign_moves_the_case_to_another_rep(cloud):
+    case_id, _ = _start(cloud, "bob", "@acmeair the promo code SPRING doesn't work at checkout")
+    cloud.decide(SAM, "reassign", reassign_to=CASEY)
+    wait_until(lambda: cloud.emails_to(CASEY), what="the reassigned rep's email")
+    assert cloud.store.get_case(case_id)["assignee_email"] == CASEY
+    cloud.decide(CASEY, "resolved")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"

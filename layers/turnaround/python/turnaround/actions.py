@@ -33,6 +33,8 @@ class ActionDesk:
         if escalation.get("used_at"):
             raise ActionLinkUsed(f"this case was already marked '{escalation.get('used_action')}'")
         case = self.store.get_case(claim.case_id) or {}
+        if case.get("current_escalation_id") not in (None, claim.escalation_id):
+            raise ActionLinkUsed("a newer email about this case replaced this one; use its links")
         mention = self.store.get_mention(str(case.get("root_tweet_id"))) or {}
         return claim, escalation, {"case": case, "mention": mention}
 

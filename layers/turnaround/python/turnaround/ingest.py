@@ -235,6 +235,7 @@ def poll_monitored_handles(
             clock=clock,
             max_results=settings.X_MAX_RESULTS,
             retention=timedelta(days=settings.MENTION_RETENTION_DAYS),
+            on_stored=on_stored,
         )
         try:
             results.append(ingestor.poll())

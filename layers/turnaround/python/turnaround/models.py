@@ -82,6 +82,7 @@ class Checkpoint(BaseModel):
     pending_newest_id: str | None = None
     resume_until_id: str | None = None
     rate_limited_until: datetime | None = None
+    dm_newest_id: str | None = None
 
 
 class HandlePollResult(BaseModel):

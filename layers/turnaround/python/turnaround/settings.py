@@ -6,11 +6,21 @@ import os
 from functools import cache
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from turnaround.exceptions import ConfigurationError
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _split_handles(value: object) -> object:
+    if isinstance(value, str):
+        return [handle.strip().lstrip("@").lower() for handle in value.split(",") if handle.strip()]
+    return value
+
+
+# "AcmeAir, @ShopCo" -> ["acmeair", "shopco"]
+HandleList = Annotated[list[str], BeforeValidator(_split_handles), Field(min_length=1)]
 
 
 class _Settings(BaseModel):
@@ -31,17 +41,16 @@ class XApiSettings(_Settings):
 
 class PollerSettings(XApiSettings):
     TABLE_NAME: NonEmpty
-    MONITORED_HANDLES: Annotated[list[str], Field(min_length=1)]
+    MONITORED_HANDLES: HandleList
     X_MAX_RESULTS: Annotated[int, Field(ge=5, le=100)] = 100
     MENTION_RETENTION_DAYS: Annotated[int, Field(ge=1)] = 180
     PLAYBOOK_PATH: str | None = None
 
-    @field_validator("MONITORED_HANDLES", mode="before")
-    @classmethod
-    def _split_handles(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [handle.strip().lstrip("@").lower() for handle in value.split(",") if handle.strip()]
-        return value
+
+class DmPollerSettings(XApiSettings):
+    TABLE_NAME: NonEmpty
+    MONITORED_HANDLES: HandleList
+    PLAYBOOK_PATH: str | None = None
 
 
 class WorkflowSettings(XApiSettings):

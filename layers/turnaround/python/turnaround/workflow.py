@@ -204,7 +204,12 @@ class CaseWorkflow:
             self.store.outbox_release(f"{escalation_id}#email")  # nothing was sent: a retry may send
             raise
         self.store.outbox_complete(f"{escalation_id}#email", result_id=message_id)
-        fields: dict[str, Any] = {"last_notified_at": now.isoformat(), "last_notified": recipient.email}
+        # Links in older emails for this case stop working: only the newest request can be answered.
+        fields: dict[str, Any] = {
+            "last_notified_at": now.isoformat(),
+            "last_notified": recipient.email,
+            "current_escalation_id": escalation_id,
+        }
         if not case.get("escalated_at"):
             fields["escalated_at"] = now.isoformat()
         if reminder:

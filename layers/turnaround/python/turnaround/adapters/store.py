@@ -76,7 +76,11 @@ class MentionStore:
             item = (
                 self.table.get_item(Key=self._checkpoint_key(handle), ConsistentRead=True).get("Item") or {}
             )
-        ids = {k: str(item[k]) for k in ("since_id", "pending_newest_id", "resume_until_id") if k in item}
+        ids = {
+            k: str(item[k])
+            for k in ("since_id", "pending_newest_id", "resume_until_id", "dm_newest_id")
+            if k in item
+        }
         until = item.get("rate_limited_until")
         return Checkpoint(
             handle=handle,
@@ -92,6 +96,51 @@ class MentionStore:
                 UpdateExpression="SET user_id = :u",
                 ExpressionAttributeValues={":u": user_id},
             )
+
+    def save_dm_checkpoint(self, handle: str, newest_id: str) -> None:
+        """Only moves forward, so overlapping DM polls cannot rewind it."""
+        try:
+            self.table.update_item(
+                Key=self._checkpoint_key(handle),
+                UpdateExpression="SET dm_newest_id = :n",
+                ConditionExpression="attribute_not_exists(dm_newest_id) OR dm_newest_id < :n",
+                ExpressionAttributeValues={":n": int(newest_id)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageError(f"DM checkpoint update failed for {handle}: {exc}") from exc
+
+    def record_dm(
+        self,
+        event_id: str,
+        *,
+        case_id: str | None,
+        direction: str,
+        text: str,
+        sender_id: str | None,
+        created_at: datetime | None,
+    ) -> bool:
+        """Store a DM once (threaded into ``case_id`` when there is one); False if already stored."""
+        item: dict[str, Any] = {
+            "pk": f"DM#{event_id}",
+            "sk": "DM",
+            "type": "dm",
+            "event_id": event_id,
+            "direction": direction,
+            "text": text,
+            "sender_id": sender_id,
+            "case_id": case_id,
+            "created_at": created_at.isoformat() if created_at else None,
+        }
+        if case_id:
+            item.update(gsi1pk=f"CASE#{case_id}", gsi1sk=f"DM#{event_id}")
+        try:
+            self.table.put_item(Item=_to_item(item), ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"could not store DM {event_id}: {exc}") from exc
+        return True
 
     def set_rate_limited(self, handle: str, until: datetime) -> None:
         with _storage_errors(f"save the rate-limit reset of {handle}"):
@@ -298,6 +347,7 @@ class MentionStore:
                 "customer_username": mention.author.username,
                 "priority": mention.triage.priority,
                 "severity": mention.triage.severity,
+                "route": "offline" if mention.triage.goes_offline else "public",
                 "opened_at": opened_at,
                 "mention_count": 1,
                 "gsi1pk": f"CUSTOMER#{mention.author.id}",
