@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -347,3 +348,168 @@ def test_reassign_moves_the_case_to_another_rep(cloud):
     assert cloud.store.get_case(case_id)["assignee_email"] == CASEY
     cloud.decide(CASEY, "resolved")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
+# --- effects happen once ---------------------------------------------------------------------------
+
+
+def test_pile_on_is_one_case_one_ack_one_workflow(cloud):
+    root = cloud.emulator.add_post("jane", CHARGED)
+    for n in range(30):
+        cloud.emulator.add_post("bob", f"@acmeair @jane same happened to me #{n}", reply_to=root.id)
+    cloud.poll()
+    wait_until(lambda: cloud.emails_to(ALEX), what="the escalation")
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=cloud.state_machine_arn)[
+        "executions"
+    ]
+    assert [e["name"] for e in executions] == [f"case-{root.id}"]
+    assert len(cloud.emulator.posts_created(by="acmeair")) == 1
+    assert cloud.store.get_case(f"case-{root.id}")["mention_count"] == 31
+
+
+def test_praise_and_questions_start_no_workflow(cloud):
+    cloud.emulator.add_post("bob", "@acmeair great crew today, thank you!")
+    cloud.emulator.add_post("bob", "@acmeair do you fly to Porto?")
+    cloud.poll()
+    assert (
+        boto3.client("stepfunctions").list_executions(stateMachineArn=cloud.state_machine_arn)["executions"]
+        == []
+    )
+
+
+def test_a_repeated_stream_delivery_starts_nothing_new(cloud):
+    _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    cloud.stream.iterator = StreamPump(cloud.store.table_name).iterator  # replay the stream from the start
+    assert cloud.stream.pump()["batchItemFailures"] == []
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=cloud.state_machine_arn)[
+        "executions"
+    ]
+    assert len(executions) == 1 and len(cloud.emails_to(SAM)) == 1
+
+
+def test_x_5xx_on_the_ack_is_retried_and_posts_once(cloud):
+    cloud.emulator.inject_fault("create_tweet", "server_error")
+    _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emails_to(SAM), timeout=30, what="the escalation after the retry")
+    assert len(cloud.emulator.posts_created(by="acmeair")) == 1
+    assert ("XApiUnavailable", "X server error 503") in cloud.lambdas.errors
+
+
+def test_lambda_killed_after_posting_before_recording_does_not_post_twice(cloud, monkeypatch):
+    killed = type("Sandbox.Timedout", (Exception,), {})  # what Step Functions reports for a killed Lambda
+    original = MentionStore.outbox_complete
+    calls = {"n": 0}
+
+    def die_once(self, key, **result):  # type: ignore[no-untyped-def]
+        if key.endswith("#ack") and calls["n"] == 0:
+            calls["n"] += 1
+            raise killed("Task timed out after 60.00 seconds")
+        return original(self, key, **result)
+
+    monkeypatch.setattr(MentionStore, "outbox_complete", die_once)
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emails_to(SAM), timeout=30, what="the escalation after the retry")
+    assert calls["n"] == 1 and len(cloud.emulator.posts_created(by="acmeair")) == 1
+    # ...and the acknowledgement counts as done (not a refused post routed to human review).
+    assert cloud.store.get_case(case_id)["first_response_at"]
+    assert "ack_error" not in json.loads(execution(cloud.execution_arn(case_id)).get("input", "{}"))
+    # The retry's identical text was refused by X as a duplicate and read as "already posted".
+    assert [v.rule for v in cloud.emulator.violations] in (
+        ["duplicate_content"],
+        ["second_reply_to_interaction"],
+    )
+
+
+def test_notify_invoked_twice_with_one_token_sends_one_email(cloud):
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    token = cloud.store.get_escalation(cloud.store.get_case(case_id)["current_escalation_id"])["task_token"]
+    workflow_tasks(
+        {"task": "notify", "case_id": case_id, "task_token": token, "role": "rep"}, FakeLambdaContext()
+    )
+    assert len(cloud.emails_to(SAM)) == 1
+
+
+def test_credits_exhausted_stops_posting_and_alerts_ops_but_still_escalates(cloud):
+    cloud.emulator.inject_fault("create_tweet", "payment_required", times=5)
+    _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    [alert] = cloud.emails_to("ops@acmeair.example")
+    assert "XCreditsExhausted" in alert["Subject"] and "HOLD#x-billing" in body_of(alert, "plain")
+    assert cloud.emulator.posts_created(by="acmeair") == []
+    # While the hold stands, the next case does not even try to post.
+    calls = cloud.emulator.calls["create_tweet"]
+    _start(cloud, "jane", CHARGED)
+    wait_until(lambda: cloud.emails_to(ALEX), what="the second escalation")
+    assert cloud.emulator.calls["create_tweet"] == calls
+
+
+# --- the rep's links -------------------------------------------------------------------------------
+
+
+def _links(cloud: Cloud) -> tuple[str, dict[str, str]]:
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    [message] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    return case_id, action_links(message)
+
+
+def test_forged_and_truncated_links_are_rejected(cloud):
+    case_id, links = _links(cloud)
+    token = links["resolved"].split("?t=", 1)[1]
+    body, mac = token.split(".")
+    forged_action = links["not_resolved"].split("?t=", 1)[1].split(".")[0] + "." + mac
+    for bad in (forged_action, token[:-3], body, "x" * 600, ""):
+        for method in ("GET", "POST"):
+            response = cloud.click(f"https://actions.turnaround.test/?t={bad}", method=method)
+            assert response["statusCode"] == 403, (bad[:20], method)
+    assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+
+
+def test_expired_links_are_rejected(cloud, monkeypatch):
+    case_id, links = _links(cloud)
+    from functions.action_page import app as page
+
+    desk = page._desk(page.get_settings(page.ActionPageSettings))
+    monkeypatch.setattr(desk, "clock", lambda: datetime.now(UTC) + timedelta(days=3))
+    assert cloud.click(links["resolved"])["statusCode"] == 410
+    assert cloud.click(links["resolved"], method="POST")["statusCode"] == 410
+    assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+
+
+def test_replayed_links_and_sibling_links_are_rejected_after_one_use(cloud):
+    _case_id, links = _links(cloud)
+    assert cloud.click(links["reassign"], method="POST", reassign_to=CASEY)["statusCode"] == 200
+    assert cloud.click(links["reassign"], method="POST")["statusCode"] == 409
+    assert cloud.click(links["resolved"], method="POST")["statusCode"] == 409
+    assert cloud.click(links["resolved"])["statusCode"] == 409
+
+
+def test_gets_change_nothing(cloud):
+    case_id, links = _links(cloud)
+    for _ in range(3):
+        for link in links.values():  # a mail scanner prefetching every link
+            assert cloud.click(link)["statusCode"] == 200
+    escalation = cloud.store.get_escalation(cloud.store.get_case(case_id)["current_escalation_id"])
+    assert "used_at" not in escalation and execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+
+
+def test_oversized_post_body_is_refused(cloud):
+    _, links = _links(cloud)
+    response = cloud.click(links["resolved"], method="POST", note="x" * 20_000)
+    assert response["statusCode"] == 413
+
+
+def test_post_text_and_names_cannot_inject_markup_or_headers(cloud):
+    cloud.emulator.add_user("mallory", name="Mal\r\nBcc: victim@example.com", followers=10)
+    text = '@acmeair <script>alert(1)</script> my bag is lost\r\nBcc: evil@example.com <b>"x"</b>'
+    _case_id, _ = _start(cloud, "mallory", text)
+    [message] = wait_until(lambda: cloud.emails_to(ALEX), what="the escalation")
+    html = body_of(message, "html")
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<b>"x"</b>' not in html and "&lt;b&gt;&#34;x&#34;&lt;/b&gt;" in html
+    assert message["Bcc"] is None and "evil@example.com" not in str(message.items())
+    assert "\n" not in message["Subject"] and "victim" not in str(message.items())
+    assert str(message["To"]).split(",") == [ALEX]
+    page = cloud.click(action_links(message)["resolved"])["body"]
+    assert "<script>" not in page and "&lt;script&gt;" in page
