@@ -43,6 +43,8 @@ test: lint unit ## Set up, lint and run every test (what CI runs)
 build: $(STAMP) ## sam build (installs the SAM CLI into .venv on first use)
 	$(BIN)/sam --version >/dev/null 2>&1 || $(BIN)/pip install --quiet aws-sam-cli==1.170.0
 	$(BIN)/sam build --template-file template.yaml
+	# The playbook lives in infrastructure/; Lambda reads it from the layer (PLAYBOOK_PATH in Globals).
+	cp infrastructure/playbook.yaml .aws-sam/build/TurnaroundLayer/python/turnaround/playbook.yaml
 
 deploy: build ## sam deploy --guided, using samconfig.toml defaults
 	$(BIN)/sam deploy --guided --stack-name $(STACK_NAME) --region $(REGION)

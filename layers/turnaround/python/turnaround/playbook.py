@@ -46,7 +46,6 @@ class Templates(_Model):
 
 class Sla(_Model):
     rep_response_seconds: Annotated[int, Field(ge=1)]
-    rep_reminders: Annotated[int, Field(ge=0, le=5)] = 1
     supervisor_response_seconds: Annotated[int, Field(ge=1)]
     action_link_ttl_seconds: Annotated[int, Field(ge=60)]
 
