@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STACK_NAME ?= turnaround
 REGION ?= us-east-1
-FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator
+FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
-.PHONY: help dev lint format typecheck cfn-lint unit test build deploy delete clean lock
+.PHONY: help dev run sandbox lint format typecheck cfn-lint unit test build deploy delete clean lock
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -20,6 +20,15 @@ $(STAMP): requirements-dev.txt layers/dependencies/requirements.txt
 	touch $(STAMP)
 
 dev: $(STAMP) ## Create .venv with the pinned runtime and development dependencies
+
+SCENARIO ?= infrastructure/scenarios/demo.yaml
+LOCAL := PYTHONPATH=layers/turnaround/python:infrastructure:. $(BIN)/python -m local_cloud
+
+run: $(STAMP) ## Run the whole system on the embedded cloud (moto + X emulator); SCENARIO=path for another
+	$(LOCAL) --scenario $(SCENARIO)
+
+sandbox: $(STAMP) ## Like run, but the reps are you: links served on http://127.0.0.1:8787 until Ctrl-C
+	$(LOCAL) --scenario $(SCENARIO) --sandbox
 
 format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .

@@ -10,62 +10,22 @@ from __future__ import annotations
 import base64
 import email
 import io
-import json
 import time
-import traceback
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
-from unittest import mock
 from urllib.parse import urlencode, urlsplit
 
 import boto3
-from moto.awslambda.models import LambdaFunction
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from tests.lambda_context import FakeLambdaContext
+from local_cloud.runtime import InProcessLambdas  # noqa: F401 - re-exported for the tests
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "infrastructure" / "case_workflow.asl.json"
-Handler = Callable[[dict[str, Any], Any], Any]
-
-
-class InProcessLambdas:
-    def __init__(self) -> None:
-        self.handlers: dict[str, Handler] = {}
-        self.invocations: list[tuple[str, dict[str, Any]]] = []
-        self.errors: list[tuple[str, str]] = []
-        self.kill_after_effect: dict[str, int] = {}
-
-    def register(self, function_name: str, handler: Handler) -> None:
-        self.handlers[function_name] = handler
-
-    @contextmanager
-    def active(self) -> Iterator[InProcessLambdas]:
-        runtime = self
-
-        def invoke(function: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
-            payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
-            runtime.invocations.append((function.function_name, payload))
-            handler = runtime.handlers[function.function_name]
-            try:
-                result = handler(payload, FakeLambdaContext(function_name=function.function_name))
-                return json.dumps(result, default=str), False, ""
-            except Exception as exc:  # the Lambda runtime reports any exception as the function error
-                runtime.errors.append((type(exc).__name__, str(exc)))
-                body = {
-                    "errorType": type(exc).__name__,
-                    "errorMessage": str(exc),
-                    "stackTrace": traceback.format_tb(exc.__traceback__),
-                }
-                return json.dumps(body), True, ""
-
-        with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
-            yield self
 
 
 def create_function(name: str, role_arn: str) -> str:

@@ -16,7 +16,9 @@
     faults:
       - {route: mentions, kind: rate_limit, skip: 1, times: 1}
 
-In `text`, `{n}` is replaced by the repeat number, so repeated posts are not duplicates.
+In `text` and `author` (and a repeated user's `username`), `{n}` is replaced by the repeat number,
+so repeated posts are not duplicates. `playbook` (overrides of infrastructure/playbook.yaml) and
+`rep_actions` (scripted clicks on the reps' emails) are read by the local cloud's runner.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ SCENARIO_KEYS = {
 }
 USER_KEYS = {
     "username",
+    "repeat",
     "id",
     "name",
     "followers",
@@ -97,7 +100,10 @@ def load_scenario(
     for i, user in enumerate(spec.get("users") or []):
         _check_keys(user, USER_KEYS, f"users[{i}]")
         attributes = dict(user)
-        emulator.add_user(attributes.pop("username"), **attributes)
+        count = int(attributes.pop("repeat", 1))
+        username = str(attributes.pop("username"))
+        for n in range(count):  # "fan{n}" with repeat: 30 makes fan1..fan30
+            emulator.add_user(username.replace("{n}", str(n + 1)), **attributes)
     keys: dict[str, str] = {}
 
     def resolve(ref: Any, where: str) -> str | None:
@@ -119,7 +125,7 @@ def load_scenario(
             at = origin + timedelta(seconds=float(post.get("at", 0)) + n * float(post.get("every", 1)))
             try:
                 created = emulator.add_post(
-                    post["author"],
+                    str(post["author"]).replace("{n}", str(n + 1)),
                     str(post.get("text", "")).replace("{n}", str(n + 1)),
                     at=at,
                     reply_to=resolve(post.get("reply_to"), where),
