@@ -21,9 +21,9 @@ from typing import Any  # noqa: E402
 
 import boto3  # noqa: E402
 import pytest  # noqa: E402
-from aws_lambda_powertools.utilities import parameters  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from local_cloud.runtime import reset_process_state  # noqa: E402
 from tests.helpers import create_table_from_template  # noqa: E402
 from turnaround.adapters.store import MentionStore  # noqa: E402
 from turnaround.adapters.x_api import XApi, XCredentials  # noqa: E402
@@ -52,20 +52,9 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "LOG_LEVEL": "WARNING",
     }.items():
         monkeypatch.setenv(key, value)
-    _clear_process_caches()
+    reset_process_state()
     yield
-    _clear_process_caches()
-
-
-def _clear_process_caches() -> None:
-    """What a new Lambda container would not have: settings, secrets, playbook, wired services."""
-    from functions.action_page.app import _desk
-    from turnaround.playbook import load_playbook
-    from turnaround.tasks import build_case_workflow
-
-    for cached in (get_settings, load_playbook, build_case_workflow, _desk):
-        cached.cache_clear()
-    parameters.clear_caches()
+    reset_process_state()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from local_cloud.runner import DEMO, ROOT, LocalRun, summarise, write_outputs
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run", description=__doc__)
     parser.add_argument("--scenario", type=Path, default=DEMO)
-    parser.add_argument("--scale", type=float, default=1800, help="simulated seconds per real second")
+    parser.add_argument("--scale", type=float, default=600, help="simulated seconds per real second")
     parser.add_argument("--tick", type=float, default=60, help="simulated seconds per loop tick")
     parser.add_argument("--out", type=Path, default=ROOT / "out")
     parser.add_argument(

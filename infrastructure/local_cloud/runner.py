@@ -181,7 +181,7 @@ class LocalRun:
         self,
         scenario: Path = DEMO,
         *,
-        scale: float = 1800,
+        scale: float = 600,
         tick: float = 60,
         out: Path = ROOT / "out",
         until: float = 8 * 3600,
@@ -222,11 +222,12 @@ class LocalRun:
         from moto import mock_aws
 
         from local_cloud.cfn_models import LocalFunctionUrl
-        from local_cloud.runtime import InProcessLambdas
+        from local_cloud.runtime import InProcessLambdas, merged_environment, reset_process_state
         from local_cloud.stack import deploy
         from x_emulator import load_scenario
 
         started = time.monotonic()
+        reset_process_state()
         spec = dict(self.spec)
         emulator, keys = load_scenario(spec)
         brand = str(spec.get("brand") or next(u["username"] for u in spec["users"] if u.get("access_token")))
@@ -262,13 +263,17 @@ class LocalRun:
             logging.getLogger("moto").addHandler(moto_logs)
             logging.getLogger("moto").propagate = False
             lambdas = InProcessLambdas(log=log)
+            environments = {}
             for function in stack.functions.values():
                 environment = {name: str(value) for name, value in function.environment.items()}
                 for name, value in environment.items():  # the layer's /opt, as the local scratch copy
                     if value.startswith("/opt/"):
                         environment[name] = str(Path(scratch) / value.removeprefix("/"))
                 environment["X_API_BASE_URL"] = emulator.base_url
-                lambdas.register_module(function.name, function.module, function.attribute, environment)
+                environments[function.name] = environment
+                lambdas.register_module(function.name, function.module, function.attribute)
+            saved_environment = dict(os.environ)
+            os.environ.update(merged_environment(environments))
             server.function_name = stack.functions["ActionPageFunction"].name
             server.start()
             self.say(
@@ -281,7 +286,10 @@ class LocalRun:
                 with lambdas.active():
                     result = self._loop(emulator, keys, stack, lambdas, sandbox=sandbox)
             finally:
+                os.environ.clear()
+                os.environ.update(saved_environment)  # a run leaves the caller's environment as it was
                 server.stop()
+                logging.getLogger("moto").removeHandler(moto_logs)
                 log.close()
         result.seconds = time.monotonic() - started
         return result

@@ -1,8 +1,9 @@
 """Lambda invocations in this process: moto would run a function in Docker; here an invocation calls
-the function's real handler with the Environment the deployed function has.
+the function's real handler.
 
-Invocations are serialised (one lock) because each swaps os.environ to its function's variables,
-as its own Lambda sandbox would have them.
+Invocations are serialised (one lock). Environments are not swapped per call: moto's execution
+threads read os.environ concurrently, so the caller sets the union of the functions' variables once
+(``merged_environment`` refuses if two functions disagree on a value).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -41,26 +41,21 @@ class LambdaContext:
 class InProcessLambdas:
     def __init__(self, log: TextIO | None = None) -> None:
         self.log = log  # where the functions' stdout goes (their CloudWatch Logs); None: leave it
-        self.handlers: dict[str, tuple[Handler, dict[str, str] | None]] = {}
+        self.handlers: dict[str, Handler] = {}
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, str]] = []
         self._lock = threading.RLock()
 
-    def register(
-        self, function_name: str, handler: Handler, environment: dict[str, str] | None = None
-    ) -> None:
-        """``environment`` replaces os.environ's function variables during each call (None: leave as is)."""
-        self.handlers[function_name] = (handler, environment)
+    def register(self, function_name: str, handler: Handler) -> None:
+        self.handlers[function_name] = handler
 
-    def register_module(
-        self, function_name: str, module: str, attribute: str, environment: dict[str, str] | None = None
-    ) -> None:
-        self.register(function_name, getattr(importlib.import_module(module), attribute), environment)
+    def register_module(self, function_name: str, module: str, attribute: str) -> None:
+        self.register(function_name, getattr(importlib.import_module(module), attribute))
 
     def invoke(self, function_name: str, event: dict[str, Any]) -> tuple[Any, bool]:
-        handler, environment = self.handlers[function_name]
+        handler = self.handlers[function_name]
         output = contextlib.redirect_stdout(self.log) if self.log else contextlib.nullcontext()
-        with self._lock, _environment(environment), output:
+        with self._lock, output:
             self.invocations.append((function_name, event))
             try:
                 return handler(event, LambdaContext(function_name)), False
@@ -85,18 +80,29 @@ class InProcessLambdas:
             yield self
 
 
-@contextmanager
-def _environment(variables: dict[str, str] | None) -> Iterator[None]:
-    if variables is None:
-        yield
-        return
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def merged_environment(environments: dict[str, dict[str, str]]) -> dict[str, str]:
+    """One environment for every function; refuses if two functions give a variable different values."""
+    merged: dict[str, str] = {}
+    for function, variables in environments.items():
+        for name, value in variables.items():
+            if merged.setdefault(name, value) != value:
+                raise ValueError(
+                    f"{function} sets {name}={value!r} but another function {merged[name]!r}: "
+                    "the in-process runtime cannot give each its own value"
+                )
+    return merged
+
+
+def reset_process_state() -> None:
+    """Forget what a Lambda container caches (settings, secrets, playbook, wired services): running
+    every function in one process, a new deployment must not see the previous one's."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from functions.action_page.app import _desk
+    from turnaround.playbook import load_playbook
+    from turnaround.settings import get_settings
+    from turnaround.tasks import build_case_workflow
+
+    for cached in (get_settings, load_playbook, build_case_workflow, _desk):
+        cached.cache_clear()
+    parameters.clear_caches()

@@ -145,9 +145,9 @@ def _read_functions(stack: DeployedStack, code_uris: dict[str, str]) -> None:
         name = stack.physical[logical_id]
         configuration = lambda_client.get_function_configuration(FunctionName=name)
         layers = [
-            code_uris[layer["Ref"]]
+            _layer_code_uri(layer["Ref"], code_uris)
             for layer in resource["Properties"].get("Layers", [])
-            if isinstance(layer, dict) and layer.get("Ref") in code_uris
+            if isinstance(layer, dict) and "Ref" in layer
         ]
         stack.functions[logical_id] = LocalFunction(
             logical_id,
@@ -157,6 +157,11 @@ def _read_functions(stack: DeployedStack, code_uris: dict[str, str]) -> None:
             dict(configuration.get("Environment", {}).get("Variables", {})),
             layers,
         )
+
+
+def _layer_code_uri(processed_id: str, code_uris: dict[str, str]) -> str:
+    """SAM renames a layer to <LogicalId><hash>; map it back to the folder the template names."""
+    return next(uri for logical_id, uri in code_uris.items() if processed_id.startswith(logical_id))
 
 
 def _read_events(stack: DeployedStack) -> None:
