@@ -9,7 +9,7 @@ STACK_NAME ?= turnaround
 REGION ?= us-east-1
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
-.PHONY: help dev run sandbox lint format typecheck cfn-lint unit test build deploy delete clean lock
+.PHONY: help dev run sandbox browser lint format typecheck cfn-lint unit test build deploy delete clean lock
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -44,7 +44,12 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
-unit: $(STAMP) ## Run the test suite only
+browser: ## Install Debian's chromium and chromedriver if missing (one test opens the confirm page)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+unit: $(STAMP) browser ## Run the test suite only
 	$(BIN)/pytest
 
 test: lint unit ## Set up, lint and run every test (what CI runs)

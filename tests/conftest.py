@@ -14,21 +14,33 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 
-import json  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-import boto3  # noqa: E402
-import pytest  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+import pytest
+from moto import mock_aws
 
-from local_cloud.runtime import reset_process_state  # noqa: E402
-from tests.helpers import create_table_from_template  # noqa: E402
-from turnaround.adapters.store import MentionStore  # noqa: E402
-from turnaround.adapters.x_api import XApi, XCredentials  # noqa: E402
-from turnaround.settings import get_settings  # noqa: E402
-from x_emulator import SimulatedClock, XApiEmulator  # noqa: E402
+from functions.workflow_tasks.app import lambda_handler as workflow_tasks
+from local_cloud.runtime import (
+    InProcessLambdas,
+    reset_process_state,
+)
+from tests.helpers import create_table_from_template
+from tests.workflow_harness import (
+    Cloud,
+    StreamPump,
+    create_function,
+    create_state_machine,
+    role,
+    write_playbook,
+)
+from turnaround.adapters.store import MentionStore
+from turnaround.adapters.x_api import XApi, XCredentials
+from turnaround.settings import get_settings
+from x_emulator import SimulatedClock, XApiEmulator
 
 BRAND = "acmeair"
 BRAND_ID = "100"
@@ -147,3 +159,39 @@ def poller_env(
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     return env
+
+
+# --- the workflow on moto's Step Functions interpreter (tests/workflow_harness.py) -----------------
+
+
+@pytest.fixture
+def playbook_overrides() -> dict[str, dict[str, Any]]:
+    return {
+        "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+        "follow_up": {"delay_seconds": 0, "window_seconds": 30},
+    }
+
+
+@pytest.fixture
+def cloud(poller_env, monkeypatch, tmp_path, emulator, table_name, playbook_overrides) -> Iterator[Cloud]:
+    boto3.client("ses").verify_domain_identity(Domain="acmeair.example")
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="turnaround/action-links", SecretString="s" * 64
+    )["ARN"]
+    arn_role = role()
+    machine = create_state_machine(
+        "case-workflow", arn_role, {"WorkflowTasksFunctionArn": create_function("workflow-tasks", arn_role)}
+    )
+    for key, value in {
+        "ACTION_URL": "https://actions.turnaround.test/",
+        "ACTION_LINK_SECRET_NAME": secret,
+        "STATE_MACHINE_ARN": machine,
+        "PLAYBOOK_PATH": str(write_playbook(tmp_path / "playbook.yaml", **playbook_overrides)),
+    }.items():
+        monkeypatch.setenv(key, value)
+    lambdas = InProcessLambdas()
+    lambdas.register("workflow-tasks", workflow_tasks)
+    emulator.add_user("jane", name="Jane Chan", followers=150_000, verified=True)
+    emulator.add_user("bob", name="Bob Stone", followers=40)
+    with lambdas.active():
+        yield Cloud(emulator, MentionStore(table_name), lambdas, StreamPump(table_name), machine)

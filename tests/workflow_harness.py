@@ -10,22 +10,34 @@ from __future__ import annotations
 import base64
 import email
 import io
+import json
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import boto3
+import yaml
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from local_cloud.runtime import InProcessLambdas  # noqa: F401 - re-exported for the tests
+from functions.action_page.app import lambda_handler as action_page
+from functions.case_dispatcher.app import lambda_handler as dispatcher
+from functions.dm_poller.app import lambda_handler as dm_poller
+from functions.mention_poller.app import lambda_handler as poller
+from local_cloud.runtime import InProcessLambdas
+from tests.lambda_context import FakeLambdaContext
+from turnaround.adapters.store import MentionStore
+from x_emulator import XApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 ASL = ROOT / "infrastructure" / "case_workflow.asl.json"
+PLAYBOOK = ROOT / "infrastructure" / "playbook.yaml"
+SCHEDULE = json.loads((ROOT / "tests" / "events" / "scheduled_poll.json").read_text())
 
 
 def create_function(name: str, role_arn: str) -> str:
@@ -160,3 +172,75 @@ def function_url_event(method: str, url: str, form: dict[str, str] | None = None
         "body": base64.b64encode(body.encode()).decode() if body is not None else None,
         "isBase64Encoded": body is not None,
     }
+
+
+class StreamPump:
+    """Delivers the table's stream records to the dispatcher the way an event source mapping would."""
+
+    def __init__(self, table_name: str):
+        # botocore 1.44 sends stream-ARN calls to <account>.streams-ddb.<region>; moto 5.2.5 only
+        # answers on the classic endpoint, so pin it.
+        streams = boto3.client(
+            "dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com"
+        )
+        arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        self.streams = streams
+
+    def pump(self) -> dict[str, Any]:
+        response = self.streams.get_records(ShardIterator=self.iterator)
+        self.iterator = response["NextShardIterator"]
+        records = json.loads(json.dumps(response["Records"], default=str))
+        return dispatcher({"Records": records}, FakeLambdaContext()) if records else {"batchItemFailures": []}
+
+
+@dataclass
+class Cloud:
+    emulator: XApiEmulator
+    store: MentionStore
+    lambdas: InProcessLambdas
+    stream: StreamPump
+    state_machine_arn: str
+
+    def poll(self) -> dict[str, Any]:
+        self.emulator.clock.advance(1)
+        result = poller(SCHEDULE, FakeLambdaContext())
+        self.stream.pump()
+        return result
+
+    def poll_dms(self) -> dict[str, Any]:
+        self.emulator.clock.advance(1)
+        return dm_poller(SCHEDULE, FakeLambdaContext())
+
+    def decide(self, address: str, action: str, *, nth: int = -1, **form: str) -> dict[str, Any]:
+        """The rep opens the link from their newest email (GET), then confirms (POST)."""
+        message = wait_until(lambda: self.emails_to(address), what=f"an email to {address}")[nth]
+        link = action_links(message)[action]
+        assert self.click(link)["statusCode"] == 200
+        return self.click(link, method="POST", **form)
+
+    def execution_arn(self, case_id: str) -> str:
+        region, account = self.state_machine_arn.split(":")[3:5]
+        return f"arn:aws:states:{region}:{account}:execution:case-workflow:{case_id}"
+
+    def emails_to(self, address: str) -> list[Any]:
+        return [m for m in sent_emails() if address in str(m["To"])]
+
+    def click(self, url: str, *, method: str = "GET", **form: str) -> dict[str, Any]:
+        if method == "POST":
+            token = url.split("?t=", 1)[1]
+            return action_page(
+                function_url_event("POST", url.split("?", 1)[0], {"t": token, **form}), FakeLambdaContext()
+            )
+        return action_page(function_url_event("GET", url), FakeLambdaContext())
+
+
+def write_playbook(path: Path, **sections: dict[str, Any]) -> Path:
+    playbook = yaml.safe_load(PLAYBOOK.read_text())
+    for section, values in sections.items():
+        playbook[section].update(values)
+    path.write_text(yaml.safe_dump(playbook))
+    return path
