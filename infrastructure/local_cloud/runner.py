@@ -258,6 +258,8 @@ class LocalRun:
                 {"MonitoredHandles": brand, "XCredentialsSecretPrefix": SECRET_PREFIX, "Stage": "local"}
             )
             self.out.mkdir(parents=True, exist_ok=True)
+            for stale in (self.out / "mail").glob("*"):  # this run's emails only
+                stale.unlink()
             log = (self.out / "lambda.log").open("w")
             moto_logs = logging.StreamHandler(log)
             logging.getLogger("moto").addHandler(moto_logs)
@@ -467,10 +469,13 @@ class LocalRun:
             self.say(now, f"amplified: retweeted @{users[emulator.world.posts[tweet_id].author_id].username}")
         seen["retweets"] = len(emulator.retweets)
         emails = self._emails()
-        for message in emails[seen["emails"] :]:
+        for number, message in enumerate(emails[seen["emails"] :], seen["emails"] + 1):
             case_id = str(message.get("X-Turnaround-Case", ""))
             email_times.setdefault(case_id, []).append((now, message))
-            self.say(now, f"emailed {message['To']}: {message['Subject']}")
+            html_file = save_email(self.out / "mail", number, message)  # readable while the run goes on
+            self.say(
+                now, f"emailed {message['To']}: {message['Subject']}  [{html_file.relative_to(self.out)}]"
+            )
         seen["emails"] = len(emails)
         for case in (i for i in self._scan(table) if i.get("type") == "case"):
             before = seen["cases"].get(case["case_id"], {})
@@ -582,19 +587,23 @@ def summarise(result: RunResult, scale: float) -> str:
     return "\n".join(lines)
 
 
-def write_outputs(result: RunResult, out: Path, summary: str) -> Path:
-    mail = out / "mail"
+def save_email(mail: Path, number: int, message: Message) -> Path:
+    """Write one email as .eml and .html (its HTML part) so a person can open it; returns the .html."""
     mail.mkdir(parents=True, exist_ok=True)
-    for old in mail.glob("*"):
-        old.unlink()
+    stem = f"{number:02d}-{message.get('X-Turnaround-Case', 'ops')}-{str(message['To']).split('@')[0]}"
+    (mail / f"{stem}.eml").write_bytes(message.as_bytes())
+    html_file = mail / f"{stem}.html"
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            html_file.write_bytes(payload if isinstance(payload, bytes) else b"")
+    return html_file
+
+
+def write_outputs(result: RunResult, out: Path, summary: str) -> Path:
     rows = []
     for n, message in enumerate(result.emails, 1):
-        stem = f"{n:02d}-{message.get('X-Turnaround-Case', 'ops')}-{str(message['To']).split('@')[0]}"
-        (mail / f"{stem}.eml").write_bytes(message.as_bytes())
-        for part in message.walk():
-            if part.get_content_type() == "text/html":
-                payload = part.get_payload(decode=True)
-                (mail / f"{stem}.html").write_bytes(payload if isinstance(payload, bytes) else b"")
+        stem = save_email(out / "mail", n, message).stem
         rows.append(
             f"<li><a href='mail/{stem}.html'>{html.escape(str(message['Subject']))}</a> "
             f"to {html.escape(str(message['To']))} (<a href='mail/{stem}.eml'>.eml</a>)</li>"

@@ -394,3 +394,22 @@ def test_post_text_and_names_cannot_inject_markup_or_headers(cloud):
     assert str(message["To"]).split(",") == [ALEX]
     page = cloud.click(action_links(message)["resolved"])["body"]
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 1, "supervisor_response_seconds": 1},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 1},
+        }
+    ],
+)
+def test_a_case_nobody_answers_keeps_escalating_and_never_closes_by_itself(cloud):
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(
+        lambda: len(cloud.emails_to(SUPERVISOR)) >= 3, timeout=20, what="repeated supervisor reminders"
+    )
+    assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+    case = cloud.store.get_case(case_id)
+    assert "closed_at" not in case and "unresolved_at" not in case
