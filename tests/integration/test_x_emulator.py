@@ -31,6 +31,18 @@ def jane(emulator: XApiEmulator):
     return emulator.add_user("jane", followers=1200)
 
 
+def _every_mention_id(x_api: XApi, *, max_results: int) -> list[str]:
+    """Follow next_token until X has no more pages."""
+    seen: list[str] = []
+    token = None
+    while True:
+        page, _ = x_api.mentions_page(BRAND_ID, max_results=max_results, pagination_token=token)
+        seen += [t.id for t in page.data]
+        token = page.meta.next_token
+        if not token:
+            return seen
+
+
 def _status(exc: pytest.ExceptionInfo[tweepy.HTTPException]) -> tuple[int, str]:
     body = exc.value.response.json()
     return exc.value.response.status_code, body["detail"]
@@ -56,14 +68,7 @@ def test_mentions_page_newest_first_with_meta_and_expansions(emulator, x_api, ja
 def test_pagination_walks_every_mention_once(emulator, x_api, jane, clock):
     posts = [emulator.add_post("jane", f"@acmeair n{i}") for i in range(23)]
     clock.advance(1)
-    seen, token = [], None
-    while True:
-        page, _ = x_api.mentions_page(BRAND_ID, max_results=10, pagination_token=token)
-        seen += [t.id for t in page.data]
-        token = page.meta.next_token
-        if not token:
-            break
-    assert seen == [p.id for p in reversed(posts)]
+    assert _every_mention_id(x_api, max_results=10) == [p.id for p in reversed(posts)]
 
 
 def test_since_id_and_until_id_are_exclusive(emulator, x_api, jane, clock):
@@ -80,13 +85,7 @@ def test_since_id_and_until_id_are_exclusive(emulator, x_api, jane, clock):
 def test_only_the_newest_800_mentions_are_reachable(emulator, x_api, jane, clock):
     posts = [emulator.add_post("jane", f"@acmeair n{i}") for i in range(830)]
     clock.advance(1)
-    seen, token = [], None
-    while True:
-        page, _ = x_api.mentions_page(BRAND_ID, max_results=100, pagination_token=token)
-        seen += [t.id for t in page.data]
-        token = page.meta.next_token
-        if not token:
-            break
+    seen = _every_mention_id(x_api, max_results=100)
     assert len(seen) == 800
     assert seen[-1] == posts[30].id  # the 30 oldest are beyond the timeline's depth
 

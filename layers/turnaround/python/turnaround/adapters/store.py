@@ -297,17 +297,21 @@ class MentionStore:
             raise StorageError(f"could not store mention {mention.tweet_id}: {reasons or exc}") from exc
         return "ok"
 
+    def _put_mention_once(self, mention: Mention, case_id: str, retention: timedelta) -> dict[str, Any]:
+        """The transaction item that stores the mention; its condition is what makes ingest exactly-once."""
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": self._mention_item(mention, case_id, retention),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
     def _attach(self, mention: Mention, case_id: str, retention: timedelta) -> RecordOutcome | None:
         result = self._transact(
             mention,
             [
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": self._mention_item(mention, case_id, retention),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                self._put_mention_once(mention, case_id, retention),
                 {
                     "Update": {
                         "TableName": self.table_name,
@@ -363,13 +367,7 @@ class MentionStore:
         result = self._transact(
             mention,
             [
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": self._mention_item(mention, case_id, retention),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                self._put_mention_once(mention, case_id, retention),
                 {
                     "Put": {
                         "TableName": self.table_name,
