@@ -103,6 +103,8 @@ class RunResult:
     seconds: float
     simulated_seconds: float
     executions: list[dict[str, Any]] = field(default_factory=list)
+    invocations_ms: list[tuple[str, float]] = field(default_factory=list)
+    state_transitions: int = 0
 
     def case_for(self, key: str) -> dict[str, Any] | None:
         root = self.keys.get(key)
@@ -261,6 +263,10 @@ class LocalRun:
             for stale in (self.out / "mail").glob("*"):  # this run's emails only
                 stale.unlink()
             log = (self.out / "lambda.log").open("w")
+            from turnaround.observability import logger as powertools_logger
+
+            # Powertools' handler holds the stdout it saw at import; point it at the log for the run.
+            previous_stream = powertools_logger.logger_handler.setStream(log)  # type: ignore[attr-defined]
             moto_logs = logging.StreamHandler(log)
             logging.getLogger("moto").addHandler(moto_logs)
             logging.getLogger("moto").propagate = False
@@ -292,6 +298,7 @@ class LocalRun:
                 os.environ.update(saved_environment)  # a run leaves the caller's environment as it was
                 server.stop()
                 logging.getLogger("moto").removeHandler(moto_logs)
+                powertools_logger.logger_handler.setStream(previous_stream)  # type: ignore[attr-defined]
                 log.close()
         result.seconds = time.monotonic() - started
         return result
@@ -361,6 +368,12 @@ class LocalRun:
         self._observe(emulator.clock.now(), emulator, table, seen, email_times, keys)
         cases = [i for i in self._scan(table) if i.get("type") == "case"]
         executions = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
+        transitions = sum(
+            1
+            for e in executions
+            for event in sfn.get_execution_history(executionArn=e["executionArn"], maxResults=1000)["events"]
+            if event["type"].endswith("StateEntered")
+        )
         return RunResult(
             cases=cases,
             emulator_state=emulator.state(),
@@ -370,6 +383,8 @@ class LocalRun:
             seconds=0.0,
             simulated_seconds=(emulator.clock.now() - start).total_seconds(),
             executions=[dict(e) for e in executions],
+            invocations_ms=list(lambdas.durations_ms),
+            state_transitions=transitions,
         )
 
     def _report_poll(self, now: datetime, function: str, result: Any, errored: bool) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ class InProcessLambdas:
         self.handlers: dict[str, Handler] = {}
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, str]] = []
+        self.durations_ms: list[tuple[str, float]] = []  # for billed-duration estimates (make bench)
         self._lock = threading.RLock()
 
     def register(self, function_name: str, handler: Handler) -> None:
@@ -57,6 +59,7 @@ class InProcessLambdas:
         output = contextlib.redirect_stdout(self.log) if self.log else contextlib.nullcontext()
         with self._lock, output:
             self.invocations.append((function_name, event))
+            started = time.perf_counter()
             try:
                 return handler(event, LambdaContext(function_name)), False
             except Exception as exc:  # the Lambda runtime reports any exception as the function error
@@ -66,6 +69,8 @@ class InProcessLambdas:
                     "errorMessage": str(exc),
                     "stackTrace": traceback.format_tb(exc.__traceback__),
                 }, True
+            finally:
+                self.durations_ms.append((function_name, (time.perf_counter() - started) * 1000))
 
     @contextmanager
     def active(self) -> Iterator[InProcessLambdas]:
