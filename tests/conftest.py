@@ -48,6 +48,18 @@ TABLE = "turnaround-test"
 SECRET_PREFIX = "turnaround/x-credentials/"
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The bad-input suite reports how many inputs it tried (hypothesis draws plus the tables)."""
+    import sys
+
+    module = sys.modules.get("tests.unit.test_bad_input")
+    tried = getattr(module, "TRIED", None)
+    if tried:
+        terminalreporter.write_line(
+            f"bad-input suite: {sum(tried.values())} inputs tried {dict(sorted(tried.items()))}"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # Fake credentials so nothing can reach real AWS, and Powertools quiet and local.

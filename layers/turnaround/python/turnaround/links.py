@@ -64,7 +64,8 @@ class ActionLinkSigner:
         return f"{body}.{self._mac(body)}"
 
     def verify(self, token: str, *, now: datetime) -> ActionClaim:
-        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        # Tokens are base64url: anything else (non-ASCII included, which compare_digest rejects) is forged.
+        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1 or not token.isascii():
             raise ActionLinkInvalid("malformed action link")
         body, mac = token.split(".")
         if not hmac.compare_digest(mac, self._mac(body)):
