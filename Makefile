@@ -9,7 +9,7 @@ STACK_NAME ?= turnaround
 REGION ?= us-east-1
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
-.PHONY: help dev run bench sandbox browser lint format typecheck cfn-lint unit test build deploy delete clean lock
+.PHONY: help dev run bench faults sandbox browser lint format typecheck cfn-lint unit test build deploy delete clean lock
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ run: $(STAMP) ## Run the whole system on the embedded cloud (moto + X emulator);
 
 bench: $(STAMP) ## Print performance and cost figures beside their floors; JSON in out/bench/
 	PYTHONPATH=layers/turnaround/python:infrastructure:. $(BIN)/python -m tests.bench.bench
+
+faults: $(STAMP) ## The demo under seeded faults (X errors, throttling, SES rejects, killed Lambdas); checks invariants
+	PYTHONPATH=layers/turnaround/python:infrastructure:. $(BIN)/python -m tests.faults.run_faults
 
 sandbox: $(STAMP) ## Like run, but the reps are you: links served on http://127.0.0.1:8787 until Ctrl-C
 	$(LOCAL) --scenario $(SCENARIO) --sandbox

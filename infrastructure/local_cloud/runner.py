@@ -37,6 +37,9 @@ import yaml
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from local_cloud.faults import FaultPlan
+from turnaround import clock
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "infrastructure" / "scenarios" / "demo.yaml"
 PLAYBOOK = ROOT / "infrastructure" / "playbook.yaml"
@@ -104,6 +107,8 @@ class RunResult:
     simulated_seconds: float
     executions: list[dict[str, Any]] = field(default_factory=list)
     invocations_ms: list[tuple[str, float]] = field(default_factory=list)
+    mentions_expected: list[str] = field(default_factory=list)
+    mentions_stored: list[str] = field(default_factory=list)
     state_transitions: int = 0
 
     def case_for(self, key: str) -> dict[str, Any] | None:
@@ -188,11 +193,13 @@ class LocalRun:
         out: Path = ROOT / "out",
         until: float = 8 * 3600,
         stream: TextIO | None = None,
+        faults: FaultPlan | None = None,
     ):
         self.scenario_path, self.scale, self.tick, self.out, self.until = scenario, scale, tick, out, until
         self.stream = stream
         self.progress: list[str] = []
         self.spec = yaml.safe_load(scenario.read_text())
+        self.faults = faults or FaultPlan("none")
 
     # --- output ----------------------------------------------------------------------------------
 
@@ -291,9 +298,13 @@ class LocalRun:
                 f"state machine {stack.state_machine_arn.rsplit(':', 1)[-1]}",
             )
             try:
-                with lambdas.active():
+                for fault in self.faults.x_faults:
+                    emulator.inject_fault(**fault)
+                clock.use(emulator.clock.now)  # the functions live in X's simulated time
+                with lambdas.active(), self.faults.active():
                     result = self._loop(emulator, keys, stack, lambdas, sandbox=sandbox)
             finally:
+                clock.use(None)
                 os.environ.clear()
                 os.environ.update(saved_environment)  # a run leaves the caller's environment as it was
                 server.stop()
@@ -350,8 +361,9 @@ class LocalRun:
                         "resources": [f"arn:aws:events:{REGION}:123456789012:rule/{rule}"],
                         "detail": {},
                     }
-                    result, errored = lambdas.invoke(function, event)
-                    self._report_poll(now, function, result, errored)
+                    for _ in range(2 if self.faults.duplicate_schedules else 1):
+                        result, errored = lambdas.invoke(function, event)
+                        self._report_poll(now, function, result, errored)
             self._pump_streams(stack, iterators, lambdas)
             self._observe(now, emulator, table, seen, email_times, keys)
             for action in actions:
@@ -384,8 +396,18 @@ class LocalRun:
             simulated_seconds=(emulator.clock.now() - start).total_seconds(),
             executions=[dict(e) for e in executions],
             invocations_ms=list(lambdas.durations_ms),
+            mentions_expected=self._expected_mentions(emulator),
+            mentions_stored=[str(i["tweet_id"]) for i in self._scan(table) if i.get("type") == "mention"],
             state_transitions=transitions,
         )
+
+    @staticmethod
+    def _expected_mentions(emulator: Any) -> list[str]:
+        """What ingest must store: visible posts mentioning a monitored handle, not ours, not retweets."""
+        brand = next(u for u in emulator.world.users.values() if u.access_token)
+        return [
+            p.id for p in emulator.world.mentions_of(brand) if p.author_id != brand.id and not p.retweet_of
+        ]
 
     def _report_poll(self, now: datetime, function: str, result: Any, errored: bool) -> None:
         if errored:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import WorkflowClient
+from turnaround.clock import utc_now
 from turnaround.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
 from turnaround.observability import logger
 from turnaround.playbook import Playbook
@@ -22,7 +23,7 @@ class ActionDesk:
     signer: ActionLinkSigner
     workflow: WorkflowClient
     playbook: Playbook
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = utc_now
 
     def preview(self, token: str) -> tuple[ActionClaim, dict[str, Any], dict[str, Any]]:
         """Verify the link and load what the confirm page shows. Changes nothing."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi
+from turnaround.clock import utc_now
 from turnaround.exceptions import XDirectMessageRefused
 from turnaround.observability import logger, metrics
 from turnaround.playbook import Playbook
@@ -26,7 +27,7 @@ class DmIngestor:
     x: XApi
     store: MentionStore
     playbook: Playbook
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = utc_now
 
     def poll(self) -> dict[str, int]:
         checkpoint = self.store.get_checkpoint(self.handle)

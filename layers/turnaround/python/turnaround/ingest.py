@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi
+from turnaround.clock import utc_now
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
 from turnaround.models import Author, HandlePollResult, Mention
 from turnaround.observability import logger, metrics
@@ -27,10 +28,6 @@ from turnaround.x_models import XTweet, XUser
 
 Clock = Callable[[], datetime]
 DEFAULT_BACKOFF = timedelta(minutes=15)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -22,6 +22,7 @@ from turnaround.adapters.mailer import EmailNotSent, Mailer
 from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
 from turnaround.adapters.x_api import XApi
+from turnaround.clock import utc_now
 from turnaround.emails import escalation_email, ops_alert_email
 from turnaround.exceptions import (
     StorageError,
@@ -62,7 +63,7 @@ class CaseWorkflow:
     playbook: Playbook
     action_url: str
     workflow: WorkflowClient | None = None
-    clock: Clock = lambda: datetime.now(UTC)
+    clock: Clock = utc_now
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -228,19 +229,31 @@ class CaseWorkflow:
         return {"escalation_id": escalation_id, "emailed": True}
 
     def alert_ops(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
+        """One email to ops per episode: the first case to hit X's billing stop puts the hold in place
+        and alerts; the cases after it find the hold and stay quiet."""
         name = str(error.get("Error", "Unknown"))
         now = self.clock()
+        episode = now.isoformat()
         if name in ("XCreditsExhausted", "XUsageCapped"):
-            self.store.update_item_fields(POSTING_HOLD, "HOLD", since=now.isoformat(), reason=name)
-            metrics.add_metric(name="XBudgetExhausted", unit=MetricUnit.Count, value=1)
-        if self.store.outbox_claim(f"{case_id}#alert#{name}", claimed_at=now.isoformat()):
+            hold = self.store._get(POSTING_HOLD, "HOLD")
+            if hold is None:
+                self.store.update_item_fields(POSTING_HOLD, "HOLD", since=episode, reason=name)
+                metrics.add_metric(name="XBudgetExhausted", unit=MetricUnit.Count, value=1)
+            else:
+                episode = str(hold.get("since"))
+        key = (
+            f"ops-alert#{name}#{episode}"
+            if name in ("XCreditsExhausted", "XUsageCapped")
+            else f"{case_id}#alert#{name}"
+        )
+        if self.store.outbox_claim(key, claimed_at=now.isoformat()):
             return {"alerted": False}
         self.mailer.send(
             ops_alert_email(
                 playbook=self.playbook, case_id=case_id, error=name, cause=str(error.get("Cause", ""))
             )
         )
-        self.store.outbox_complete(f"{case_id}#alert#{name}")
+        self.store.outbox_complete(key)
         return {"alerted": True}
 
     def record_decision(self, case_id: str, decision: dict[str, Any]) -> dict[str, Any]:
