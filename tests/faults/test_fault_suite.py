@@ -17,7 +17,8 @@ def test_invariants_hold_under_faults(plan: FaultPlan, tmp_path: Path) -> None:
     plan.injected.clear()
     result = LocalRun(DEMO, out=tmp_path, faults=plan).run()
     print(
-        f"\n{plan.name}: injected {dict(plan.injected)}, X refusals {len(result.emulator_state['refusals'])}, "
+        f"\n{plan.name}: injected {dict(plan.injected)}, "
+        f"X refusals {len(result.emulator_state['refusals'])}, "
         f"{len(result.mentions_stored)}/{len(result.mentions_expected)} mentions stored"
     )
     assert result.mentions_expected, "the demo produced no mentions"
