@@ -49,7 +49,7 @@ SECRET_PREFIX = "turnaround/x-credentials/"
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The bad-input suite reports how many inputs it tried (hypothesis draws plus the tables)."""
+    """The bad-input suite reports how many inputs it tried; the fault suite, its runs and counts."""
     import sys
 
     module = sys.modules.get("tests.unit.test_bad_input")
@@ -58,6 +58,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"bad-input suite: {sum(tried.values())} inputs tried {dict(sorted(tried.items()))}"
         )
+    faults = getattr(sys.modules.get("tests.faults.test_fault_suite"), "REPORT", None)
+    if faults:
+        terminalreporter.write_line(f"fault suite: {len(faults)} runs")
+        for line in faults:
+            terminalreporter.write_line(f"  {line}")
 
 
 @pytest.fixture(autouse=True)

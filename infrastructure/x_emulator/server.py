@@ -170,6 +170,7 @@ class XApiEmulator:
         self.refusals: list[dict[str, Any]] = []
         self.calls: Counter[str] = Counter()
         self.faults: list[Fault] = []
+        self.faults_fired: Counter[str] = Counter()  # "route kind" -> how many requests it answered
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}
         self._host, self._port = host, port
         self._server: BaseWSGIServer | None = None
@@ -279,6 +280,8 @@ class XApiEmulator:
                 "retweets": [{"user_id": u, "tweet_id": t} for u, t in self.world.retweets],
                 "violations": [{"rule": v.rule, "detail": v.detail, "user": v.user} for v in self.violations],
                 "refusals": list(self.refusals),
+                "faults_fired": dict(self.faults_fired),
+                "faults_pending": sum(max(0, f.times) for f in self.faults),
                 "calls": dict(self.calls),
                 "spend_usd": round(self.ledger.spend_usd, 6),
                 "spend_by_operation": {k: round(v, 6) for k, v in self.ledger.by_operation.items()},
@@ -386,6 +389,7 @@ class XApiEmulator:
                     fault.skip -= 1
                     return None
                 fault.times -= 1
+                self.faults_fired[f"{endpoint} {fault.kind}"] += 1
                 return fault
         return None
 
