@@ -38,7 +38,7 @@ class FaultPlan:
     dynamodb_write_throttle: float = 0.0  # chance per write call; boto3 retries throttling itself
     ses_rejects: int = 0  # the first N emails are rejected
     kills_after_effect: int = 0  # the first N effects die between happening and being recorded
-    duplicate_schedules: bool = False  # every schedule fires twice (two pollers at once)
+    duplicate_schedules: bool = False  # every schedule fires twice, both copies running at once
     injected: Counter[str] = field(default_factory=Counter)
 
     @contextmanager

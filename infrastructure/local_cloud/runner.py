@@ -24,11 +24,13 @@ import threading
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import Message
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -38,7 +40,13 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local_cloud.faults import FaultPlan
+from local_cloud.streams import StreamDeliveries
 from turnaround import clock
+
+if TYPE_CHECKING:  # imported when a run starts: importing moto patches botocore
+    from local_cloud.runtime import InProcessLambdas
+    from local_cloud.stack import DeployedStack
+    from x_emulator import XApiEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "infrastructure" / "scenarios" / "demo.yaml"
@@ -73,16 +81,21 @@ def _rate_seconds(expression: str) -> float:
     return int(match.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
 
 
-def _matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
-    """The subset of EventBridge/Lambda filter pattern matching that template.yaml uses."""
-    for key, expected in pattern.items():
-        value = record.get(key)
-        if isinstance(expected, dict):
-            if not isinstance(value, dict) or not _matches(expected, value):
-                return False
-        elif value not in expected:
-            return False
-    return True
+def scheduled_event(rule: str, now: datetime) -> dict[str, Any]:
+    """What EventBridge Scheduler hands a function when its rule fires."""
+    from x_emulator.world import iso
+
+    return {
+        "version": "0",
+        "id": rule,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": iso(now),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:123456789012:rule/{rule}"],
+        "detail": {},
+    }
 
 
 @dataclass
@@ -110,6 +123,7 @@ class RunResult:
     mentions_expected: list[str] = field(default_factory=list)
     mentions_stored: list[str] = field(default_factory=list)
     state_transitions: int = 0
+    stream_records_dropped: int = 0
 
     def case_for(self, key: str) -> dict[str, Any] | None:
         root = self.keys.get(key)
@@ -183,6 +197,14 @@ class ActionServer:
         return response(environ, start_response)
 
 
+@dataclass
+class Deployment:
+    emulator: XApiEmulator  # started
+    keys: dict[str, str]  # scenario post keys -> post ids
+    stack: DeployedStack
+    lambdas: InProcessLambdas  # active: moto's Lambda invocations call these handlers
+
+
 class LocalRun:
     def __init__(
         self,
@@ -227,15 +249,26 @@ class LocalRun:
         return path
 
     def run(self, *, sandbox: bool = False) -> RunResult:
+        started = time.monotonic()
+        with self.deployed(sandbox=sandbox) as cloud:
+            result = self._loop(cloud.emulator, cloud.keys, cloud.stack, cloud.lambdas, sandbox=sandbox)
+        result.seconds = time.monotonic() - started
+        return result
+
+    @contextmanager
+    def deployed(self, *, sandbox: bool = False, execute_workflows: bool = True) -> Iterator[Deployment]:
+        """The scenario's X emulator and the stack deployed into moto, with every function's handler
+        running in-process and X's simulated clock as the functions' clock. `make bench` drives
+        this itself; with execute_workflows off, StartExecution only records the execution."""
         _environment()
         from moto import mock_aws
 
         from local_cloud.cfn_models import LocalFunctionUrl
+        from local_cloud.moto_fixes import dynamodb_as_in_aws
         from local_cloud.runtime import InProcessLambdas, merged_environment, reset_process_state
         from local_cloud.stack import deploy
         from x_emulator import load_scenario
 
-        started = time.monotonic()
         reset_process_state()
         spec = dict(self.spec)
         emulator, keys = load_scenario(spec)
@@ -245,7 +278,7 @@ class LocalRun:
         LocalFunctionUrl.base_url = server.bind(8787 if sandbox else 0)
         with (
             tempfile.TemporaryDirectory() as scratch,
-            mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+            mock_aws(config={"stepfunctions": {"execute_state_machine": execute_workflows}}),
             emulator,
         ):
             playbook_path = self._scaled_playbook(Path(scratch))
@@ -301,8 +334,8 @@ class LocalRun:
                 for fault in self.faults.x_faults:
                     emulator.inject_fault(**fault)
                 clock.use(emulator.clock.now)  # the functions live in X's simulated time
-                with lambdas.active(), self.faults.active():
-                    result = self._loop(emulator, keys, stack, lambdas, sandbox=sandbox)
+                with lambdas.active(), self.faults.active(), dynamodb_as_in_aws():
+                    yield Deployment(emulator, keys, stack, lambdas)
             finally:
                 clock.use(None)
                 os.environ.clear()
@@ -311,20 +344,18 @@ class LocalRun:
                 logging.getLogger("moto").removeHandler(moto_logs)
                 powertools_logger.logger_handler.setStream(previous_stream)  # type: ignore[attr-defined]
                 log.close()
-        result.seconds = time.monotonic() - started
-        return result
 
     # --- the loop --------------------------------------------------------------------------------
 
     def _loop(
         self, emulator: Any, keys: dict[str, str], stack: Any, lambdas: Any, *, sandbox: bool
     ) -> RunResult:
-        from x_emulator.world import iso
 
         table = boto3.resource("dynamodb").Table(stack.outputs["TableName"])
         start = emulator.clock.now()
         next_fire = {rule: start for rule, _, _ in stack.schedules}
-        iterators = self._stream_iterators(stack)
+        deliveries = StreamDeliveries.start(stack, REGION)
+        dropped = 0
         actions = [RepAction(**a) for a in self.spec.get("rep_actions") or []] if not sandbox else []
         last_event = max(
             [
@@ -350,21 +381,17 @@ class LocalRun:
             for rule, expression, function in stack.schedules:
                 if now >= next_fire[rule]:
                     next_fire[rule] = now + timedelta(seconds=_rate_seconds(expression))
-                    event = {
-                        "version": "0",
-                        "id": rule,
-                        "detail-type": "Scheduled Event",
-                        "source": "aws.events",
-                        "account": "123456789012",
-                        "time": iso(now),
-                        "region": REGION,
-                        "resources": [f"arn:aws:events:{REGION}:123456789012:rule/{rule}"],
-                        "detail": {},
-                    }
-                    for _ in range(2 if self.faults.duplicate_schedules else 1):
-                        result, errored = lambdas.invoke(function, event)
+                    event = scheduled_event(rule, now)
+                    copies = 2 if self.faults.duplicate_schedules else 1  # two pollers at once
+                    for result, errored in lambdas.invoke_together(function, event, copies=copies):
                         self._report_poll(now, function, result, errored)
-            self._pump_streams(stack, iterators, lambdas)
+            deliveries.pump(lambdas, REGION)
+            if len(deliveries.dropped) > dropped:
+                self.say(
+                    now,
+                    f"!! {len(deliveries.dropped) - dropped} stream records dropped after their last retry",
+                )
+                dropped = len(deliveries.dropped)
             self._observe(now, emulator, table, seen, email_times, keys)
             for action in actions:
                 self._maybe_click(now, action, keys, email_times, table)
@@ -373,7 +400,10 @@ class LocalRun:
                 for e in sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
                 if e["status"] == "RUNNING"
             ]
-            finished = elapsed > last_event and not running and all(a.done for a in actions)
+            delivering = any(d.pending for d in deliveries.deliveries)
+            finished = (
+                elapsed > last_event and not running and not delivering and all(a.done for a in actions)
+            )
             if (finished and not sandbox) or elapsed >= self.until:
                 break
             time.sleep(max(0.0, self.tick / self.scale - (time.monotonic() - loop_start)))
@@ -399,6 +429,7 @@ class LocalRun:
             mentions_expected=self._expected_mentions(emulator),
             mentions_stored=[str(i["tweet_id"]) for i in self._scan(table) if i.get("type") == "mention"],
             state_transitions=transitions,
+            stream_records_dropped=len(deliveries.dropped),
         )
 
     @staticmethod
@@ -433,33 +464,6 @@ class LocalRun:
                         f"DMs for @{handle}: {counts['received']} received, {counts['threaded']} threaded, "
                         f"{counts['confirmations']} confirmation sent, {counts['refused']} refused",
                     )
-
-    @staticmethod
-    def _stream_iterators(stack: Any) -> dict[str, str]:
-        streams = boto3.client(
-            "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
-        )
-        iterators = {}
-        for function, arn, _ in stack.streams:
-            shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-            iterators[function] = streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-        return iterators
-
-    @staticmethod
-    def _pump_streams(stack: Any, iterators: dict[str, str], lambdas: Any) -> None:
-        streams = boto3.client(
-            "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
-        )
-        for function, _, filters in stack.streams:
-            response = streams.get_records(ShardIterator=iterators[function])
-            iterators[function] = response["NextShardIterator"]
-            records = json.loads(json.dumps(response["Records"], default=str))
-            patterns = [json.loads(f) for f in filters]
-            wanted = [r for r in records if not patterns or any(_matches(p, r) for p in patterns)]
-            if wanted:
-                lambdas.invoke(function, {"Records": wanted})
 
     @staticmethod
     def _scan(table: Any) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Lambda invocations in this process: moto would run a function in Docker; here an invocation calls
 the function's real handler.
 
-Invocations are serialised (one lock). Environments are not swapped per call: moto's execution
+Invocations are serialised (one lock), except that `invoke_together` can run copies of one function
+at the same moment, as a schedule firing twice does. Environments are not swapped per call: moto's execution
 threads read os.environ concurrently, so the caller sets the union of the functions' variables once
 (``merged_environment`` refuses if two functions disagree on a value).
 """
@@ -23,6 +24,12 @@ from unittest import mock
 from moto.awslambda.models import LambdaFunction
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_invocation = threading.local()  # which function this thread is running, if any
+
+
+def current_function() -> str | None:
+    """The function whose handler is running on this thread (None: the caller's own code)."""
+    return getattr(_invocation, "function_name", None)
 
 
 @dataclass
@@ -46,6 +53,7 @@ class InProcessLambdas:
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, str]] = []
         self.durations_ms: list[tuple[str, float]] = []  # for billed-duration estimates (make bench)
+        self.cpu_ms: list[tuple[str, float]] = []  # this thread's CPU per invocation (make bench)
         self._lock = threading.RLock()
 
     def register(self, function_name: str, handler: Handler) -> None:
@@ -55,22 +63,49 @@ class InProcessLambdas:
         self.register(function_name, getattr(importlib.import_module(module), attribute))
 
     def invoke(self, function_name: str, event: dict[str, Any]) -> tuple[Any, bool]:
+        return self.invoke_together(function_name, event, copies=1)[0]
+
+    def invoke_together(
+        self, function_name: str, event: dict[str, Any], *, copies: int
+    ) -> list[tuple[Any, bool]]:
+        """Run `copies` invocations of one function at the same moment, each on its own thread, as
+        two containers would when a schedule fires twice; returns each (result, errored)."""
         handler = self.handlers[function_name]
         output = contextlib.redirect_stdout(self.log) if self.log else contextlib.nullcontext()
+        results: list[tuple[Any, bool]] = [({}, True)] * copies
+        start_line = threading.Barrier(copies)
+
+        def run(slot: int) -> None:
+            start_line.wait()
+            results[slot] = self._call(function_name, handler, event)
+
         with self._lock, output:
-            self.invocations.append((function_name, event))
-            started = time.perf_counter()
-            try:
-                return handler(event, LambdaContext(function_name)), False
-            except Exception as exc:  # the Lambda runtime reports any exception as the function error
-                self.errors.append((type(exc).__name__, str(exc)))
-                return {
-                    "errorType": type(exc).__name__,
-                    "errorMessage": str(exc),
-                    "stackTrace": traceback.format_tb(exc.__traceback__),
-                }, True
-            finally:
-                self.durations_ms.append((function_name, (time.perf_counter() - started) * 1000))
+            if copies == 1:
+                return [self._call(function_name, handler, event)]
+            threads = [threading.Thread(target=run, args=(slot,)) for slot in range(copies)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        return results
+
+    def _call(self, function_name: str, handler: Handler, event: dict[str, Any]) -> tuple[Any, bool]:
+        self.invocations.append((function_name, event))
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        _invocation.function_name = function_name
+        try:
+            return handler(event, LambdaContext(function_name)), False
+        except Exception as exc:  # the Lambda runtime reports any exception as the function error
+            self.errors.append((type(exc).__name__, str(exc)))
+            return {
+                "errorType": type(exc).__name__,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_tb(exc.__traceback__),
+            }, True
+        finally:
+            _invocation.function_name = None
+            self.durations_ms.append((function_name, (time.perf_counter() - started) * 1000))
+            self.cpu_ms.append((function_name, (time.thread_time() - cpu_started) * 1000))
 
     @contextmanager
     def active(self) -> Iterator[InProcessLambdas]:

@@ -76,6 +76,18 @@ class LocalFunction:
 
 
 @dataclass
+class StreamMapping:
+    """A deployed event source mapping from the table's stream to a function."""
+
+    function: str
+    stream_arn: str
+    filters: list[str]  # JSON patterns
+    batch_size: int
+    maximum_retry_attempts: int  # -1: until the record expires
+    report_batch_item_failures: bool
+
+
+@dataclass
 class DeployedStack:
     name: str
     template: dict[str, Any]
@@ -83,7 +95,7 @@ class DeployedStack:
     physical: dict[str, str]
     functions: dict[str, LocalFunction] = field(default_factory=dict)
     schedules: list[tuple[str, str, str]] = field(default_factory=list)  # rule, expression, function
-    streams: list[tuple[str, str, list[str]]] = field(default_factory=list)  # function, stream arn, filters
+    streams: list[StreamMapping] = field(default_factory=list)
     state_machine_arn: str = ""
 
 
@@ -177,7 +189,17 @@ def _read_events(stack: DeployedStack) -> None:
     for mapping in boto3.client("lambda").list_event_source_mappings()["EventSourceMappings"]:
         filters = [f["Pattern"] for f in mapping.get("FilterCriteria", {}).get("Filters", [])]
         function = by_arn.get(mapping["FunctionArn"], mapping["FunctionArn"].split(":")[-1])
-        stack.streams.append((function, mapping["EventSourceArn"], filters))
+        stack.streams.append(
+            StreamMapping(
+                function=function,
+                stream_arn=mapping["EventSourceArn"],
+                filters=filters,
+                batch_size=int(mapping.get("BatchSize", 100)),
+                maximum_retry_attempts=int(mapping.get("MaximumRetryAttempts", -1)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in mapping.get("FunctionResponseTypes", []),
+            )
+        )
 
 
 def _register_state_machines(stack: DeployedStack) -> None:

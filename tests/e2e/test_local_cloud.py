@@ -144,14 +144,19 @@ def test_schedules_and_stream_mapping_are_the_templates(stack):
         stack.functions["MentionPollerFunction"].name: parameters["PollSchedule"]["Default"],
         stack.functions["DmPollerFunction"].name: parameters["DmPollSchedule"]["Default"],
     }
-    [(function, _, filters)] = stack.streams
-    assert function == stack.functions["CaseDispatcherFunction"].name
+    [mapping] = stack.streams
+    assert mapping.function == stack.functions["CaseDispatcherFunction"].name
     declared = _template()["Resources"]["CaseDispatcherFunction"]["Properties"]["Events"]["NewCases"][
         "Properties"
     ]
-    assert [json.loads(f) for f in filters] == [
+    assert [json.loads(f) for f in mapping.filters] == [
         json.loads(f["Pattern"]) for f in declared["FilterCriteria"]["Filters"]
     ]
+    assert (mapping.batch_size, mapping.maximum_retry_attempts, mapping.report_batch_item_failures) == (
+        declared["BatchSize"],
+        declared["MaximumRetryAttempts"],
+        "ReportBatchItemFailures" in declared["FunctionResponseTypes"],
+    )
 
 
 def test_state_machine_runs_the_asl_file_with_its_substitutions(stack):

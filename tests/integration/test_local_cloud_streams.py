@@ -1,0 +1,115 @@
+"""The embedded cloud's table stream behaves as DynamoDB's and its event source mapping as Lambda's:
+a cancelled transaction leaves the stream readable and shows nothing of itself; failed batches are
+retried from the first failed record, then dropped and reported after MaximumRetryAttempts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local_cloud.moto_fixes import dynamodb_as_in_aws
+from local_cloud.stack import StreamMapping
+from local_cloud.streams import StreamDeliveries
+
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def stream_arn(table_name: str) -> str:
+    return str(boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"])
+
+
+def put(table_name: str, key: str, *, kind: str = "case") -> None:
+    boto3.client("dynamodb").put_item(
+        TableName=table_name, Item={"pk": {"S": key}, "sk": {"S": "x"}, "type": {"S": kind}}
+    )
+
+
+def cancelled_transaction(table_name: str) -> None:
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        boto3.client("dynamodb").transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table_name, "Item": {"pk": {"S": "c"}, "sk": {"S": "x"}}}},
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": {"pk": {"S": "a"}, "sk": {"S": "x"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+
+@dataclass
+class ScriptedFunction:
+    """Stands in for the dispatcher: reports the records listed in `fail` as batch item failures."""
+
+    fail: set[str] = field(default_factory=set)
+    batches: list[list[str]] = field(default_factory=list)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
+        self.batches.append(keys)
+        failures = [
+            {"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+            for r in event["Records"]
+            if r["dynamodb"]["Keys"]["pk"]["S"] in self.fail
+        ]
+        return {"batchItemFailures": failures}, False
+
+
+@dataclass
+class Stack:
+    streams: list[StreamMapping]
+
+
+def deliveries(stream_arn: str, *, retries: int = 2) -> StreamDeliveries:
+    mapping = StreamMapping(
+        function="dispatcher",
+        stream_arn=stream_arn,
+        filters=['{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"type": {"S": ["case"]}}}}'],
+        batch_size=3,
+        maximum_retry_attempts=retries,
+        report_batch_item_failures=True,
+    )
+    return StreamDeliveries.start(Stack([mapping]), REGION)  # type: ignore[arg-type]
+
+
+def test_a_cancelled_transaction_leaves_the_stream_readable_and_shows_nothing_of_itself(
+    table_name: str, stream_arn: str
+) -> None:
+    function = ScriptedFunction()
+    with dynamodb_as_in_aws():
+        pump = deliveries(stream_arn)
+        put(table_name, "a")
+        cancelled_transaction(table_name)  # "c" would be written, then "a" fails its condition
+        put(table_name, "b")
+        pump.pump(function, REGION)  # type: ignore[arg-type]
+        stored = boto3.client("dynamodb").scan(TableName=table_name)["Items"]
+    assert function.batches == [["a", "b"]]
+    assert sorted(item["pk"]["S"] for item in stored) == ["a", "b"]  # "c" was undone
+
+
+def test_the_filter_applies_and_a_failed_record_is_retried_from_there_then_dropped(
+    table_name: str, stream_arn: str
+) -> None:
+    function = ScriptedFunction(fail={"b"})
+    with dynamodb_as_in_aws():
+        pump = deliveries(stream_arn, retries=2)
+        for key in ("a", "b", "m", "c", "d", "e"):
+            put(table_name, key, kind="mention" if key == "m" else "case")
+        pump.pump(function, REGION)  # type: ignore[arg-type]
+        assert function.batches == [["a", "b", "c"]]  # "m" filtered out; stops at the failure
+        pump.pump(function, REGION)  # type: ignore[arg-type]
+        assert function.batches[-1] == ["b", "c", "d"]  # checkpointed after "a"
+        assert pump.dropped == []
+        pump.pump(function, REGION)  # type: ignore[arg-type]
+    # The third failure exceeds MaximumRetryAttempts=2: that batch is dropped, the rest delivered.
+    assert [[r["dynamodb"]["Keys"]["pk"]["S"] for r in pump.dropped]] == [["b", "c", "d"]]
+    assert function.batches[-1] == ["e"]
+    assert not any(d.pending for d in pump.deliveries)
