@@ -13,7 +13,6 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -141,7 +140,7 @@ def cpu_per_mention() -> tuple[list[Row], dict[str, Any]]:
             }
             cpu = sum(ms for function, ms in cloud.lambdas.cpu_ms if function in ours.values())
             moto_ms = sum(ms for function, ms in moto.ms.items() if function in ours.values())
-            stored = sum(1 for _ in _items(cloud.stack, "mention"))
+            stored = len(_items(cloud.stack, "mention"))
             started = len(_executions(cloud.stack))
             results[count] = (cpu - moto_ms) / count * 1000
             figures[str(count)] = {
@@ -176,17 +175,13 @@ def cpu_per_mention() -> tuple[list[Row], dict[str, Any]]:
     return rows, {"by_count": figures, "growth_10k_over_100": growth, "read_calls_per_1000": read_calls}
 
 
-def _items(stack: Any, kind: str) -> Iterator[dict[str, Any]]:
+def _items(stack: Any, kind: str) -> list[dict[str, Any]]:
     import boto3
 
+    from local_cloud.runner import LocalRun
+
     table = boto3.resource("dynamodb").Table(stack.outputs["TableName"])
-    kwargs: dict[str, Any] = {}
-    while True:
-        page = table.scan(**kwargs)
-        yield from (item for item in page["Items"] if item.get("type") == kind)
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [item for item in LocalRun._scan(table) if item.get("type") == kind]
 
 
 def _executions(stack: Any) -> list[dict[str, Any]]:
@@ -225,8 +220,8 @@ def storm() -> tuple[list[Row], dict[str, Any]]:
         wall = time.perf_counter() - wall
         tracemalloc.stop()
         posted = len(LocalRun._expected_mentions(emulator))
-        stored = sum(1 for _ in _items(cloud.stack, "mention"))
-        cases = list(_items(cloud.stack, "case"))
+        stored = len(_items(cloud.stack, "mention"))
+        cases = _items(cloud.stack, "case")
         state = emulator.state()
         replies = Counter(
             p["in_reply_to_tweet_id"] for p in state["posts_created"] if p["in_reply_to_tweet_id"]
