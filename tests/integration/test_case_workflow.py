@@ -207,6 +207,9 @@ def test_no_follow_up_within_the_window_closes_quietly(cloud):
 
 def test_opt_out_stops_all_further_contact(cloud):
     case_id, _ = _start(cloud, "jane", CHARGED)
+    # The ack comes before the customer's STOP here; under load it could otherwise come after it
+    # (and rightly never be posted), which is not what this test is about.
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
     cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P")
     cloud.poll_dms()
     cloud.emulator.add_post("jane", "@acmeair STOP")

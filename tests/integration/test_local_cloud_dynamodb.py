@@ -1,6 +1,7 @@
-"""The embedded cloud's table stream behaves as DynamoDB's and its event source mapping as Lambda's:
-a cancelled transaction leaves the stream readable and shows nothing of itself; failed batches are
-retried from the first failed record, then dropped and reported after MaximumRetryAttempts."""
+"""The embedded cloud's DynamoDB behaves as DynamoDB and its event source mapping as Lambda's: an
+index query answers as before over just its partition; a cancelled transaction leaves the stream
+readable and shows nothing of itself; failed batches are retried from the first failed record, then
+dropped and reported after MaximumRetryAttempts."""
 
 from __future__ import annotations
 
@@ -113,3 +114,34 @@ def test_the_filter_applies_and_a_failed_record_is_retried_from_there_then_dropp
     assert [[r["dynamodb"]["Keys"]["pk"]["S"] for r in pump.dropped]] == [["b", "c", "d"]]
     assert function.batches[-1] == ["e"]
     assert not any(d.pending for d in pump.deliveries)
+
+
+def test_an_index_query_answers_as_moto_does_without_the_shortcut(table_name: str) -> None:
+    client = boto3.client("dynamodb")
+    for n, (customer, status) in enumerate([("1", "OPEN"), ("2", "OPEN"), ("1", "CLOSED"), ("1", "OPEN")]):
+        client.put_item(
+            TableName=table_name,
+            Item={
+                "pk": {"S": f"CASE#{n}"},
+                "sk": {"S": "CASE"},
+                "gsi1pk": {"S": f"CUSTOMER#{customer}"},
+                "gsi1sk": {"S": f"{status}#{n}"},
+            },
+        )
+
+    def open_cases_of_customer_1() -> list[str]:
+        return [
+            item["pk"]["S"]
+            for item in client.query(
+                TableName=table_name,
+                IndexName="GSI1",
+                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :open)",
+                ExpressionAttributeValues={":pk": {"S": "CUSTOMER#1"}, ":open": {"S": "OPEN#"}},
+                ScanIndexForward=False,
+            )["Items"]
+        ]
+
+    plain = open_cases_of_customer_1()
+    with dynamodb_as_in_aws():
+        shortcut = open_cases_of_customer_1()
+    assert plain == shortcut == ["CASE#3", "CASE#0"]
