@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -115,6 +116,10 @@ def deploy(parameters: dict[str, str], *, stack_name: str = "turnaround") -> Dep
             properties["Definition"] = json.loads((ROOT / properties.pop("DefinitionUri")).read_text())
 
     from samtranslator.translator.transform import transform
+
+    # The translator counts usage metrics for a publisher that only CloudFormation's transform has,
+    # then warns on every run that they were never published.
+    logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
 
     class _NoManagedPolicies:
         def load(self) -> dict[str, str]:

@@ -81,12 +81,12 @@ class Driver:
         cloud.emulator.clock.advance(60)
         seen_at = time.perf_counter()
         event = scheduled_event(self.schedule, cloud.emulator.clock.now())
-        if trace_memory:  # the poll's own high-water mark above what was already held
-            held = tracemalloc.get_traced_memory()[0]
-            tracemalloc.reset_peak()
+        if trace_memory:  # the poll's own high-water mark: only what it allocates is traced
+            tracemalloc.start()
         _, errored = cloud.lambdas.invoke(self.poller, event)
         if trace_memory:
-            self.poll_peak_mib = max(self.poll_peak_mib, (tracemalloc.get_traced_memory()[1] - held) / 2**20)
+            self.poll_peak_mib = max(self.poll_peak_mib, tracemalloc.get_traced_memory()[1] / 2**20)
+            tracemalloc.stop()
         assert not errored, cloud.lambdas.errors[-1]
         self.deliveries.pump(cloud.lambdas, REGION)
         if not acknowledge:
@@ -213,12 +213,10 @@ def storm() -> tuple[list[Row], dict[str, Any]]:
             else:
                 emulator.add_post(f"c{n % 300 + 1}", f"@acmeair @c1 same here #{n}", reply_to=root.id, at=at)
         driver = Driver(cloud)
-        tracemalloc.start()
         wall = time.perf_counter()
         for _ in range(101):
             driver.tick(acknowledge=True, trace_memory=True)
         wall = time.perf_counter() - wall
-        tracemalloc.stop()
         posted = len(LocalRun._expected_mentions(emulator))
         stored = len(_items(cloud.stack, "mention"))
         cases = _items(cloud.stack, "case")

@@ -145,3 +145,96 @@ def test_an_index_query_answers_as_moto_does_without_the_shortcut(table_name: st
     with dynamodb_as_in_aws():
         shortcut = open_cases_of_customer_1()
     assert plain == shortcut == ["CASE#3", "CASE#0"]
+
+
+def test_an_index_query_follows_every_kind_of_write(table_name: str) -> None:
+    """The partitions are kept from the writes' keys: puts, updates that move an item between
+    partitions, deletes, batch writes and a cancelled transaction all show in the next query as in
+    a scan of the table."""
+    client = boto3.client("dynamodb")
+
+    def case(n: int, customer: str) -> dict[str, Any]:
+        return {
+            "pk": {"S": f"CASE#{n}"},
+            "sk": {"S": "CASE"},
+            "gsi1pk": {"S": f"CUSTOMER#{customer}"},
+            "gsi1sk": {"S": f"OPEN#{n}"},
+        }
+
+    def queried(customer: str) -> list[str]:
+        response = client.query(
+            TableName=table_name,
+            IndexName="GSI1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CUSTOMER#{customer}"}},
+        )
+        return [item["pk"]["S"] for item in response["Items"]]
+
+    def scanned(customer: str) -> list[str]:
+        items = client.scan(
+            TableName=table_name,
+            FilterExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CUSTOMER#{customer}"}},
+        )["Items"]
+        return [item["pk"]["S"] for item in sorted(items, key=lambda item: item["gsi1sk"]["S"])]
+
+    client.put_item(TableName=table_name, Item=case(0, "1"))  # before the partitions exist
+    steps = [
+        lambda: client.put_item(TableName=table_name, Item=case(1, "1")),
+        lambda: client.put_item(TableName=table_name, Item=case(2, "2")),
+        lambda: client.update_item(  # moves CASE#1 to customer 2
+            TableName=table_name,
+            Key={"pk": {"S": "CASE#1"}, "sk": {"S": "CASE"}},
+            UpdateExpression="SET gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "CUSTOMER#2"}},
+        ),
+        lambda: client.update_item(  # takes CASE#2 out of the index
+            TableName=table_name,
+            Key={"pk": {"S": "CASE#2"}, "sk": {"S": "CASE"}},
+            UpdateExpression="REMOVE gsi1pk",
+        ),
+        lambda: client.batch_write_item(
+            RequestItems={
+                table_name: [
+                    {"PutRequest": {"Item": case(3, "1")}},
+                    {"DeleteRequest": {"Key": {"pk": {"S": "CASE#0"}, "sk": {"S": "CASE"}}}},
+                ]
+            }
+        ),
+        lambda: cancelled_transaction_over(table_name, case(4, "1"), existing=case(3, "2")),
+        lambda: client.delete_item(TableName=table_name, Key={"pk": {"S": "CASE#1"}, "sk": {"S": "CASE"}}),
+    ]
+    seen = []
+    with dynamodb_as_in_aws():
+        for step in steps:
+            assert queried("1") == scanned("1") and queried("2") == scanned("2")
+            step()
+            seen.append((queried("1"), queried("2")))
+        assert queried("1") == scanned("1") and queried("2") == scanned("2")
+    assert seen == [
+        (["CASE#0", "CASE#1"], []),
+        (["CASE#0", "CASE#1"], ["CASE#2"]),
+        (["CASE#0"], ["CASE#1", "CASE#2"]),
+        (["CASE#0"], ["CASE#1"]),
+        (["CASE#3"], ["CASE#1"]),
+        (["CASE#3"], ["CASE#1"]),  # the transaction's put of CASE#4 and update of CASE#3 undone
+        (["CASE#3"], []),
+    ]
+
+
+def cancelled_transaction_over(table_name: str, new: dict[str, Any], *, existing: dict[str, Any]) -> None:
+    """Puts `new` and re-files `existing` under another customer, then fails on `existing`'s
+    condition, so nothing of it stays."""
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        boto3.client("dynamodb").transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table_name, "Item": new}},
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": existing,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
