@@ -116,31 +116,36 @@ class Violation:
 
 @dataclass
 class Ledger:
-    """What X would bill, by operation."""
+    """What X would bill, by operation and by the user each charge concerns (the customer replied
+    to, DMed, read or retweeted), so a run can be priced per complaint from what was billed."""
 
     prices: dict[str, Any]
     spend_usd: float = 0.0
     by_operation: Counter[str] = field(default_factory=Counter)
+    by_user: Counter[str] = field(default_factory=Counter)
     units: Counter[str] = field(default_factory=Counter)
     billed_reads: set[tuple[str, str]] = field(default_factory=set)
     post_reads_this_month: int = 0
 
-    def charge(self, operation: str, units: int = 1) -> None:
+    def charge(self, operation: str, units: int = 1, *, concerning: str | None = None) -> None:
         cost = float(self.prices[operation]) * units
         self.spend_usd += cost
         self.by_operation[operation] += cost  # type: ignore[assignment]
         self.units[operation] += units
+        if concerning is not None:
+            self.by_user[concerning] += cost  # type: ignore[assignment]
 
-    def charge_reads(self, operation: str, ids: list[str], day: str) -> None:
+    def charge_reads(self, operation: str, reads: list[tuple[str, str]], day: str) -> None:
+        """`reads` is (resource id, the user it concerns) for each resource returned."""
         if self.prices.get("dedupe_reads_per_utc_day"):
-            fresh = [i for i in ids if (day, i) not in self.billed_reads]
-            self.billed_reads.update((day, i) for i in fresh)
+            fresh = [(i, u) for i, u in reads if (day, i) not in self.billed_reads]
+            self.billed_reads.update((day, i) for i, _ in fresh)
         else:
-            fresh = ids
+            fresh = reads
         if operation in ("owned_read", "post_read"):
-            self.post_reads_this_month += len(ids)
-        if fresh:
-            self.charge(operation, len(fresh))
+            self.post_reads_this_month += len(reads)
+        for user in dict.fromkeys(u for _, u in fresh):
+            self.charge(operation, sum(1 for _, u in fresh if u == user), concerning=user)
 
 
 class XApiEmulator:
@@ -285,6 +290,7 @@ class XApiEmulator:
                 "calls": dict(self.calls),
                 "spend_usd": round(self.ledger.spend_usd, 6),
                 "spend_by_operation": {k: round(v, 6) for k, v in self.ledger.by_operation.items()},
+                "spend_by_user": {k: round(v, 6) for k, v in self.ledger.by_user.items()},
             }
 
     # --- WSGI ----------------------------------------------------------------------------------
@@ -593,7 +599,9 @@ class XApiEmulator:
         if rest:
             meta["next_token"] = self._token(page[-1].id)
         payload["meta"] = meta
-        self.ledger.charge_reads("owned_read" if owned else "post_read", [p.id for p in page], self._today())
+        self.ledger.charge_reads(
+            "owned_read" if owned else "post_read", [(p.id, p.author_id) for p in page], self._today()
+        )
         return payload, 200
 
     def _create_tweet(self, request: Request, user: User) -> tuple[dict[str, Any], int]:
@@ -651,12 +659,13 @@ class XApiEmulator:
             via_api=True,
             direct_message_deep_link=deep_link,
         )
+        concerning = target.author_id if target is not None else None
         if "http://" in text or "https://" in text:
-            self.ledger.charge("post_with_url")
+            self.ledger.charge("post_with_url", concerning=concerning)
         elif target is not None and target.author_id != user.id:
-            self.ledger.charge("summoned_reply")
+            self.ledger.charge("summoned_reply", concerning=concerning)
         else:
-            self.ledger.charge("post_create")
+            self.ledger.charge("post_create", concerning=concerning)
         return {"data": {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}}, 201
 
     def _create_dm(self, request: Request, user: User, participant_id: str) -> tuple[dict[str, Any], int]:
@@ -678,7 +687,7 @@ class XApiEmulator:
         if recipient.dm_refuse:
             raise ProblemError(403, "Forbidden", "You cannot send messages to this user.")
         event = self.world.add_dm(user.id, recipient.id, text, via_api=True)
-        self.ledger.charge("dm_create")
+        self.ledger.charge("dm_create", concerning=recipient.id)
         return {"data": {"dm_conversation_id": event.conversation_id, "dm_event_id": event.id}}, 201
 
     def _dm_events(self, request: Request, user: User) -> tuple[dict[str, Any], int]:
@@ -706,7 +715,11 @@ class XApiEmulator:
         if rest:
             meta["next_token"] = self._token(page[-1].id)
         payload["meta"] = meta
-        self.ledger.charge_reads("dm_event_read", [e.id for e in page], self._today())
+        self.ledger.charge_reads(
+            "dm_event_read",
+            [(e.id, e.recipient_id if e.sender_id == user.id else e.sender_id) for e in page],
+            self._today(),
+        )
         return payload, 200
 
     def _retweet(self, request: Request, user: User, user_id: str) -> tuple[dict[str, Any], int]:
@@ -722,7 +735,7 @@ class XApiEmulator:
             return {"data": {"retweeted": True}}, 200
         self.world.retweets.append((user.id, tweet_id))
         self.world.add_post(user.id, retweet_of=tweet_id, via_api=True)
-        self.ledger.charge("retweet")
+        self.ledger.charge("retweet", concerning=self.world.posts[tweet_id].author_id)
         return {"data": {"retweeted": True}}, 200
 
     def _like(self, request: Request, user: User, user_id: str) -> tuple[dict[str, Any], int]:

@@ -270,6 +270,36 @@ def test_owned_reads_billed_once_per_utc_day(emulator, x_api, jane, clock):
     assert emulator.ledger.units["owned_read"] == 2
 
 
+def test_spend_is_billed_to_the_customer_each_charge_concerns(emulator, client, x_api, jane, clock):
+    """Reads, the reply, DMs both ways and the retweet concerning Jane are billed to her; reads of
+    someone else's post are not."""
+    bob = emulator.add_user("bob")
+    complaint = emulator.add_post("jane", "@acmeair my bag is lost")
+    emulator.add_post("bob", "@acmeair lovely flight")
+    emulator.add_dm("jane", "acmeair", "booking XK42P")
+    clock.advance(1)
+    x_api.mentions_page(BRAND_ID, max_results=5)
+    client.create_tweet(
+        text="Sorry Jane, we are on it ^AB", in_reply_to_tweet_id=complaint.id, user_auth=True
+    )
+    client.create_direct_message(participant_id=jane.id, text="Found it, delivering today", user_auth=True)
+    clock.advance(1)
+    client.get_direct_message_events(user_auth=True)
+    thanks = emulator.add_post("jane", "@acmeair got my bag back, thank you!")
+    client.retweet(thanks.id, user_auth=True)
+    prices = emulator.ledger.prices
+    by_user = emulator.state()["spend_by_user"]
+    assert by_user[jane.id] == pytest.approx(
+        prices["owned_read"]
+        + prices["summoned_reply"]
+        + prices["dm_create"]
+        + 2 * prices["dm_event_read"]
+        + prices["retweet"]
+    )
+    assert by_user[bob.id] == pytest.approx(prices["owned_read"])
+    assert sum(by_user.values()) == pytest.approx(emulator.state()["spend_usd"])
+
+
 @pytest.mark.parametrize(
     ("kind", "error"),
     [
