@@ -99,10 +99,11 @@ class _IndexPartitions:
             self._filed[index], self._value_of[index] = {}, {}
             for item in Table.all_items(table):  # the class's: the instance's is this partition
                 self._file(index, (item.hash_key, item.range_key), item)
+        indexes = [filed for filed in self._filed if filed[0] == id(table)]
         for key in self._written.pop(id(table), {}):
             current = table.get_item(*key)
-            for attr in (a for t, a in self._filed if t == id(table)):
-                self._file((id(table), attr), key, current)
+            for filed in indexes:
+                self._file(filed, key, current)
         return list(self._filed[index].get((value.type, value.value), {}).values())
 
     def _file(self, index: tuple[int, str], key: Any, item: Any) -> None:
