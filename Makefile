@@ -5,11 +5,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-STACK_NAME ?= turnaround
-REGION ?= us-east-1
+# Deploying: the SAM CLI lives in its own pinned venv, never in the test venv (it pins its own boto3).
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+ENV ?= prod
+BUILD_DIR ?= .aws-sam/build
+export SAM_CLI_TELEMETRY := 0
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
-.PHONY: help dev run bench faults sandbox browser lint format typecheck cfn-lint unit test build deploy delete clean lock
+.PHONY: help dev sam run bench faults sandbox browser lint format typecheck cfn-lint validate unit test build deploy delete clean lock lock-sam
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -20,6 +25,13 @@ $(STAMP): requirements-dev.txt layers/dependencies/requirements.txt
 	touch $(STAMP)
 
 dev: $(STAMP) ## Create .venv with the pinned runtime and development dependencies
+
+$(SAM_STAMP): requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $(SAM_STAMP)
+
+sam: $(SAM_STAMP) ## Create .venv-sam: the pinned SAM CLI, apart from the test venv
 
 SCENARIO ?= infrastructure/scenarios/demo.yaml
 LOCAL := PYTHONPATH=layers/turnaround/python:infrastructure:. $(BIN)/python -m local_cloud
@@ -40,7 +52,7 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lint: $(STAMP) typecheck cfn-lint ## ruff, mypy on first-party code, cfn-lint on template.yaml
+lint: $(STAMP) typecheck cfn-lint validate ## ruff, mypy on first-party code, cfn-lint and sam validate --lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -49,6 +61,9 @@ typecheck: $(STAMP)
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
+
+validate: $(SAM_STAMP) ## sam validate --lint (offline: needs no AWS credentials)
+	$(SAM) validate --lint --config-env $(ENV) --template-file template.yaml
 
 browser: ## Install Debian's chromium and chromedriver if missing (one test opens the confirm page)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
@@ -60,17 +75,22 @@ unit: $(STAMP) browser ## Run the test suite only
 
 test: lint unit ## Set up, lint and run every test (what CI runs)
 
-build: $(STAMP) ## sam build (installs the SAM CLI into .venv on first use)
-	$(BIN)/sam --version >/dev/null 2>&1 || $(BIN)/pip install --quiet aws-sam-cli==1.170.0
-	$(BIN)/sam build --template-file template.yaml
-	# The playbook lives in infrastructure/; Lambda reads it from the layer (PLAYBOOK_PATH in Globals).
-	cp infrastructure/playbook.yaml .aws-sam/build/TurnaroundLayer/python/turnaround/playbook.yaml
+build: $(SAM_STAMP) ## sam build: Lambda's python3.12/x86_64 artifacts from any Python 3.11+, no Docker (BUILD_DIR=)
+	# The layers' Makefiles run pip from this Python (.venv-sam has pip; a bare system python3 may not).
+	PYTHON=$(abspath $(SAM_VENV)/bin/python) $(SAM) build --config-env $(ENV) --template-file template.yaml \
+	  --build-dir $(BUILD_DIR)
 
-deploy: build ## sam deploy --guided, using samconfig.toml defaults
-	$(BIN)/sam deploy --guided --stack-name $(STACK_NAME) --region $(REGION)
+deploy: build ## sam deploy ENV=prod|dev (samconfig.toml), change set shown first; GUIDED=1 asks every parameter
+	$(SAM) deploy --config-env $(ENV) --template-file $(BUILD_DIR)/template.yaml $(if $(GUIDED),--guided)
 
-delete: ## Delete the deployed stack
-	$(BIN)/sam delete --stack-name $(STACK_NAME) --region $(REGION)
+delete: $(SAM_STAMP) ## Delete ENV's stack (what it keeps: README "Deploying for real")
+	$(SAM) delete --config-env $(ENV)
+
+lock-sam: ## Re-resolve requirements-sam.txt (the SAM CLI's own environment) from a scratch venv
+	rm -rf /tmp/turnaround-lock-sam && $(PYTHON) -m venv /tmp/turnaround-lock-sam
+	/tmp/turnaround-lock-sam/bin/pip install --quiet aws-sam-cli==$$(sed -n 's/^aws-sam-cli==//p' requirements-sam.txt)
+	/tmp/turnaround-lock-sam/bin/pip freeze > /tmp/turnaround-lock-sam.txt
+	@echo "Compare /tmp/turnaround-lock-sam.txt with requirements-sam.txt and update the pins."
 
 lock: ## Re-resolve the pinned dependency files from a scratch venv
 	rm -rf /tmp/turnaround-lock && $(PYTHON) -m venv /tmp/turnaround-lock
@@ -79,4 +99,4 @@ lock: ## Re-resolve the pinned dependency files from a scratch venv
 	@echo "Compare /tmp/turnaround-lock.txt with the two requirements files and update the pins."
 
 clean: ## Remove build output, caches and the virtualenv
-	rm -rf $(VENV) .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -170,6 +170,7 @@ def poller_env(
         "X_CREDENTIALS_SECRET_PREFIX": SECRET_PREFIX,
         "X_API_BASE_URL": emulator.base_url,
         "X_HTTP_TIMEOUT_SECONDS": "1",
+        "X_WRITES_ENABLED": "true",
         "X_MAX_RESULTS": "100",
     }
     for key, value in env.items():

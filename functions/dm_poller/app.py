@@ -34,6 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             credentials.x_credentials(handle),
             base_url=settings.X_API_BASE_URL,
             timeout=settings.X_HTTP_TIMEOUT_SECONDS,
+            writes_enabled=settings.X_WRITES_ENABLED,
         )
         results[handle] = DmIngestor(handle=handle, x=x, store=store, playbook=playbook).poll()
     return {"handles": results}

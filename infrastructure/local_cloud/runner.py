@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # imported when a run starts: importing moto patches botocore
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "infrastructure" / "scenarios" / "demo.yaml"
 PLAYBOOK = ROOT / "infrastructure" / "playbook.yaml"
-SECRET_PREFIX = "turnaround/x-credentials/"
+SECRET_PREFIX = "turnaround/local/x-credentials/"  # the template's per-stage prefix, Stage=local
 REGION = "us-east-1"
 
 
@@ -296,9 +296,7 @@ class LocalRun:
                     }
                 ),
             )
-            stack = deploy(
-                {"MonitoredHandles": brand, "XCredentialsSecretPrefix": SECRET_PREFIX, "Stage": "local"}
-            )
+            stack = deploy({"MonitoredHandles": brand, "Stage": "local"})
             self.out.mkdir(parents=True, exist_ok=True)
             for stale in (self.out / "mail").glob("*"):  # this run's emails only
                 stale.unlink()

@@ -101,6 +101,8 @@ class DeployedStack:
 
 
 def deploy(parameters: dict[str, str], *, stack_name: str = "turnaround") -> DeployedStack:
+    # The embedded cloud's X is the emulator, so posting is on unless a caller says otherwise.
+    parameters = {"XWritesEnabled": "true", **parameters}
     template = copy.deepcopy(load_template())
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=ARTIFACTS)

@@ -219,6 +219,7 @@ def poll_monitored_handles(
             credentials.x_credentials(handle),
             base_url=settings.X_API_BASE_URL,
             timeout=settings.X_HTTP_TIMEOUT_SECONDS,
+            writes_enabled=settings.X_WRITES_ENABLED,
         )
 
     make_x = x_for or default_x

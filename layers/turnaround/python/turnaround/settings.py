@@ -32,6 +32,8 @@ class XApiSettings(_Settings):
     X_API_BASE_URL: str | None = None
     X_HTTP_TIMEOUT_SECONDS: Annotated[float, Field(gt=0, le=30)] = 10.0
     X_CREDENTIALS_SECRET_PREFIX: NonEmpty
+    # Off: replies, DMs and retweets are logged instead of sent (a dev stage on the live handle).
+    X_WRITES_ENABLED: bool = False
 
     @field_validator("X_API_BASE_URL", mode="before")
     @classmethod

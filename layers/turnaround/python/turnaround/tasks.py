@@ -102,6 +102,7 @@ def build_case_workflow(settings: WorkflowSettings) -> CaseWorkflow:
                 credentials.x_credentials(handle),
                 base_url=settings.X_API_BASE_URL,
                 timeout=settings.X_HTTP_TIMEOUT_SECONDS,
+                writes_enabled=settings.X_WRITES_ENABLED,
             )
         return apis[handle]
 

@@ -7,6 +7,7 @@ base URL. The OAuth 1.0a signature is computed before the adapter runs, so it st
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from turnaround.exceptions import (
     XUnauthorized,
     XUsageCapped,
 )
+from turnaround.observability import logger
 from turnaround.x_models import MentionsPage, RateLimit, XDmEvent, XUser
 
 X_HOST = "https://api.twitter.com"
@@ -188,11 +190,13 @@ class XApi:
         client: tweepy.Client | None = None,
         base_url: str | None = None,
         timeout: float = 10.0,
+        writes_enabled: bool = True,
     ):
         if client is None and credentials is None:
             raise ValueError("XApi needs credentials or a client")
         self._credentials, self._base_url, self._timeout = credentials, base_url, timeout
         self._client = client
+        self.writes_enabled = writes_enabled
 
     @property
     def client(self) -> tweepy.Client:
@@ -241,8 +245,23 @@ class XApi:
         response = self._call(lambda: self.client.get_users_mentions(user_id, **params))
         return _parse(response, MentionsPage), _rate_limit(response)
 
+    def _write_skipped(self, operation: str, **details: str | None) -> str:
+        """Writes off (a non-prod stage): log what would have been sent and return a stable stand-in id,
+        so the case records it and a retry finds the same one."""
+        digest = hashlib.sha256(json.dumps([operation, details], sort_keys=True).encode()).hexdigest()
+        stand_in = f"dryrun-{int(digest[:15], 16)}"
+        logger.warning(
+            "X write skipped: X_WRITES_ENABLED is off",
+            extra={"operation": operation, "dry_run_id": stand_in, **details},
+        )
+        return stand_in
+
     def reply(self, in_reply_to_tweet_id: str, text: str, *, dm_deep_link_to: str | None = None) -> str:
         """Post a reply; with ``dm_deep_link_to`` it carries X's "Send a private message" button."""
+        if not self.writes_enabled:
+            return self._write_skipped(
+                "reply", in_reply_to_tweet_id=in_reply_to_tweet_id, text=text, dm_deep_link_to=dm_deep_link_to
+            )
         link = (
             f"https://twitter.com/messages/compose?recipient_id={dm_deep_link_to}"
             if dm_deep_link_to
@@ -259,6 +278,8 @@ class XApi:
         return _parse(response, _CreatedPost).data.id
 
     def send_dm(self, participant_id: str, text: str) -> str:
+        if not self.writes_enabled:
+            return self._write_skipped("send_dm", participant_id=participant_id, text=text)
         response = self._call(
             lambda: self.client.create_direct_message(
                 participant_id=participant_id, text=text, user_auth=True
@@ -267,6 +288,9 @@ class XApi:
         return _parse(response, _DmCreatedResponse).data.dm_event_id
 
     def retweet(self, tweet_id: str) -> None:
+        if not self.writes_enabled:
+            self._write_skipped("retweet", tweet_id=tweet_id)
+            return
         self._call(lambda: self.client.retweet(tweet_id, user_auth=True))
 
     def dm_events(self, *, max_results: int = 100) -> list[XDmEvent]:
