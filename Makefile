@@ -11,6 +11,8 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 ENV ?= prod
 BUILD_DIR ?= .aws-sam/build
+# SAM looks for samconfig.toml beside the template it is given (.aws-sam/build/ for deploy): name it.
+SAM_CONFIG = --config-env $(ENV) --config-file $(CURDIR)/samconfig.toml
 export SAM_CLI_TELEMETRY := 0
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
@@ -63,7 +65,7 @@ cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
 validate: $(SAM_STAMP) ## sam validate --lint (offline: needs no AWS credentials)
-	$(SAM) validate --lint --config-env $(ENV) --template-file template.yaml
+	$(SAM) validate --lint $(SAM_CONFIG) --template-file template.yaml
 
 browser: ## Install Debian's chromium and chromedriver if missing (one test opens the confirm page)
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
@@ -77,14 +79,14 @@ test: lint unit ## Set up, lint and run every test (what CI runs)
 
 build: $(SAM_STAMP) ## sam build: Lambda's python3.12/x86_64 artifacts from any Python 3.11+, no Docker (BUILD_DIR=)
 	# The layers' Makefiles run pip from this Python (.venv-sam has pip; a bare system python3 may not).
-	PYTHON=$(abspath $(SAM_VENV)/bin/python) $(SAM) build --config-env $(ENV) --template-file template.yaml \
+	PYTHON=$(abspath $(SAM_VENV)/bin/python) $(SAM) build $(SAM_CONFIG) --template-file template.yaml \
 	  --build-dir $(BUILD_DIR)
 
 deploy: build ## sam deploy ENV=prod|dev (samconfig.toml), change set shown first; GUIDED=1 asks every parameter
-	$(SAM) deploy --config-env $(ENV) --template-file $(BUILD_DIR)/template.yaml $(if $(GUIDED),--guided)
+	$(SAM) deploy $(SAM_CONFIG) --template-file $(BUILD_DIR)/template.yaml $(if $(GUIDED),--guided)
 
 delete: $(SAM_STAMP) ## Delete ENV's stack (what it keeps: README "Deploying for real")
-	$(SAM) delete --config-env $(ENV)
+	$(SAM) delete $(SAM_CONFIG)
 
 lock-sam: ## Re-resolve requirements-sam.txt (the SAM CLI's own environment) from a scratch venv
 	rm -rf /tmp/turnaround-lock-sam && $(PYTHON) -m venv /tmp/turnaround-lock-sam
