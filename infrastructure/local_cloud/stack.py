@@ -20,6 +20,13 @@ from local_cloud import cfn_models  # noqa: F401 - registers the resource types 
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = "turnaround-local-artifacts"
+# What a local deployment passes unless told otherwise: its X is the emulator, so posting is on; the
+# alarms and the sender identity exist in moto only as resources (no alarm fires, no email leaves).
+LOCAL_PARAMETERS = {
+    "XWritesEnabled": "true",
+    "OpsAlertEmail": "ops@acmeair.example",
+    "SenderDomain": "acmeair.example",
+}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -101,8 +108,7 @@ class DeployedStack:
 
 
 def deploy(parameters: dict[str, str], *, stack_name: str = "turnaround") -> DeployedStack:
-    # The embedded cloud's X is the emulator, so posting is on unless a caller says otherwise.
-    parameters = {"XWritesEnabled": "true", **parameters}
+    parameters = {**LOCAL_PARAMETERS, **parameters}
     template = copy.deepcopy(load_template())
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=ARTIFACTS)

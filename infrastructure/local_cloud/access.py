@@ -1,0 +1,74 @@
+"""Which AWS actions each function really performs, recorded at the SDK while the embedded cloud runs,
+so a test can hold each function's IAM role to what its code does (moto does not enforce IAM)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from local_cloud.runtime import current_function
+
+# botocore's service ids → IAM's service prefixes
+_IAM_PREFIX = {"secrets-manager": "secretsmanager", "sfn": "states"}
+# TransactWriteItems is authorised as its parts
+_TRANSACT_PARTS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    action: str  # IAM action, e.g. dynamodb:GetItem
+    on_index: str | None = None  # a query's index name
+    leading_key: str | None = None  # the partition key's prefix (before '#'), for dynamodb:LeadingKeys
+
+
+@dataclass
+class AwsCallLog:
+    by_function: defaultdict[str, set[AwsCall]] = field(default_factory=lambda: defaultdict(set))
+
+    @contextmanager
+    def active(self) -> Iterator[AwsCallLog]:
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        original = BotocoreStubber.__call__
+        log = self
+
+        def recorded(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            function = current_function()
+            if function:
+                log.by_function[function] |= _calls(event_name, request)
+            return original(stubber, event_name, request, **kwargs)
+
+        with mock.patch.object(BotocoreStubber, "__call__", recorded):
+            yield self
+
+
+def _calls(event_name: str, request: Any) -> set[AwsCall]:
+    _, service, operation = event_name.split(".", 2)
+    prefix = _IAM_PREFIX.get(service, service)
+    if service != "dynamodb":
+        return {AwsCall(f"{prefix}:{operation}")}
+    body = json.loads(request.body or b"{}")
+    if operation == "TransactWriteItems":
+        return {
+            AwsCall(
+                f"dynamodb:{_TRANSACT_PARTS[kind]}", leading_key=_leading(spec.get("Item") or spec["Key"])
+            )
+            for part in body["TransactItems"]
+            for kind, spec in part.items()
+        }
+    key = body.get("Key") or body.get("Item")
+    return {AwsCall(f"dynamodb:{operation}", body.get("IndexName"), _leading(key) if key else None)}
+
+
+def _leading(key: dict[str, Any]) -> str:
+    return str(key["pk"]["S"]).split("#", 1)[0] + "#"

@@ -1,0 +1,154 @@
+"""Each function's IAM role allows what its code does in the demo, and no more than a reviewed list.
+
+moto does not enforce IAM, so the demo runs on the embedded cloud with every AWS call recorded per
+function at the SDK (local_cloud.access); each call is then checked against the function's deployed
+role policies (as CloudFormation resolved them), conditions included.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from local_cloud.access import AwsCall, AwsCallLog
+from local_cloud.runner import DEMO, LocalRun
+
+# The table actions each role grants, reviewed by hand. The demo exercises all of them but the ones in
+# NOT_IN_THE_DEMO, which its code uses on paths the demo does not take.
+GRANTED_TABLE_ACTIONS = {
+    "MentionPollerFunction": {"GetItem", "PutItem", "UpdateItem", "Query"},
+    "DmPollerFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+    "WorkflowTasksFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+    "ActionPageFunction": {"GetItem", "UpdateItem"},
+    "CaseDispatcherFunction": set(),
+}
+NOT_IN_THE_DEMO = {
+    "DmPollerFunction": {"DeleteItem"},  # an outbox claim released after a failed DM
+    "WorkflowTasksFunction": {"DeleteItem"},  # an outbox claim released after a failed email
+}
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, set[AwsCall]], dict[str, Any]]]:
+    run = LocalRun(DEMO, out=tmp_path_factory.mktemp("run"))
+    with AwsCallLog().active() as log, run.deployed() as cloud:
+        run._loop(cloud.emulator, cloud.keys, cloud.stack, cloud.lambdas, sandbox=False)
+        iam = boto3.client("iam")
+        roles: dict[str, Any] = {}
+        calls: dict[str, set[AwsCall]] = {}
+        for logical_id, function in cloud.stack.functions.items():
+            role = boto3.client("lambda").get_function(FunctionName=function.name)["Configuration"]["Role"]
+            name = role.rsplit("/", 1)[-1]
+            roles[logical_id] = {
+                "statements": [
+                    statement
+                    for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]
+                    for statement in _statements(iam.get_role_policy(RoleName=name, PolicyName=policy))
+                ],
+                "managed": [
+                    p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+                ],
+                "table": boto3.client("dynamodb").describe_table(TableName=cloud.stack.outputs["TableName"])[
+                    "Table"
+                ]["TableArn"],
+            }
+            calls[logical_id] = log.by_function.get(function.name, set())
+        yield calls, roles
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    document = policy["PolicyDocument"]
+    if isinstance(document, str):  # moto's CloudFormation stores the document as Python's repr
+        document = json.loads(document) if document.startswith('{"') else ast.literal_eval(document)
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _allows(statement: dict[str, Any], call: AwsCall, table_arn: str) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    if not any(fnmatch.fnmatchcase(call.action, pattern) for pattern in _as_list(statement["Action"])):
+        return False
+    if call.action.startswith("dynamodb:"):
+        resource = f"{table_arn}/index/{call.on_index}" if call.on_index else table_arn
+        if not any(fnmatch.fnmatchcase(resource, pattern) for pattern in _as_list(statement["Resource"])):
+            return False
+    for values in statement.get("Condition", {}).get("ForAllValues:StringLike", {}).values():
+        if call.leading_key is None or not any(
+            fnmatch.fnmatchcase(call.leading_key, v) for v in _as_list(values)
+        ):
+            return False
+    return True
+
+
+def test_every_call_the_code_makes_is_allowed_by_its_role(demo) -> None:
+    calls, roles = demo
+    denied = {
+        logical_id: sorted(
+            str(call)
+            for call in made
+            if not any(_allows(s, call, roles[logical_id]["table"]) for s in roles[logical_id]["statements"])
+        )
+        for logical_id, made in calls.items()
+    }
+    assert all(calls.values()), "every function made calls in the demo"
+    assert not any(denied.values()), denied
+
+
+def test_roles_grant_no_table_action_beyond_the_reviewed_list(demo) -> None:
+    calls, roles = demo
+    for logical_id, role in roles.items():
+        granted = {
+            action.removeprefix("dynamodb:")
+            for statement in role["statements"]
+            if statement.get("Effect") == "Allow"
+            for action in _as_list(statement["Action"])
+            if action.startswith("dynamodb:")
+            and not any(
+                str(r).endswith("/stream/*") or "/stream/" in str(r) for r in _as_list(statement["Resource"])
+            )
+        }
+        assert granted == GRANTED_TABLE_ACTIONS[logical_id], logical_id
+        used = {
+            call.action.removeprefix("dynamodb:")
+            for call in calls[logical_id]
+            if call.action.startswith("dynamodb:")
+        }
+        assert used <= granted and granted - used == NOT_IN_THE_DEMO.get(logical_id, set()), logical_id
+        assert "*" not in json.dumps([s["Action"] for s in role["statements"]]), logical_id
+        assert not [arn for arn in role["managed"] if "FullAccess" in arn or "AdministratorAccess" in arn], (
+            logical_id
+        )
+
+
+def test_the_internet_facing_function_reads_only_links_cases_and_posts(demo) -> None:
+    calls, _ = demo
+    keys = {call.leading_key for call in calls["ActionPageFunction"] if call.leading_key}
+    assert keys <= {"ESCALATION#", "CASE#", "MENTION#"} and "ESCALATION#" in keys
+    assert {call.action for call in calls["ActionPageFunction"]} >= {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+    }
+
+
+def test_email_is_sent_only_from_the_sender_domain(demo) -> None:
+    _, roles = demo
+    [statement] = [
+        s for s in roles["WorkflowTasksFunction"]["statements"] if "ses:SendRawEmail" in _as_list(s["Action"])
+    ]
+    assert statement["Condition"] == {"StringLike": {"ses:FromAddress": "*@acmeair.example"}}
+    playbook = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
+    assert "sender_email: care@acmeair.example" in playbook.read_text()  # samconfig's SenderDomain matches
