@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.action_pages import confirm_page, result_page
 from turnaround.actions import ActionDesk
-from turnaround.adapters.secrets import action_link_secret
+from turnaround.adapters.secrets import action_link_keys
 from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
 from turnaround.links import ActionLinkExpired, ActionLinkInvalid, ActionLinkSigner, ActionLinkUsed
@@ -27,9 +27,24 @@ app = LambdaFunctionUrlResolver()
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "Content-Security-Policy": "; ".join(
+        (
+            "default-src 'none'",
+            "style-src 'unsafe-inline'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        )
+    ),
 }
+MAX_FORM_FIELDS = 10
+
+
+class MalformedForm(ValueError):
+    """A POST body that is not the confirm page's form."""
 
 
 def _html(status: int, body: str) -> Response:
@@ -40,7 +55,7 @@ def _html(status: int, body: str) -> Response:
 def _desk(settings: ActionPageSettings) -> ActionDesk:
     return ActionDesk(
         store=MentionStore(settings.TABLE_NAME),
-        signer=ActionLinkSigner(action_link_secret(settings.ACTION_LINK_SECRET_NAME)),
+        signer=ActionLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
         workflow=WorkflowClient(),
         playbook=load_playbook(settings.PLAYBOOK_PATH),
     )
@@ -68,6 +83,27 @@ def _superseded(_: TaskTokenRejected) -> Response:
     )
 
 
+@app.exception_handler(MalformedForm)
+def _malformed(_: MalformedForm) -> Response:
+    return _html(
+        400, result_page("Not understood", "The form could not be read. Use the button on the page.")
+    )
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response:
+    return _html(404, result_page("Not found", "There is nothing here. Use the links in the email."))
+
+
+@app.exception_handler(Exception)
+def _failed(error: Exception) -> Response:
+    # Logged with its trace; the page keeps the headers and says that nothing was recorded.
+    logger.exception("action page failed", extra={"error": type(error).__name__})
+    return _html(
+        500, result_page("Not recorded", "Nothing was recorded. Please try the same link again shortly.")
+    )
+
+
 @app.get("/")
 def show() -> Response:
     token = app.current_event.get_query_string_value("t", "") or ""
@@ -82,7 +118,11 @@ def confirm() -> Response:
     raw = app.current_event.decoded_body or ""
     if len(raw.encode()) > settings.ACTION_MAX_BODY_BYTES:
         return _html(413, result_page("Too large", "The form was larger than allowed."))
-    form = {key: values[0] for key, values in parse_qs(raw, max_num_fields=10).items()}
+    try:
+        fields = parse_qs(raw, max_num_fields=MAX_FORM_FIELDS, strict_parsing=bool(raw))
+    except ValueError as exc:  # more fields than the page has, or not a form at all
+        raise MalformedForm(str(exc)) from None
+    form = {key: values[0] for key, values in fields.items()}
     action = _desk(settings).act(
         form.get("t", ""), note=form.get("note", ""), reassign_to=form.get("reassign_to")
     )

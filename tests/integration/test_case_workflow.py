@@ -341,8 +341,8 @@ def _links(cloud: Cloud) -> tuple[str, dict[str, str]]:
 def test_forged_and_truncated_links_are_rejected(cloud):
     case_id, links = _links(cloud)
     token = links["resolved"].split("?t=", 1)[1]
-    body, mac = token.split(".")
-    forged_action = links["not_resolved"].split("?t=", 1)[1].split(".")[0] + "." + mac
+    body, mac = token.rsplit(".", 1)
+    forged_action = links["not_resolved"].split("?t=", 1)[1].rsplit(".", 1)[0] + "." + mac
     for bad in (forged_action, token[:-3], body, "x" * 600, ""):
         for method in ("GET", "POST"):
             response = cloud.click(f"https://actions.turnaround.test/?t={bad}", method=method)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from turnaround.adapters.store import MentionStore
-from turnaround.adapters.workflow_client import WorkflowClient
+from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
 from turnaround.clock import utc_now
 from turnaround.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
 from turnaround.observability import logger
@@ -42,11 +42,25 @@ class ActionDesk:
     def act(self, token: str, *, note: str, reassign_to: str | None = None) -> str:
         claim, escalation, context = self.preview(token)
         note = note.strip()[:NOTE_LIMIT]
+        used_at = self.clock()
         if not self.store.consume_escalation(
-            claim.escalation_id, action=claim.action, note=note, used_at=self.clock()
+            claim.escalation_id, action=claim.action, note=note, used_at=used_at
         ):
             raise ActionLinkUsed("this case was already acted on from this email")
-        task_token = str(escalation["task_token"])
+        try:
+            self._answer(claim, str(escalation["task_token"]), context, note, reassign_to)
+        except TaskTokenRejected:
+            raise  # the workflow moved on (escalated): this link is rightly dead
+        except Exception:
+            # Never a consumed link with an unanswered workflow: undo, so the same link works again.
+            self.store.release_escalation(claim.escalation_id, used_at=used_at)
+            raise
+        logger.info("rep acted", extra={"case_id": claim.case_id, "action": claim.action})
+        return claim.action
+
+    def _answer(
+        self, claim: ActionClaim, task_token: str, context: dict[str, Any], note: str, reassign_to: str | None
+    ) -> None:
         if claim.action == "resolved":
             self.workflow.succeed(task_token, {"action": "resolved", "note": note})
         elif claim.action == "reassign":
@@ -58,5 +72,3 @@ class ActionDesk:
             self.workflow.succeed(task_token, {"action": "reassign", "note": note, "assignee": chosen.email})
         else:
             self.workflow.fail(task_token, "CaseNotResolved", note or "The rep could not resolve the case.")
-        logger.info("rep acted", extra={"case_id": claim.case_id, "action": claim.action})
-        return claim.action

@@ -3,6 +3,10 @@
 A link carries only an escalation id, the action and an expiry, signed with HMAC-SHA256; the Step
 Functions task token stays in DynamoDB. Single use is enforced when the POST consumes the escalation
 (a conditional write), so every link of one email dies together once any of them is used.
+
+Tokens are ``<key id>.<claim>.<mac>``: the key id names which version of the secret signed it, so after
+a rotation links signed with the previous version keep working until they expire, and one two
+rotations old is refused. Tokens from before key ids (``<claim>.<mac>``) are checked with the current key.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -50,25 +56,69 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class ActionLinkSigner:
-    def __init__(self, secret: bytes):
-        if len(secret) < 32:
-            raise ValueError("action link secret must be at least 32 bytes")
-        self._secret = secret
+@dataclass(frozen=True)
+class ActionLinkKeys:
+    """The link secret's current version, and the one before it while links it signed may be alive."""
 
-    def _mac(self, body: str) -> str:
-        return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
+    current: bytes
+    previous: bytes | None = None
+
+    def __post_init__(self) -> None:
+        for key in filter(None, (self.current, self.previous)):
+            if len(key) < 32:
+                raise ValueError("action link secret must be at least 32 bytes")
+
+
+def key_id(key: bytes) -> str:
+    """Names a key without revealing it: the first 8 hex digits of its SHA-256."""
+    return hashlib.sha256(key).hexdigest()[:8]
+
+
+class ActionLinkSigner:
+    """Signs with the current key; verifies with whichever of current and previous the token names.
+    ``keys`` may be a callable, read on every use, so a rotated secret reaches a warm container."""
+
+    def __init__(self, keys: bytes | ActionLinkKeys | Callable[[], ActionLinkKeys]):
+        if isinstance(keys, bytes):
+            keys = ActionLinkKeys(keys)
+        if isinstance(keys, ActionLinkKeys):
+            fixed = keys
+            self._keys: Callable[[], ActionLinkKeys] = lambda: fixed
+        else:
+            self._keys = keys
+        self._keys()  # a key that is too short fails here, at wiring, not at the first click
+
+    @staticmethod
+    def _mac(key: bytes, signed: str) -> str:
+        return _b64(hmac.new(key, signed.encode(), hashlib.sha256).digest())
 
     def sign(self, claim: ActionClaim) -> str:
+        key = self._keys().current
         body = _b64(json.dumps(claim.model_dump(), separators=(",", ":"), sort_keys=True).encode())
-        return f"{body}.{self._mac(body)}"
+        signed = f"{key_id(key)}.{body}"
+        return f"{signed}.{self._mac(key, signed)}"
 
     def verify(self, token: str, *, now: datetime) -> ActionClaim:
         # Tokens are base64url: anything else (non-ASCII included, which compare_digest rejects) is forged.
-        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1 or not token.isascii():
+        if (
+            not token
+            or len(token) > MAX_TOKEN_LENGTH
+            or token.count(".") not in (1, 2)
+            or not token.isascii()
+        ):
             raise ActionLinkInvalid("malformed action link")
-        body, mac = token.split(".")
-        if not hmac.compare_digest(mac, self._mac(body)):
+        signed, mac = token.rsplit(".", 1)
+        keys = self._keys()
+        if signed.count("."):
+            kid, body = signed.split(".")
+            key = next(
+                (k for k in (keys.current, keys.previous) if k and hmac.compare_digest(kid, key_id(k))), None
+            )
+            if key is None:
+                raise ActionLinkInvalid("action link was signed with a retired key")
+        else:
+            key, body = keys.current, signed
+        if not hmac.compare_digest(mac, self._mac(key, signed)):
             raise ActionLinkInvalid("action link signature does not match")
         try:
             claim = ActionClaim.model_validate_json(_unb64(body))

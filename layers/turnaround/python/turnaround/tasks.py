@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from turnaround.adapters.mailer import Mailer
-from turnaround.adapters.secrets import CredentialStore, action_link_secret
+from turnaround.adapters.secrets import CredentialStore, action_link_keys
 from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
@@ -110,7 +110,7 @@ def build_case_workflow(settings: WorkflowSettings) -> CaseWorkflow:
         store=MentionStore(settings.TABLE_NAME),
         x_for=x_for,
         mailer=Mailer(),
-        signer=ActionLinkSigner(action_link_secret(settings.ACTION_LINK_SECRET_NAME)),
+        signer=ActionLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
         playbook=load_playbook(settings.PLAYBOOK_PATH),
         action_url=settings.ACTION_URL,
         workflow=WorkflowClient(),

@@ -482,3 +482,17 @@ class MentionStore:
                 return False
             raise StorageError(f"could not consume escalation {escalation_id}: {exc}") from exc
         return True
+
+    def release_escalation(self, escalation_id: str, *, used_at: datetime) -> None:
+        """Undo ``consume_escalation`` when the workflow could not be answered, so the rep can retry
+        the same link; only this consumption (``used_at``) is undone, never a later one."""
+        try:
+            self.table.update_item(
+                Key={"pk": f"ESCALATION#{escalation_id}", "sk": "ESCALATION"},
+                UpdateExpression="REMOVE used_at, used_action, note",
+                ConditionExpression="used_at = :at",
+                ExpressionAttributeValues={":at": used_at.isoformat()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageError(f"could not release escalation {escalation_id}: {exc}") from exc
