@@ -16,7 +16,7 @@ SAM_CONFIG = --config-env $(ENV) --config-file $(CURDIR)/samconfig.toml
 export SAM_CLI_TELEMETRY := 0
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
-.PHONY: help dev sam run bench faults sandbox browser lint format typecheck cfn-lint validate unit test build deploy delete clean lock lock-sam
+.PHONY: help dev sam checkov run bench faults sandbox browser lint format typecheck cfn-lint validate unit test build deploy delete clean lock lock-sam
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -34,6 +34,13 @@ $(SAM_STAMP): requirements-sam.txt
 	touch $(SAM_STAMP)
 
 sam: $(SAM_STAMP) ## Create .venv-sam: the pinned SAM CLI, apart from the test venv
+
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
 
 SCENARIO ?= infrastructure/scenarios/demo.yaml
 LOCAL := PYTHONPATH=layers/turnaround/python:infrastructure:. $(BIN)/python -m local_cloud
@@ -54,7 +61,7 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lint: $(STAMP) typecheck cfn-lint validate ## ruff, mypy on first-party code, cfn-lint and sam validate --lint
+lint: $(STAMP) typecheck cfn-lint validate checkov ## ruff, mypy, cfn-lint, sam validate --lint, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -63,6 +70,12 @@ typecheck: $(STAMP)
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
+
+checkov: $(STAMP) $(CHECKOV_STAMP) ## checkov on the template after the SAM transform (skips justified in .checkov.yaml)
+	@mkdir -p out
+	PYTHONPATH=layers/turnaround/python:infrastructure:. AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+	  $(BIN)/python -m local_cloud.transformed out/transformed-template.json
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f out/transformed-template.json
 
 validate: $(SAM_STAMP) ## sam validate --lint (offline: needs no AWS credentials)
 	$(SAM) validate --lint $(SAM_CONFIG) --template-file template.yaml
@@ -101,4 +114,4 @@ lock: ## Re-resolve the pinned dependency files from a scratch venv
 	@echo "Compare /tmp/turnaround-lock.txt with the two requirements files and update the pins."
 
 clean: ## Remove build output, caches and the virtualenv
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -107,6 +107,21 @@ class DeployedStack:
     state_machine_arn: str = ""
 
 
+def translate(template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
+    """The SAM template as CloudFormation sees it after the AWS::Serverless transform."""
+    from samtranslator.translator.transform import transform
+
+    # The translator counts usage metrics for a publisher that only CloudFormation's transform has,
+    # then warns on every run that they were never published.
+    logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
+
+    class _NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    return dict(transform(template, parameters, _NoManagedPolicies()))
+
+
 def deploy(parameters: dict[str, str], *, stack_name: str = "turnaround") -> DeployedStack:
     parameters = {**LOCAL_PARAMETERS, **parameters}
     template = copy.deepcopy(load_template())
@@ -123,17 +138,7 @@ def deploy(parameters: dict[str, str], *, stack_name: str = "turnaround") -> Dep
         if "DefinitionUri" in properties:  # inline the ASL file, as `sam package` would upload it
             properties["Definition"] = json.loads((ROOT / properties.pop("DefinitionUri")).read_text())
 
-    from samtranslator.translator.transform import transform
-
-    # The translator counts usage metrics for a publisher that only CloudFormation's transform has,
-    # then warns on every run that they were never published.
-    logging.getLogger("samtranslator.metrics.metrics").setLevel(logging.ERROR)
-
-    class _NoManagedPolicies:
-        def load(self) -> dict[str, str]:
-            return {}
-
-    processed = transform(template, parameters, _NoManagedPolicies())
+    processed = translate(template, parameters)
     cloudformation = boto3.client("cloudformation")
     cloudformation.create_stack(
         StackName=stack_name,
