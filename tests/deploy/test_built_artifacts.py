@@ -272,6 +272,10 @@ def deployed() -> Iterator[Deployed]:
         access_token_secret="acme-token-secret",
     )
     emulator.add_user("jane", name="Jane Chan", followers=150)
+    emulator.add_user("omar", name="Omar Haddad", followers=90)
+    emulator.add_post(
+        "omar", f"@{brand.username} two hours on hold and still no refund for my cancelled flight"
+    )
     complaint = emulator.add_post(
         "jane", f"@{brand.username} my flight was cancelled and nobody at the desk will help, this is awful"
     )
@@ -364,6 +368,13 @@ def _case_items() -> list[dict[str, Any]]:
     return [item for item in table.scan()["Items"] if item.get("type") == "case"]
 
 
+def _executions(deployed: Deployed) -> list[str]:
+    arn = deployed.stack.outputs["CaseWorkflowStateMachineArn"]
+    return [
+        e["name"] for e in boto3.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]
+    ]
+
+
 def _stream_records(deployed: Deployed) -> list[dict[str, Any]]:
     """The table's stream as the event source mapping reads it."""
     mapping = next(
@@ -393,20 +404,42 @@ def test_every_built_handler_starts_and_works_against_the_deployed_stack(
     schedule = json.loads((ROOT / "tests/events/scheduled_poll.json").read_text())
 
     polled = invoke(built, lambda_root, deployed, "MentionPollerFunction", schedule)
-    assert polled["handles"][0]["stored"] == 1 and polled["handles"][0]["cases_opened"] == 1, polled
-    [case] = _case_items()
+    assert polled["handles"][0]["stored"] == 2 and polled["handles"][0]["cases_opened"] == 2, polled
+    [case] = [c for c in _case_items() if c["root_tweet_id"] == deployed.complaint_id]
+    [stranded] = [c for c in _case_items() if c["root_tweet_id"] != deployed.complaint_id]
 
     new_cases = [
         r
         for r in _stream_records(deployed)
-        if r["eventName"] == "INSERT" and r["dynamodb"]["NewImage"].get("type", {}).get("S") == "case"
+        if r["eventName"] == "INSERT"
+        and r["dynamodb"]["NewImage"].get("case_id", {}).get("S") == case["case_id"]
     ]
     dispatched = invoke(built, lambda_root, deployed, "CaseDispatcherFunction", {"Records": new_cases})
     assert dispatched == {"batchItemFailures": []}
-    executions = boto3.client("stepfunctions").list_executions(
-        stateMachineArn=deployed.stack.outputs["CaseWorkflowStateMachineArn"]
-    )["executions"]
-    assert [e["name"] for e in executions] == [case["case_id"]]
+    assert _executions(deployed) == [case["case_id"]]
+
+    # docs/runbook.md "A new case started no workflow": the other case's record never reached the
+    # dispatcher (as if dead-lettered); fed the case item as `aws dynamodb get-item` prints it, the
+    # dispatcher starts its workflow, and doing it twice starts nothing more.
+    item = boto3.client("dynamodb").get_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"pk": {"S": f"CASE#{stranded['case_id']}"}, "sk": {"S": "CASE"}},
+    )["Item"]
+    redrive = {
+        "Records": [
+            {
+                "eventID": "redrive",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {"NewImage": item},
+            }
+        ]
+    }
+    for _ in range(2):
+        assert invoke(built, lambda_root, deployed, "CaseDispatcherFunction", redrive) == {
+            "batchItemFailures": []
+        }
+    assert sorted(_executions(deployed)) == sorted([case["case_id"], stranded["case_id"]])
 
     acknowledged = invoke(
         built,
