@@ -37,8 +37,8 @@ from tests.workflow_harness import (
     role,
     write_playbook,
 )
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi, XCredentials
+from turnaround.dal.store import MentionStore
 from turnaround.settings import get_settings
 from x_emulator import SimulatedClock, XApiEmulator
 

@@ -31,7 +31,7 @@ from functions.dm_poller.app import lambda_handler as dm_poller
 from functions.mention_poller.app import lambda_handler as poller
 from local_cloud.runtime import InProcessLambdas
 from tests.lambda_context import FakeLambdaContext
-from turnaround.adapters.store import MentionStore
+from turnaround.dal.store import MentionStore
 from x_emulator import XApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -139,9 +139,9 @@ def reset_process_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from functions.action_page.app import _desk
-    from turnaround.playbook import load_playbook
+    from turnaround.handlers.workflow_tasks import build_case_workflow
+    from turnaround.models.playbook import load_playbook
     from turnaround.settings import get_settings
-    from turnaround.tasks import build_case_workflow
 
     for cached in (get_settings, load_playbook, build_case_workflow, _desk):
         cached.cache_clear()

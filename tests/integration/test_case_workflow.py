@@ -23,7 +23,7 @@ from tests.workflow_harness import (
     wait_for_end,
     wait_until,
 )
-from turnaround.adapters.store import MentionStore
+from turnaround.dal.store import MentionStore
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
 SCHEDULE = json.loads((Path(__file__).parent.parent / "events" / "scheduled_poll.json").read_text())

@@ -9,10 +9,10 @@ import boto3
 import pytest
 
 from tests.conftest import BRAND, BRAND_ID
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi
+from turnaround.dal.store import MentionStore
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
-from turnaround.ingest import MentionIngestor
+from turnaround.logic.ingest.mentions import MentionIngestor
 from x_emulator import XApiEmulator
 
 

@@ -18,13 +18,18 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from turnaround.adapters.x_api import _parse
-from turnaround.emails import escalation_email
 from turnaround.exceptions import MalformedXResponse
-from turnaround.links import ActionClaim, ActionLinkExpired, ActionLinkInvalid, ActionLinkSigner
-from turnaround.playbook import load_playbook
-from turnaround.triage import triage
-from turnaround.workflow import first_name
-from turnaround.x_models import MentionsPage
+from turnaround.logic.rep_actions.links import (
+    ActionClaim,
+    ActionLinkExpired,
+    ActionLinkInvalid,
+    ActionLinkSigner,
+)
+from turnaround.logic.triage import triage
+from turnaround.logic.workflow.case_workflow import first_name
+from turnaround.logic.workflow.emails import escalation_email
+from turnaround.models.playbook import load_playbook
+from turnaround.models.x import MentionsPage
 
 TRIED: Counter[str] = Counter()
 PLAYBOOK = load_playbook(str(Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import turnaround.adapters.mailer
 import turnaround.exceptions
 from tests.helpers import resource
-from turnaround.tasks import TASK
+from turnaround.handlers.workflow_tasks import TASK
 
 ASL = json.loads(
     (Path(__file__).resolve().parents[2] / "infrastructure" / "case_workflow.asl.json").read_text()

@@ -31,7 +31,7 @@ from turnaround.exceptions import (
     XUnauthorized,
     XUsageCapped,
 )
-from turnaround.x_models import MentionsPage, RateLimit, XDmEvent, XUser
+from turnaround.models.x import MentionsPage, RateLimit, XDmEvent, XUser
 
 X_HOST = "https://api.twitter.com"
 TWEET_FIELDS = "author_id,conversation_id,created_at,lang,referenced_tweets,in_reply_to_user_id,entities"

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
 from turnaround.adapters.mailer import build_message, safe_header
-from turnaround.playbook import Person, Playbook
+from turnaround.models.playbook import Person, Playbook
 
 ESCALATION_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">

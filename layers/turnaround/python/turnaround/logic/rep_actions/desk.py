@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.clock import utc_now
-from turnaround.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
+from turnaround.dal.store import MentionStore
+from turnaround.logic.rep_actions.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
+from turnaround.models.playbook import Playbook
 from turnaround.observability import logger
-from turnaround.playbook import Playbook
 
 NOTE_LIMIT = 2000
 

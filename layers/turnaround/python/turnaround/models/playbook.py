@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from turnaround.exceptions import ConfigurationError
 
-# In Lambda the build copies the playbook next to this module; locally PLAYBOOK_PATH points at it.
-BUNDLED = Path(__file__).with_name("playbook.yaml")
-SOURCE = Path(__file__).resolve().parents[4] / "infrastructure" / "playbook.yaml"
+# In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
+# PLAYBOOK_PATH points at it.
+BUNDLED = Path(__file__).resolve().parents[1] / "playbook.yaml"
+SOURCE = Path(__file__).resolve().parents[5] / "infrastructure" / "playbook.yaml"
 
 
 class _Model(BaseModel):

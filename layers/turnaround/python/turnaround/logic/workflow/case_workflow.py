@@ -19,11 +19,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.adapters.mailer import EmailNotSent, Mailer
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.emails import escalation_email, ops_alert_email
+from turnaround.dal.store import MentionStore
 from turnaround.exceptions import (
     StorageError,
     XCreditsExhausted,
@@ -31,11 +30,12 @@ from turnaround.exceptions import (
     XDuplicateContent,
     XReplyNotAllowed,
 )
-from turnaround.links import ACTIONS, ActionClaim, ActionLinkSigner
-from turnaround.models import CaseStatus
+from turnaround.logic.rep_actions.links import ACTIONS, ActionClaim, ActionLinkSigner
+from turnaround.logic.triage import sentiment
+from turnaround.logic.workflow.emails import escalation_email, ops_alert_email
+from turnaround.models.mention import CaseStatus
+from turnaround.models.playbook import Person, Playbook
 from turnaround.observability import logger, metrics
-from turnaround.playbook import Person, Playbook
-from turnaround.triage import sentiment
 
 Clock = Callable[[], datetime]
 PROFANITY = re.compile(
