@@ -35,7 +35,7 @@ from turnaround.dal.store import MentionStore
 from x_emulator import XApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
-ASL = ROOT / "infrastructure" / "case_workflow.asl.json"
+ASL = ROOT / "infrastructure" / "case_workflow.asl.yaml"
 PLAYBOOK = ROOT / "infrastructure" / "playbook.yaml"
 SCHEDULE = json.loads((ROOT / "tests" / "events" / "scheduled_poll.json").read_text())
 
@@ -59,7 +59,7 @@ def create_function(name: str, role_arn: str) -> str:
 
 
 def create_state_machine(name: str, role_arn: str, substitutions: dict[str, str]) -> str:
-    definition = ASL.read_text()
+    definition = json.dumps(yaml.safe_load(ASL.read_text()))
     for key, value in substitutions.items():
         definition = definition.replace("${" + key + "}", value)
     return str(

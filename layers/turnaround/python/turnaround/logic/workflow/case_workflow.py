@@ -1,4 +1,4 @@
-"""The tasks of the per-complaint workflow (infrastructure/case_workflow.asl.json).
+"""The tasks of the per-complaint workflow (infrastructure/case_workflow.asl.yaml).
 
 Every external effect (reply, DM, retweet, email) is claimed in the outbox before it is made and
 completed after, so Step Functions retries and duplicate invocations never repeat it. Public texts
