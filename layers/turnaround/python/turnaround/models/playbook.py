@@ -59,7 +59,6 @@ class FollowUp(_Model):
 
 class Playbook(_Model):
     brand: str
-    handle: str
     templates: Templates
     opt_out_words: list[str]
     roster: Annotated[list[Rep], Field(min_length=1)]
@@ -86,12 +85,12 @@ class Playbook(_Model):
         body = " ".join(re.sub(r"@\w+|[^\w\s']", " ", text.lower()).split())
         return any(body == word or (" " in word and word in body) for word in self.opt_out_words)
 
-    def render(self, situation: str, *, key: str, variant_offset: int = 0, **values: object) -> str:
+    def render(self, situation: str, *, key: str, **values: object) -> str:
         """Pick a variant from ``key`` (stable across retries, varied across cases) and render it."""
         variants = getattr(self.templates, situation)
         if isinstance(variants, str):
             variants = [variants]
-        index = (int(hashlib.sha256(key.encode()).hexdigest(), 16) + variant_offset) % len(variants)
+        index = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(variants)
         return _jinja().from_string(variants[index]).render(brand=self.brand, **values)
 
 

@@ -364,7 +364,7 @@ class CaseWorkflow:
             return "customer opted out"
         if str(post.get("author_id")) != str(case["customer_id"]):
             return "not the customer's post"
-        if post.get("is_retweet") or post.get("quoted_tweet_id"):
+        if post.get("quoted_tweet_id"):  # retweets never reach here: ingest skips them
             return "not in the customer's own words"
         if PROFANITY.search(str(post.get("text", ""))):
             return "contains profanity"
@@ -416,7 +416,6 @@ def customer_post_listener(
             "text": mention.text,
             "author_id": author_id,
             "quoted_tweet_id": mention.quoted_tweet_id,
-            "is_retweet": False,
         }
         store.update_case(str(case["case_id"]), follow_up_post=post)
         token = case.get("follow_up_token")
