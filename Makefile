@@ -9,10 +9,10 @@ STACK_NAME ?= turnaround
 REGION ?= us-east-1
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
-.PHONY: help dev run bench faults sandbox browser lint format typecheck cfn-lint unit test build deploy delete clean lock
+.PHONY: help dev run bench faults sandbox browser lint format typecheck cfn-lint unit integration e2e test build deploy delete clean lock
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements-dev.txt layers/dependencies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,12 +40,12 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lint: $(STAMP) typecheck cfn-lint ## ruff, mypy on first-party code, cfn-lint on template.yaml
+lint: $(STAMP) typecheck cfn-lint ## ruff (with the C901 complexity gate), mypy, cfn-lint on template.yaml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
-	$(BIN)/mypy $(FIRST_PARTY)
+typecheck: $(STAMP) ## mypy: first-party code strictly, tests relaxed (pyproject.toml)
+	$(BIN)/mypy $(FIRST_PARTY) tests
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
@@ -55,10 +55,16 @@ browser: ## Install Debian's chromium and chromedriver if missing (one test open
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-unit: $(STAMP) browser ## Run the test suite only
-	$(BIN)/pytest
+unit: $(STAMP) ## Unit tests: no cloud, no emulator (seconds)
+	$(BIN)/pytest tests/unit
 
-test: lint unit ## Set up, lint and run every test (what CI runs)
+integration: $(STAMP) ## Integration tests: moto, the X emulator over HTTP, the real ASL on moto's interpreter
+	$(BIN)/pytest tests/integration
+
+e2e: $(STAMP) browser ## End-to-end: the stack deployed from template.yaml, the demo, the fault suite, a browser
+	$(BIN)/pytest tests/e2e tests/faults
+
+test: lint unit integration e2e ## Set up, lint and run every test (what CI runs)
 
 build: $(STAMP) ## sam build (installs the SAM CLI into .venv on first use)
 	$(BIN)/sam --version >/dev/null 2>&1 || $(BIN)/pip install --quiet aws-sam-cli==1.170.0

@@ -158,7 +158,9 @@ def _resolve_and_reach_follow_up(cloud: Cloud) -> str:
     cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P")
     cloud.poll_dms()
     cloud.decide(ALEX, "resolved", note="Bag found and couriered; 10k miles credited")
-    wait_until(lambda: cloud.store.get_case(case_id).get("follow_up_token"), what="the follow-up wait")
+    wait_until(
+        lambda: (cloud.store.get_case(case_id) or {}).get("follow_up_token"), what="the follow-up wait"
+    )
     return case_id
 
 

@@ -22,7 +22,8 @@ def _ingestor(x_api: XApi, store: MentionStore, clock: Any, max_results: int = 1
 
 def _stored_mentions(table_name: str) -> list[dict[str, Any]]:
     table = boto3.resource("dynamodb").Table(table_name)
-    items, kwargs = [], {}
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {}
     while True:
         page = table.scan(**kwargs)
         items += [i for i in page["Items"] if i["sk"] == "MENTION"]
