@@ -14,8 +14,9 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.adapters.secrets import action_link_secret
-from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
+from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.dal.store import MentionStore
+from turnaround.exceptions import TaskTokenRejected
 from turnaround.logic.rep_actions.desk import ActionDesk
 from turnaround.logic.rep_actions.links import (
     ActionLinkExpired,

@@ -10,6 +10,7 @@ from typing import Any
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.clock import utc_now
 from turnaround.dal.store import MentionStore
+from turnaround.exceptions import CaseNotResolved
 from turnaround.logic.rep_actions.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger
@@ -57,6 +58,8 @@ class ActionDesk:
             self.store.update_case(claim.case_id, assignee_email=chosen.email)
             self.workflow.succeed(task_token, {"action": "reassign", "note": note, "assignee": chosen.email})
         else:
-            self.workflow.fail(task_token, "CaseNotResolved", note or "The rep could not resolve the case.")
+            self.workflow.fail(
+                task_token, CaseNotResolved.__name__, note or "The rep could not resolve the case."
+            )
         logger.info("rep acted", extra={"case_id": claim.case_id, "action": claim.action})
         return claim.action

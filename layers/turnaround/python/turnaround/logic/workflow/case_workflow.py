@@ -18,13 +18,15 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.adapters.mailer import EmailNotSent, Mailer
-from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
+from turnaround.adapters.mailer import Mailer
+from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.store import MentionStore
 from turnaround.exceptions import (
+    EmailNotSent,
     StorageError,
+    TaskTokenRejected,
     XCreditsExhausted,
     XDirectMessageRefused,
     XDuplicateContent,
