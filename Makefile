@@ -16,10 +16,10 @@ SAM_CONFIG = --config-env $(ENV) --config-file $(CURDIR)/samconfig.toml
 export SAM_CLI_TELEMETRY := 0
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
 
-.PHONY: help dev sam checkov run bench faults sandbox browser lint format typecheck cfn-lint validate unit test build deploy delete clean lock lock-sam
+.PHONY: help dev sam checkov run bench faults sandbox browser lint format typecheck cfn-lint validate unit integration e2e test build deploy delete clean lock lock-sam
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements-dev.txt layers/dependencies/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,12 +61,12 @@ format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lint: $(STAMP) typecheck cfn-lint validate checkov ## ruff, mypy, cfn-lint, sam validate --lint, checkov
+lint: $(STAMP) typecheck cfn-lint validate checkov ## ruff (with the C901 gate), mypy, cfn-lint, sam validate --lint, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
-	$(BIN)/mypy $(FIRST_PARTY)
+typecheck: $(STAMP) ## mypy: first-party code strictly, tests relaxed (pyproject.toml)
+	$(BIN)/mypy $(FIRST_PARTY) tests
 
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
@@ -85,10 +85,16 @@ browser: ## Install Debian's chromium and chromedriver if missing (one test open
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
-unit: $(STAMP) browser ## Run the test suite only
-	$(BIN)/pytest
+unit: $(STAMP) ## Unit tests: no cloud, no emulator (seconds)
+	$(BIN)/pytest tests/unit
 
-test: lint unit ## Set up, lint and run every test (what CI runs)
+integration: $(STAMP) ## Integration tests: moto, the X emulator over HTTP, the real ASL on moto's interpreter
+	$(BIN)/pytest tests/integration
+
+e2e: $(STAMP) browser ## End-to-end: the stack from template.yaml, the demo, faults, a browser, the built artifacts
+	$(BIN)/pytest tests/e2e tests/faults tests/deploy
+
+test: lint unit integration e2e ## Set up, lint and run every test (what CI runs)
 
 build: $(SAM_STAMP) ## sam build: Lambda's python3.12/x86_64 artifacts from any Python 3.11+, no Docker (BUILD_DIR=)
 	# The layers' Makefiles run pip from this Python (.venv-sam has pip; a bare system python3 may not).

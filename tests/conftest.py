@@ -17,33 +17,23 @@ for _key, _value in {
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from functions.workflow_tasks.app import lambda_handler as workflow_tasks
-from local_cloud.runtime import (
-    InProcessLambdas,
-    reset_process_state,
-)
+from local_cloud.cloud import embedded_cloud
+from local_cloud.runtime import reset_process_state
+from tests.cloud import BRAND, BRAND_ID, Cloud, spec
 from tests.helpers import create_table_from_template
-from tests.workflow_harness import (
-    Cloud,
-    StreamPump,
-    create_function,
-    create_state_machine,
-    role,
-    write_playbook,
-)
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi, XCredentials
+from turnaround.dal.store import MentionStore
 from turnaround.settings import get_settings
 from x_emulator import SimulatedClock, XApiEmulator
 
-BRAND = "acmeair"
-BRAND_ID = "100"
 TABLE = "turnaround-test"
 SECRET_PREFIX = "turnaround/x-credentials/"
 
@@ -179,7 +169,7 @@ def poller_env(
     return env
 
 
-# --- the workflow on moto's Step Functions interpreter (tests/workflow_harness.py) -----------------
+# --- the workflow: template.yaml deployed into the embedded cloud (tests/cloud.py) ---------------
 
 
 @pytest.fixture
@@ -191,25 +181,9 @@ def playbook_overrides() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def cloud(poller_env, monkeypatch, tmp_path, emulator, table_name, playbook_overrides) -> Iterator[Cloud]:
-    boto3.client("ses").verify_domain_identity(Domain="acmeair.example")
-    secret = boto3.client("secretsmanager").create_secret(
-        Name="turnaround/action-links", SecretString="s" * 64
-    )["ARN"]
-    arn_role = role()
-    machine = create_state_machine(
-        "case-workflow", arn_role, {"WorkflowTasksFunctionArn": create_function("workflow-tasks", arn_role)}
-    )
-    for key, value in {
-        "ACTION_URL": "https://actions.turnaround.test/",
-        "ACTION_LINK_SECRET_NAME": secret,
-        "STATE_MACHINE_ARN": machine,
-        "PLAYBOOK_PATH": str(write_playbook(tmp_path / "playbook.yaml", **playbook_overrides)),
-    }.items():
-        monkeypatch.setenv(key, value)
-    lambdas = InProcessLambdas()
-    lambdas.register("workflow-tasks", workflow_tasks)
-    emulator.add_user("jane", name="Jane Chan", followers=150_000, verified=True)
-    emulator.add_user("bob", name="Bob Stone", followers=40)
-    with lambdas.active():
-        yield Cloud(emulator, MentionStore(table_name), lambdas, StreamPump(table_name), machine)
+def cloud(tmp_path: Path, playbook_overrides: dict[str, dict[str, Any]]) -> Iterator[Cloud]:
+    """The stack deployed from template.yaml into moto, with the X emulator; the functions' clock is
+    X's simulated clock, started at the real time."""
+    scenario = spec(playbook_overrides, start=datetime.now(UTC).isoformat())
+    with embedded_cloud(scenario, out=tmp_path / "cloud") as deployed:
+        yield Cloud(deployed)

@@ -13,14 +13,20 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.action_pages import confirm_page, result_page
-from turnaround.actions import ActionDesk
 from turnaround.adapters.secrets import action_link_keys
-from turnaround.adapters.store import MentionStore
-from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
-from turnaround.links import ActionLinkExpired, ActionLinkInvalid, ActionLinkSigner, ActionLinkUsed
+from turnaround.adapters.workflow_client import WorkflowClient
+from turnaround.dal.store import MentionStore
+from turnaround.exceptions import TaskTokenRejected
+from turnaround.logic.rep_actions.desk import ActionDesk
+from turnaround.logic.rep_actions.links import (
+    ActionLinkExpired,
+    ActionLinkInvalid,
+    ActionLinkSigner,
+    ActionLinkUsed,
+)
+from turnaround.logic.rep_actions.pages import confirm_page, result_page
+from turnaround.models.playbook import load_playbook
 from turnaround.observability import logger, metrics, tracer
-from turnaround.playbook import load_playbook
 from turnaround.settings import ActionPageSettings, get_settings
 
 app = LambdaFunctionUrlResolver()

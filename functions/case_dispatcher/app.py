@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.dispatch import start_for_new_case
+from turnaround.logic.workflow.dispatch import start_for_new_case
+from turnaround.models.playbook import load_playbook
 from turnaround.observability import logger, metrics, tracer
-from turnaround.playbook import load_playbook
 from turnaround.settings import DispatcherSettings, get_settings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

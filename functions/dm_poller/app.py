@@ -9,11 +9,11 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.adapters.secrets import CredentialStore
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi
-from turnaround.dms import DmIngestor
+from turnaround.dal.store import MentionStore
+from turnaround.logic.ingest.dms import DmIngestor
+from turnaround.models.playbook import load_playbook
 from turnaround.observability import logger, metrics, tracer
-from turnaround.playbook import load_playbook
 from turnaround.settings import DmPollerSettings, get_settings
 
 

@@ -8,13 +8,13 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.ingest import poll_monitored_handles
+from turnaround.dal.store import MentionStore
+from turnaround.logic.ingest.mentions import poll_monitored_handles
+from turnaround.logic.workflow.case_workflow import customer_post_listener
+from turnaround.models.playbook import load_playbook
 from turnaround.observability import logger, metrics, tracer
-from turnaround.playbook import load_playbook
 from turnaround.settings import PollerSettings, get_settings
-from turnaround.workflow import customer_post_listener
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from turnaround.handlers.workflow_tasks import TASK, build_case_workflow, run_task
 from turnaround.observability import logger, metrics, tracer
 from turnaround.settings import WorkflowSettings, get_settings
-from turnaround.tasks import TASK, build_case_workflow, run_task
 
 
 @logger.inject_lambda_context(clear_state=True)

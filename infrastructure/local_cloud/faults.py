@@ -17,7 +17,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.ses.exceptions import MessageRejectedError
 from moto.ses.models import SESBackend
 
-from turnaround.adapters.store import MentionStore
+from turnaround.dal.store import MentionStore
 
 SandboxTimedout = type("Sandbox.Timedout", (Exception,), {})  # what Step Functions sees for a killed Lambda
 

@@ -50,7 +50,6 @@ class InProcessLambdas:
     def __init__(self, log: TextIO | None = None) -> None:
         self.log = log  # where the functions' stdout goes (their CloudWatch Logs); None: leave it
         self.handlers: dict[str, Handler] = {}
-        self.invocations: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[tuple[str, str]] = []
         self.durations_ms: list[tuple[str, float]] = []  # for billed-duration estimates (make bench)
         self.cpu_ms: list[tuple[str, float]] = []  # this thread's CPU per invocation (make bench)
@@ -90,7 +89,6 @@ class InProcessLambdas:
         return results
 
     def _call(self, function_name: str, handler: Handler, event: dict[str, Any]) -> tuple[Any, bool]:
-        self.invocations.append((function_name, event))
         started, cpu_started = time.perf_counter(), time.thread_time()
         _invocation.function_name = function_name
         try:
@@ -139,9 +137,9 @@ def reset_process_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from functions.action_page.app import _desk
-    from turnaround.playbook import load_playbook
+    from turnaround.handlers.workflow_tasks import build_case_workflow
+    from turnaround.models.playbook import load_playbook
     from turnaround.settings import get_settings
-    from turnaround.tasks import build_case_workflow
 
     for cached in (get_settings, load_playbook, build_case_workflow, _desk):
         cached.cache_clear()

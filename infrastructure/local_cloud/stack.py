@@ -136,7 +136,7 @@ def deploy(parameters: dict[str, str], *, stack_name: str = "turnaround") -> Dep
                 s3.put_object(Bucket=ARTIFACTS, Key=logical_id, Body=_zip(ROOT / properties[key]))
                 properties[key] = f"s3://{ARTIFACTS}/{logical_id}"
         if "DefinitionUri" in properties:  # inline the ASL file, as `sam package` would upload it
-            properties["Definition"] = json.loads((ROOT / properties.pop("DefinitionUri")).read_text())
+            properties["Definition"] = yaml.safe_load((ROOT / properties.pop("DefinitionUri")).read_text())
 
     processed = translate(template, parameters)
     cloudformation = boto3.client("cloudformation")

@@ -46,7 +46,6 @@ class Delivery:
 class StreamDeliveries:
     deliveries: list[Delivery]
     dropped: list[dict[str, Any]] = field(default_factory=list)  # records given up on
-    batches: int = 0
 
     @classmethod
     def start(cls, stack: DeployedStack, region: str) -> StreamDeliveries:
@@ -84,7 +83,6 @@ class StreamDeliveries:
         mapping = delivery.mapping
         batch = delivery.pending[: mapping.batch_size]
         result, errored = lambdas.invoke(mapping.function, {"Records": batch})
-        self.batches += 1
         failed = (
             {str(f.get("itemIdentifier")) for f in result.get("batchItemFailures") or []}
             if not errored and mapping.report_batch_item_failures

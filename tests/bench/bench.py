@@ -59,7 +59,7 @@ class Driver:
     WorkflowTasks function."""
 
     def __init__(self, cloud: Any) -> None:
-        from local_cloud.runner import REGION
+        from local_cloud.cloud import REGION
         from local_cloud.streams import StreamDeliveries
 
         self.cloud = cloud
@@ -75,7 +75,7 @@ class Driver:
     def tick(self, *, acknowledge: bool = False, trace_memory: bool = False) -> None:
         import boto3
 
-        from local_cloud.runner import REGION, scheduled_event
+        from local_cloud.cloud import REGION, scheduled_event
 
         cloud = self.cloud
         cloud.emulator.clock.advance(60)
@@ -178,10 +178,10 @@ def cpu_per_mention() -> tuple[list[Row], dict[str, Any]]:
 def _items(stack: Any, kind: str) -> list[dict[str, Any]]:
     import boto3
 
-    from local_cloud.runner import LocalRun
+    from local_cloud.narration import scan
 
     table = boto3.resource("dynamodb").Table(stack.outputs["TableName"])
-    return [item for item in LocalRun._scan(table) if item.get("type") == kind]
+    return [item for item in scan(table) if item.get("type") == kind]
 
 
 def _executions(stack: Any) -> list[dict[str, Any]]:
@@ -198,6 +198,7 @@ def _executions(stack: Any) -> list[dict[str, Any]]:
 def storm() -> tuple[list[Row], dict[str, Any]]:
     """10,000 mentions in 100 minutes on the embedded cloud: 9,500 replies pile on under one
     complaint while 500 unrelated complaints arrive. Each workflow's Acknowledge runs as it starts."""
+    from local_cloud.loop import expected_mentions
     from local_cloud.runner import LocalRun
 
     with LocalRun(BENCH, out=OUT / "cloud").deployed(execute_workflows=False) as cloud:
@@ -217,7 +218,7 @@ def storm() -> tuple[list[Row], dict[str, Any]]:
         for _ in range(101):
             driver.tick(acknowledge=True, trace_memory=True)
         wall = time.perf_counter() - wall
-        posted = len(LocalRun._expected_mentions(emulator))
+        posted = len(expected_mentions(emulator))
         stored = len(_items(cloud.stack, "mention"))
         cases = _items(cloud.stack, "case")
         state = emulator.state()

@@ -102,7 +102,7 @@ def test_the_build_never_reuses_a_cache() -> None:
 
 
 def _runtime_provided() -> dict[str, Version]:
-    pins = {}
+    pins: dict[str, Version] = {}
     for line in (HERE / "lambda_runtime.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             name, version = line.split("==")
@@ -111,7 +111,7 @@ def _runtime_provided() -> dict[str, Version]:
 
 
 def _installed(site: Path) -> dict[str, tuple[Version, list[str]]]:
-    found = {}
+    found: dict[str, tuple[Version, list[str]]] = {}
     for metadata in site.glob("*.dist-info/METADATA"):
         text = metadata.read_text(encoding="utf-8", errors="replace")
         name = re.search(r"^Name: (.+)$", text, re.M)
@@ -135,8 +135,8 @@ def test_dependencies_layer_is_the_closed_pinned_set_without_the_sdk(
     assert {name: version for name, (version, _) in shipped.items()} == pinned
     runtime = _runtime_provided()
     assert not {"boto3", "botocore", "s3transfer"} & shipped.keys(), "the runtime provides the AWS SDK"
-    environment = {
-        **default_environment(),
+    environment: dict[str, str] = {
+        **{key: str(value) for key, value in default_environment().items()},
         "python_version": "3.12",
         "python_full_version": "3.12.0",
         "sys_platform": "linux",

@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from local_cloud.access import AwsCall, AwsCallLog
+from local_cloud.loop import run_loop
 from local_cloud.runner import DEMO, LocalRun
 
 # The table actions each role grants, reviewed by hand. The demo exercises all of them but the ones in
@@ -41,7 +42,7 @@ def demo(
 ) -> Iterator[tuple[dict[str, set[AwsCall]], dict[str, Any]]]:
     run = LocalRun(DEMO, out=tmp_path_factory.mktemp("run"))
     with AwsCallLog().active() as log, run.deployed() as cloud:
-        run._loop(cloud.emulator, cloud.keys, cloud.stack, cloud.lambdas, sandbox=False)
+        run_loop(cloud, run.spec, run.narrator, run.pace, sandbox=False, faults=run.faults)
         iam = boto3.client("iam")
         roles: dict[str, Any] = {}
         calls: dict[str, set[AwsCall]] = {}

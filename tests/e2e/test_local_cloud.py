@@ -165,7 +165,7 @@ def test_state_machine_runs_the_asl_file_with_its_substitutions(stack):
             "definition"
         ]
     )
-    expected = (ROOT / "infrastructure" / "case_workflow.asl.json").read_text()
+    expected = json.dumps(yaml.safe_load((ROOT / "infrastructure" / "case_workflow.asl.yaml").read_text()))
     arn = boto3.client("lambda").get_function(FunctionName=stack.functions["WorkflowTasksFunction"].name)
     assert definition == json.loads(
         expected.replace("${WorkflowTasksFunctionArn}", arn["Configuration"]["FunctionArn"])

@@ -1,33 +1,28 @@
-"""One Step Functions workflow per complaint: the real ASL on moto's interpreter, task handlers
-in-process, X through the emulator over HTTP, email through moto's SES."""
+"""One Step Functions workflow per complaint, on the stack deployed from template.yaml: the real ASL
+on moto's interpreter with the template's substitutions, the stream reaching the dispatcher through
+the template's mapping, task handlers in-process, X through the emulator over HTTP, email through
+moto's SES, the rep's clicks over HTTP to the function URL."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import boto3
 import pytest
 
-from functions.workflow_tasks.app import lambda_handler as workflow_tasks
-from tests.conftest import BRAND_ID
-from tests.lambda_context import FakeLambdaContext
-from tests.workflow_harness import (
+from local_cloud.cloud import REGION, action_links
+from local_cloud.streams import StreamDeliveries
+from tests.cloud import (
+    BRAND_ID,
     Cloud,
-    StreamPump,
-    action_links,
     body_of,
     execution,
     states_entered,
     wait_for_end,
     wait_until,
 )
-from turnaround.adapters.store import MentionStore
-
-PLAYBOOK = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
-SCHEDULE = json.loads((Path(__file__).parent.parent / "events" / "scheduled_poll.json").read_text())
-
+from turnaround.dal.store import MentionStore
 
 SAM = "sam.evans@acmeair.example"
 ALEX = "alex.brown@acmeair.example"
@@ -158,7 +153,9 @@ def _resolve_and_reach_follow_up(cloud: Cloud) -> str:
     cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P")
     cloud.poll_dms()
     cloud.decide(ALEX, "resolved", note="Bag found and couriered; 10k miles credited")
-    wait_until(lambda: cloud.store.get_case(case_id).get("follow_up_token"), what="the follow-up wait")
+    wait_until(
+        lambda: (cloud.store.get_case(case_id) or {}).get("follow_up_token"), what="the follow-up wait"
+    )
     return case_id
 
 
@@ -264,8 +261,9 @@ def test_praise_and_questions_start_no_workflow(cloud):
 def test_a_repeated_stream_delivery_starts_nothing_new(cloud):
     _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
     wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
-    cloud.stream.iterator = StreamPump(cloud.store.table_name).iterator  # replay the stream from the start
-    assert cloud.stream.pump()["batchItemFailures"] == []
+    replay = StreamDeliveries.start(cloud.deployed.stack, REGION)  # the whole stream, delivered again
+    replay.pump(cloud.lambdas, REGION)
+    assert replay.dropped == [] and not any(d.pending for d in replay.deliveries)
     executions = boto3.client("stepfunctions").list_executions(stateMachineArn=cloud.state_machine_arn)[
         "executions"
     ]
@@ -307,11 +305,13 @@ def test_lambda_killed_after_posting_before_recording_does_not_post_twice(cloud,
 
 def test_notify_invoked_twice_with_one_token_sends_one_email(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
-    wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    # The case records the escalation just after the email goes out.
+    wait_until(lambda: cloud.store.get_case(case_id).get("current_escalation_id"), what="the escalation")
     token = cloud.store.get_escalation(cloud.store.get_case(case_id)["current_escalation_id"])["task_token"]
-    workflow_tasks(
-        {"task": "notify", "case_id": case_id, "task_token": token, "role": "rep"}, FakeLambdaContext()
+    _, errored = cloud.invoke(
+        "WorkflowTasksFunction", {"task": "notify", "case_id": case_id, "task_token": token, "role": "rep"}
     )
+    assert not errored
     assert len(cloud.emails_to(SAM)) == 1
 
 
@@ -345,7 +345,7 @@ def test_forged_and_truncated_links_are_rejected(cloud):
     forged_action = links["not_resolved"].split("?t=", 1)[1].rsplit(".", 1)[0] + "." + mac
     for bad in (forged_action, token[:-3], body, "x" * 600, ""):
         for method in ("GET", "POST"):
-            response = cloud.click(f"https://actions.turnaround.test/?t={bad}", method=method)
+            response = cloud.click(f"{cloud.action_url}?t={bad}", method=method)
             assert response["statusCode"] == 403, (bad[:20], method)
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
 
@@ -410,9 +410,13 @@ def test_post_text_and_names_cannot_inject_markup_or_headers(cloud):
 )
 def test_a_case_nobody_answers_keeps_escalating_and_never_closes_by_itself(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
-    wait_until(
-        lambda: len(cloud.emails_to(SUPERVISOR)) >= 3, timeout=20, what="repeated supervisor reminders"
+    emails = wait_until(
+        lambda: len(cloud.emails_to(SUPERVISOR)) >= 3 and cloud.emails_to(SUPERVISOR),
+        timeout=20,
+        what="repeated supervisor reminders",
     )
+    subjects = [str(m["Subject"]).split(" [")[0] for m in emails]
+    assert subjects[:3] == ["Escalated:", "Reminder: Escalated:", "Reminder: Escalated:"]
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
     case = cloud.store.get_case(case_id)
     assert "closed_at" not in case and "unresolved_at" not in case

@@ -9,10 +9,10 @@ import boto3
 import pytest
 
 from tests.conftest import BRAND, BRAND_ID
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi
+from turnaround.dal.store import MentionStore
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
-from turnaround.ingest import MentionIngestor
+from turnaround.logic.ingest.mentions import MentionIngestor
 from x_emulator import XApiEmulator
 
 
@@ -22,7 +22,8 @@ def _ingestor(x_api: XApi, store: MentionStore, clock: Any, max_results: int = 1
 
 def _stored_mentions(table_name: str) -> list[dict[str, Any]]:
     table = boto3.resource("dynamodb").Table(table_name)
-    items, kwargs = [], {}
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {}
     while True:
         page = table.scan(**kwargs)
         items += [i for i in page["Items"] if i["sk"] == "MENTION"]

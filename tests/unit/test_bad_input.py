@@ -12,19 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
 from turnaround.adapters.x_api import _parse
-from turnaround.emails import escalation_email
 from turnaround.exceptions import MalformedXResponse
-from turnaround.links import ActionClaim, ActionLinkExpired, ActionLinkInvalid, ActionLinkSigner
-from turnaround.playbook import load_playbook
-from turnaround.triage import triage
-from turnaround.workflow import first_name
-from turnaround.x_models import MentionsPage
+from turnaround.logic.rep_actions.links import (
+    ActionClaim,
+    ActionLinkExpired,
+    ActionLinkInvalid,
+    ActionLinkSigner,
+)
+from turnaround.logic.triage import triage
+from turnaround.logic.workflow.case_workflow import first_name
+from turnaround.logic.workflow.emails import escalation_email
+from turnaround.models.playbook import load_playbook
+from turnaround.models.x import MentionsPage
 
 TRIED: Counter[str] = Counter()
 PLAYBOOK = load_playbook(str(Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"))
@@ -109,7 +113,7 @@ def test_no_post_or_name_can_put_markup_or_headers_into_the_email(
     html = (
         next(p for p in parsed.walk() if p.get_content_type() == "text/html")
         .get_payload(decode=True)
-        .decode()
+        .decode()  # type: ignore[union-attr]
     )
 
     def lines(value: str) -> str:  # MIME normalises line endings
@@ -186,7 +190,7 @@ class _Response:
         self.content, self.status_code = body, 200
 
     def json(self) -> Any:
-        return requests.models.complexjson.loads(self.content)
+        return json.loads(self.content)
 
 
 MALFORMED = [
@@ -216,9 +220,9 @@ def test_unknown_fields_are_ignored_and_huge_pages_parse() -> None:
     TRIED["api json"] += 2
     tweet = {"id": "1", "text": "t", "author_id": "2", "new_field_from_x": {"nested": [1, 2]}}
     page = _parse(
-        _Response(json.dumps({"data": [tweet], "meta": {"result_count": 1}, "extra": 1}).encode()),
+        _Response(json.dumps({"data": [tweet], "meta": {"result_count": 1}, "extra": 1}).encode()),  # type: ignore[arg-type]
         MentionsPage,
-    )  # type: ignore[arg-type]
+    )
     assert page.data[0].id == "1"
     huge = {"data": [{**tweet, "id": str(i + 1)} for i in range(20_000)], "meta": {"result_count": 20_000}}
     assert len(_parse(_Response(json.dumps(huge).encode()), MentionsPage).data) == 20_000  # type: ignore[arg-type]

@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 import inspect
-import json
+import re
 from pathlib import Path
 
-import turnaround.adapters.mailer
+import yaml
+
 import turnaround.exceptions
 from tests.helpers import resource
-from turnaround.tasks import TASK
+from turnaround.handlers.workflow_tasks import TASK
 
-ASL = json.loads(
-    (Path(__file__).resolve().parents[2] / "infrastructure" / "case_workflow.asl.json").read_text()
-)
-RAISED_BY_SEND_TASK_FAILURE = {"CaseNotResolved"}
+ASL_FILE = Path(__file__).resolve().parents[2] / "infrastructure" / "case_workflow.asl.yaml"
+ASL = yaml.safe_load(ASL_FILE.read_text())
 PLATFORM = ("States.", "Lambda.", "Sandbox.")
 
 
 def _our_exceptions() -> set[str]:
-    names = set()
-    for module in (turnaround.exceptions, turnaround.adapters.mailer):
-        names |= {
-            name for name, obj in inspect.getmembers(module, inspect.isclass) if issubclass(obj, Exception)
-        }
-    return names
+    return {
+        name
+        for name, obj in inspect.getmembers(turnaround.exceptions, inspect.isclass)
+        if issubclass(obj, Exception)
+    }
 
 
 def test_every_error_name_in_retry_and_catch_exists():
-    known = _our_exceptions() | RAISED_BY_SEND_TASK_FAILURE
+    known = _our_exceptions()  # one module holds every name the ASL matches
     for name, state in ASL["States"].items():
         for rule in state.get("Retry", []) + state.get("Catch", []):
             for error in rule["ErrorEquals"]:
@@ -78,8 +76,89 @@ def test_rep_waits_have_a_heartbeat_and_catch_its_timeout():
 
 def test_template_wires_the_asl_file_with_substitutions():
     machine = resource("CaseWorkflowStateMachine")["Properties"]
-    assert machine["DefinitionUri"] == "infrastructure/case_workflow.asl.json"
+    assert machine["DefinitionUri"] == "infrastructure/case_workflow.asl.yaml"
     assert machine["Type"] == "STANDARD"
     assert machine["DefinitionSubstitutions"] == {
         "WorkflowTasksFunctionArn": {"Fn::GetAtt": ["WorkflowTasksFunction", "Arn"]}
     }
+
+
+# The named retry policies of the ASL file's header, and which each Task state gets: exactly these,
+# in this order. A Task that starts calling X or sending email must change its row here.
+POLICIES = {
+    "lambda-service": {
+        "ErrorEquals": [
+            "Lambda.ServiceException",
+            "Lambda.AWSLambdaException",
+            "Lambda.SdkClientException",
+            "Lambda.TooManyRequestsException",
+            "Lambda.Unknown",
+            "Sandbox.Timedout",
+        ],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 4,
+        "BackoffRate": 2,
+        "JitterStrategy": "FULL",
+    },
+    "storage": {"ErrorEquals": ["StorageError"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2},
+    "x-rate-limited": {
+        "ErrorEquals": ["XRateLimited"],
+        "IntervalSeconds": 60,
+        "MaxAttempts": 5,
+        "BackoffRate": 2,
+    },
+    "x-unavailable": {
+        "ErrorEquals": ["XApiUnavailable"],
+        "IntervalSeconds": 5,
+        "MaxAttempts": 3,
+        "BackoffRate": 2,
+    },
+    "email-rejected": {
+        "ErrorEquals": ["EmailNotSent"],
+        "IntervalSeconds": 30,
+        "MaxAttempts": 3,
+        "BackoffRate": 2,
+    },
+}
+CALLS_X = ["lambda-service", "x-rate-limited", "x-unavailable", "storage"]
+SENDS_EMAIL = ["lambda-service", "email-rejected", "storage"]
+STORE_ONLY = ["lambda-service", "storage"]
+TASK_POLICIES = {
+    "Acknowledge": CALLS_X,
+    "AlertOpsBudget": SENDS_EMAIL,
+    "NotifyRep": SENDS_EMAIL,
+    "RemindRep": SENDS_EMAIL,
+    "NotifySupervisor": SENDS_EMAIL,
+    "RemindSupervisor": SENDS_EMAIL,
+    "RecordResolved": STORE_ONLY,
+    "RecordNotResolved": STORE_ONLY,
+    "CloseNotResolved": STORE_ONLY,
+    "AskForFollowUp": CALLS_X,
+    "AwaitFollowUp": STORE_ONLY,
+    "Amplify": CALLS_X,
+    "CloseFollowedUp": STORE_ONLY,
+    "CloseNoFollowUp": STORE_ONLY,
+    "CloseResolved": STORE_ONLY,
+}
+
+
+def test_every_task_retries_with_exactly_its_named_policies():
+    tasks = {name for name, state in ASL["States"].items() if state["Type"] == "Task"}
+    assert tasks == set(TASK_POLICIES)
+    for name, policies in TASK_POLICIES.items():
+        assert ASL["States"][name]["Retry"] == [POLICIES[policy] for policy in policies], name
+
+
+def test_the_header_names_every_policy_and_each_state_says_which_it_uses():
+    text = ASL_FILE.read_text()
+    header, states = text.split("\nStates:\n")
+    assert all(f"#   {policy} " in header for policy in POLICIES)
+    blocks = dict(re.findall(r"^  (\w+):\n((?:(?:    |  #).*\n?)*)", states, flags=re.MULTILINE))
+    for name, policies in TASK_POLICIES.items():
+        assert f"    Retry:  # {', '.join(policies)}\n" in blocks[name], name
+
+
+def test_the_file_uses_no_yaml_aliases():
+    """Step Functions rejects aliases in a definition uploaded from S3, as `sam package` does."""
+    events = yaml.parse(ASL_FILE.read_text())
+    assert not any(isinstance(event, yaml.AliasEvent) for event in events)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from turnaround.triage import priority, sentiment, triage
+from turnaround.logic.triage import priority, sentiment, triage
 
 LABELLED = yaml.safe_load((Path(__file__).parent.parent / "data" / "triage_labelled.yaml").read_text())
 

@@ -1,4 +1,4 @@
-"""Domain exceptions.
+"""Domain exceptions: every error name the state machine matches lives here.
 
 Each class name is the Step Functions error name that Retry and Catch match, so names say what
 happened and never change lightly. Adapters translate SDK errors into these with ``raise ... from``.
@@ -78,3 +78,18 @@ class MalformedXResponse(XApiError):
 
 class StorageError(TurnaroundError):
     """DynamoDB refused or failed a write we need."""
+
+
+# --- Email and the workflow ----------------------------------------------------------------------
+
+
+class EmailNotSent(TurnaroundError):
+    """SES refused or failed to send: nothing went out, so sending again is safe."""
+
+
+class TaskTokenRejected(TurnaroundError):
+    """Step Functions no longer waits on this token (the task timed out, or the execution ended)."""
+
+
+class CaseNotResolved(TurnaroundError):
+    """The rep could not resolve the case: the action page fails the waiting task with this name."""

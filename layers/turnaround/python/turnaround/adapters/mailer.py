@@ -14,11 +14,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from turnaround.exceptions import TurnaroundError
-
-
-class EmailNotSent(TurnaroundError):
-    """SES refused or failed to send."""
+from turnaround.exceptions import EmailNotSent
 
 
 def safe_header(value: str, limit: int = 200) -> str:

@@ -8,11 +8,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from turnaround.exceptions import TurnaroundError
-
-
-class TaskTokenRejected(TurnaroundError):
-    """Step Functions no longer waits on this token (the task timed out, or the execution ended)."""
+from turnaround.exceptions import TaskTokenRejected, TurnaroundError
 
 
 class WorkflowClient:

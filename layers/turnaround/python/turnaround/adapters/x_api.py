@@ -32,8 +32,8 @@ from turnaround.exceptions import (
     XUnauthorized,
     XUsageCapped,
 )
+from turnaround.models.x import MentionsPage, RateLimit, XDmEvent, XUser
 from turnaround.observability import logger
-from turnaround.x_models import MentionsPage, RateLimit, XDmEvent, XUser
 
 X_HOST = "https://api.twitter.com"
 TWEET_FIELDS = "author_id,conversation_id,created_at,lang,referenced_tweets,in_reply_to_user_id,entities"

@@ -1,4 +1,4 @@
-"""The tasks of the per-complaint workflow (infrastructure/case_workflow.asl.json).
+"""The tasks of the per-complaint workflow (infrastructure/case_workflow.asl.yaml).
 
 Every external effect (reply, DM, retweet, email) is claimed in the outbox before it is made and
 completed after, so Step Functions retries and duplicate invocations never repeat it. Public texts
@@ -18,24 +18,26 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.adapters.mailer import EmailNotSent, Mailer
-from turnaround.adapters.store import MentionStore
-from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
+from turnaround.adapters.mailer import Mailer
+from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.emails import escalation_email, ops_alert_email
+from turnaround.dal.store import MentionStore
 from turnaround.exceptions import (
+    EmailNotSent,
     StorageError,
+    TaskTokenRejected,
     XCreditsExhausted,
     XDirectMessageRefused,
     XDuplicateContent,
     XReplyNotAllowed,
 )
-from turnaround.links import ACTIONS, ActionClaim, ActionLinkSigner
-from turnaround.models import CaseStatus
+from turnaround.logic.rep_actions.links import ACTIONS, ActionClaim, ActionLinkSigner
+from turnaround.logic.triage import sentiment
+from turnaround.logic.workflow.emails import escalation_email, ops_alert_email
+from turnaround.models.mention import CaseStatus
+from turnaround.models.playbook import Person, Playbook
 from turnaround.observability import logger, metrics
-from turnaround.playbook import Person, Playbook
-from turnaround.triage import sentiment
 
 Clock = Callable[[], datetime]
 PROFANITY = re.compile(
@@ -364,7 +366,7 @@ class CaseWorkflow:
             return "customer opted out"
         if str(post.get("author_id")) != str(case["customer_id"]):
             return "not the customer's post"
-        if post.get("is_retweet") or post.get("quoted_tweet_id"):
+        if post.get("quoted_tweet_id"):  # retweets never reach here: ingest skips them
             return "not in the customer's own words"
         if PROFANITY.search(str(post.get("text", ""))):
             return "contains profanity"
@@ -416,7 +418,6 @@ def customer_post_listener(
             "text": mention.text,
             "author_id": author_id,
             "quoted_tweet_id": mention.quoted_tweet_id,
-            "is_retweet": False,
         }
         store.update_case(str(case["case_id"]), follow_up_post=post)
         token = case.get("follow_up_token")

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from turnaround.adapters.store import MentionStore
-from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
+from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.clock import utc_now
-from turnaround.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
+from turnaround.dal.store import MentionStore
+from turnaround.exceptions import CaseNotResolved, TaskTokenRejected
+from turnaround.logic.rep_actions.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
+from turnaround.models.playbook import Playbook
 from turnaround.observability import logger
-from turnaround.playbook import Playbook
 
 NOTE_LIMIT = 2000
 
@@ -71,4 +72,6 @@ class ActionDesk:
             self.store.update_case(claim.case_id, assignee_email=chosen.email)
             self.workflow.succeed(task_token, {"action": "reassign", "note": note, "assignee": chosen.email})
         else:
-            self.workflow.fail(task_token, "CaseNotResolved", note or "The rep could not resolve the case.")
+            self.workflow.fail(
+                task_token, CaseNotResolved.__name__, note or "The rep could not resolve the case."
+            )

@@ -12,13 +12,13 @@ from datetime import datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
+from turnaround.dal.store import MentionStore
 from turnaround.exceptions import XDirectMessageRefused
+from turnaround.logic.workflow.case_workflow import case_ref, first_name
+from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
-from turnaround.playbook import Playbook
-from turnaround.workflow import case_ref, first_name
 
 
 @dataclass

@@ -9,13 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from turnaround.adapters.mailer import Mailer
 from turnaround.adapters.secrets import CredentialStore, action_link_keys
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
-from turnaround.links import ActionLinkSigner
-from turnaround.playbook import load_playbook
+from turnaround.dal.store import MentionStore
+from turnaround.logic.rep_actions.links import ActionLinkSigner
+from turnaround.logic.workflow.case_workflow import CaseWorkflow
+from turnaround.models.playbook import load_playbook
 from turnaround.settings import WorkflowSettings
-from turnaround.workflow import CaseWorkflow
 
 
 class _Task(BaseModel):

@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.adapters.secrets import CredentialStore
-from turnaround.adapters.store import MentionStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
+from turnaround.dal.store import MentionStore
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
-from turnaround.models import Author, HandlePollResult, Mention
+from turnaround.logic.triage import triage
+from turnaround.models.mention import Author, HandlePollResult, Mention
+from turnaround.models.x import XTweet, XUser
 from turnaround.observability import logger, metrics
 from turnaround.settings import PollerSettings
-from turnaround.triage import triage
-from turnaround.x_models import XTweet, XUser
 
 Clock = Callable[[], datetime]
 DEFAULT_BACKOFF = timedelta(minutes=15)

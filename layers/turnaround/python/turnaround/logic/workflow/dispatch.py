@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from turnaround.adapters.workflow_client import WorkflowClient
+from turnaround.models.playbook import Playbook
 from turnaround.observability import logger
-from turnaround.playbook import Playbook
 
 
 def workflow_input(case_id: str, playbook: Playbook) -> dict[str, Any]:

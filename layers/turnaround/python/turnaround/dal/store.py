@@ -22,7 +22,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from turnaround.exceptions import StorageError
-from turnaround.models import CaseStatus, Checkpoint, Mention
+from turnaround.models.mention import CaseStatus, Checkpoint, Mention
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table

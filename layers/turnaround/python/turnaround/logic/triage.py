@@ -11,7 +11,7 @@ from functools import cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from turnaround.models import Category, Severity, Triage
+from turnaround.models.mention import Category, Severity, Triage
 
 _MENTION = re.compile(r"@\w{1,15}")
 

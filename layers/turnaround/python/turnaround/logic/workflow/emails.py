@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
 from turnaround.adapters.mailer import build_message, safe_header
-from turnaround.playbook import Person, Playbook
+from turnaround.models.playbook import Person, Playbook
 
 ESCALATION_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
@@ -108,7 +108,8 @@ def escalation_email(
         else "",
         "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
     }
-    prefix = "Escalated: " if supervisor else ("Reminder: " if reminder else "")
+    # A reminder says so, to the supervisor too: each email of a case reads differently.
+    prefix = ("Reminder: " if reminder else "") + ("Escalated: " if supervisor else "")
     subject = f"{prefix}[P{case['priority']}] @{safe_header(username, 30)} - case {ref}"
     return build_message(
         sender=playbook.sender_email,

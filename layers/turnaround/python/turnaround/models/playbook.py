@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from turnaround.exceptions import ConfigurationError
 
-# In Lambda the build copies the playbook next to this module; locally PLAYBOOK_PATH points at it.
-BUNDLED = Path(__file__).with_name("playbook.yaml")
-SOURCE = Path(__file__).resolve().parents[4] / "infrastructure" / "playbook.yaml"
+# In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
+# PLAYBOOK_PATH points at it.
+BUNDLED = Path(__file__).resolve().parents[1] / "playbook.yaml"
+SOURCE = Path(__file__).resolve().parents[5] / "infrastructure" / "playbook.yaml"
 
 
 class _Model(BaseModel):
@@ -58,7 +59,6 @@ class FollowUp(_Model):
 
 class Playbook(_Model):
     brand: str
-    handle: str
     templates: Templates
     opt_out_words: list[str]
     roster: Annotated[list[Rep], Field(min_length=1)]
@@ -85,12 +85,12 @@ class Playbook(_Model):
         body = " ".join(re.sub(r"@\w+|[^\w\s']", " ", text.lower()).split())
         return any(body == word or (" " in word and word in body) for word in self.opt_out_words)
 
-    def render(self, situation: str, *, key: str, variant_offset: int = 0, **values: object) -> str:
+    def render(self, situation: str, *, key: str, **values: object) -> str:
         """Pick a variant from ``key`` (stable across retries, varied across cases) and render it."""
         variants = getattr(self.templates, situation)
         if isinstance(variants, str):
             variants = [variants]
-        index = (int(hashlib.sha256(key.encode()).hexdigest(), 16) + variant_offset) % len(variants)
+        index = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(variants)
         return _jinja().from_string(variants[index]).render(brand=self.brand, **values)
 
 

@@ -1,0 +1,1 @@
+"""The data layer: the only modules that read or write DynamoDB."""

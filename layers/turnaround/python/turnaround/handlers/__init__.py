@@ -1,0 +1,1 @@
+"""Composition root: builds the default collaborators the Lambda handlers call."""

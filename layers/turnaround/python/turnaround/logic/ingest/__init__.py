@@ -1,0 +1,1 @@
+"""Ingest: poll mentions and DMs from X, triage them, store each once."""

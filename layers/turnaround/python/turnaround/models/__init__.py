@@ -1,0 +1,1 @@
+"""Typed models: what is stored, what X sends, and the brand's playbook."""
