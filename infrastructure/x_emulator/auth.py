@@ -8,10 +8,11 @@ from oauthlib.oauth1 import Client as OAuthClient
 from oauthlib.oauth1.rfc5849 import signature, utils
 from werkzeug.wrappers import Request
 
-from x_emulator.problems import PROBLEMS, ProblemError
+from x_emulator.problems import ProblemError
 from x_emulator.world import User, World
 
-SIGNED_HOST = "https://api.twitter.com"  # tweepy signs for this host; we verify against it
+# X serves the API on both hosts: tweepy signs for api.twitter.com, xdk (and the spec) for api.x.com.
+SIGNED_HOSTS = ("https://api.twitter.com", "https://api.x.com")
 OAUTH_PARAMS = {
     "oauth_consumer_key",
     "oauth_token",
@@ -30,12 +31,9 @@ class Authenticator:
     def authenticate(self, request: Request, world: World) -> User:
         header = request.headers.get("Authorization", "")
         if not header.startswith("OAuth "):
-            raise ProblemError(
-                401,
-                "Unauthorized",
-                "OAuth 1.0a user context is required for this endpoint.",
-                PROBLEMS + "not-authorized-for-resource",
-            )
+            # No Authorization header, or a bearer token the emulator never issued: X's 401 is about:blank.
+            # (The emulator has no app-only or OAuth 2.0 tokens; every route here is used with OAuth 1.0a.)
+            raise ProblemError(401, "Unauthorized", "Unauthorized")
         params = {key: utils.unescape(value) for key, value in utils.parse_authorization_header(header)}
         missing = OAUTH_PARAMS - params.keys()
         if missing:
@@ -48,8 +46,11 @@ class Authenticator:
         return user
 
     def _signature_valid(self, request: Request, params: dict[str, str], user: User) -> bool:
+        return any(self._signed_for(host, request, params, user) for host in SIGNED_HOSTS)
+
+    def _signed_for(self, host: str, request: Request, params: dict[str, str], user: User) -> bool:
         query = request.query_string.decode()
-        uri = SIGNED_HOST + request.path + (f"?{query}" if query else "")
+        uri = host + request.path + (f"?{query}" if query else "")
         collected = signature.collect_parameters(
             uri_query=query,
             headers={"Authorization": request.headers["Authorization"]},

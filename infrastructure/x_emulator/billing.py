@@ -67,10 +67,12 @@ def credits_depleted() -> ProblemError:
 
 
 def usage_capped() -> ProblemError:
+    """As observed live (xdevplatform/xdk#25): no `status` in the body; the rate-limit headers are sent."""
     return ProblemError(
         429,
         "UsageCapExceeded",
         "Usage cap exceeded: Monthly product cap",
         PROBLEMS + "usage-capped",
-        {"period": "Monthly", "scope": "Product"},
+        {"account_id": "1", "product_name": "pay-per-use", "period": "Monthly", "scope": "Product"},
+        with_status=False,
     )

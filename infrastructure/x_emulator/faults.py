@@ -80,9 +80,9 @@ def fault_response(fault: Fault, headers: dict[str, str], now: float) -> Respons
             headers=limit_headers(int(headers["x-rate-limit-limit"]), 0, reset),
         ).response()
     if fault.kind == "payment_required":
-        return credits_depleted().response()
+        return credits_depleted().response(headers)
     if fault.kind == "usage_capped":
-        return usage_capped().response()
+        return usage_capped().response(headers)
     if fault.kind == "malformed":
         body = {"data": [{"id": "not-a-number", "text": None}], "meta": {"result_count": "x"}}
         return Response(json.dumps(body), status=200, headers=headers, content_type="application/json")

@@ -21,18 +21,23 @@ class ProblemError(Exception):
         problem: str = "about:blank",
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        with_status: bool = True,
     ):
         super().__init__(detail)
         self.status, self.title, self.detail, self.problem = status, title, detail, problem
-        self.extra, self.headers = extra or {}, headers or {}
+        self.extra, self.headers, self.with_status = extra or {}, headers or {}, with_status
 
-    def response(self) -> Response:
-        body = {"title": self.title, "detail": self.detail, "type": self.problem, "status": self.status}
+    def response(self, headers: dict[str, str] | None = None) -> Response:
+        """`headers` (the rate-limit ones) are sent unless the problem carries its own."""
+        body: dict[str, Any] = {"title": self.title, "detail": self.detail, "type": self.problem}
+        if self.with_status:
+            body["status"] = self.status
         body.update(self.extra)
         return Response(
             json.dumps(body),
             status=self.status,
-            headers=self.headers,
+            headers={**(headers or {}), **self.headers},
             content_type="application/problem+json",
         )
 

@@ -5,10 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from twitter_text import extract_urls, parse_tweet
+
 from x_emulator.problems import PROBLEMS, ProblemError
 from x_emulator.world import Post, User, World
 
 MAX_TEXT = 280
+TOO_LONG = (
+    "Your Tweet text is too long. For more information on how Twitter determines text length see "
+    "https://github.com/twitter/twitter-text."
+)
+
+
+def weighted_length(text: str) -> int:
+    """twitter-text v3: a URL counts 23, CJK and emoji 2, most Latin text 1 (what X's 280 counts)."""
+    return int(parse_tweet(text).weightedLength)
+
+
+def has_url(text: str) -> bool:
+    """X's autolinker links bare domains too (acme.com/help), and any linked post is a URL post."""
+    return bool(extract_urls(text))
 
 
 @dataclass
@@ -47,20 +63,26 @@ class Rules:
             problem=PROBLEMS + "client-forbidden",
         )
 
-    def check_reply(self, user: User, target: Post) -> None:
+    def record(self, rule: str, detail: str, user: User) -> None:
+        """A rule X enforces by suspending the account, not by refusing the request: X answers as
+        usual, and the breach is recorded for tests and the run's summary to fail on."""
+        self.violations.append(Violation(rule, detail, user.username, self.world.clock()))
+
+    def check_summoned(self, user: User, target: Post) -> None:
         if not self.world.summoned(user, target):
             raise self.violation(
                 "unsummoned_reply",
-                "You can only reply to or quote posts where you are mentioned or are the author.",
+                "Reply to this conversation is not allowed because you have not been mentioned or "
+                "otherwise engaged by the author of the post you are replying to.",
                 user,
             )
+
+    def record_second_reply(self, user: User, target: Post) -> None:
         if target.author_id != user.id and any(
             p.author_id == user.id and p.in_reply_to_tweet_id == target.id and p.via_api
             for p in self.world.posts.values()
         ):
-            raise self.violation(
-                "second_reply_to_interaction", "At most one automated reply per interaction.", user
-            )
+            self.record("second_reply_to_interaction", "At most one automated reply per interaction.", user)
 
     def check_duplicate(self, user: User, text: str) -> None:
         normalized = " ".join(text.split())
@@ -73,14 +95,22 @@ class Rules:
             )
 
     def check_dm(self, user: User, recipient: User) -> None:
+        """X refuses a DM the recipient's settings do not allow; an automated DM to someone who has
+        open DMs but never wrote to us is delivered, and is a breach of the automation rules."""
+        if not self.world.can_dm(user, recipient):
+            if not self.world.has_messaged(recipient, user):
+                self.record(
+                    "unsolicited_dm",
+                    "Automated DMs are only allowed after the user has messaged you first.",
+                    user,
+                )
+            raise ProblemError(403, "Forbidden", "You cannot send messages to this user.")
         if not self.world.has_messaged(recipient, user):
-            raise self.violation(
+            self.record(
                 "unsolicited_dm",
                 "Automated DMs are only allowed after the user has messaged you first.",
                 user,
             )
-        if recipient.dm_refuse:
-            raise ProblemError(403, "Forbidden", "You cannot send messages to this user.")
 
     def record_duplicate_retweet(self, user: User) -> None:
         self.violation("duplicate_retweet", "Post already retweeted by this user.", user)

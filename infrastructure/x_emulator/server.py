@@ -50,6 +50,8 @@ class XApiEmulator:
         consumer_secret: str = "emulator-consumer-secret",
         credits_usd: float | None = None,
         rate_limits: dict[str, int] | None = None,
+        daily_limits: dict[str, int] | None = None,
+        app_owner: str | None = None,
         verify_signatures: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -58,7 +60,10 @@ class XApiEmulator:
         self.world = world or World(self.clock)
         self.auth = Authenticator(consumer_key, consumer_secret, verify_signatures=verify_signatures)
         self.credits_usd = credits_usd
-        self.limiter = RateLimiter(rate_limits, self.world.lock)
+        self.limiter = RateLimiter(rate_limits, self.world.lock, daily_limits)
+        # The username (or id) of the account that owns the developer app: only its reads of its own
+        # timelines are Owned Reads ($0.001); every other handle's mention reads cost $0.005.
+        self.app_owner = app_owner
         self.ledger = Ledger(prices=billing.load_prices())
         self.rules = Rules(self.world)
         self.fault_plan = FaultPlan(self.world.lock, {route.name for route in ROUTES})
@@ -88,6 +93,10 @@ class XApiEmulator:
         self._thread: threading.Thread | None = None
 
     # --- what tests and the runner read ------------------------------------------------------
+
+    def is_app_owner(self, user: User) -> bool:
+        owner = (self.app_owner or "").lower().lstrip("@")
+        return owner in (user.id, user.username.lower())
 
     @property
     def consumer_key(self) -> str:
@@ -200,6 +209,14 @@ class XApiEmulator:
                 "spend_by_user": {k: round(v, 6) for k, v in self.ledger.by_user.items()},
             }
 
+    def route_name(self, method: str, path: str) -> str | None:
+        """Which route of the table answers ``method path`` (None: a control route or no route)."""
+        try:
+            endpoint, _ = self._url_map.bind("localhost").match(path, method=method)
+        except HTTPException:
+            return None
+        return None if str(endpoint).startswith("control:") else str(endpoint)
+
     # --- WSGI ----------------------------------------------------------------------------------
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -225,6 +242,7 @@ class XApiEmulator:
     def _serve(self, route: Route, request: Request, args: Mapping[str, Any]) -> Response:
         self.calls[route.name] += 1
         delay = 0.0
+        headers: dict[str, str] = {}  # an authenticated answer carries its rate-limit headers, refusals too
         try:
             user = self.auth.authenticate(request, self.world)
             fault = self.fault_plan.take(route.name)
@@ -233,15 +251,17 @@ class XApiEmulator:
                 raise ProblemError(503, "Service Unavailable", "Upstream timeout")
             now = self.clock.now().timestamp()
             headers = self.limiter.take(route.name, user.id, now)
+            headers |= self.limiter.take_daily(route.name, user.id, now)
             if fault:
                 return fault_response(fault, headers, now)
+            route.check_query(request)
             self._check_credits()
             with self.world.lock:
                 payload, status = route.handler(self, request, user, **args)
             return self._json(payload, status, headers)
         except ProblemError as problem:
             self.refusals.append({"route": route.name, "status": problem.status, "detail": problem.detail})
-            return problem.response()
+            return problem.response(headers)
         finally:
             if delay:
                 time.sleep(delay)
