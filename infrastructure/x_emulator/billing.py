@@ -28,6 +28,7 @@ class Ledger:
     spend_usd: float = 0.0
     by_operation: Counter[str] = field(default_factory=Counter)
     by_user: Counter[str] = field(default_factory=Counter)
+    by_user_operation: Counter[tuple[str, str]] = field(default_factory=Counter)
     units: Counter[str] = field(default_factory=Counter)
     billed_reads: set[tuple[str, str]] = field(default_factory=set)
     post_reads_this_month: int = 0
@@ -39,6 +40,7 @@ class Ledger:
         self.units[operation] += units
         if concerning is not None:
             self.by_user[concerning] += cost  # type: ignore[assignment]
+            self.by_user_operation[(concerning, operation)] += cost  # type: ignore[assignment]
 
     def charge_reads(self, operation: str, reads: list[tuple[str, str]], day: str) -> None:
         """`reads` is (resource id, the user it concerns) for each resource returned."""

@@ -195,7 +195,13 @@ class XApiEmulator:
                     for p in self.posts_created()
                 ],
                 "dms_sent": [
-                    {"id": d.id, "sender_id": d.sender_id, "recipient_id": d.recipient_id, "text": d.text}
+                    {
+                        "id": d.id,
+                        "sender_id": d.sender_id,
+                        "recipient_id": d.recipient_id,
+                        "text": d.text,
+                        "created_at": d.created_at.isoformat(),
+                    }
                     for d in self.dms_sent()
                 ],
                 "retweets": [{"user_id": u, "tweet_id": t} for u, t in self.world.retweets],
@@ -207,6 +213,10 @@ class XApiEmulator:
                 "spend_usd": round(self.ledger.spend_usd, 6),
                 "spend_by_operation": {k: round(v, 6) for k, v in self.ledger.by_operation.items()},
                 "spend_by_user": {k: round(v, 6) for k, v in self.ledger.by_user.items()},
+                "spend_by_user_operation": {
+                    f"{user} {operation}": round(v, 6)
+                    for (user, operation), v in self.ledger.by_user_operation.items()
+                },
             }
 
     def route_name(self, method: str, path: str) -> str | None:
