@@ -394,3 +394,37 @@ def test_quotes_of_our_recent_posts_are_ingested_once_and_billed_as_reads(
     assert emulator.calls["quote_posts"] == 2  # only when a post's quote count went up
     assert emulator.ledger.units["post_read"] == 2  # each quote billed once ($0.005) in a UTC day
     assert quiet.id in store.get_quote_watch(BRAND)
+
+
+def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_only_reply(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """The follow-up ask replies to the customer's newest post that summons us. Jane's newest reply
+    only carries X's automatic @acmeair prefix; replying there would be refused (403) by X."""
+    from turnaround.playbook import load_playbook
+    from turnaround.workflow import CaseWorkflow
+
+    root = emulator.add_post("jane", "@acmeair my bag is lost, I am furious")
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    ack = x_api.reply(root.id, "@jane so sorry, we are on it /AB")
+    clock.advance(1)
+    typed = emulator.add_post("jane", "@acmeair still nothing", reply_to=ack)
+    clock.advance(1)
+    emulator.add_post("jane", "ok got it, thanks", reply_to=ack)  # newer, prefix-only
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    case_id = next(str(c["case_id"]) for c in _cases(table_name))
+
+    workflow = CaseWorkflow(
+        store=store,
+        x_for=lambda handle: x_api,
+        mailer=None,
+        signer=None,
+        playbook=load_playbook(),
+        action_url="https://example.invalid/",
+        clock=clock,
+    )
+    assert workflow.ask_follow_up(case_id) == {"asked": True, "channel": "public"}
+    follow_up = emulator.posts_created(by="acmeair")[-1]
+    assert follow_up.in_reply_to_tweet_id == typed.id and emulator.violations == []
