@@ -279,7 +279,7 @@ def create_tweet(api: XApiEmulator, request: Request, user: User) -> Answer:
             "direct_message_deep_link", deep_link, "direct_message_deep_link must open a DM with you"
         )
     if body.get("quote_tweet_id"):
-        rules.check_quote(user)
+        rules.refuse_quote(user)
     reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
     target = None
     if reply_to is not None:
@@ -374,8 +374,7 @@ def retweet(api: XApiEmulator, request: Request, user: User, user_id: str) -> An
 
 
 def like(api: XApiEmulator, request: Request, user: User, user_id: str) -> Answer:
-    api.rules.check_like(user)
-    raise AssertionError("unreachable")
+    api.rules.refuse_like(user)
 
 
 TIMELINE_PARAMS = ("since_id", "until_id", "max_results", "pagination_token", "start_time", "end_time")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NoReturn
 
 from twitter_text import extract_urls, parse_tweet
 
@@ -47,7 +48,7 @@ class Rules:
         self.violations.append(Violation(rule, detail, user.username, self.world.clock()))
         return ProblemError(status, "Forbidden", detail, problem)
 
-    def check_quote(self, user: User) -> None:
+    def refuse_quote(self, user: User) -> NoReturn:
         raise self.violation(
             "quote_post",
             "Quote-posts via the API are not available on self-serve tiers.",
@@ -55,7 +56,7 @@ class Rules:
             problem=PROBLEMS + "client-forbidden",
         )
 
-    def check_like(self, user: User) -> None:
+    def refuse_like(self, user: User) -> NoReturn:
         raise self.violation(
             "like",
             "Likes via the API are not available on self-serve tiers.",
