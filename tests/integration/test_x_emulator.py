@@ -207,6 +207,12 @@ def test_unknown_user_is_200_with_errors(client):
     assert body["errors"][0]["resource_type"] == "user" and body["errors"][0]["value"] == "999999"
 
 
+def test_the_project_reads_200_with_only_errors_as_a_clear_error(x_api):
+    with pytest.raises(XApiError, match=r"Could not find user with id: \[999999\]") as exc:
+        x_api.mentions_page("999999")
+    assert not isinstance(exc.value, MalformedXResponse) and exc.value.status == 200
+
+
 def test_mention_reads_are_owned_only_for_the_app_owner(emulator, x_api, jane, clock):
     emulator.add_post("jane", "@acmeair a")
     clock.advance(1)
