@@ -380,7 +380,9 @@ def test_quotes_of_our_recent_posts_are_ingested_once_and_billed_as_reads(
     assert quotes.poll() == 0 and emulator.calls["quote_posts"] == 0  # no quote yet: no quote read
 
     complaint = emulator.add_post("jane", "cancelled my flight twice, useless", quote_of=ours.id)
-    clock.advance(1)
+    clock.advance(60)
+    assert quotes.poll() == 0 and emulator.calls["user_posts"] == 1  # checked a minute ago: not yet
+    clock.advance(5 * 60)
     assert quotes.poll() == 1
     stored = {i["tweet_id"]: i for i in _stored_mentions(table_name)}
     assert stored[complaint.id]["mentions_handle"] is True  # a quote summons us: we may reply
@@ -388,12 +390,13 @@ def test_quotes_of_our_recent_posts_are_ingested_once_and_billed_as_reads(
     assert _cases(table_name)
 
     later = emulator.add_post("bob", "same here, refund me", quote_of=ours.id)
-    clock.advance(1)
+    clock.advance(5 * 60)
     assert quotes.poll() == 1 and later.id in {i["tweet_id"] for i in _stored_mentions(table_name)}
+    clock.advance(5 * 60)
     assert quotes.poll() == 0
     assert emulator.calls["quote_posts"] == 2  # only when a post's quote count went up
     assert emulator.ledger.units["post_read"] == 2  # each quote billed once ($0.005) in a UTC day
-    assert quiet.id in store.get_quote_watch(BRAND)
+    assert quiet.id in store.get_quote_watch(BRAND)[0]
 
 
 def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_only_reply(

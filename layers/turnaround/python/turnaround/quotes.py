@@ -4,8 +4,9 @@ X's mentions timeline may not carry it.
 Cheapest faithful read: one call for our newest original posts with their ``quote_count`` (Owned
 Reads, $0.001 a post, once per UTC day), then ``GET /2/tweets/:id/quote_tweets`` only for a post
 whose count went up (each quote returned is a $0.005 read), storing the quotes newer than the
-newest one already seen. A post is watched for ``QUOTE_WATCH_DAYS``; at most ``max_calls`` quote
-reads a pass (X allows 75 per 15 minutes), the rest next pass.
+newest one already seen. A post is watched for ``QUOTE_WATCH_DAYS``; the check runs at most every
+``every`` (5 minutes: a quote waits that long at most) and makes at most ``max_calls`` quote reads
+(X allows 75 per 15 minutes), the rest next time.
 """
 
 from __future__ import annotations
@@ -35,13 +36,17 @@ class QuoteIngestor:
     max_calls: int = 4
     retention: timedelta = timedelta(days=180)
     on_stored: Callable[[Mention], None] | None = None
+    every: timedelta = timedelta(minutes=5)
 
     def poll(self) -> int:
         """Store new quotes of our recent posts; returns how many were stored."""
+        now = self.clock()
+        watched, checked_at = self.store.get_quote_watch(self.handle)
+        if checked_at is not None and now - checked_at < self.every:
+            return 0
         user_id = self.store.get_checkpoint(self.handle).user_id or self.x.me().id
         page, _ = self.x.own_posts_page(user_id)
-        horizon = self.clock() - timedelta(days=self.watch_days)
-        watched = self.store.get_quote_watch(self.handle)
+        horizon = now - timedelta(days=self.watch_days)
         recent = {p.id: p for p in page.data if p.created_at is None or p.created_at >= horizon}
         seen = {post_id: watched.get(post_id, {"quotes": 0, "newest": None}) for post_id in recent}
         stored = calls = 0
@@ -67,7 +72,7 @@ class QuoteIngestor:
                 "quotes": count,
                 "newest": max((q.id for q in quotes.data), key=int, default=newest),
             }
-        self.store.save_quote_watch(self.handle, seen)
+        self.store.save_quote_watch(self.handle, seen, checked_at=now)
         metrics.add_metric(name="QuotesIngested", unit=MetricUnit.Count, value=stored)
         return stored
 

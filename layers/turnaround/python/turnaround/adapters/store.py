@@ -170,18 +170,29 @@ class MentionStore:
                 },
             )
 
-    def get_quote_watch(self, handle: str) -> dict[str, dict[str, Any]]:
-        """Our recent posts being watched for quotes: {post id: {"quotes": count seen, "newest": id}}."""
+    def get_quote_watch(self, handle: str) -> tuple[dict[str, dict[str, Any]], datetime | None]:
+        """Our recent posts watched for quotes, {post id: {"quotes": count seen, "newest": id}}, and
+        when they were last checked."""
         with _storage_errors(f"read the quote watch of {handle}"):
             item = self.table.get_item(Key={"pk": f"HANDLE#{handle}", "sk": "QUOTES"}).get("Item") or {}
-        posts = item.get("posts") or {}
-        return {
+        posts: dict[str, Any] = item.get("posts") or {}
+        checked = item.get("checked_at")
+        watched = {
             str(k): {"quotes": int(v.get("quotes", 0)), "newest": v.get("newest")} for k, v in posts.items()
         }
+        return watched, datetime.fromisoformat(str(checked)) if checked else None
 
-    def save_quote_watch(self, handle: str, posts: dict[str, dict[str, Any]]) -> None:
+    def save_quote_watch(
+        self, handle: str, posts: dict[str, dict[str, Any]], *, checked_at: datetime
+    ) -> None:
+        item = {
+            "pk": f"HANDLE#{handle}",
+            "sk": "QUOTES",
+            "posts": posts,
+            "checked_at": checked_at.isoformat(),
+        }
         with _storage_errors(f"save the quote watch of {handle}"):
-            self.table.put_item(Item=_to_item({"pk": f"HANDLE#{handle}", "sk": "QUOTES", "posts": posts}))
+            self.table.put_item(Item=_to_item(item))
 
     def set_rate_limited(self, handle: str, until: datetime) -> None:
         with _storage_errors(f"save the rate-limit reset of {handle}"):
