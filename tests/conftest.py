@@ -108,7 +108,7 @@ def clock() -> SimulatedClock:
 
 @pytest.fixture
 def emulator(clock: SimulatedClock) -> Iterator[XApiEmulator]:
-    emulator = XApiEmulator(clock=clock)
+    emulator = XApiEmulator(clock=clock, app_owner=BRAND)
     emulator.add_user(
         BRAND,
         id=BRAND_ID,

@@ -26,5 +26,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(schedule_time=schedule.time.isoformat())
     store = MentionStore(settings.TABLE_NAME)
     listener = customer_post_listener(store, load_playbook(settings.PLAYBOOK_PATH), WorkflowClient())
-    results = poll_monitored_handles(settings, store=store, on_stored=listener)
+    results = poll_monitored_handles(
+        settings,
+        store=store,
+        on_stored=listener,
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
+    )
     return {"handles": [result.model_dump(mode="json") for result in results]}

@@ -61,6 +61,11 @@ def summarise(result: RunResult, scale: float) -> str:
         )
     if resolution:
         lines.append(f"resolution: median {resolution[len(resolution) // 2]:.1f} h (simulated)")
+    lost = set(result.mentions_expected) - set(result.mentions_stored)
+    lines.append(
+        f"mentions: {len(result.mentions_expected)} to ingest, {len(result.mentions_stored)} stored, "
+        f"{len(lost)} lost (beyond X's 800 reach or never read)"
+    )
     lines.append(f"X calls: {sum(state['calls'].values())} " + json.dumps(state["calls"], sort_keys=True))
     lines.append(
         f"X spend: ${state['spend_usd']:.3f} at the 2026 price list "

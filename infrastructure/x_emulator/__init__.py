@@ -5,6 +5,10 @@ X's 2026 rules so tests catch violations: summoned replies only, one automated r
 no duplicate text, no unsolicited DMs, no likes or quote-posts on self-serve, rate limits, pay-per-use
 credits (402) and the monthly usage cap. Everything posted, DMed, retweeted and refused is recorded
 for assertions, and faults can be injected per route.
+
+Modules: server (lifecycle, dispatch, state, control routes), routes (the route table and handlers),
+auth (OAuth 1.0a), limits (15-minute and 24-hour windows), rules (automation rules, weighted length),
+billing (ledger, credits, usage cap), faults, problems (X's error bodies), world, scenario, clock.
 """
 
 from x_emulator.clock import SimulatedClock

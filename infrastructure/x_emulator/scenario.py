@@ -2,8 +2,11 @@
 
     start: 2026-11-22T09:00:00Z        # optional; the simulated clock starts here
     credits_usd: 25                     # optional pay-per-use balance; omitted = unlimited
-    rate_limits: {mentions: 300}        # optional overrides per route
+    rate_limits: {mentions: 300}        # optional overrides per route (15-minute windows)
+    daily_limits: {create_tweet: 10000} # optional overrides of the 24-hour windows
     brand: acmeair                      # the monitored handle; needs an access token
+    app_owner: acmeair                  # owns the developer app (Owned Reads); default: brand,
+                                        # else the first user with an access token
     users:
       - {username: acmeair, name: Acme Air, access_token: t, access_token_secret: s}
       - {username: jane, followers: 120000, verified: true, dms: open}
@@ -11,6 +14,11 @@
       - {key: c1, author: jane, text: "@acmeair my bag is lost", at: 0}
       - {author: bob, reply_to: c1, text: "@acmeair @jane same!", at: 30, repeat: 40, every: 5}
       - {author: bob, retweet_of: c1, at: 60}
+      - {author: ana, text: "@acmeair mi maleta no llegó", lang: es, at: 90}   # lang: en by default
+      - {author: dan, quote_of: c1, text: "this again", at: 120}
+
+A reply gets X's automatic prefix: "@" of the parent's author and of everyone the parent mentions,
+unless `text` already mentions them; those prefix mentions are not explicit (they do not summon).
     dms:
       - {sender: jane, recipient: acmeair, text: "Booking ref XK42P", at: 600}
     faults:
@@ -36,6 +44,8 @@ SCENARIO_KEYS = {
     "start",
     "credits_usd",
     "rate_limits",
+    "daily_limits",
+    "app_owner",
     "brand",
     "users",
     "posts",
@@ -60,7 +70,7 @@ USER_KEYS = {
     "access_token",
     "access_token_secret",
 }
-POST_KEYS = {"key", "author", "text", "at", "reply_to", "quote_of", "retweet_of", "repeat", "every"}
+POST_KEYS = {"key", "author", "text", "at", "reply_to", "quote_of", "retweet_of", "repeat", "every", "lang"}
 
 
 class ScenarioError(ValueError):
@@ -71,6 +81,11 @@ def _check_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = set(entry) - allowed
     if unknown:
         raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}; allowed {sorted(allowed)}")
+
+
+def _first_token_holder(spec: dict[str, Any]) -> str | None:
+    """The brand when the scenario names none: the first user with an access token."""
+    return next((str(u["username"]) for u in spec.get("users") or [] if u.get("access_token")), None)
 
 
 def load_scenario(
@@ -95,6 +110,8 @@ def load_scenario(
         clock=clock,
         credits_usd=spec.get("credits_usd"),
         rate_limits=spec.get("rate_limits"),
+        daily_limits=spec.get("daily_limits"),
+        app_owner=spec.get("app_owner") or spec.get("brand") or _first_token_holder(spec),
         **emulator_options,
     )
     for i, user in enumerate(spec.get("users") or []):
@@ -131,6 +148,7 @@ def load_scenario(
                     reply_to=resolve(post.get("reply_to"), where),
                     quote_of=resolve(post.get("quote_of"), where),
                     retweet_of=resolve(post.get("retweet_of"), where),
+                    lang=str(post.get("lang", "en")),
                 )
             except KeyError as exc:
                 raise ScenarioError(f"{where}: {exc.args[0]}") from exc

@@ -63,10 +63,17 @@ class Post:
     in_reply_to_user_id: str | None = None
     quote_of: str | None = None
     retweet_of: str | None = None
-    mentions: list[str] = field(default_factory=list)  # lower-cased usernames
+    mentions: list[str] = field(default_factory=list)  # lower-cased usernames, implicit ones too
     direct_message_deep_link: str | None = None
     via_api: bool = False
     lang: str = "en"
+    # Where what the author typed begins: a reply starts with X's automatic "@parent @others " prefix.
+    display_start: int = 0
+
+    @property
+    def explicit_mentions(self) -> list[str]:
+        """Mentions the author typed (after the reply prefix): the only ones that summon."""
+        return [m.group(1).lower() for m in MENTION.finditer(self.text) if m.start() >= self.display_start]
 
     def references(self) -> list[dict[str, str]]:
         refs = []
@@ -88,6 +95,8 @@ class Post:
             body["conversation_id"] = self.conversation_id
         if "lang" in fields:
             body["lang"] = self.lang
+        if "display_text_range" in fields:
+            body["display_text_range"] = [self.display_start, len(self.text)]
         if "in_reply_to_user_id" in fields and self.in_reply_to_user_id:
             body["in_reply_to_user_id"] = self.in_reply_to_user_id
         if "referenced_tweets" in fields and self.references():
@@ -197,7 +206,10 @@ class World:
         retweet_of: str | None = None,
         via_api: bool = False,
         direct_message_deep_link: str | None = None,
+        lang: str = "en",
     ) -> Post:
+        """A post; a reply gets X's automatic prefix: @ of the parent's author and of everyone the
+        parent mentions (not the replier, nor anyone the typed text already mentions)."""
         with self.lock:
             user = self.require_user(author)
             when = at or self.clock()
@@ -209,6 +221,19 @@ class World:
                 original = self.posts[retweet_of]
                 original_author = self.users[original.author_id]
                 text = f"RT @{original_author.username}: {original.text}"
+            display_start = 0
+            if parent is not None:
+                typed = {m.lower() for m in MENTION.findall(text)}
+                named = [self.users[parent.author_id].username]
+                named += [u.username for u in map(self.user_by_name, parent.mentions) if u is not None]
+                prefix = [
+                    name
+                    for name in dict.fromkeys(named)
+                    if name.lower() not in typed and name.lower() != user.username.lower()
+                ]
+                if prefix:
+                    leading = " ".join(f"@{name}" for name in prefix) + " "
+                    text, display_start = leading + text, len(leading)
             post = Post(
                 id=post_id,
                 author_id=user.id,
@@ -222,6 +247,8 @@ class World:
                 mentions=[m.lower() for m in MENTION.findall(text)],
                 via_api=via_api,
                 direct_message_deep_link=direct_message_deep_link,
+                lang=lang,
+                display_start=display_start,
             )
             self.posts[post.id] = post
             return post
@@ -236,9 +263,20 @@ class World:
         found = [p for p in self.visible_posts() if name in p.mentions]
         return sorted(found, key=lambda p: int(p.id), reverse=True)
 
+    def posts_by(self, user: User) -> list[Post]:
+        """Newest first, like X's user posts timeline (retweets included)."""
+        found = [p for p in self.visible_posts() if p.author_id == user.id]
+        return sorted(found, key=lambda p: int(p.id), reverse=True)
+
+    def quotes_of(self, post: Post) -> list[Post]:
+        """Newest first: the posts quoting this one."""
+        found = [p for p in self.visible_posts() if p.quote_of == post.id]
+        return sorted(found, key=lambda p: int(p.id), reverse=True)
+
     def summoned(self, replier: User, target: Post) -> bool:
-        """X's 2026 rule: reply only where the author mentioned or quoted us, or it is our own post."""
-        if target.author_id == replier.id or replier.username.lower() in target.mentions:
+        """X's 2026 rule: reply only where the author mentioned or quoted us, or it is our own post.
+        The automatic @ prefix of a reply does not count: only mentions the author typed."""
+        if target.author_id == replier.id or replier.username.lower() in target.explicit_mentions:
             return True
         quoted = self.posts.get(target.quote_of) if target.quote_of else None
         return quoted is not None and quoted.author_id == replier.id

@@ -294,7 +294,7 @@ def demo_run() -> tuple[list[Row], dict[str, Any]]:
         by_path.setdefault(path, []).append(_case_spend(case, state))
     rows: list[Row] = [
         (
-            f"X spend per complaint, {path}",
+            f"X spend per complaint, {path} (the run's ≤ 8 simulated hours)",
             f"${statistics.mean(v):.3f}",
             "billed concerning the customer"
             + ("; research estimate ≈ $0.18 with DMs" if path.startswith("offline") else ""),
@@ -358,7 +358,10 @@ def demo_run() -> tuple[list[Row], dict[str, Any]]:
             "",
         )
     )
+    window_rows, window = dm_window_rows(result)
+    rows[len(by_path) : len(by_path)] = window_rows
     return rows, {
+        "dm_window": window,
         "spend_by_path": {k: statistics.mean(v) for k, v in by_path.items()},
         "x_spend_usd": state["spend_usd"],
         "x_spend_by_operation": state["spend_by_operation"],
@@ -371,6 +374,114 @@ def demo_run() -> tuple[list[Row], dict[str, Any]]:
         },
         "x_calls": state["calls"],
         "violations": len(state["violations"]),
+    }
+
+
+def dm_window_reads(
+    scenario: Path, dms_sent: list[dict[str, Any]], *, days: int = 31, page_of_100: bool = False
+) -> tuple[dict[str, float], float]:
+    """DM-read spend over X's 30-day DM window (31 UTC days), polled hourly (billing is per event per
+    UTC day, so the poll rate changes nothing): the customers' DMs from the scenario, ours as sent in
+    the run. ``page_of_100`` replays the poller before issue 13 (one page of 100 each poll); otherwise
+    the project's DmIngestor (small pages up to the first known event).
+
+    Returns the spend per customer (each event's reads, billed concerning its customer) and the
+    handle's baseline: the one known event that stops each quiet pass, re-read once a UTC day. That
+    costs the handle $0.01 a day whatever the volume, so it is not a per-complaint cost."""
+    import boto3
+    from moto import mock_aws
+
+    from tests.helpers import create_table_from_template
+    from turnaround.adapters.x_api import XApi, XCredentials
+    from turnaround.dal.store import MentionStore
+    from turnaround.logic.ingest.dms import DmIngestor
+    from turnaround.models.playbook import load_playbook
+    from x_emulator import load_scenario
+
+    spec = yaml.safe_load(scenario.read_text())
+    spec = {**spec, "posts": [], "faults": []}
+    emulator, _ = load_scenario(spec)
+    for dm in dms_sent:
+        emulator.world.add_dm(
+            dm["sender_id"], dm["recipient_id"], dm["text"], at=datetime.fromisoformat(dm["created_at"])
+        )
+    brand = next(u for u in emulator.world.users.values() if u.access_token)
+    credentials = XCredentials.model_validate(
+        {
+            "consumer_key": emulator.consumer_key,
+            "consumer_secret": emulator.consumer_secret,
+            "access_token": brand.access_token,
+            "access_token_secret": brand.access_token_secret,
+        }
+    )
+    with emulator, mock_aws():
+        x = XApi(credentials, base_url=emulator.base_url, timeout=5)
+        create_table_from_template(boto3.client("dynamodb", region_name="us-east-1"), "bench-dms")
+        ingestor = DmIngestor(
+            handle=brand.username,
+            x=x,
+            store=MentionStore("bench-dms"),
+            playbook=load_playbook(),
+            clock=emulator.clock.now,
+        )
+        for _ in range(days * 24):
+            if page_of_100:
+                x.dm_events_page(max_results=100)
+            else:
+                ingestor.poll()
+            emulator.clock.advance(3600)
+    price = float(X_PRICES["dm_event_read"])
+    events = {e.id: e for e in emulator.world.dms}
+    by_customer: Counter[str] = Counter()
+    baseline = 0.0
+    for day, event_id in emulator.ledger.billed_reads:
+        event = events.get(event_id)
+        if event is None:
+            continue
+        customer = event.recipient_id if event.sender_id == brand.id else event.sender_id
+        stop_event = not page_of_100 and day != event.created_at.astimezone(UTC).strftime("%Y-%m-%d")
+        if stop_event:
+            baseline += price
+        else:
+            by_customer[customer] += price  # type: ignore[assignment]
+    return dict(by_customer), baseline
+
+
+def dm_window_rows(result: Any, *, days: int = 31) -> tuple[list[Row], dict[str, Any]]:
+    """X spend per complaint and path with DM reads over the whole 30-day window, now and before."""
+    from local_cloud.runner import DEMO
+
+    state = result.emulator_state
+    now, baseline = dm_window_reads(DEMO, state["dms_sent"], days=days)
+    before, _ = dm_window_reads(DEMO, state["dms_sent"], days=days, page_of_100=True)
+    by_path: dict[str, list[tuple[float, float]]] = {}
+    for case in result.cases:
+        customer = case["customer_id"]
+        in_run = float(state.get("spend_by_user_operation", {}).get(f"{customer} dm_event_read", 0.0))
+        base = _case_spend(case, state) - in_run
+        path = f"{case.get('route')}/{case.get('outcome')}"
+        by_path.setdefault(path, []).append((base + now.get(customer, 0.0), base + before.get(customer, 0.0)))
+    rows: list[Row] = [
+        (
+            f"X spend per complaint over the 30-day DM window, {path}",
+            f"${statistics.mean(v[0] for v in values):.3f}",
+            f"before (a page of 100 DM events each poll): ${statistics.mean(v[1] for v in values):.3f}",
+        )
+        for path, values in sorted(by_path.items())
+    ]
+    rows.append(
+        (
+            "X DM reads per handle, whatever the volume (the event that stops a pass)",
+            f"${baseline / days:.3f}/day",
+            "before: none of its own, but every event re-read each day it stays in the 30-day window",
+        )
+    )
+    return rows, {
+        "dm_reads_30_days_by_customer": now,
+        "dm_reads_30_days_by_customer_before": before,
+        "dm_reads_baseline_per_day": baseline / days,
+        "spend_30_days_by_path": {k: [v[0] for v in vs] for k, vs in by_path.items()},
+        "spend_30_days_by_path_before": {k: [v[1] for v in vs] for k, vs in by_path.items()},
     }
 
 

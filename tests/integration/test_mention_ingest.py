@@ -292,3 +292,143 @@ def test_storage_failure_is_not_swallowed(emulator, x_api, clock, customers, aws
     missing_table = MentionStore("no-such-table")
     with pytest.raises(StorageError, match="ResourceNotFoundException"):
         _ingestor(x_api, missing_table, clock).poll()
+
+
+def test_a_pass_that_cannot_reach_since_id_records_the_gap_and_alerts(
+    emulator, x_api, store, table_name, clock, customers, monkeypatch
+):
+    """More mentions than X's 800-deep timeline between two polls: the older ones are gone. The
+    pass notices (the post at since_id never came back), records the gap and emits the metric."""
+    first = _seed(emulator, 5)
+    clock.advance(1)
+    normal = _ingestor(x_api, store, clock).poll()
+    assert normal.beyond_reach is False
+    quiet = _ingestor(x_api, store, clock).poll()  # nothing new: since_id itself proves the reach
+    assert (quiet.beyond_reach, quiet.fetched, quiet.duplicates) == (False, 0, 0)
+
+    burst = _seed(emulator, 850, text="@acmeair outage {n}")
+    clock.advance(1)
+    emitted: list[str] = []
+    monkeypatch.setattr("turnaround.logic.ingest.mentions.metrics.add_metric", lambda name, **_: emitted.append(name))
+    result = _ingestor(x_api, store, clock).poll()
+
+    assert result.beyond_reach is True and result.stored == 800 and "MentionsBeyondReach" in emitted
+    item = (
+        boto3.resource("dynamodb")
+        .Table(table_name)
+        .get_item(Key={"pk": f"HANDLE#{BRAND}", "sk": "CHECKPOINT"})["Item"]
+    )
+    assert item["reach_gaps"] == 1
+    assert item["last_reach_gap"]["since_id"] == first[-1].id
+    assert item["last_reach_gap"]["oldest_read_id"] == burst[50].id
+    assert store.get_checkpoint(BRAND).since_id == burst[-1].id  # the next pass starts after it
+
+
+def test_polls_again_sooner_while_mentions_outrun_a_page_per_pass(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """1,500 mentions a minute would be past the 800 reach at one poll a minute; passes 15 s apart
+    inside the invocation each read about 375, so nothing is lost, within X's 300 calls/15 min."""
+    _seed(emulator, 1)
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+
+    def arrivals(seconds: float) -> None:  # what arrives while the poller waits
+        clock.advance(seconds)
+        _seed(emulator, 375, text="@acmeair storm {n} " + str(clock.now().timestamp()))
+
+    arrivals(15)
+    ingestor = _ingestor(x_api, store, clock)
+    ingestor.sleep = arrivals
+    result = ingestor.poll_until_caught_up(time_left=lambda: 100.0)
+
+    assert result.passes == 4 and result.stored == 4 * 375 and not result.beyond_reach
+    assert result.rate_limit_remaining is not None and result.rate_limit_remaining > 30
+    assert len(_stored_mentions(table_name)) == 1 + 4 * 375
+
+
+def test_no_extra_pass_when_one_page_holds_what_arrived(emulator, x_api, store, clock, customers):
+    _seed(emulator, 30)
+    clock.advance(1)
+    ingestor = _ingestor(x_api, store, clock)
+    ingestor.sleep = lambda seconds: pytest.fail("slept although the pass was small")
+    assert ingestor.poll_until_caught_up().passes == 1
+
+
+def test_only_typed_mentions_summon_not_the_automatic_reply_prefix(
+    emulator, x_api, store, table_name, clock, customers
+):
+    ours = emulator.add_post("acmeair", "Winter timetable is live")
+    prefix_only = emulator.add_post("jane", "will you fly to Porto?", reply_to=ours.id)
+    typed = emulator.add_post("jane", "@acmeair and to Faro?", reply_to=ours.id)
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    stored = {i["tweet_id"]: i for i in _stored_mentions(table_name)}
+    assert stored[prefix_only.id]["text"] == "@acmeair will you fly to Porto?"
+    assert stored[prefix_only.id]["mentions_handle"] is False  # a reply to it would be refused
+    assert stored[typed.id]["mentions_handle"] is True
+
+
+def test_quotes_of_our_recent_posts_are_ingested_once_and_billed_as_reads(
+    emulator, x_api, store, table_name, clock, customers
+):
+    from turnaround.logic.ingest.quotes import QuoteIngestor
+
+    ours = emulator.add_post("acmeair", "Winter timetable is live")
+    quiet = emulator.add_post("acmeair", "Lisbon from December")
+    clock.advance(1)
+    quotes = QuoteIngestor(handle=BRAND, x=x_api, store=store, clock=clock)
+    assert quotes.poll() == 0 and emulator.calls["quote_posts"] == 0  # no quote yet: no quote read
+
+    complaint = emulator.add_post("jane", "cancelled my flight twice, useless", quote_of=ours.id)
+    clock.advance(60)
+    assert quotes.poll() == 0 and emulator.calls["user_posts"] == 1  # checked a minute ago: not yet
+    clock.advance(5 * 60)
+    assert quotes.poll() == 1
+    stored = {i["tweet_id"]: i for i in _stored_mentions(table_name)}
+    assert stored[complaint.id]["mentions_handle"] is True  # a quote summons us: we may reply
+    assert stored[complaint.id]["quoted_tweet_id"] == ours.id
+    assert _cases(table_name)
+
+    later = emulator.add_post("bob", "same here, refund me", quote_of=ours.id)
+    clock.advance(5 * 60)
+    assert quotes.poll() == 1 and later.id in {i["tweet_id"] for i in _stored_mentions(table_name)}
+    clock.advance(5 * 60)
+    assert quotes.poll() == 0
+    assert emulator.calls["quote_posts"] == 2  # only when a post's quote count went up
+    assert emulator.ledger.units["post_read"] == 2  # each quote billed once ($0.005) in a UTC day
+    assert quiet.id in store.get_quote_watch(BRAND)[0]
+
+
+def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_only_reply(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """The follow-up ask replies to the customer's newest post that summons us. Jane's newest reply
+    only carries X's automatic @acmeair prefix; replying there would be refused (403) by X."""
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+    from turnaround.models.playbook import load_playbook
+
+    root = emulator.add_post("jane", "@acmeair my bag is lost, I am furious")
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    ack = x_api.reply(root.id, "@jane so sorry, we are on it /AB")
+    clock.advance(1)
+    typed = emulator.add_post("jane", "@acmeair still nothing", reply_to=ack)
+    clock.advance(1)
+    emulator.add_post("jane", "ok got it, thanks", reply_to=ack)  # newer, prefix-only
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    case_id = next(str(c["case_id"]) for c in _cases(table_name))
+
+    workflow = CaseWorkflow(
+        store=store,
+        x_for=lambda handle: x_api,
+        mailer=None,  # type: ignore[arg-type]
+        signer=None,  # type: ignore[arg-type]
+        playbook=load_playbook(),
+        action_url="https://example.invalid/",
+        clock=clock,
+    )
+    assert workflow.ask_follow_up(case_id) == {"asked": True, "channel": "public"}
+    follow_up = emulator.posts_created(by="acmeair")[-1]
+    assert follow_up.in_reply_to_tweet_id == typed.id and emulator.violations == []

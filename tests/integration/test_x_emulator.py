@@ -12,6 +12,7 @@ from tests.conftest import BRAND_ID, Brand
 from turnaround.adapters.x_api import RoutingTimeoutAdapter, XApi, build_client
 from turnaround.exceptions import (
     MalformedXResponse,
+    XApiError,
     XApiUnavailable,
     XCreditsExhausted,
     XRateLimited,
@@ -117,7 +118,13 @@ def test_missing_or_forged_oauth_is_401(emulator, brand, client):
     with pytest.raises(XUnauthorized, match="Invalid OAuth signature"):
         XApi(client=forged).me()
     response = requests.get(f"{emulator.base_url}/2/users/me", timeout=2)
-    assert response.status_code == 401 and response.json()["type"].endswith("not-authorized-for-resource")
+    assert response.status_code == 401
+    assert response.json() == {
+        "title": "Unauthorized",
+        "type": "about:blank",
+        "status": 401,
+        "detail": "Unauthorized",
+    }
 
 
 def test_reply_only_to_posts_that_mention_us(emulator, client, jane):
@@ -131,9 +138,87 @@ def test_reply_only_to_posts_that_mention_us(emulator, client, jane):
         client.create_tweet(text="@jane we can help /AB", in_reply_to_tweet_id=unsummoned.id, user_auth=True)
     assert _status(exc) == (
         403,
-        "You can only reply to or quote posts where you are mentioned or are the author.",
+        "Reply to this conversation is not allowed because you have not been mentioned or otherwise "
+        "engaged by the author of the post you are replying to.",
     )
     assert [v.rule for v in emulator.violations] == ["unsummoned_reply"]
+
+
+def test_a_reply_carries_x_automatic_mentions_which_do_not_summon(emulator, client, x_api, jane, clock):
+    """X prefixes a reply with @ of the parent's author and of everyone the parent mentions; those
+    mentions are in entities.mentions and the mentions timeline, but only typed ones summon."""
+    complaint = emulator.add_post("jane", "@acmeair my bag is lost")
+    ack = client.create_tweet(text="@jane so sorry /AB", in_reply_to_tweet_id=complaint.id, user_auth=True)
+    clock.advance(1)
+    thanks = emulator.add_post("jane", "thanks, found it!", reply_to=ack.json()["data"]["id"])
+    typed = emulator.add_post("jane", "and @acmeair the crew was great", reply_to=ack.json()["data"]["id"])
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID, max_results=5)
+    by_id = {t.id: t for t in page.data}
+    assert by_id[thanks.id].text == "@acmeair thanks, found it!"
+    assert by_id[thanks.id].display_text_range == (9, 26)
+    assert [m.username for m in by_id[thanks.id].entities.mentions] == ["acmeair"]
+    assert by_id[thanks.id].explicitly_mentions("acmeair") is False
+    assert by_id[typed.id].explicitly_mentions("acmeair") is True
+    with pytest.raises(tweepy.Forbidden, match="not been mentioned"):
+        client.create_tweet(text="@jane glad to hear /AB", in_reply_to_tweet_id=thanks.id, user_auth=True)
+    assert client.create_tweet(
+        text="@jane we will tell them /AB", in_reply_to_tweet_id=typed.id, user_auth=True
+    )
+
+
+def test_unknown_query_parameters_are_refused_as_x_does(client, x_api):
+    with pytest.raises(tweepy.BadRequest) as exc:
+        client.get_direct_message_events(since_id="1", user_auth=True)
+    error = exc.value.response.json()["errors"][0]
+    assert error["parameters"] == {"since_id": ["1"]}
+    assert error["message"] == (
+        "The query parameter [since_id] is not one of [max_results,pagination_token,event_types,"
+        "dm_event.fields,expansions,media.fields,user.fields,tweet.fields,post.fields]"
+    )
+    assert "x-rate-limit-remaining" in exc.value.response.headers  # refusals carry the headers too
+
+
+def test_since_id_must_be_less_than_until_id(x_api):
+    with pytest.raises(XApiError, match="400"):
+        x_api.mentions_page(BRAND_ID, since_id="20", until_id="10")
+
+
+def test_previous_token_pages_back(emulator, client, jane, clock):
+    posts = [emulator.add_post("jane", f"@acmeair n{i}") for i in range(12)]
+    clock.advance(1)
+    first = client.get_users_mentions(BRAND_ID, max_results=5, user_auth=True).json()
+    assert "previous_token" not in first["meta"]
+    second = client.get_users_mentions(
+        BRAND_ID, max_results=5, pagination_token=first["meta"]["next_token"], user_auth=True
+    ).json()
+    back = client.get_users_mentions(
+        BRAND_ID, max_results=5, pagination_token=second["meta"]["previous_token"], user_auth=True
+    ).json()
+    assert (
+        [t["id"] for t in back["data"]] == [t["id"] for t in first["data"]] == [p.id for p in posts[::-1][:5]]
+    )
+
+
+def test_unknown_user_is_200_with_errors(client):
+    response = client.get_users_mentions("999999", user_auth=True)
+    body = response.json()
+    assert response.status_code == 200 and "data" not in body
+    assert body["errors"][0]["resource_type"] == "user" and body["errors"][0]["value"] == "999999"
+
+
+def test_the_project_reads_200_with_only_errors_as_a_clear_error(x_api):
+    with pytest.raises(XApiError, match=r"Could not find user with id: \[999999\]") as exc:
+        x_api.mentions_page("999999")
+    assert not isinstance(exc.value, MalformedXResponse) and exc.value.status == 200
+
+
+def test_mention_reads_are_owned_only_for_the_app_owner(emulator, x_api, jane, clock):
+    emulator.add_post("jane", "@acmeair a")
+    clock.advance(1)
+    emulator.app_owner = "someone_else"
+    x_api.mentions_page(BRAND_ID, max_results=5)
+    assert emulator.ledger.units == {"post_read": 1}
 
 
 def test_reply_to_a_post_quoting_us_is_allowed(emulator, client, jane):
@@ -145,13 +230,14 @@ def test_reply_to_a_post_quoting_us_is_allowed(emulator, client, jane):
     assert response.status_code == 201 and emulator.violations == []
 
 
-def test_one_automated_reply_per_interaction(emulator, client, jane):
+def test_one_automated_reply_per_interaction_is_policy_recorded_not_refused(emulator, client, jane):
+    """X enforces it by suspending the account, not over HTTP: the post is made and the breach recorded."""
     post = emulator.add_post("jane", "@acmeair where is my refund")
     client.create_tweet(text="@jane looking into it /AB", in_reply_to_tweet_id=post.id, user_auth=True)
-    with pytest.raises(tweepy.Forbidden):
-        client.create_tweet(text="@jane any news? /AB", in_reply_to_tweet_id=post.id, user_auth=True)
+    second = client.create_tweet(text="@jane any news? /AB", in_reply_to_tweet_id=post.id, user_auth=True)
+    assert second.status_code == 201
     assert [v.rule for v in emulator.violations] == ["second_reply_to_interaction"]
-    assert len(emulator.posts_created(by="acmeair")) == 1
+    assert len(emulator.posts_created(by="acmeair")) == 2
 
 
 def test_duplicate_text_is_refused(emulator, client, jane):
@@ -184,8 +270,48 @@ def test_reply_carries_a_dm_deep_link_to_us_only(emulator, client, jane):
 
 def test_text_over_280_characters_is_a_400(emulator, client, jane):
     post = emulator.add_post("jane", "@acmeair hello")
-    with pytest.raises(tweepy.BadRequest):
+    with pytest.raises(tweepy.BadRequest, match="Your Tweet text is too long"):
         client.create_tweet(text="x" * 281, in_reply_to_tweet_id=post.id, user_auth=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted", "operation"),
+    [
+        ("漢" * 140, True, "summoned_reply"),  # CJK counts 2: 280
+        ("漢" * 141, False, None),  # 282
+        ("😀" * 141, False, None),  # emoji count 2
+        ("é" * 280, True, "summoned_reply"),  # Latin-1 counts 1
+        ("see https://example.com/" + "a" * 280, True, "post_with_url"),  # any URL counts 23
+        ("details at acme.com/help", True, "post_with_url"),  # bare domains are linked and billed
+        ("v1.2 is out", True, "summoned_reply"),  # not a domain
+    ],
+)
+def test_length_is_twitter_text_weighted_and_links_are_billed(
+    emulator, client, jane, text, accepted, operation
+):
+    post = emulator.add_post("jane", "@acmeair hello")
+    if not accepted:
+        with pytest.raises(tweepy.BadRequest):
+            client.create_tweet(text=text, in_reply_to_tweet_id=post.id, user_auth=True)
+        return
+    client.create_tweet(text=text, in_reply_to_tweet_id=post.id, user_auth=True)
+    assert list(emulator.ledger.units) == [operation]
+
+
+def test_post_create_carries_24_hour_limit_headers_and_its_429(emulator, client, jane, clock):
+    emulator.limiter.daily_limits["create_tweet"] = 2
+    first = client.create_tweet(text="one", user_auth=True)
+    assert first.headers["x-user-limit-24hour-limit"] == "2"
+    assert first.headers["x-user-limit-24hour-remaining"] == "1"
+    assert first.headers["x-app-limit-24hour-remaining"] == "1"
+    client.create_tweet(text="two", user_auth=True)
+    with pytest.raises(tweepy.TooManyRequests) as exc:
+        client.create_tweet(text="three", user_auth=True)
+    reset = int(exc.value.response.headers["x-user-limit-24hour-reset"])
+    assert reset == int(clock.now().timestamp()) + 24 * 3600
+    with pytest.raises(XRateLimited) as limited:
+        XApi(client=client).reply(emulator.add_post("jane", "@acmeair hi").id, "four")
+    assert limited.value.reset_at is not None and int(limited.value.reset_at.timestamp()) == reset
 
 
 def test_quote_posts_and_likes_are_gone_from_self_serve(emulator, client, jane):
@@ -195,6 +321,13 @@ def test_quote_posts_and_likes_are_gone_from_self_serve(emulator, client, jane):
     with pytest.raises(tweepy.Forbidden):
         client.like(post.id, user_auth=True)
     assert [v.rule for v in emulator.violations] == ["quote_post", "like"]
+
+
+def test_unsolicited_dm_to_open_dms_is_delivered_and_recorded(emulator, client, clock):
+    open_dms = emulator.add_user("opendms", dms="open")
+    response = client.create_direct_message(participant_id=open_dms.id, text="Hi!", user_auth=True)
+    assert response.status_code == 201
+    assert [v.rule for v in emulator.violations] == ["unsolicited_dm"]
 
 
 def test_no_dm_until_the_customer_has_dmed_us(emulator, client, jane, clock):
@@ -319,6 +452,26 @@ def test_injected_faults_surface_as_domain_errors(emulator, x_api, kind, error):
     x_api.mentions_page(BRAND_ID, max_results=5)  # times=1: the fault is spent
 
 
+def test_usage_capped_is_429_with_rate_limit_headers_and_x_body(emulator, client):
+    emulator.inject_fault("mentions", "usage_capped")
+    with pytest.raises(tweepy.TooManyRequests) as exc:
+        client.get_users_mentions(BRAND_ID, user_auth=True)
+    body, headers = exc.value.response.json(), exc.value.response.headers
+    assert body["title"] == "UsageCapExceeded" and "status" not in body
+    assert {"account_id", "product_name", "period", "scope"} <= body.keys()
+    assert int(headers["x-rate-limit-remaining"]) > 0
+
+
+def test_quote_posts_of_a_post_are_listed_and_billed_as_post_reads(emulator, client, jane, clock):
+    ours = emulator.add_post("acmeair", "Winter timetable is live")
+    quotes = [emulator.add_post("jane", f"cancelled again {i}", quote_of=ours.id) for i in range(3)]
+    emulator.add_post("jane", "unrelated")
+    clock.advance(1)
+    body = client.get_quote_tweets(ours.id, max_results=10, expansions=["author_id"], user_auth=True).json()
+    assert [t["id"] for t in body["data"]] == [q.id for q in reversed(quotes)]
+    assert emulator.ledger.units == {"post_read": 3}
+
+
 def test_timeout_fault_trips_the_client_timeout(emulator, x_api):
     emulator.inject_fault("mentions", "timeout", delay_seconds=1.5)
     with pytest.raises(XApiUnavailable, match="ReadTimeout"):
@@ -337,6 +490,7 @@ posts:
   - {key: c1, author: jane, text: "@acmeair lost bag", at: 0}
   - {author: bob, reply_to: c1, text: "@acmeair @jane me too {n}", at: 10, repeat: 3, every: 5}
   - {author: bob, retweet_of: c1, at: 40}
+  - {author: jane, text: "@acmeair mi maleta", lang: es, at: 50}
 dms:
   - {sender: jane, recipient: acmeair, text: "ref XK42P", at: 60}
 """)
@@ -348,7 +502,10 @@ dms:
         "@acmeair @jane me too 2",
         "@acmeair @jane me too 3",
         "RT @jane: @acmeair lost bag",
+        "@acmeair mi maleta",
     ]
+    assert [p.lang for p in posts] == ["en"] * 5 + ["es"]
+    assert emulator.app_owner == "acmeair"  # the first user with an access token
     assert all(p.conversation_id == keys["c1"] for p in posts[1:4])
     assert emulator.world.dms[0].text == "ref XK42P"
 

@@ -6,6 +6,7 @@ resets from X, case timestamps and link expiry all live in the same time as the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -20,3 +21,9 @@ def use(source: Callable[[], datetime] | None) -> None:
     """Make ``utc_now`` answer from ``source`` (None: the system clock again)."""
     global _source
     _source = source
+
+
+def sleep(seconds: float) -> None:
+    """Wait in real time when deployed; the embedded cloud's simulated clock moves on its own ticks."""
+    if _source is None and seconds > 0:
+        time.sleep(seconds)

@@ -46,6 +46,11 @@ class PollerSettings(XApiSettings):
     MONITORED_HANDLES: HandleList
     X_MAX_RESULTS: Annotated[int, Field(ge=5, le=100)] = 100
     MENTION_RETENTION_DAYS: Annotated[int, Field(ge=1)] = 180
+    # Extra passes in one invocation while mentions outrun a page per pass (keeps under X's 800 reach).
+    MENTION_BURST_PASSES: Annotated[int, Field(ge=0, le=10)] = 3
+    MENTION_BURST_INTERVAL_SECONDS: Annotated[float, Field(ge=1, le=60)] = 15.0
+    # Our original posts are watched this long for quote-posts (0: quotes are not read).
+    QUOTE_WATCH_DAYS: Annotated[int, Field(ge=0, le=30)] = 7
     PLAYBOOK_PATH: str | None = None
 
 

@@ -32,11 +32,14 @@ from turnaround.exceptions import (
     XUnauthorized,
     XUsageCapped,
 )
-from turnaround.models.x import MentionsPage, RateLimit, XDmEvent, XUser
+from turnaround.models.x import DmEventsPage, MentionsPage, RateLimit, XUser
 from turnaround.observability import logger
 
 X_HOST = "https://api.twitter.com"
-TWEET_FIELDS = "author_id,conversation_id,created_at,lang,referenced_tweets,in_reply_to_user_id,entities"
+TWEET_FIELDS = (
+    "author_id,conversation_id,created_at,lang,referenced_tweets,in_reply_to_user_id,entities,"
+    "display_text_range"
+)
 USER_FIELDS = "public_metrics,verified,receives_your_dm,name,username"
 EXPANSIONS = "author_id,referenced_tweets.id"
 
@@ -97,8 +100,16 @@ def _problem(response: requests.Response | None) -> dict[str, Any]:
 
 
 def _reset_at(response: requests.Response | None) -> datetime | None:
-    raw = response.headers.get("x-rate-limit-reset") if response is not None else None
-    return datetime.fromtimestamp(int(raw), UTC) if raw and raw.isdigit() else None
+    """When to call again: the 15-minute reset, or a 24-hour window's reset if that one is used up."""
+    if response is None:
+        return None
+    headers = response.headers
+    resets = [headers.get("x-rate-limit-reset")]
+    for scope in ("user", "app"):
+        if headers.get(f"x-{scope}-limit-24hour-remaining") == "0":
+            resets.append(headers.get(f"x-{scope}-limit-24hour-reset"))
+    seconds = [int(raw) for raw in resets if raw and raw.isdigit()]
+    return datetime.fromtimestamp(max(seconds), UTC) if seconds else None
 
 
 def translate(exc: Exception) -> XApiError:
@@ -135,7 +146,16 @@ def translate(exc: Exception) -> XApiError:
 
 def _parse(response: requests.Response, model: type[ModelT]) -> ModelT:
     try:
-        return model.model_validate(response.json())
+        body = response.json()
+        if isinstance(body, dict) and body.get("errors") and "data" not in body and "meta" not in body:
+            # X answers a lookup of an unknown or suspended account with 200 and only `errors`.
+            error = body["errors"][0] if isinstance(body["errors"][0], dict) else {}
+            raise XApiError(
+                f"X: {error.get('detail') or error.get('title') or 'error'}",
+                status=response.status_code,
+                problem_type=str(error.get("type", "")),
+            )
+        return model.model_validate(body)
     except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
         raise MalformedXResponse(
             f"unexpected {model.__name__} payload from X: {exc}", status=response.status_code
@@ -173,11 +193,6 @@ class _DmCreated(BaseModel):
 
 class _DmCreatedResponse(BaseModel):
     data: _DmCreated
-
-
-class _DmEventsPage(BaseModel):
-    data: list[XDmEvent] = []
-    meta: dict[str, Any] = {}
 
 
 class XApi:
@@ -293,17 +308,48 @@ class XApi:
             return
         self._call(lambda: self.client.retweet(tweet_id, user_auth=True))
 
-    def dm_events(self, *, max_results: int = 100) -> list[XDmEvent]:
-        """Newest first; X keeps 30 days. One page is enough at our poll rate (15 calls per 15 min)."""
+    def dm_events_page(
+        self, *, max_results: int = 10, pagination_token: str | None = None
+    ) -> tuple[DmEventsPage, RateLimit]:
+        """One page, newest first. X has no since_id here and bills each event returned (once per UTC
+        day), so callers read small pages and stop at the first event they already have."""
         response = self._call(
             lambda: self.client.get_direct_message_events(
                 dm_event_fields=["id", "text", "sender_id", "created_at", "dm_conversation_id"],
                 event_types="MessageCreate",
                 max_results=max_results,
+                pagination_token=pagination_token,
                 user_auth=True,
             )
         )
-        return _parse(response, _DmEventsPage).data
+        return _parse(response, DmEventsPage), _rate_limit(response)
+
+    def own_posts_page(self, user_id: str, *, max_results: int = 20) -> tuple[MentionsPage, RateLimit]:
+        """Our newest original posts (no replies or reposts) with their quote counts: Owned Reads."""
+        response = self._call(
+            lambda: self.client.get_users_tweets(
+                user_id,
+                max_results=max_results,
+                exclude=["replies", "retweets"],
+                tweet_fields=["author_id", "created_at", "public_metrics"],
+                user_auth=True,
+            )
+        )
+        return _parse(response, MentionsPage), _rate_limit(response)
+
+    def quotes_page(self, tweet_id: str, *, max_results: int = 10) -> tuple[MentionsPage, RateLimit]:
+        """The newest posts quoting one of ours (no since_id on X's side: callers stop at known ones)."""
+        response = self._call(
+            lambda: self.client.get_quote_tweets(
+                tweet_id,
+                max_results=max_results,
+                tweet_fields=TWEET_FIELDS.split(","),
+                user_fields=USER_FIELDS.split(","),
+                expansions=EXPANSIONS.split(","),
+                user_auth=True,
+            )
+        )
+        return _parse(response, MentionsPage), _rate_limit(response)
 
 
 def credentials_from_secret(value: str | dict[str, Any]) -> XCredentials:

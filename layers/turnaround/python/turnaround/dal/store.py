@@ -81,11 +81,12 @@ class MentionStore:
             for k in ("since_id", "pending_newest_id", "resume_until_id", "dm_newest_id")
             if k in item
         }
-        until = item.get("rate_limited_until")
+        until, dm_until = item.get("rate_limited_until"), item.get("dm_rate_limited_until")
         return Checkpoint(
             handle=handle,
             user_id=item.get("user_id"),
             rate_limited_until=datetime.fromisoformat(str(until)) if until else None,
+            dm_rate_limited_until=datetime.fromisoformat(str(dm_until)) if dm_until else None,
             **ids,
         )
 
@@ -141,6 +142,57 @@ class MentionStore:
                 return False
             raise StorageError(f"could not store DM {event_id}: {exc}") from exc
         return True
+
+    def set_dm_rate_limited(self, handle: str, until: datetime | None) -> None:
+        with _storage_errors(f"save the DM rate-limit reset of {handle}"):
+            if until is None:
+                self.table.update_item(
+                    Key=self._checkpoint_key(handle), UpdateExpression="REMOVE dm_rate_limited_until"
+                )
+                return
+            self.table.update_item(
+                Key=self._checkpoint_key(handle),
+                UpdateExpression="SET dm_rate_limited_until = :r",
+                ExpressionAttributeValues={":r": until.isoformat()},
+            )
+
+    def record_reach_gap(
+        self, handle: str, *, since_id: str, oldest_read_id: str | None, at: datetime
+    ) -> None:
+        """Mentions between since_id and oldest_read_id were beyond X's reach: kept for ops to see."""
+        with _storage_errors(f"record the reach gap of {handle}"):
+            self.table.update_item(
+                Key=self._checkpoint_key(handle),
+                UpdateExpression="SET last_reach_gap = :g ADD reach_gaps :one",
+                ExpressionAttributeValues={
+                    ":g": {"since_id": since_id, "oldest_read_id": oldest_read_id, "at": at.isoformat()},
+                    ":one": 1,
+                },
+            )
+
+    def get_quote_watch(self, handle: str) -> tuple[dict[str, dict[str, Any]], datetime | None]:
+        """Our recent posts watched for quotes, {post id: {"quotes": count seen, "newest": id}}, and
+        when they were last checked."""
+        with _storage_errors(f"read the quote watch of {handle}"):
+            item = self.table.get_item(Key={"pk": f"HANDLE#{handle}", "sk": "QUOTES"}).get("Item") or {}
+        posts: dict[str, Any] = item.get("posts") or {}
+        checked = item.get("checked_at")
+        watched = {
+            str(k): {"quotes": int(v.get("quotes", 0)), "newest": v.get("newest")} for k, v in posts.items()
+        }
+        return watched, datetime.fromisoformat(str(checked)) if checked else None
+
+    def save_quote_watch(
+        self, handle: str, posts: dict[str, dict[str, Any]], *, checked_at: datetime
+    ) -> None:
+        item = {
+            "pk": f"HANDLE#{handle}",
+            "sk": "QUOTES",
+            "posts": posts,
+            "checked_at": checked_at.isoformat(),
+        }
+        with _storage_errors(f"save the quote watch of {handle}"):
+            self.table.put_item(Item=_to_item(item))
 
     def set_rate_limited(self, handle: str, until: datetime) -> None:
         with _storage_errors(f"save the rate-limit reset of {handle}"):

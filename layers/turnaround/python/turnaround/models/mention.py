@@ -83,6 +83,7 @@ class Checkpoint(BaseModel):
     resume_until_id: str | None = None
     rate_limited_until: datetime | None = None
     dm_newest_id: str | None = None
+    dm_rate_limited_until: datetime | None = None
 
 
 class HandlePollResult(BaseModel):
@@ -98,3 +99,7 @@ class HandlePollResult(BaseModel):
     complete: bool = True
     rate_limited_until: datetime | None = None
     since_id: str | None = None
+    # The pass could not reach since_id: more mentions arrived than X's timeline keeps (800).
+    beyond_reach: bool = False
+    rate_limit_remaining: int | None = None
+    passes: int = 1

@@ -40,10 +40,15 @@ class ReferencedTweet(_XModel):
 class MentionEntity(_XModel):
     username: str
     id: TweetId | None = None
+    start: int | None = None
 
 
 class Entities(_XModel):
     mentions: list[MentionEntity] = []
+
+
+class PostMetrics(_XModel):
+    quote_count: int = 0
 
 
 class XTweet(_XModel):
@@ -56,9 +61,20 @@ class XTweet(_XModel):
     in_reply_to_user_id: TweetId | None = None
     referenced_tweets: list[ReferencedTweet] = []
     entities: Entities = Entities()
+    # Where the author's own text begins: X prefixes a reply with @ of everyone in the parent.
+    display_text_range: tuple[int, int] | None = None
+    public_metrics: PostMetrics | None = None
 
     def reference(self, kind: str) -> str | None:
         return next((ref.id for ref in self.referenced_tweets if ref.type == kind), None)
+
+    def explicitly_mentions(self, username: str) -> bool:
+        """Typed by the author, not X's automatic reply prefix: only these summon (X's reply rule)."""
+        body_start = self.display_text_range[0] if self.display_text_range else 0
+        return any(
+            m.username.lower() == username.lower() and (m.start is None or m.start >= body_start)
+            for m in self.entities.mentions
+        )
 
     @property
     def is_retweet(self) -> bool:
@@ -83,11 +99,17 @@ class PageMeta(_XModel):
     newest_id: TweetId | None = None
     oldest_id: TweetId | None = None
     next_token: str | None = None
+    previous_token: str | None = None
 
 
 class MentionsPage(_XModel):
     data: list[XTweet] = []
     includes: Includes = Includes()
+    meta: PageMeta
+
+
+class DmEventsPage(_XModel):
+    data: list[XDmEvent] = []
     meta: PageMeta
 
 

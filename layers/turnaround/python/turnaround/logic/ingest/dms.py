@@ -2,23 +2,38 @@
 
 X allows an automated DM only after the customer has DMed us, so the confirmation goes out from
 here, when their first DM to an offline case arrives; never from the workflow on its own.
+
+Reading: ``GET /2/dm_events`` has no since_id and X bills every event it returns ($0.010, once per
+UTC day), for the 30 days it keeps them. Re-reading a page of 100 every minute would bill each DM
+about 31 times. So a pass reads newest-first in small pages that grow while every event is new
+(1, 4, 20, 100) and stops at the first event it already has: each new event is billed once, plus
+the known events on the page that stops the pass (one on a quiet day: $0.01 a day per handle).
+A pass keeps ``DM_RATE_LIMIT_RESERVE`` of X's 15 calls/15 min back, and a 429 parks that handle
+until X's reset without touching the other handles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.store import MentionStore
-from turnaround.exceptions import XDirectMessageRefused
+from turnaround.exceptions import XCreditsExhausted, XDirectMessageRefused, XRateLimited, XUsageCapped
 from turnaround.logic.workflow.case_workflow import case_ref, first_name
-from turnaround.models.playbook import Playbook
+from turnaround.models.playbook import Playbook, load_playbook
+from turnaround.models.x import XDmEvent
 from turnaround.observability import logger, metrics
+from turnaround.settings import DmPollerSettings
+
+PAGE_SIZES = (1, 4, 20, 100)  # grows only while every event on the page is new
+DM_RATE_LIMIT_RESERVE = 2  # of X's 15 calls per 15 minutes, left for the next scheduled pass
+DEFAULT_BACKOFF = timedelta(minutes=15)
 
 
 @dataclass
@@ -31,12 +46,18 @@ class DmIngestor:
 
     def poll(self) -> dict[str, int]:
         checkpoint = self.store.get_checkpoint(self.handle)
+        now = self.clock()
+        if checkpoint.dm_rate_limited_until and now < checkpoint.dm_rate_limited_until:
+            metrics.add_metric(name="DmPollSkippedRateLimited", unit=MetricUnit.Count, value=1)
+            return {"received": 0, "threaded": 0, "confirmations": 0, "refused": 0, "pages": 0}
         user_id = checkpoint.user_id or self.x.me().id
         if checkpoint.user_id is None:
             self.store.set_user_id(self.handle, user_id)
-        newest = int(checkpoint.dm_newest_id or 0)
-        events = sorted((e for e in self.x.dm_events() if int(e.id) > newest), key=lambda e: int(e.id))
-        counts = {"received": 0, "threaded": 0, "confirmations": 0, "refused": 0}
+        known = int(checkpoint.dm_newest_id) if checkpoint.dm_newest_id else None
+        events, pages, complete = self._new_events(known)
+        if checkpoint.dm_rate_limited_until:
+            self.store.set_dm_rate_limited(self.handle, None)
+        counts = {"received": 0, "threaded": 0, "confirmations": 0, "refused": 0, "pages": pages}
         for event in events:
             if event.sender_id == user_id:
                 continue  # our own DMs are recorded when we send them
@@ -61,10 +82,36 @@ class DmIngestor:
                 continue
             if case.get("route") == "offline" and not case.get("opted_out"):
                 counts[self._confirm(case, event.sender_id)] += 1
-        if events:
+        if events and complete:
             self.store.save_dm_checkpoint(self.handle, events[-1].id)
         metrics.add_metric(name="DmsReceived", unit=MetricUnit.Count, value=counts["received"])
         return counts
+
+    def _new_events(self, known: int | None) -> tuple[list[XDmEvent], int, bool]:
+        """Events newer than ``known``, oldest first; the pages read; and whether the pass reached a
+        known event (only then may the checkpoint move: the rest would be skipped for ever). Until the
+        handle has a first event, a pass reads one page of 100 (X keeps 30 days) and starts there."""
+        fresh: list[XDmEvent] = []
+        token: str | None = None
+        sizes = PAGE_SIZES[-1:] if known is None else PAGE_SIZES + PAGE_SIZES[-1:] * 8
+        for pages, size in enumerate(sizes, start=1):
+            try:
+                page, limit = self.x.dm_events_page(max_results=size, pagination_token=token)
+            except XRateLimited as exc:
+                self.store.set_dm_rate_limited(self.handle, exc.reset_at or self.clock() + DEFAULT_BACKOFF)
+                metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
+                logger.warning("DM read rate limited", extra={"handle": self.handle})
+                return sorted(fresh, key=lambda e: int(e.id)), pages, False
+            new = [e for e in page.data if known is None or int(e.id) > known]
+            fresh += new
+            token = page.meta.next_token
+            if known is None or len(new) < len(page.data) or not token:
+                return sorted(fresh, key=lambda e: int(e.id)), pages, True
+            if limit.remaining is not None and limit.remaining <= DM_RATE_LIMIT_RESERVE:
+                break  # the rest next pass: the checkpoint stays, so nothing is skipped
+        metrics.add_metric(name="DmPassIncomplete", unit=MetricUnit.Count, value=1)
+        logger.warning("DM pass stopped before a known event", extra={"handle": self.handle})
+        return sorted(fresh, key=lambda e: int(e.id)), pages, False
 
     def _confirm(self, case: dict[str, object], customer_id: str) -> str:
         case_id = str(case["case_id"])
@@ -92,3 +139,36 @@ class DmIngestor:
             event_id, case_id=case_id, direction="brand", text=text, sender_id=None, created_at=self.clock()
         )
         return "confirmations"
+
+
+def poll_dm_handles(
+    settings: DmPollerSettings,
+    *,
+    store: MentionStore | None = None,
+    credentials: CredentialStore | None = None,
+    playbook: Playbook | None = None,
+) -> dict[str, dict[str, int]]:
+    """Every monitored handle; one handle's failure does not stop the others, but is re-raised."""
+    store = store or MentionStore(settings.TABLE_NAME)
+    credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
+    playbook = playbook or load_playbook(settings.PLAYBOOK_PATH)
+    results: dict[str, dict[str, int]] = {}
+    errors: list[Exception] = []
+    for handle in settings.MONITORED_HANDLES:
+        try:
+            x = XApi(
+                credentials.x_credentials(handle),
+                base_url=settings.X_API_BASE_URL,
+                timeout=settings.X_HTTP_TIMEOUT_SECONDS,
+                writes_enabled=settings.X_WRITES_ENABLED,
+            )
+            results[handle] = DmIngestor(handle=handle, x=x, store=store, playbook=playbook).poll()
+        except Exception as exc:
+            logger.exception("DM polling failed", extra={"handle": handle, "error": type(exc).__name__})
+            metrics.add_metric(name="DmPollFailed", unit=MetricUnit.Count, value=1)
+            if isinstance(exc, XCreditsExhausted | XUsageCapped):
+                metrics.add_metric(name="XBudgetExhausted", unit=MetricUnit.Count, value=1)
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return results

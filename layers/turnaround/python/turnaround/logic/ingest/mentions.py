@@ -5,6 +5,12 @@ oldest-first (so a thread's root opens its case before replies attach) and only 
 ``since_id``. If the pass is cut short (429, exhausted window, error), what was read is still written
 and the checkpoint records where the gap is (``resume_until_id``); the next run fetches only the gap.
 Writes are conditional, so re-reading a page never duplicates anything.
+
+X's mentions timeline reaches back only 800 posts. A pass asks from ``since_id - 1`` so that the
+post at ``since_id`` (the newest already stored) comes back as the last one: if the pass ends without
+it, more mentions arrived than X keeps, and the ones between are lost. That gap is recorded on the
+checkpoint, logged, and counted (``MentionsBeyondReach``, alarmed). While mentions arrive faster than
+one page a pass, the poller reads again sooner in the same invocation, within X's 300 calls/15 min.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from turnaround import clock as clocks
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
@@ -37,6 +44,8 @@ class _Pass:
     quoted_authors: dict[str, str] = field(default_factory=dict)
     newest_id: str | None = None
     pages: int = 0
+    reached_since: bool = False  # the post at since_id came back: nothing fell beyond X's reach
+    remaining: int | None = None
 
 
 @dataclass
@@ -48,6 +57,28 @@ class MentionIngestor:
     max_results: int = 100
     retention: timedelta = timedelta(days=180)
     on_stored: Callable[[Mention], None] | None = None  # opt-outs and follow-ups (workflow side)
+    burst_passes: int = 3  # extra passes in one invocation while mentions outrun one page a pass
+    burst_interval_seconds: float = 15.0
+    rate_limit_reserve: int = 30  # calls kept back from X's 300/15 min for the scheduled passes
+    sleep: Callable[[float], None] = clocks.sleep
+
+    def poll_until_caught_up(self, time_left: Callable[[], float] | None = None) -> HandlePollResult:
+        """A pass, then more passes ``burst_interval_seconds`` apart while each one needed more than
+        one page (mentions arrive faster than a page per pass) and X's window and the Lambda's time
+        allow. The 800-mention reach is a count between passes, so passing more often keeps under it."""
+        total = last = self.poll()
+        while (
+            total.passes <= self.burst_passes
+            and last.complete
+            and last.fetched > self.max_results
+            and (last.rate_limit_remaining or 0) > self.rate_limit_reserve
+            and (time_left is None or time_left() > self.burst_interval_seconds + 30)
+        ):
+            self.sleep(self.burst_interval_seconds)
+            last = self.poll()
+            total = _merged(total, last)
+            metrics.add_metric(name="MentionBurstPasses", unit=MetricUnit.Count, value=1)
+        return total
 
     def poll(self) -> HandlePollResult:
         checkpoint = self.store.get_checkpoint(self.handle)
@@ -71,18 +102,23 @@ class MentionIngestor:
         interrupted_until: datetime | None = None
         failure: XApiError | None = None
         token: str | None = None
+        # One below since_id: the already-stored post at since_id returns last and proves the reach.
+        ask_since = str(int(checkpoint.since_id) - 1) if checkpoint.since_id else None
         try:
             while True:
                 page, limit = self.x.mentions_page(
                     user_id,
-                    since_id=checkpoint.since_id,
+                    since_id=ask_since,
                     until_id=checkpoint.resume_until_id,
                     pagination_token=token,
                     max_results=self.max_results,
                 )
                 state.pages += 1
+                state.remaining = limit.remaining
                 state.newest_id = state.newest_id or page.meta.newest_id
-                state.tweets.extend(page.data)
+                fresh = [t for t in page.data if t.id != checkpoint.since_id]
+                state.reached_since = state.reached_since or len(fresh) < len(page.data)
+                state.tweets.extend(fresh)
                 state.users.update((u.id, u) for u in page.includes.users)
                 state.quoted_authors.update((t.id, t.author_id) for t in page.includes.tweets)
                 token = page.meta.next_token
@@ -97,7 +133,7 @@ class MentionIngestor:
             failure = exc
 
         result = self._write(state, user_id, result)
-        result.pages = state.pages
+        result.pages, result.rate_limit_remaining = state.pages, state.remaining
         if interrupted_until is not None or failure is not None:
             if state.tweets and state.newest_id:
                 self.store.save_progress(
@@ -122,12 +158,26 @@ class MentionIngestor:
             if failure is not None:
                 raise failure
             return result
+        if checkpoint.since_id and not state.reached_since:
+            self._beyond_reach(checkpoint.since_id, state, result)
         if state.newest_id:
             self.store.complete_pass(
                 self.handle, expected_since=checkpoint.since_id, since_id=state.newest_id
             )
             result.since_id = state.newest_id
         return result
+
+    def _beyond_reach(self, since_id: str, state: _Pass, result: HandlePollResult) -> None:
+        """The pass ended without the post at since_id: X's 800-deep timeline no longer holds what
+        came between it and the oldest post read. Nothing can fetch them now; ops must know."""
+        oldest = min((t.id for t in state.tweets), key=int, default=None)
+        self.store.record_reach_gap(self.handle, since_id=since_id, oldest_read_id=oldest, at=self.clock())
+        result.beyond_reach = True
+        metrics.add_metric(name="MentionsBeyondReach", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "mentions lost beyond X's 800-mention reach",
+            extra={"handle": self.handle, "since_id": since_id, "oldest_read_id": oldest},
+        )
 
     def _write(self, state: _Pass, user_id: str, result: HandlePollResult) -> HandlePollResult:
         ordered = sorted(state.tweets, key=lambda t: int(t.id))  # oldest first
@@ -183,7 +233,9 @@ class MentionIngestor:
             receives_your_dm=user.receives_your_dm if user else None,
         )
         quoted = tweet.reference("quoted")
-        mentions_us = any(m.username.lower() == self.handle for m in tweet.entities.mentions) or (
+        # X's reply rule: only a mention the author typed (not the automatic reply prefix) or a
+        # quote of our post summons us, so only those may be replied to.
+        mentions_us = tweet.explicitly_mentions(self.handle) or (
             quoted is not None and state.quoted_authors.get(quoted) == user_id
         )
         return Mention(
@@ -201,6 +253,20 @@ class MentionIngestor:
         )
 
 
+def _merged(first: HandlePollResult, then: HandlePollResult) -> HandlePollResult:
+    counted = ("fetched", "stored", "duplicates", "skipped_own", "skipped_retweets", "cases_opened")
+    update = {
+        name: getattr(first, name) + getattr(then, name) for name in (*counted, "attached_to_case", "pages")
+    }
+    return then.model_copy(
+        update={
+            **update,
+            "passes": first.passes + then.passes,
+            "beyond_reach": first.beyond_reach or then.beyond_reach,
+        }
+    )
+
+
 def poll_monitored_handles(
     settings: PollerSettings,
     *,
@@ -209,6 +275,7 @@ def poll_monitored_handles(
     x_for: Callable[[str], XApi] | None = None,
     clock: Clock = utc_now,
     on_stored: Callable[[Mention], None] | None = None,
+    time_left: Callable[[], float] | None = None,
 ) -> list[HandlePollResult]:
     """Poll every monitored handle; one handle's failure does not stop the others, but is re-raised."""
     store = store or MentionStore(settings.TABLE_NAME)
@@ -234,9 +301,23 @@ def poll_monitored_handles(
             max_results=settings.X_MAX_RESULTS,
             retention=timedelta(days=settings.MENTION_RETENTION_DAYS),
             on_stored=on_stored,
+            burst_passes=settings.MENTION_BURST_PASSES,
+            burst_interval_seconds=settings.MENTION_BURST_INTERVAL_SECONDS,
         )
         try:
-            results.append(ingestor.poll())
+            results.append(ingestor.poll_until_caught_up(time_left))
+            if settings.QUOTE_WATCH_DAYS:
+                from turnaround.logic.ingest.quotes import QuoteIngestor  # quotes imports this module
+
+                QuoteIngestor(
+                    handle=handle,
+                    x=ingestor.x,
+                    store=store,
+                    clock=clock,
+                    watch_days=settings.QUOTE_WATCH_DAYS,
+                    retention=ingestor.retention,
+                    on_stored=on_stored,
+                ).poll()
         except Exception as exc:
             logger.exception("polling failed", extra={"handle": handle, "error": type(exc).__name__})
             metrics.add_metric(name="PollFailed", unit=MetricUnit.Count, value=1)

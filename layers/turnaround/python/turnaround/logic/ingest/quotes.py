@@ -1,0 +1,95 @@
+"""Quote-posts of our recent posts: a quote summons us like a mention, but need not type @handle, so
+X's mentions timeline may not carry it.
+
+Cheapest faithful read: one call for our newest original posts with their ``quote_count`` (Owned
+Reads, $0.001 a post, once per UTC day), then ``GET /2/tweets/:id/quote_tweets`` only for a post
+whose count went up (each quote returned is a $0.005 read), storing the quotes newer than the
+newest one already seen. A post is watched for ``QUOTE_WATCH_DAYS``; the check runs at most every
+``every`` (5 minutes: a quote waits that long at most) and makes at most ``max_calls`` quote reads
+(X allows 75 per 15 minutes), the rest next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.adapters.x_api import XApi
+from turnaround.clock import utc_now
+from turnaround.dal.store import MentionStore
+from turnaround.exceptions import XRateLimited
+from turnaround.logic.ingest.mentions import MentionIngestor, _Pass
+from turnaround.models.mention import Mention
+from turnaround.observability import logger, metrics
+
+
+@dataclass
+class QuoteIngestor:
+    handle: str
+    x: XApi
+    store: MentionStore
+    clock: Callable[[], datetime] = utc_now
+    watch_days: int = 7
+    max_calls: int = 4
+    retention: timedelta = timedelta(days=180)
+    on_stored: Callable[[Mention], None] | None = None
+    every: timedelta = timedelta(minutes=5)
+
+    def poll(self) -> int:
+        """Store new quotes of our recent posts; returns how many were stored."""
+        now = self.clock()
+        watched, checked_at = self.store.get_quote_watch(self.handle)
+        if checked_at is not None and now - checked_at < self.every:
+            return 0
+        user_id = self.store.get_checkpoint(self.handle).user_id or self.x.me().id
+        page, _ = self.x.own_posts_page(user_id)
+        horizon = now - timedelta(days=self.watch_days)
+        recent = {p.id: p for p in page.data if p.created_at is None or p.created_at >= horizon}
+        seen = {post_id: watched.get(post_id, {"quotes": 0, "newest": None}) for post_id in recent}
+        stored = calls = 0
+        for post_id, post in recent.items():
+            count = post.public_metrics.quote_count if post.public_metrics else 0
+            if count <= seen[post_id]["quotes"] or calls >= self.max_calls:
+                continue
+            calls += 1
+            try:
+                quotes, _ = self.x.quotes_page(post_id)
+            except XRateLimited:
+                logger.warning("quote reads rate limited; next pass", extra={"handle": self.handle})
+                break
+            newest = seen[post_id]["newest"]
+            fresh = [q for q in quotes.data if newest is None or int(q.id) > int(newest)]
+            state = _Pass(
+                tweets=fresh,
+                users={u.id: u for u in quotes.includes.users},
+                quoted_authors={post_id: user_id},
+            )
+            stored += self._record(state, user_id)
+            seen[post_id] = {
+                "quotes": count,
+                "newest": max((q.id for q in quotes.data), key=int, default=newest),
+            }
+        self.store.save_quote_watch(self.handle, seen, checked_at=now)
+        metrics.add_metric(name="QuotesIngested", unit=MetricUnit.Count, value=stored)
+        return stored
+
+    def _record(self, state: _Pass, user_id: str) -> int:
+        # The mention ingestor's own mapping and triage, so a quote is stored exactly like a mention.
+        helper = MentionIngestor(handle=self.handle, x=self.x, store=self.store, clock=self.clock)
+        stored = 0
+        for tweet in sorted(state.tweets, key=lambda t: int(t.id)):
+            if tweet.author_id == user_id:
+                continue
+            mention = helper._mention(tweet, state, user_id, self.clock())
+            outcome = self.store.record(
+                mention, open_case=mention.triage.is_complaint, retention=self.retention
+            )
+            if outcome.stored:
+                stored += 1
+                if self.on_stored:
+                    self.on_stored(mention)
+                logger.info("quote ingested", extra={"handle": self.handle, "tweet_id": tweet.id})
+        return stored

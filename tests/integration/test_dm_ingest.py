@@ -1,0 +1,102 @@
+"""DM reads through real tweepy to the emulator: each event billed once, rate limits per handle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import BRAND
+from turnaround.adapters.x_api import XCredentials
+from turnaround.exceptions import XApiUnavailable
+from turnaround.logic.ingest.dms import DmIngestor, poll_dm_handles
+from turnaround.models.playbook import load_playbook
+from turnaround.settings import DmPollerSettings
+
+
+@pytest.fixture
+def ingestor(x_api, store, clock) -> DmIngestor:
+    return DmIngestor(handle=BRAND, x=x_api, store=store, playbook=load_playbook(), clock=clock)
+
+
+def _stored_dm_ids(store) -> set[str]:
+    items = store.table.scan()["Items"]
+    return {str(i["event_id"]) for i in items if i["sk"] == "DM"}
+
+
+def test_each_dm_event_is_billed_once_over_the_30_day_window(emulator, ingestor, store, clock):
+    """Polled hourly for 31 days, 3 DMs are billed once each, plus the one known event that ends a
+    pass, once per UTC day; a page of 100 re-read every day bills each of them 31 times (93)."""
+    emulator.add_user("jane")
+    dms = []
+    for hour in range(31 * 24):
+        if hour in (10, 20, 500):
+            dms.append(emulator.add_dm("jane", "acmeair", f"message {hour}"))
+            clock.advance(1)
+        ingestor.poll()
+        clock.advance(3600)
+    assert _stored_dm_ids(store) == {d.id for d in dms}
+    reads = emulator.ledger.units["dm_event_read"]
+    assert reads <= 3 + 32 + 3 * 4  # first reads + one stop event a day + the stop pages' overlap
+    assert reads < 93 / 2
+
+
+def test_a_burst_of_dms_is_paged_until_a_known_event(emulator, ingestor, store, clock):
+    emulator.add_user("jane")
+    first = emulator.add_dm("jane", "acmeair", "hello")
+    clock.advance(1)
+    ingestor.poll()
+    burst = []
+    for n in range(40):
+        burst.append(emulator.add_dm("jane", "acmeair", f"more {n}"))
+        clock.advance(1)
+    counts = ingestor.poll()
+    assert counts["pages"] == 4  # 1, 4, 20 all new; the page of 100 reaches the known event
+    assert _stored_dm_ids(store) == {first.id, *(d.id for d in burst)}
+    assert store.get_checkpoint(BRAND).dm_newest_id == burst[-1].id
+
+
+def test_a_dm_429_parks_only_that_handle_until_the_reset(emulator, ingestor, store, clock):
+    emulator.add_user("jane")
+    emulator.add_dm("jane", "acmeair", "hello")
+    clock.advance(1)
+    emulator.inject_fault("dm_events", "rate_limit")
+    ingestor.poll()
+    parked = store.get_checkpoint(BRAND).dm_rate_limited_until
+    assert parked is not None and parked > clock.now()
+    calls = emulator.calls["dm_events"]
+    ingestor.poll()
+    assert emulator.calls["dm_events"] == calls  # no call before the reset
+    clock.advance(15 * 60 + 1)
+    assert ingestor.poll()["received"] == 1
+
+
+def test_one_handles_failure_does_not_skip_the_next(emulator, brand, store, clock, monkeypatch):
+    emulator.add_user("jane")
+    other = emulator.add_user("acmehelp", access_token="200-helptoken", access_token_secret="help-secret")
+    emulator.add_dm("jane", "acmehelp", "hi help desk")
+    clock.advance(1)
+
+    class Credentials:
+        def x_credentials(self, handle: str) -> Any:
+            if handle == BRAND:
+                return brand.credentials
+            return XCredentials.model_validate(
+                {
+                    **{k: v.get_secret_value() for k, v in brand.credentials},
+                    "access_token": other.access_token,
+                    "access_token_secret": other.access_token_secret,
+                }
+            )
+
+    settings = DmPollerSettings(
+        TABLE_NAME=store.table_name,
+        MONITORED_HANDLES="acmeair,acmehelp",
+        X_CREDENTIALS_SECRET_PREFIX="x/",
+        X_API_BASE_URL=emulator.base_url,
+        X_HTTP_TIMEOUT_SECONDS=1,
+    )
+    emulator.inject_fault("dm_events", "server_error")  # the first handle's read fails
+    with pytest.raises(XApiUnavailable):
+        poll_dm_handles(settings, store=store, credentials=Credentials(), playbook=load_playbook())  # type: ignore[arg-type]
+    assert store.get_checkpoint("acmehelp").dm_newest_id is not None  # the second handle still ran
