@@ -33,7 +33,7 @@ class Route:
     method: str
     path: str  # werkzeug rule syntax
     handler: Handler
-    query: tuple[str, ...] = ()  # the query parameters X accepts here, in X's order; others are a 400
+    query: tuple[str, ...] = ()  # the query parameters X accepts here; any other is a 400
 
     def check_query(self, request: Request) -> None:
         """X refuses any query parameter the route does not define (a typo is not silently ignored)."""
