@@ -1,10 +1,8 @@
 """The tasks of the per-complaint workflow (infrastructure/case_workflow.asl.yaml).
 
-Every external effect (reply, DM, retweet, email) is claimed in the outbox before it is made and
-completed after, so Step Functions retries and duplicate invocations never repeat it. Public texts
-are deterministic per case (variant and reference come from the case id), so if a Lambda dies
-between posting and recording, the retry's identical post is refused by X as a duplicate, which
-we read as "already posted".
+Every external effect (reply, DM, retweet, email) goes through ``effects.py`` (claim, act,
+record), so Step Functions retries and duplicate invocations never repeat it and never lose it.
+Public texts are deterministic per case (variant and reference come from the case id).
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,17 +21,10 @@ from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.store import MentionStore
-from turnaround.exceptions import (
-    EmailNotSent,
-    StorageError,
-    TaskTokenRejected,
-    XCreditsExhausted,
-    XDirectMessageRefused,
-    XDuplicateContent,
-    XReplyNotAllowed,
-)
+from turnaround.exceptions import StorageError, TaskTokenRejected, XDirectMessageRefused
 from turnaround.logic.rep_actions.links import ACTIONS, ActionClaim, ActionLinkSigner
 from turnaround.logic.triage import sentiment
+from turnaround.logic.workflow.effects import Effects
 from turnaround.logic.workflow.emails import escalation_email, ops_alert_email
 from turnaround.models.mention import CaseStatus
 from turnaround.models.playbook import Person, Playbook
@@ -43,7 +34,6 @@ Clock = Callable[[], datetime]
 PROFANITY = re.compile(
     r"\b(f+u+c+k\w*|shit\w*|damn|crap|bitch\w*|bastard\w*|wtf|asshole\w*)\b", re.IGNORECASE
 )
-POSTING_HOLD = "HOLD#x-billing"
 
 
 def case_ref(case_id: str) -> str:
@@ -66,6 +56,10 @@ class CaseWorkflow:
     action_url: str
     workflow: WorkflowClient | None = None
     clock: Clock = utc_now
+    effects: Effects = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.effects = Effects(self.store, self.clock)
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -88,33 +82,12 @@ class CaseWorkflow:
             self.store.set_user_id(handle, user_id)
         return user_id
 
-    def _check_posting_hold(self) -> None:
-        hold = self.store._get(POSTING_HOLD, "HOLD")
-        if hold:
-            raise XCreditsExhausted(f"posting is on hold since {hold.get('since')}: {hold.get('reason')}")
-
     def _assignee(self, case: dict[str, Any], mention: dict[str, Any]) -> Person:
         if case.get("assignee_email"):
             rep = self.playbook.rep_by_email(str(case["assignee_email"]))
             if rep:
                 return rep
         return self.playbook.choose_rep(str(mention["text"]), int(case.get("priority", 4)))
-
-    def _post_once(self, key: str, post: Callable[[], str]) -> tuple[str | None, bool]:
-        """Make a public post at most once. Returns (post id or None if unknown, posted_now)."""
-        earlier = self.store.outbox_claim(key, claimed_at=self.clock().isoformat())
-        if earlier and earlier.get("state") == "DONE":
-            return earlier.get("result_id"), False
-        try:
-            result_id: str | None = post()
-        except (XDuplicateContent, XReplyNotAllowed):
-            if earlier is None:
-                raise
-            # A previous attempt posted and died before recording it; X refuses the identical retry.
-            logger.warning("earlier attempt already posted", extra={"outbox": key})
-            result_id = None
-        self.store.outbox_complete(key, result_id=result_id, completed_at=self.clock().isoformat())
-        return result_id, True
 
     # --- tasks ---------------------------------------------------------------------------------
 
@@ -130,7 +103,7 @@ class CaseWorkflow:
         if not mention.get("mentions_handle"):
             # X only allows replies to posts that mention or quote us: a human decides instead.
             return {**result, "reason": "post does not mention or quote us"}
-        self._check_posting_hold()
+        self.effects.check_posting_hold()
         author = mention["author"]
         text = self.playbook.render(
             "ack_offline" if offline else "ack_public",
@@ -142,7 +115,7 @@ class CaseWorkflow:
         )
         x = self.x_for(str(case["handle"]))
         deep_link_to = self._brand_user_id(str(case["handle"])) if offline else None
-        tweet_id, posted_now = self._post_once(
+        tweet_id, posted_now = self.effects.post_once(
             f"{case_id}#ack", lambda: x.reply(str(case["root_tweet_id"]), text, dm_deep_link_to=deep_link_to)
         )
         if posted_now:
@@ -167,10 +140,52 @@ class CaseWorkflow:
         )
         # Keyed on the task token: a retried invocation of the same wait sends no second email.
         escalation_id = hashlib.sha256(task_token.encode()).hexdigest()[:32]
+        once = self.effects.at_most_once(
+            f"{escalation_id}#email",
+            lambda: self._email_escalation(
+                case, mention, escalation_id, task_token, role, recipient, reminder
+            ),
+        )
+        if not once.made_now:
+            return {"escalation_id": escalation_id, "emailed": False}
+        now = self.clock().isoformat()
+        # Links in older emails for this case stop working: only the newest request can be answered.
+        fields: dict[str, Any] = {
+            "last_notified_at": now,
+            "last_notified": recipient.email,
+            "current_escalation_id": escalation_id,
+        }
+        if not case.get("escalated_at"):
+            fields["escalated_at"] = now
+        if reminder:
+            fields["reminders"] = int(case.get("reminders", 0)) + 1
+        if role == "supervisor":
+            fields["supervisor_escalated_at"] = now
+        self.store.update_case(case_id, **fields)
+        metrics.add_metric(
+            name="SupervisorEscalations"
+            if role == "supervisor"
+            else ("RepReminders" if reminder else "RepEscalations"),
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        logger.info("rep notified", extra={"case_id": case_id, "role": role, "reminder": reminder})
+        return {"escalation_id": escalation_id, "emailed": True}
+
+    def _email_escalation(
+        self,
+        case: dict[str, Any],
+        mention: dict[str, Any],
+        escalation_id: str,
+        task_token: str,
+        role: str,
+        recipient: Person,
+        reminder: bool,
+    ) -> dict[str, Any]:
+        """Store the escalation (what its links answer), then email it; returns the message id."""
+        case_id = str(case["case_id"])
         now = self.clock()
         expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
-        if self.store.outbox_claim(f"{escalation_id}#email", claimed_at=now.isoformat()):
-            return {"escalation_id": escalation_id, "emailed": False}
         self.store.save_escalation(
             escalation_id,
             case_id=case_id,
@@ -201,62 +216,23 @@ class CaseWorkflow:
             reminder=reminder,
             supervisor=role == "supervisor",
         )
-        try:
-            message_id = self.mailer.send(message)
-        except EmailNotSent:
-            self.store.outbox_release(f"{escalation_id}#email")  # nothing was sent: a retry may send
-            raise
-        self.store.outbox_complete(f"{escalation_id}#email", result_id=message_id)
-        # Links in older emails for this case stop working: only the newest request can be answered.
-        fields: dict[str, Any] = {
-            "last_notified_at": now.isoformat(),
-            "last_notified": recipient.email,
-            "current_escalation_id": escalation_id,
-        }
-        if not case.get("escalated_at"):
-            fields["escalated_at"] = now.isoformat()
-        if reminder:
-            fields["reminders"] = int(case.get("reminders", 0)) + 1
-        if role == "supervisor":
-            fields["supervisor_escalated_at"] = now.isoformat()
-        self.store.update_case(case_id, **fields)
-        metrics.add_metric(
-            name="SupervisorEscalations"
-            if role == "supervisor"
-            else ("RepReminders" if reminder else "RepEscalations"),
-            unit=MetricUnit.Count,
-            value=1,
-        )
-        logger.info("rep notified", extra={"case_id": case_id, "role": role, "reminder": reminder})
-        return {"escalation_id": escalation_id, "emailed": True}
+        return {"result_id": self.mailer.send(message)}
 
     def alert_ops(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
         """One email to ops per episode: the first case to hit X's billing stop puts the hold in place
         and alerts; the cases after it find the hold and stay quiet."""
         name = str(error.get("Error", "Unknown"))
-        now = self.clock()
-        episode = now.isoformat()
+        key = f"{case_id}#alert#{name}"
         if name in ("XCreditsExhausted", "XUsageCapped"):
-            hold = self.store._get(POSTING_HOLD, "HOLD")
-            if hold is None:
-                self.store.update_item_fields(POSTING_HOLD, "HOLD", since=episode, reason=name)
+            episode, placed = self.effects.hold_posting(reason=name)
+            if placed:
                 metrics.add_metric(name="XBudgetExhausted", unit=MetricUnit.Count, value=1)
-            else:
-                episode = str(hold.get("since"))
-        key = (
-            f"ops-alert#{name}#{episode}"
-            if name in ("XCreditsExhausted", "XUsageCapped")
-            else f"{case_id}#alert#{name}"
+            key = f"ops-alert#{name}#{episode}"
+        message = ops_alert_email(
+            playbook=self.playbook, case_id=case_id, error=name, cause=str(error.get("Cause", ""))
         )
-        if self.store.outbox_claim(key, claimed_at=now.isoformat()):
-            return {"alerted": False}
-        self.mailer.send(
-            ops_alert_email(
-                playbook=self.playbook, case_id=case_id, error=name, cause=str(error.get("Cause", ""))
-            )
-        )
-        self.store.outbox_complete(key)
-        return {"alerted": True}
+        once = self.effects.at_most_once(key, lambda: {"result_id": self.mailer.send(message)})
+        return {"alerted": once.made_now}
 
     def record_decision(self, case_id: str, decision: dict[str, Any]) -> dict[str, Any]:
         action = str(decision.get("action", "not_resolved"))
@@ -285,35 +261,39 @@ class CaseWorkflow:
             "case_ref": case_ref(case_id),
         }
         x = self.x_for(str(case["handle"]))
-        self._check_posting_hold()
-        earlier = self.store.outbox_claim(f"{case_id}#follow_up", claimed_at=self.clock().isoformat())
-        if earlier:
+        self.effects.check_posting_hold()
+        once = self.effects.at_most_once(f"{case_id}#follow_up", lambda: self._ask(case, x, values))
+        if not once.made_now:
+            earlier = once.recorded
             return {
-                "asked": earlier.get("state") == "DONE",
+                "asked": earlier.get("state") == "DONE" and earlier.get("channel") != "none",
                 "channel": earlier.get("channel"),
                 "repeat": True,
             }
-        channel = None
+        channel = once.recorded["channel"]
+        if channel == "none":
+            return {"asked": False, "reason": "no customer post left to reply to"}
+        self.store.update_case(
+            case_id, follow_up_asked_at=self.clock().isoformat(), follow_up_channel=channel
+        )
+        return {"asked": True, "channel": channel}
+
+    def _ask(self, case: dict[str, Any], x: XApi, values: dict[str, str]) -> dict[str, Any]:
+        """Ask by DM if the customer opened one, else publicly; returns the channel used."""
+        case_id = str(case["case_id"])
         if case.get("dm_open"):
             try:
                 x.send_dm(
                     str(case["customer_id"]), self.playbook.render("follow_up_dm", key=case_id, **values)
                 )
-                channel = "dm"
+                return {"channel": "dm"}
             except XDirectMessageRefused:
                 logger.info("follow-up DM refused; asking publicly", extra={"case_id": case_id})
-        if channel is None:
-            target = self._latest_customer_post(case)
-            if target is None:
-                self.store.outbox_complete(f"{case_id}#follow_up", channel="none")
-                return {"asked": False, "reason": "no customer post left to reply to"}
-            x.reply(target, self.playbook.render("follow_up_public", key=case_id, **values))
-            channel = "public"
-        self.store.outbox_complete(f"{case_id}#follow_up", channel=channel)
-        self.store.update_case(
-            case_id, follow_up_asked_at=self.clock().isoformat(), follow_up_channel=channel
-        )
-        return {"asked": True, "channel": channel}
+        target = self._latest_customer_post(case)
+        if target is None:
+            return {"channel": "none"}
+        x.reply(target, self.playbook.render("follow_up_public", key=case_id, **values))
+        return {"channel": "public"}
 
     def _latest_customer_post(self, case: dict[str, Any]) -> str | None:
         """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
@@ -348,9 +328,11 @@ class CaseWorkflow:
             self.store.update_case(case_id, amplification="not amplified: " + reason)
             logger.info("follow-up not amplified", extra={"case_id": case_id, "reason": reason})
             return {"retweeted": False, "reason": reason, "sentiment": score}
-        self._check_posting_hold()
+        self.effects.check_posting_hold()
         x = self.x_for(str(case["handle"]))
-        _, posted_now = self._post_once(f"{case_id}#retweet", lambda: self._retweet(x, str(post["tweet_id"])))
+        _, posted_now = self.effects.post_once(
+            f"{case_id}#retweet", lambda: self._retweet(x, str(post["tweet_id"]))
+        )
         self.store.update_case(case_id, amplified_at=self.clock().isoformat(), amplification="retweeted")
         if posted_now:
             metrics.add_metric(name="Amplified", unit=MetricUnit.Count, value=1)
