@@ -99,5 +99,6 @@ def _email_escalation(
         expires_at=expires_at,
         reminder=reminder,
         supervisor=role == "supervisor",
+        escalation_id=escalation_id,
     )
     return {"result_id": flow.mailer.send(message)}
