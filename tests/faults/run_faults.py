@@ -65,7 +65,11 @@ def violations(result: RunResult) -> list[str]:
     ]
     if refused:
         problems.append(f"X rule violations {refused}")
-    sent = Counter((m.get("X-Turnaround-Case"), str(m["To"]), str(m["Subject"])) for m in result.emails)
+    # Keyed by escalation: each SLA period's reminder is its own escalation with its own email.
+    sent = Counter(
+        (m.get("X-Turnaround-Case"), m.get("X-Turnaround-Escalation"), str(m["To"]), str(m["Subject"]))
+        for m in result.emails
+    )
     duplicated = {k: n for k, n in sent.items() if n > 1}
     if duplicated:
         problems.append(f"duplicate emails {duplicated}")

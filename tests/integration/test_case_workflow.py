@@ -420,3 +420,41 @@ def test_a_case_nobody_answers_keeps_escalating_and_never_closes_by_itself(cloud
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
     case = cloud.store.get_case(case_id)
     assert "closed_at" not in case and "unresolved_at" not in case
+
+
+# --- effects that did not happen are retried, not lost ---------------------------------------------
+
+
+def test_an_x_5xx_on_the_follow_up_dm_is_retried_and_the_customer_is_asked(cloud):
+    """Was lost: the failed attempt's claim made the retry report 'already asked', and the case
+    closed without the customer ever being asked."""
+    cloud.emulator.inject_fault("create_dm", "server_error", skip=1)  # the confirmation DM goes out
+    case_id = _resolve_and_reach_follow_up(cloud)
+    dms = cloud.emulator.dms_sent(by="acmeair")
+    assert len(dms) == 2 and "how it turned out" in dms[-1].text
+    assert (cloud.store.get_case(case_id) or {}).get("follow_up_asked_at")
+
+
+def test_an_ses_rejection_of_the_ops_alert_is_retried_and_ops_is_alerted(cloud):
+    """Was lost: the rejected attempt's claim made the retry report 'already alerted'."""
+    from moto.ses.exceptions import MessageRejectedError
+    from moto.ses.models import SESBackend
+
+    alert = {
+        "task": "alert_ops",
+        "case_id": "case-1",
+        "error": {"Error": "XCreditsExhausted", "Cause": "402"},
+    }
+    send = SESBackend.send_raw_email
+
+    def reject(*args, **kwargs):
+        raise MessageRejectedError("rejected (injected)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SESBackend, "send_raw_email", reject)
+        result, errored = cloud.invoke("WorkflowTasksFunction", alert)
+        assert errored and result["errorType"] == "EmailNotSent"
+    assert SESBackend.send_raw_email is send
+    result, errored = cloud.invoke("WorkflowTasksFunction", alert)  # Step Functions' retry
+    assert not errored and result == {"alerted": True}
+    assert len(cloud.emails_to("ops@acmeair.example")) == 1

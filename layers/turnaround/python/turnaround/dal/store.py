@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 MAX_CASE_RACE_RETRIES = 3
+POSTING_HOLD = ("HOLD#x-billing", "HOLD")  # pk, sk: present while X billing stops posting
 
 
 def _to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -482,6 +483,22 @@ class MentionStore:
                 return self._get(f"OUTBOX#{key}", "OUTBOX")
             raise StorageError(f"could not claim {key}: {exc}") from exc
         return None
+
+    def posting_hold(self) -> dict[str, Any] | None:
+        """The hold X's billing stop put on posting, if one stands (ops delete it to resume)."""
+        return self._get(*POSTING_HOLD)
+
+    def hold_posting(self, *, since: str, reason: str) -> tuple[dict[str, Any], bool]:
+        """Put the posting hold in place unless one stands; returns the standing hold and whether
+        this call placed it (concurrent cases agree on one hold, so ops get one alert)."""
+        item = {"pk": POSTING_HOLD[0], "sk": POSTING_HOLD[1], "since": since, "reason": reason}
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return self.posting_hold() or item, False
+            raise StorageError(f"could not hold posting: {exc}") from exc
+        return item, True
 
     def outbox_release(self, key: str) -> None:
         with _storage_errors(f"release {key}"):

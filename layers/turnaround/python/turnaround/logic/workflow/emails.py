@@ -81,6 +81,7 @@ def escalation_email(
     expires_at: int,
     reminder: bool,
     supervisor: bool,
+    escalation_id: str = "",
 ) -> EmailMessage:
     ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
     username = str(mention["author"]["username"])
@@ -117,7 +118,9 @@ def escalation_email(
         subject=subject,
         text=_text().from_string(ESCALATION_TEXT).render(context),
         html=_html().from_string(ESCALATION_HTML).render(context),
-        headers={"X-Turnaround-Case": str(case["case_id"])},
+        # One escalation, one email: a reminder is a new escalation (and says so in its subject).
+        headers={"X-Turnaround-Case": str(case["case_id"])}
+        | ({"X-Turnaround-Escalation": escalation_id} if escalation_id else {}),
     )
 
 

@@ -1,0 +1,56 @@
+"""Acknowledge: one public reply in the brand's voice (the DM invite for charged and complex
+complaints), only to a post that mentions or quotes us, never twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.logic.workflow.voice import case_ref, first_name
+from turnaround.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+
+
+def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
+    case = flow.case(case_id)
+    mention = flow.root_mention(case)
+    offline = mention["triage"].get("severity") in ("charged", "complex")
+    rep = flow.assignee(case, mention)
+    flow.store.update_case(case_id, assignee_email=rep.email, route="offline" if offline else "public")
+    result = {"case_id": case_id, "offline": offline, "rep_email": rep.email, "acknowledged": False}
+    if case.get("opted_out"):
+        return {**result, "reason": "customer opted out"}
+    if not mention.get("mentions_handle"):
+        # X only allows replies to posts that mention or quote us: a human decides instead.
+        return {**result, "reason": "post does not mention or quote us"}
+    flow.effects.check_posting_hold()
+    author = mention["author"]
+    text = flow.playbook.render(
+        "ack_offline" if offline else "ack_public",
+        key=case_id,
+        customer=author["username"],
+        first_name=first_name(author),
+        initials=rep.initials,
+        case_ref=case_ref(case_id),
+    )
+    x = flow.x_for(str(case["handle"]))
+    deep_link_to = flow.brand_user_id(str(case["handle"])) if offline else None
+    tweet_id, posted_now = flow.effects.post_once(
+        f"{case_id}#ack", lambda: x.reply(str(case["root_tweet_id"]), text, dm_deep_link_to=deep_link_to)
+    )
+    if posted_now:
+        now = flow.clock()
+        flow.store.update_case(case_id, ack_tweet_id=tweet_id, first_response_at=now.isoformat())
+        metrics.add_metric(name="Acknowledged", unit=MetricUnit.Count, value=1)
+        opened = datetime.fromisoformat(str(case["opened_at"]))
+        metrics.add_metric(
+            name="FirstResponseSeconds",
+            unit=MetricUnit.Seconds,
+            value=max(0.0, (now - opened).total_seconds()),
+        )
+    logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
+    return {**result, "acknowledged": True, "tweet_id": tweet_id}

@@ -1,0 +1,26 @@
+"""Record the rep's decision: resolved starts the follow-up; anything else is kept as a note."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.models.mention import CaseStatus
+from turnaround.observability import metrics
+
+if TYPE_CHECKING:
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+
+
+def record_decision(flow: CaseWorkflow, case_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+    action = str(decision.get("action", "not_resolved"))
+    now = flow.clock().isoformat()
+    if action == "resolved":
+        flow.store.set_case_status(
+            case_id, CaseStatus.FOLLOW_UP, resolved_at=now, resolution_note=decision.get("note")
+        )
+        metrics.add_metric(name="CasesResolved", unit=MetricUnit.Count, value=1)
+    else:
+        flow.store.update_case(case_id, unresolved_at=now, resolution_note=decision.get("note"))
+    return {"action": action}

@@ -1,0 +1,82 @@
+"""Follow-up: ask once how it turned out (by DM if the customer opened one, else in public), then
+wait for the customer's next post, which the mention poller hands over."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from turnaround.adapters.x_api import XApi
+from turnaround.exceptions import XDirectMessageRefused
+from turnaround.logic.workflow.voice import case_ref, first_name
+from turnaround.observability import logger
+
+if TYPE_CHECKING:
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+
+
+def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
+    """Ask once, by DM if the customer opened one, else as a reply to one of their thread posts."""
+    case = flow.case(case_id)
+    if case.get("opted_out"):
+        return {"asked": False, "reason": "customer opted out"}
+    mention = flow.root_mention(case)
+    author, rep = mention["author"], flow.assignee(case, mention)
+    values = {
+        "customer": author["username"],
+        "first_name": first_name(author),
+        "rep_name": rep.name,
+        "initials": rep.initials,
+        "case_ref": case_ref(case_id),
+    }
+    x = flow.x_for(str(case["handle"]))
+    flow.effects.check_posting_hold()
+    once = flow.effects.at_most_once(f"{case_id}#follow_up", lambda: _ask(flow, case, x, values))
+    if not once.made_now:
+        earlier = once.recorded
+        return {
+            "asked": earlier.get("state") == "DONE" and earlier.get("channel") != "none",
+            "channel": earlier.get("channel"),
+            "repeat": True,
+        }
+    channel = once.recorded["channel"]
+    if channel == "none":
+        return {"asked": False, "reason": "no customer post left to reply to"}
+    flow.store.update_case(case_id, follow_up_asked_at=flow.clock().isoformat(), follow_up_channel=channel)
+    return {"asked": True, "channel": channel}
+
+
+def _ask(flow: CaseWorkflow, case: dict[str, Any], x: XApi, values: dict[str, str]) -> dict[str, Any]:
+    """Ask by DM if the customer opened one, else publicly; returns the channel used."""
+    case_id = str(case["case_id"])
+    if case.get("dm_open"):
+        try:
+            x.send_dm(str(case["customer_id"]), flow.playbook.render("follow_up_dm", key=case_id, **values))
+            return {"channel": "dm"}
+        except XDirectMessageRefused:
+            logger.info("follow-up DM refused; asking publicly", extra={"case_id": case_id})
+    target = _latest_customer_post(flow, case)
+    if target is None:
+        return {"channel": "none"}
+    x.reply(target, flow.playbook.render("follow_up_public", key=case_id, **values))
+    return {"channel": "public"}
+
+
+def _latest_customer_post(flow: CaseWorkflow, case: dict[str, Any]) -> str | None:
+    """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
+    own = [
+        m
+        for m in flow.store.case_mentions(str(case["case_id"]))
+        if m["author"]["id"] == case["customer_id"]
+        and m["tweet_id"] != case["root_tweet_id"]
+        and m.get("mentions_handle")
+    ]
+    return max(own, key=lambda m: int(m["tweet_id"]))["tweet_id"] if own else None
+
+
+def await_follow_up(flow: CaseWorkflow, case_id: str, task_token: str) -> dict[str, Any]:
+    case = flow.case(case_id)
+    flow.store.update_case(case_id, follow_up_token=task_token)
+    arrived = case.get("follow_up_post")
+    if arrived and flow.workflow:  # the post came before we started waiting
+        flow.workflow.succeed(task_token, dict(arrived))
+    return {"waiting": True}

@@ -1,0 +1,104 @@
+"""Notify: email the rep (or the supervisor) the whole case with signed action links, once per
+wait; the newest email's links are the only ones that work."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.logic.rep_actions.links import ACTIONS, ActionClaim
+from turnaround.logic.workflow.emails import escalation_email
+from turnaround.models.playbook import Person
+from turnaround.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+
+
+def notify(
+    flow: CaseWorkflow, case_id: str, task_token: str, role: str, reminder: bool = False
+) -> dict[str, Any]:
+    """Email the rep (or the supervisor) the whole case with signed action links."""
+    case = flow.case(case_id)
+    mention = flow.root_mention(case)
+    recipient: Person = flow.playbook.supervisor if role == "supervisor" else flow.assignee(case, mention)
+    # Keyed on the task token: a retried invocation of the same wait sends no second email.
+    escalation_id = hashlib.sha256(task_token.encode()).hexdigest()[:32]
+    once = flow.effects.at_most_once(
+        f"{escalation_id}#email",
+        lambda: _email_escalation(flow, case, mention, escalation_id, task_token, role, recipient, reminder),
+    )
+    if not once.made_now:
+        return {"escalation_id": escalation_id, "emailed": False}
+    now = flow.clock().isoformat()
+    # Links in older emails for this case stop working: only the newest request can be answered.
+    fields: dict[str, Any] = {
+        "last_notified_at": now,
+        "last_notified": recipient.email,
+        "current_escalation_id": escalation_id,
+    }
+    if not case.get("escalated_at"):
+        fields["escalated_at"] = now
+    if reminder:
+        fields["reminders"] = int(case.get("reminders", 0)) + 1
+    if role == "supervisor":
+        fields["supervisor_escalated_at"] = now
+    flow.store.update_case(case_id, **fields)
+    metrics.add_metric(
+        name="SupervisorEscalations"
+        if role == "supervisor"
+        else ("RepReminders" if reminder else "RepEscalations"),
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    logger.info("rep notified", extra={"case_id": case_id, "role": role, "reminder": reminder})
+    return {"escalation_id": escalation_id, "emailed": True}
+
+
+def _email_escalation(
+    flow: CaseWorkflow,
+    case: dict[str, Any],
+    mention: dict[str, Any],
+    escalation_id: str,
+    task_token: str,
+    role: str,
+    recipient: Person,
+    reminder: bool,
+) -> dict[str, Any]:
+    """Store the escalation (what its links answer), then email it; returns the message id."""
+    case_id = str(case["case_id"])
+    now = flow.clock()
+    expires_at = int((now + timedelta(seconds=flow.playbook.sla.action_link_ttl_seconds)).timestamp())
+    flow.store.save_escalation(
+        escalation_id,
+        case_id=case_id,
+        task_token=task_token,
+        role=role,
+        recipient=recipient.email,
+        created_at=now.isoformat(),
+        expires_at=expires_at,
+    )
+    links: dict[str, str] = {
+        action: f"{flow.action_url}?t="
+        + flow.signer.sign(
+            ActionClaim(escalation_id=escalation_id, case_id=case_id, action=action, expires_at=expires_at)
+        )
+        for action in ACTIONS
+    }
+    message = escalation_email(
+        playbook=flow.playbook,
+        case=case,
+        mention=mention,
+        thread=flow.store.case_mentions(case_id),
+        dms=flow.store.case_dms(case_id),
+        recipient=recipient,
+        links=links,
+        expires_at=expires_at,
+        reminder=reminder,
+        supervisor=role == "supervisor",
+        escalation_id=escalation_id,
+    )
+    return {"result_id": flow.mailer.send(message)}
