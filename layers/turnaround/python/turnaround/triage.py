@@ -213,6 +213,15 @@ def _sounds_grateful(body: str, score: float) -> bool:
     return score >= GRATEFUL_SENTIMENT and GRATITUDE.search(body) is not None and not STILL_OPEN.search(body)
 
 
+def _plain_question(body: str, score: float) -> bool:
+    return (
+        body.endswith("?")
+        and QUESTION_START.search(body) is not None
+        and score >= 0
+        and not STILL_OPEN.search(body.rstrip("?"))
+    )
+
+
 def _not_a_complaint(body: str, score: float) -> tuple[Category, str]:
     """The label of a confident non-complaint: only stored, so this only shapes reports and follow-ups."""
     if body.endswith("?") and QUESTION_START.search(body):
@@ -254,6 +263,8 @@ def classify(
     if confidence >= model.thresholds.complaint:
         if _sounds_grateful(body, score):  # "thanks for handling the delay so well": never a public sorry
             return "unsure", score, confidence, [*reasons, "thanks someone, yet reads like a complaint"]
+        if _plain_question(body, score):  # "how many bags are included?": a person answers, no apology
+            return "unsure", score, confidence, [*reasons, "a plain question: a person answers it"]
         return "complaint", score, confidence, reasons
     if confidence >= model.thresholds.unsure:
         return "unsure", score, confidence, [*reasons, "might be a complaint: a person decides"]
