@@ -158,3 +158,7 @@ def test_odd_text_gets_a_valid_triage(text):
         "spam",
         "other",
     }
+
+
+def test_an_opt_out_alone_is_not_a_complaint():
+    assert triage("@acmeair STOP").category == "other"

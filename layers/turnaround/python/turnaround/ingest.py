@@ -196,7 +196,7 @@ class MentionIngestor:
             in_reply_to_tweet_id=tweet.reference("replied_to"),
             quoted_tweet_id=quoted,
             mentions_handle=mentions_us,
-            triage=triage(tweet.text, followers=author.followers, verified=author.verified),
+            triage=triage(tweet.text, followers=author.followers, verified=author.verified, lang=tweet.lang),
             ingested_at=ingested_at,
         )
 

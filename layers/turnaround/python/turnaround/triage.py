@@ -15,7 +15,7 @@ import re
 from collections.abc import Collection
 
 from turnaround.models import Category, Severity, Triage
-from turnaround.triage_languages import language_of, read_foreign
+from turnaround.triage_languages import foreign_offline_topics, language_of, read_foreign
 from turnaround.triage_model import ComplaintModel, load_model
 from turnaround.triage_model import sentiment as sentiment
 
@@ -23,6 +23,7 @@ _MENTION = re.compile(r"@\w{1,15}")
 # The languages the shipped playbook has reply templates in; a complaint in any other goes to a person.
 REPLY_LANGUAGES = frozenset({"en", "es", "fr", "pt", "de"})
 SARCASM_EMOJI = frozenset("🙄😒🤦😑")
+OPT_OUT = frozenset({"stop", "unsubscribe", "stop all"})
 
 
 def _patterns(*words: str) -> re.Pattern[str]:
@@ -244,6 +245,8 @@ def classify(
     reasons: list[str] = [f"sentiment {score:+.2f}"]
     if _spam(body):
         return "spam", score, None, [*reasons, "spam pattern"]
+    if body.strip(" .!").lower() in OPT_OUT:  # "STOP": the workflow stops contact; nothing to triage
+        return "other", score, None, [*reasons, "opt-out"]
     if not any(ch.isalnum() for ch in body):  # nothing but handles, punctuation or emoji
         return (
             ("unsure" if SARCASM_EMOJI.intersection(body) else "other"),
@@ -274,13 +277,16 @@ def classify(
     return category, score, confidence, [*reasons, label_reason]
 
 
-def offline_topics(text: str) -> list[str]:
+def offline_topics(text: str, lang: str | None = None) -> list[str]:
+    language = language_of(lang)
+    if language != "en":
+        return foreign_offline_topics(text, language)
     return [topic for topic, pattern in OFFLINE_TOPICS.items() if pattern.search(text)]
 
 
-def severity(text: str, score: float) -> tuple[Severity, list[str]]:
+def severity(text: str, score: float, lang: str | None = None) -> tuple[Severity, list[str]]:
     """charged (angry, money lost, safety, threats to leave) > complex (needs private details) > simple."""
-    topics = offline_topics(text)
+    topics = offline_topics(text, lang)
     offline = f"offline: needs {', '.join(topics)} details in DM" if topics else ""
     if score <= CHARGED_SENTIMENT or CHARGED.search(text) or (_shouting(text) and score < 0):
         return "charged", ["charged tone or stakes", offline or "offline: charged, better in DM"]
@@ -319,7 +325,7 @@ def triage(
     )
     level_of: Severity | None = None
     if category in ("complaint", "unsure"):  # unsure posts carry their routing too, for the person deciding
-        level_of, why = severity(text, score)
+        level_of, why = severity(text, score, lang)
         reasons += why
     level, why_priority = priority(level_of, followers=followers, verified=verified)
     return Triage(

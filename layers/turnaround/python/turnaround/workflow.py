@@ -128,11 +128,15 @@ class CaseWorkflow:
         if not mention.get("mentions_handle"):
             # X only allows replies to posts that mention or quote us: a human decides instead.
             return {**result, "reason": "post does not mention or quote us"}
+        lang = mention["triage"].get("lang")
+        if not self.playbook.speaks(lang):  # never an English canned reply to another language
+            return {**result, "reason": f"no reply templates in the customer's language ({lang})"}
         self._check_posting_hold()
         author = mention["author"]
         text = self.playbook.render(
             "ack_offline" if offline else "ack_public",
             key=case_id,
+            lang=lang,
             customer=author["username"],
             first_name=first_name(author),
             initials=rep.initials,
@@ -274,8 +278,12 @@ class CaseWorkflow:
         if case.get("opted_out"):
             return {"asked": False, "reason": "customer opted out"}
         mention = self._root(case)
+        lang = mention["triage"].get("lang")
+        if not self.playbook.speaks(lang):
+            return {"asked": False, "reason": f"no templates in the customer's language ({lang})"}
         author, rep = mention["author"], self._assignee(case, mention)
         values = {
+            "lang": lang,
             "customer": author["username"],
             "first_name": first_name(author),
             "rep_name": rep.name,
