@@ -22,6 +22,7 @@ from turnaround.clock import utc_now
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
 from turnaround.models import Author, HandlePollResult, Mention
 from turnaround.observability import logger, metrics
+from turnaround.review import ReviewQueue
 from turnaround.settings import PollerSettings
 from turnaround.triage import triage
 from turnaround.x_models import XTweet, XUser
@@ -148,6 +149,8 @@ class MentionIngestor:
                 result.duplicates += 1
                 continue
             result.stored += 1
+            if mention.triage.category == "unsure" and not outcome.case_id:
+                ReviewQueue(self.store).add(mention)  # a person decides (turnaround/review.py)
             if self.on_stored:
                 self.on_stored(mention)
             if outcome.case_opened:

@@ -71,6 +71,7 @@ class Playbook(_Model):
     opt_out_words: list[str]
     roster: Annotated[list[Rep], Field(min_length=1)]
     supervisor: Person
+    reviewer: Person | None = None  # who gets the unsure-queue digest; default the first generalist rep
     ops_email: EmailStr
     sender_email: EmailStr
     sla: Sla

@@ -65,6 +65,14 @@ class DispatcherSettings(_Settings):
     PLAYBOOK_PATH: str | None = None
 
 
+class DigestSettings(_Settings):
+    TABLE_NAME: NonEmpty
+    MONITORED_HANDLES: HandleList
+    ACTION_URL: NonEmpty
+    ACTION_LINK_SECRET_NAME: NonEmpty
+    PLAYBOOK_PATH: str | None = None
+
+
 class ActionPageSettings(_Settings):
     TABLE_NAME: NonEmpty
     ACTION_LINK_SECRET_NAME: NonEmpty
