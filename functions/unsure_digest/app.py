@@ -30,4 +30,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         playbook=load_playbook(settings.PLAYBOOK_PATH),
         action_url=settings.ACTION_URL,
     )
-    return {"handles": {handle: digest.send(handle) for handle in settings.MONITORED_HANDLES}}
+    return {"posts_in_digest": {handle: digest.send(handle) for handle in settings.MONITORED_HANDLES}}

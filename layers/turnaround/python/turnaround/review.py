@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from functools import cache
 from typing import Any, Literal
 
+from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from jinja2 import Environment, StrictUndefined, select_autoescape
@@ -34,7 +35,7 @@ from turnaround.clock import utc_now
 from turnaround.exceptions import StorageError
 from turnaround.links import MAX_TOKEN_LENGTH, ActionLinkExpired, ActionLinkInvalid, ActionLinkUsed
 from turnaround.models import CaseStatus, Mention
-from turnaround.observability import logger
+from turnaround.observability import logger, metrics
 from turnaround.playbook import Person, Playbook
 
 Decision = Literal["open_case", "not_complaint"]
@@ -115,6 +116,8 @@ class ReviewQueue:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise StorageError(f"could not queue {mention.tweet_id} for review: {exc}") from exc
+            return
+        metrics.add_metric(name="MentionsUnsure", unit=MetricUnit.Count, value=1)
 
     def waiting(self, handle: str) -> list[dict[str, Any]]:
         """Posts not yet decided, oldest first."""
