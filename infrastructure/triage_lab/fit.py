@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from triage_lab.data import Labelled
 from turnaround.triage_model import ComplaintModel, Thresholds, feature_names, hashed, train
 
-RECALL_GOAL = 0.86
-DROPPED_GOAL = 0.03
+RECALL_GOAL = 0.88
+DROPPED_GOAL = 0.025
 EPOCHS = 10
 # The project's and a brand's own labelled posts are few but written in the voice triage meets in
 # production; each counts as this many dev-set rows.

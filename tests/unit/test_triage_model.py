@@ -41,7 +41,7 @@ def test_cross_validated_figures_meet_the_targets(cross_validated):
     assert dev["complaints_dropped"] <= 0.05
     assert project["complaint_recall"] >= 0.80
     # Its praise is hard on purpose (thanks for fixing a delay, a lost bag...); 3% is the goal on real praise.
-    assert project["praise_apologised"] <= 0.10
+    assert project["praise_apologised"] <= 0.06  # at most 2 of its 35 praise posts
     assert total.as_dict()["unsure_rate"] <= 0.25  # a person can keep up with the digest
 
 

@@ -178,6 +178,9 @@ GRATITUDE = _patterns(
     r"\bimpressed\b",
     r"\bmade it right\b",
     r"\blifesaver\b",
+    r"\byou rock\b",
+    r"\babove and beyond\b",
+    r"🙏",
 )
 STILL_OPEN = _patterns(
     r"for nothing",
@@ -198,7 +201,7 @@ STILL_OPEN = _patterns(
 )
 CHARGED_SENTIMENT = -0.6
 PRAISE_SENTIMENT = 0.4
-GRATEFUL_SENTIMENT = 0.5
+GRATEFUL_SENTIMENT = 0.3
 
 
 def _shouting(text: str) -> bool:
@@ -211,7 +214,8 @@ def _spam(body: str) -> bool:
 
 def _sounds_grateful(body: str, score: float) -> bool:
     """Clearly positive thanks with none of the marks of sarcasm or a still-open problem."""
-    return score >= GRATEFUL_SENTIMENT and GRATITUDE.search(body) is not None and not STILL_OPEN.search(body)
+    thanks = GRATITUDE.search(body) is not None
+    return thanks and (score >= GRATEFUL_SENTIMENT or score == 0) and not STILL_OPEN.search(body)
 
 
 def _plain_question(body: str, score: float) -> bool:
@@ -276,6 +280,8 @@ def classify(
             return "unsure", score, confidence, [*reasons, "a plain question: a person answers it"]
         return "complaint", score, confidence, reasons
     if confidence >= model.thresholds.unsure:
+        if _sounds_grateful(body, score) and PRAISE.search(body):  # thanks, no open problem: praise
+            return "praise", score, confidence, [*reasons, "thanks, and nothing left open"]
         return "unsure", score, confidence, [*reasons, "might be a complaint: a person decides"]
     if SARCASM_EMOJI.intersection(body):  # "great job guys 🙄": sarcasm the words alone hide
         return "unsure", score, confidence, [*reasons, "eye-roll emoji: maybe sarcasm, a person decides"]
