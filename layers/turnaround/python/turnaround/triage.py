@@ -218,6 +218,11 @@ def _sounds_grateful(body: str, score: float) -> bool:
     return thanks and (score >= GRATEFUL_SENTIMENT or score == 0) and not STILL_OPEN.search(body)
 
 
+def _sounds_pleased(body: str, score: float) -> bool:
+    """Clearly positive praise words ("best airline ever!!") with no mark of an open problem."""
+    return score >= PRAISE_SENTIMENT and PRAISE.search(body) is not None and not STILL_OPEN.search(body)
+
+
 def _plain_question(body: str, score: float) -> bool:
     return (
         body.endswith("?")
@@ -274,8 +279,8 @@ def classify(
     confidence = model.probability(text, score)
     reasons.append(f"complaint model {confidence:.2f}")
     if confidence >= model.thresholds.complaint:
-        if _sounds_grateful(body, score):  # "thanks for handling the delay so well": never a public sorry
-            return "unsure", score, confidence, [*reasons, "thanks someone, yet reads like a complaint"]
+        if _sounds_grateful(body, score) or _sounds_pleased(body, score):  # never a public sorry for praise
+            return "unsure", score, confidence, [*reasons, "thanks or praise, yet reads like a complaint"]
         if _plain_question(body, score):  # "how many bags are included?": a person answers, no apology
             return "unsure", score, confidence, [*reasons, "a plain question: a person answers it"]
         return "complaint", score, confidence, reasons
