@@ -22,7 +22,7 @@ import zlib
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ def sentiment(text: str) -> float:
     return float(_vader().polarity_scores(_HANDLE.sub("", text))["compound"])
 
 
+@lru_cache(maxsize=1 << 17)  # the same n-grams recur post after post: hash each once per container
 def _bucket(name: str) -> int:
     return zlib.crc32(name.encode("utf-8")) & (BUCKETS - 1)
 
