@@ -174,3 +174,26 @@ def test_the_action_page_serves_review_links(queued, digest, store, monkeypatch)
         _url_event("POST", ACTION_URL + "review", {"t": _token(links["open_case"])}), FakeLambdaContext()
     )
     assert again["statusCode"] == 409
+
+
+def test_a_failed_send_releases_the_posts_for_the_next_digest(queued, digest, store, clock):
+    sender, outbox = digest
+
+    class Rejects:
+        def send(self, message: EmailMessage) -> str:
+            raise RuntimeError("SES rejected")
+
+    failing = UnsureDigest(
+        queue=sender.queue, mailer=Rejects(), signer=sender.signer, playbook=sender.playbook,  # type: ignore[arg-type]
+        action_url=ACTION_URL, clock=clock,
+    )  # fmt: skip
+    with pytest.raises(RuntimeError):
+        failing.send(BRAND)
+    assert sender.send(BRAND) == 1 and len(outbox.sent) == 1
+
+
+def test_a_post_claimed_by_one_run_is_not_news_to_another(queued, digest, store, clock):
+    sender, outbox = digest
+    (item,) = ReviewQueue(store).waiting(BRAND)
+    assert ReviewQueue(store).claim(item, clock())  # another run got it first
+    assert sender.send(BRAND) == 0 and outbox.sent == []

@@ -134,6 +134,26 @@ class ReviewQueue:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def claim(self, item: dict[str, Any], at: datetime) -> bool:
+        """Claim a new post for one digest; False if another run already has it."""
+        try:
+            self.store.table.update_item(
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="SET digested_at = :at",
+                ConditionExpression="attribute_not_exists(digested_at)",
+                ExpressionAttributeValues={":at": at.isoformat()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"could not claim {item['tweet_id']} for a digest: {exc}") from exc
+        return True
+
+    def release(self, item: dict[str, Any]) -> None:
+        self.store.table.update_item(
+            Key={"pk": item["pk"], "sk": item["sk"]}, UpdateExpression="REMOVE digested_at"
+        )
+
     def get(self, handle: str, review_key: str) -> dict[str, Any] | None:
         return self.store.table.get_item(Key={"pk": f"REVIEW#{handle}", "sk": review_key}).get("Item")
 
@@ -282,14 +302,12 @@ class UnsureDigest:
         """Email the posts waiting for a person, if any arrived since the last digest. Returns how many."""
         now = self.clock()
         waiting = self.queue.waiting(handle)
-        fresh = [item for item in waiting if not item.get("digested_at")]
+        # Each new post is claimed for one digest by a conditional write, so two runs at once (a
+        # schedule firing twice) never email the same news twice; a failed send releases them.
+        fresh = [item for item in waiting if not item.get("digested_at") and self.queue.claim(item, now)]
         if not fresh:
             return 0
         shown = waiting[-DIGEST_LIMIT:]
-        # One digest per handle per minute at most, even if the schedule fires twice.
-        claim_key = f"review-digest#{handle}#{now.strftime('%Y%m%dT%H%M')}"
-        if self.queue.store.outbox_claim(claim_key, claimed_at=now.isoformat()):
-            return 0
         expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
         posts = []
         for item in shown:
@@ -331,17 +349,18 @@ class UnsureDigest:
         message: EmailMessage = build_message(
             sender=self.playbook.sender_email,
             to=[recipient.email],
-            subject=f"Triage: {len(posts)} post(s) to @{handle} need a person ({len(fresh)} new)",
+            subject=f"Triage {now.strftime('%d %b %H:%M')} UTC: {len(posts)} post(s) to @{handle} "
+            f"need a person ({len(fresh)} new)",
             text=_env(False).from_string(DIGEST_TEXT).render(context),
             html=_env(True).from_string(DIGEST_HTML).render(context),
             headers={"X-Turnaround-Review": handle},
         )
-        self.mailer.send(message)
-        self.queue.store.outbox_complete(claim_key, recipients=recipient.email)
-        for item in fresh:
-            self.queue.store.update_item_fields(
-                f"REVIEW#{handle}", str(item["sk"]), digested_at=now.isoformat()
-            )
+        try:
+            self.mailer.send(message)
+        except Exception:
+            for item in fresh:
+                self.queue.release(item)
+            raise
         logger.info("unsure digest sent", extra={"handle": handle, "posts": len(posts), "new": len(fresh)})
         return len(posts)
 
