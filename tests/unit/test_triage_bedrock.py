@@ -76,3 +76,18 @@ def test_a_timeout_falls_back():
 
     result = triage(SARCASM, classifier=BedrockClassifier(MODEL, client=TimesOut()))
     assert result.confidence == triage(SARCASM).confidence
+
+
+def test_off_unless_a_model_id_is_configured(monkeypatch):
+    from turnaround.settings import PollerSettings, get_settings
+
+    base = {"TABLE_NAME": "t", "MONITORED_HANDLES": "acmeair", "X_CREDENTIALS_SECRET_PREFIX": "p/"}
+    for key, value in base.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("BEDROCK_TRIAGE_MODEL_ID", "")  # the template's default
+    get_settings.cache_clear()
+    assert get_settings(PollerSettings).BEDROCK_TRIAGE_MODEL_ID is None
+    monkeypatch.setenv("BEDROCK_TRIAGE_MODEL_ID", MODEL)
+    get_settings.cache_clear()
+    assert get_settings(PollerSettings).BEDROCK_TRIAGE_MODEL_ID == MODEL
+    get_settings.cache_clear()

@@ -25,6 +25,7 @@ from turnaround.observability import logger, metrics
 from turnaround.review import ReviewQueue
 from turnaround.settings import PollerSettings
 from turnaround.triage import triage
+from turnaround.triage_bedrock import BedrockClassifier
 from turnaround.x_models import XTweet, XUser
 
 Clock = Callable[[], datetime]
@@ -49,6 +50,7 @@ class MentionIngestor:
     max_results: int = 100
     retention: timedelta = timedelta(days=180)
     on_stored: Callable[[Mention], None] | None = None  # opt-outs and follow-ups (workflow side)
+    classifier: BedrockClassifier | None = None  # optional Bedrock triage (BEDROCK_TRIAGE_MODEL_ID)
 
     def poll(self) -> HandlePollResult:
         checkpoint = self.store.get_checkpoint(self.handle)
@@ -199,7 +201,13 @@ class MentionIngestor:
             in_reply_to_tweet_id=tweet.reference("replied_to"),
             quoted_tweet_id=quoted,
             mentions_handle=mentions_us,
-            triage=triage(tweet.text, followers=author.followers, verified=author.verified, lang=tweet.lang),
+            triage=triage(
+                tweet.text,
+                followers=author.followers,
+                verified=author.verified,
+                lang=tweet.lang,
+                classifier=self.classifier,
+            ),
             ingested_at=ingested_at,
         )
 
@@ -225,6 +233,9 @@ def poll_monitored_handles(
         )
 
     make_x = x_for or default_x
+    classifier = (
+        BedrockClassifier(settings.BEDROCK_TRIAGE_MODEL_ID) if settings.BEDROCK_TRIAGE_MODEL_ID else None
+    )
     results: list[HandlePollResult] = []
     errors: list[Exception] = []
     for handle in settings.MONITORED_HANDLES:
@@ -236,6 +247,7 @@ def poll_monitored_handles(
             max_results=settings.X_MAX_RESULTS,
             retention=timedelta(days=settings.MENTION_RETENTION_DAYS),
             on_stored=on_stored,
+            classifier=classifier,
         )
         try:
             results.append(ingestor.poll())

@@ -45,6 +45,12 @@ class PollerSettings(XApiSettings):
     X_MAX_RESULTS: Annotated[int, Field(ge=5, le=100)] = 100
     MENTION_RETENTION_DAYS: Annotated[int, Field(ge=1)] = 180
     PLAYBOOK_PATH: str | None = None
+    BEDROCK_TRIAGE_MODEL_ID: str | None = None  # set: Bedrock triages, the local model is the fallback
+
+    @field_validator("BEDROCK_TRIAGE_MODEL_ID", mode="before")
+    @classmethod
+    def _no_model_is_none(cls, value: object) -> object:
+        return value or None
 
 
 class DmPollerSettings(XApiSettings):

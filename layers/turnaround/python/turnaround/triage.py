@@ -15,6 +15,7 @@ import re
 from collections.abc import Collection
 
 from turnaround.models import Category, Severity, Triage
+from turnaround.triage_bedrock import BedrockClassifier
 from turnaround.triage_languages import foreign_offline_topics, language_of, read_foreign
 from turnaround.triage_model import ComplaintModel, load_model
 from turnaround.triage_model import sentiment as sentiment
@@ -253,6 +254,7 @@ def classify(
     lang: str | None = None,
     reply_languages: Collection[str] = REPLY_LANGUAGES,
     model: ComplaintModel | None = None,
+    classifier: BedrockClassifier | None = None,
 ) -> tuple[Category, float, float | None, list[str]]:
     """(category, VADER sentiment, P(complaint) or None when the model did not judge, reasons)."""
     body = _MENTION.sub("", text).strip()
@@ -268,6 +270,19 @@ def classify(
             [*reasons, "no words"],
         )
     language = language_of(lang)
+    if classifier is not None:  # the optional Bedrock classifier decides when it answers soundly
+        answer = classifier(body, lang)
+        if answer is not None:
+            why = [f"Bedrock: {answer.category} {answer.confidence:.2f}"]
+            if answer.category == "complaint" and language not in reply_languages:
+                return (
+                    "unsure",
+                    score,
+                    answer.confidence,
+                    [*reasons, *why, f"no reply templates in '{language}'"],
+                )
+            return answer.category, score, answer.confidence, [*reasons, *why]
+        reasons.append("Bedrock unavailable: local model")
     if language != "en":
         if _spam(body):
             return "spam", score, None, [*reasons, "spam pattern"]
@@ -336,9 +351,10 @@ def triage(
     lang: str | None = None,
     reply_languages: Collection[str] = REPLY_LANGUAGES,
     model: ComplaintModel | None = None,
+    classifier: BedrockClassifier | None = None,
 ) -> Triage:
     category, score, confidence, reasons = classify(
-        text, lang=lang, reply_languages=reply_languages, model=model
+        text, lang=lang, reply_languages=reply_languages, model=model, classifier=classifier
     )
     level_of: Severity | None = None
     if category in ("complaint", "unsure"):  # unsure posts carry their routing too, for the person deciding

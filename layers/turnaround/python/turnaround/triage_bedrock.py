@@ -78,7 +78,8 @@ class BedrockClassifier:
                 raise ValueError(f"no JSON in the answer: {reply[:80]!r}")
             return BedrockAnswer.model_validate(json.loads(match.group(0)))
         except Exception as exc:  # any failure: the local model decides; counted, never fatal
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+            response = getattr(exc, "response", None) or {}
+            code = response.get("Error", {}).get("Code") or type(exc).__name__
             logger.warning("Bedrock triage fell back to the local model", extra={"error": code})
             metrics.add_metric(name="BedrockTriageFallback", unit=MetricUnit.Count, value=1)
             return None
