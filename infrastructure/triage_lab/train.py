@@ -83,7 +83,7 @@ English only: posts X tags with another language are read by `triage_languages.p
 ## Thresholds
 - complaint ≥ {card["thresholds"]["complaint"]}: opens a case (chosen so {RECALL_GOAL:.0%} of complaints
   do on 3-fold out-of-fold scores)
-- unsure ≥ {card["thresholds"]["unsure"]}: a person decides (chosen so at most {DROPPED_GOAL:.0%} of
+- unsure ≥ {card["thresholds"]["unsure"]}: a person decides (chosen so at most {DROPPED_GOAL:.1%} of
   complaints fall below it)
 - below: not a complaint, stored with its label
 
