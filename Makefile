@@ -14,9 +14,10 @@ BUILD_DIR ?= .aws-sam/build
 # SAM looks for samconfig.toml beside the template it is given (.aws-sam/build/ for deploy): name it.
 SAM_CONFIG = --config-env $(ENV) --config-file $(CURDIR)/samconfig.toml
 export SAM_CLI_TELEMETRY := 0
-FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud
+FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud infrastructure/triage_lab
 
-.PHONY: help dev sam checkov run bench faults sandbox browser lint format typecheck cfn-lint validate unit integration e2e test build deploy delete clean lock lock-sam
+.PHONY: help dev sam checkov run bench faults sandbox browser lint format typecheck cfn-lint validate unit integration e2e test build deploy delete clean lock lock-sam \
+	train-triage triage-eval triage-cv
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -56,6 +57,18 @@ faults: $(STAMP) ## The demo under seeded faults (X errors, throttling, SES reje
 
 sandbox: $(STAMP) ## Like run, but the reps are you: links served on http://127.0.0.1:8787 until Ctrl-C
 	$(LOCAL) --scenario $(SCENARIO) --sandbox
+
+TRIAGE := PYTHONPATH=layers/turnaround/python:infrastructure $(BIN)/python -m triage_lab
+
+train-triage: $(STAMP) ## Train triage from the labelled sets (+ BRAND_DATA=export.csv); writes weights and model card
+	$(TRIAGE).train $(if $(BRAND_DATA),--brand $(BRAND_DATA))
+
+triage-eval: $(STAMP) ## Measure triage on a labelled CSV: DATA=file.csv (README, "Triage"); JSON in out/triage-eval.json
+	@test -n "$(DATA)" || { echo "usage: make triage-eval DATA=file.csv"; exit 2; }
+	$(TRIAGE).evaluate $(DATA)
+
+triage-cv: $(STAMP) ## 5-fold cross-validated triage figures on the training data; JSON in out/triage-cv.json
+	$(TRIAGE).evaluate --cv $(if $(BRAND_DATA),--brand $(BRAND_DATA)) --out out/triage-cv.json
 
 format: $(STAMP) ## Format and autofix with ruff
 	$(BIN)/ruff format .

@@ -48,6 +48,17 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"bad-input suite: {sum(tried.values())} inputs tried {dict(sorted(tried.items()))}"
         )
+    triage_figures = {
+        **getattr(sys.modules.get("tests.unit.test_triage_model"), "FIGURES", {}),
+        **getattr(sys.modules.get("tests.unit.test_triage"), "FIGURES", {}),
+    }
+    for name, figures in triage_figures.items():
+        terminalreporter.write_line(
+            f"triage, {name}: n={figures['n']} recall {figures['complaint_recall']} precision "
+            f"{figures['complaint_precision']} F1 {figures['complaint_f1']} praise apologised "
+            f"{figures['praise_apologised']} unsure {figures['unsure_rate']} "
+            f"dropped {figures['complaints_dropped']}"
+        )
     faults = getattr(sys.modules.get("tests.faults.test_fault_suite"), "REPORT", None)
     if faults:
         terminalreporter.write_line(f"fault suite: {len(faults)} runs")

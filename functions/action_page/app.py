@@ -25,6 +25,7 @@ from turnaround.logic.rep_actions.links import (
     ActionLinkUsed,
 )
 from turnaround.logic.rep_actions.pages import confirm_page, result_page
+from turnaround.logic.rep_actions.review import LABELS, ReviewDesk, ReviewLinkSigner, ReviewQueue, review_page
 from turnaround.models.playbook import load_playbook
 from turnaround.observability import logger, metrics, tracer
 from turnaround.settings import ActionPageSettings, get_settings
@@ -108,6 +109,34 @@ def _failed(error: Exception) -> Response:
     return _html(
         500, result_page("Not recorded", "Nothing was recorded. Please try the same link again shortly.")
     )
+
+
+@cache
+def _review_desk(settings: ActionPageSettings) -> ReviewDesk:
+    store = MentionStore(settings.TABLE_NAME)
+    return ReviewDesk(
+        queue=ReviewQueue(store),
+        signer=ReviewLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
+    )
+
+
+@app.get("/review")
+def show_review() -> Response:
+    """The unsure digest's links: a confirm page, no effect."""
+    token = app.current_event.get_query_string_value("t", "") or ""
+    claim, mention = _review_desk(get_settings(ActionPageSettings)).preview(token)
+    return _html(200, review_page(claim, mention, token))
+
+
+@app.post("/review")
+def confirm_review() -> Response:
+    settings = get_settings(ActionPageSettings)
+    raw = app.current_event.decoded_body or ""
+    if len(raw.encode()) > settings.ACTION_MAX_BODY_BYTES:
+        return _html(413, result_page("Too large", "The form was larger than allowed."))
+    form = {key: values[0] for key, values in parse_qs(raw, max_num_fields=10).items()}
+    decision = _review_desk(settings).act(form.get("t", ""))
+    return _html(200, result_page("Done", f"Recorded: {LABELS[decision].lower()}. Thank you."))
 
 
 @app.get("/")

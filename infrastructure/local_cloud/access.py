@@ -4,6 +4,7 @@ so a test can hold each function's IAM role to what its code does (moto does not
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,8 +67,19 @@ def _calls(event_name: str, request: Any) -> set[AwsCall]:
             for part in body["TransactItems"]
             for kind, spec in part.items()
         }
-    key = body.get("Key") or body.get("Item")
+    key = body.get("Key") or body.get("Item") or _queried_partition(body)
     return {AwsCall(f"dynamodb:{operation}", body.get("IndexName"), _leading(key) if key else None)}
+
+
+def _queried_partition(body: dict[str, Any]) -> dict[str, Any] | None:
+    """A table query's partition key (``pk = :v``), which dynamodb:LeadingKeys is checked against."""
+    if "IndexName" in body or "KeyConditionExpression" not in body:
+        return None
+    names = body.get("ExpressionAttributeNames", {})
+    for name, value in re.findall(r"([#\w]+)\s*=\s*(:\w+)", body["KeyConditionExpression"]):
+        if names.get(name, name) == "pk":
+            return {"pk": body["ExpressionAttributeValues"][value]}
+    return None
 
 
 def _leading(key: dict[str, Any]) -> str:

@@ -136,11 +136,11 @@ def reset_process_state() -> None:
     every function in one process, a new deployment must not see the previous one's."""
     from aws_lambda_powertools.utilities import parameters
 
-    from functions.action_page.app import _desk
+    from functions.action_page.app import _desk, _review_desk
     from turnaround.handlers.workflow_tasks import build_case_workflow
     from turnaround.models.playbook import load_playbook
     from turnaround.settings import get_settings
 
-    for cached in (get_settings, load_playbook, build_case_workflow, _desk):
+    for cached in (get_settings, load_playbook, build_case_workflow, _desk, _review_desk):
         cached.cache_clear()
     parameters.clear_caches()

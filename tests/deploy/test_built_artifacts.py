@@ -454,6 +454,9 @@ def test_every_built_handler_starts_and_works_against_the_deployed_stack(
         reply.in_reply_to_tweet_id == deployed.complaint_id
     )  # prod posts for real (XWritesEnabled defaults on)
 
+    digest = invoke(built, lambda_root, deployed, "UnsureDigestFunction", schedule)
+    assert digest is not None
+
     dms = invoke(built, lambda_root, deployed, "DmPollerFunction", schedule)
     assert set(dms["handles"]) == {"acmeair"}
 

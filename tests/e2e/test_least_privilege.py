@@ -27,12 +27,16 @@ GRANTED_TABLE_ACTIONS = {
     "MentionPollerFunction": {"GetItem", "PutItem", "UpdateItem", "Query"},
     "DmPollerFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "WorkflowTasksFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
-    "ActionPageFunction": {"GetItem", "UpdateItem"},
+    "ActionPageFunction": {"GetItem", "UpdateItem", "PutItem"},
+    "UnsureDigestFunction": {"GetItem", "UpdateItem", "Query"},
     "CaseDispatcherFunction": set(),
 }
 NOT_IN_THE_DEMO = {
     "DmPollerFunction": {"DeleteItem"},  # an outbox claim released after a failed DM
     "WorkflowTasksFunction": {"DeleteItem"},  # an outbox claim released after a failed email
+    "ActionPageFunction": {
+        "PutItem"
+    },  # "Open a case" from the unsure digest (tests/integration/test_unsure_queue)
 }
 
 
@@ -138,7 +142,7 @@ def test_roles_grant_no_table_action_beyond_the_reviewed_list(demo) -> None:
 def test_the_internet_facing_function_reads_only_links_cases_and_posts(demo) -> None:
     calls, _ = demo
     keys = {call.leading_key for call in calls["ActionPageFunction"] if call.leading_key}
-    assert keys <= {"ESCALATION#", "CASE#", "MENTION#"} and "ESCALATION#" in keys
+    assert keys <= {"ESCALATION#", "REVIEW#", "CASE#", "CONVERSATION#", "MENTION#"} and "ESCALATION#" in keys
     assert {call.action for call in calls["ActionPageFunction"]} >= {
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",

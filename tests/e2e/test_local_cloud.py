@@ -143,6 +143,7 @@ def test_schedules_and_stream_mapping_are_the_templates(stack):
     assert schedules == {
         stack.functions["MentionPollerFunction"].name: parameters["PollSchedule"]["Default"],
         stack.functions["DmPollerFunction"].name: parameters["DmPollSchedule"]["Default"],
+        stack.functions["UnsureDigestFunction"].name: parameters["UnsureDigestSchedule"]["Default"],
     }
     [mapping] = stack.streams
     assert mapping.function == stack.functions["CaseDispatcherFunction"].name

@@ -309,7 +309,9 @@ def test_a_pass_that_cannot_reach_since_id_records_the_gap_and_alerts(
     burst = _seed(emulator, 850, text="@acmeair outage {n}")
     clock.advance(1)
     emitted: list[str] = []
-    monkeypatch.setattr("turnaround.logic.ingest.mentions.metrics.add_metric", lambda name, **_: emitted.append(name))
+    monkeypatch.setattr(
+        "turnaround.logic.ingest.mentions.metrics.add_metric", lambda name, **_: emitted.append(name)
+    )
     result = _ingestor(x_api, store, clock).poll()
 
     assert result.beyond_reach is True and result.stored == 800 and "MentionsBeyondReach" in emitted

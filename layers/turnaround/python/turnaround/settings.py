@@ -52,6 +52,12 @@ class PollerSettings(XApiSettings):
     # Our original posts are watched this long for quote-posts (0: quotes are not read).
     QUOTE_WATCH_DAYS: Annotated[int, Field(ge=0, le=30)] = 7
     PLAYBOOK_PATH: str | None = None
+    BEDROCK_TRIAGE_MODEL_ID: str | None = None  # set: Bedrock triages, the local model is the fallback
+
+    @field_validator("BEDROCK_TRIAGE_MODEL_ID", mode="before")
+    @classmethod
+    def _no_model_is_none(cls, value: object) -> object:
+        return value or None
 
 
 class DmPollerSettings(XApiSettings):
@@ -69,6 +75,14 @@ class WorkflowSettings(XApiSettings):
 
 class DispatcherSettings(_Settings):
     STATE_MACHINE_ARN: NonEmpty
+    PLAYBOOK_PATH: str | None = None
+
+
+class DigestSettings(_Settings):
+    TABLE_NAME: NonEmpty
+    MONITORED_HANDLES: HandleList
+    ACTION_URL: NonEmpty
+    ACTION_LINK_SECRET_NAME: NonEmpty
     PLAYBOOK_PATH: str | None = None
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Category = Literal["complaint", "praise", "question", "spam", "other"]
+# "unsure": the model could not decide (or cannot read the language): a person triages it.
+Category = Literal["complaint", "unsure", "praise", "question", "spam", "other"]
 Severity = Literal["charged", "complex", "simple"]
 
 
@@ -22,6 +23,8 @@ class Triage(BaseModel):
     severity: Severity | None = None
     priority: Annotated[int, Field(ge=1, le=4)] = 4
     reasons: list[str] = []
+    confidence: Annotated[float, Field(ge=0, le=1)] | None = None  # the model's P(complaint)
+    lang: str | None = None  # X's BCP 47 tag for the post, when X sent one
 
     @property
     def is_complaint(self) -> bool:

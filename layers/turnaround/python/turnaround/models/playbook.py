@@ -14,6 +14,7 @@ from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from turnaround.exceptions import ConfigurationError
+from turnaround.logic.triage_languages import language_of
 
 # In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
 # PLAYBOOK_PATH points at it.
@@ -36,13 +37,18 @@ class Rep(Person):
     max_priority: Annotated[int, Field(ge=1, le=4)] = 4
 
 
-class Templates(_Model):
+class CustomerTemplates(_Model):
+    """What customers read, in one language."""
+
     ack_public: Annotated[list[str], Field(min_length=2)]
     ack_offline: Annotated[list[str], Field(min_length=2)]
     dm_confirm: Annotated[list[str], Field(min_length=1)]
     follow_up_dm: Annotated[list[str], Field(min_length=1)]
     follow_up_public: Annotated[list[str], Field(min_length=1)]
-    dm_fallback_note: str
+
+
+class Templates(CustomerTemplates):
+    dm_fallback_note: str  # for the rep, in the playbook's own language
 
 
 class Sla(_Model):
@@ -60,9 +66,12 @@ class FollowUp(_Model):
 class Playbook(_Model):
     brand: str
     templates: Templates
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] = "en"  # the language of ``templates``
+    languages: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], CustomerTemplates] = {}
     opt_out_words: list[str]
     roster: Annotated[list[Rep], Field(min_length=1)]
     supervisor: Person
+    reviewer: Person | None = None  # who gets the unsure-queue digest; default the first generalist rep
     ops_email: EmailStr
     sender_email: EmailStr
     sla: Sla
@@ -85,9 +94,24 @@ class Playbook(_Model):
         body = " ".join(re.sub(r"@\w+|[^\w\s']", " ", text.lower()).split())
         return any(body == word or (" " in word and word in body) for word in self.opt_out_words)
 
-    def render(self, situation: str, *, key: str, **values: object) -> str:
-        """Pick a variant from ``key`` (stable across retries, varied across cases) and render it."""
-        variants = getattr(self.templates, situation)
+    def speaks(self, lang: str | None) -> bool:
+        """Whether customers writing in X's ``lang`` can be answered from templates (never in another)."""
+        return language_of(lang, self.language) in {self.language, *self.languages}
+
+    def render(self, situation: str, *, key: str, lang: str | None = None, **values: object) -> str:
+        """Pick a variant from ``key`` (stable across retries, varied across cases) and render it.
+
+        ``lang`` is the customer's language (X's tag); a language without templates is an error, so a
+        caller can never send a canned reply in a language the customer did not write in.
+        """
+        language = language_of(lang, self.language)
+        if language == self.language or situation == "dm_fallback_note":
+            templates: CustomerTemplates = self.templates
+        elif language in self.languages:
+            templates = self.languages[language]
+        else:
+            raise ConfigurationError(f"the playbook has no '{language}' templates")
+        variants = getattr(templates, situation)
         if isinstance(variants, str):
             variants = [variants]
         index = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(variants)

@@ -118,10 +118,15 @@ class DmIngestor:
         if self.store.outbox_claim(f"{case_id}#dm_confirm", claimed_at=self.clock().isoformat()):
             return "threaded"  # sent (or attempted) before: exactly one automated DM per case
         mention = self.store.get_mention(str(case["root_tweet_id"])) or {"author": {}}
+        lang = (mention.get("triage") or {}).get("lang")
+        if not self.playbook.speaks(lang):  # the rep writes to them personally; no canned DM
+            self.store.outbox_complete(f"{case_id}#dm_confirm", outcome="no templates")
+            return "threaded"
         rep = self.playbook.rep_by_email(str(case.get("assignee_email", ""))) or self.playbook.roster[0]
         text = self.playbook.render(
             "dm_confirm",
             key=case_id,
+            lang=lang,
             first_name=first_name(mention["author"]),
             rep_name=rep.name,
             case_ref=case_ref(case_id),

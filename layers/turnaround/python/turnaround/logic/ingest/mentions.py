@@ -25,9 +25,11 @@ from turnaround import clock as clocks
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
+from turnaround.dal.review_queue import ReviewQueue
 from turnaround.dal.store import MentionStore
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
 from turnaround.logic.triage import triage
+from turnaround.logic.triage_bedrock import BedrockClassifier
 from turnaround.models.mention import Author, HandlePollResult, Mention
 from turnaround.models.x import XTweet, XUser
 from turnaround.observability import logger, metrics
@@ -57,6 +59,7 @@ class MentionIngestor:
     max_results: int = 100
     retention: timedelta = timedelta(days=180)
     on_stored: Callable[[Mention], None] | None = None  # opt-outs and follow-ups (workflow side)
+    classifier: BedrockClassifier | None = None  # optional Bedrock triage (BEDROCK_TRIAGE_MODEL_ID)
     burst_passes: int = 3  # extra passes in one invocation while mentions outrun one page a pass
     burst_interval_seconds: float = 15.0
     rate_limit_reserve: int = 30  # calls kept back from X's 300/15 min for the scheduled passes
@@ -198,6 +201,8 @@ class MentionIngestor:
                 result.duplicates += 1
                 continue
             result.stored += 1
+            if mention.triage.category == "unsure" and not outcome.case_id:
+                ReviewQueue(self.store).add(mention)  # a person decides (turnaround/review.py)
             if self.on_stored:
                 self.on_stored(mention)
             if outcome.case_opened:
@@ -248,7 +253,13 @@ class MentionIngestor:
             in_reply_to_tweet_id=tweet.reference("replied_to"),
             quoted_tweet_id=quoted,
             mentions_handle=mentions_us,
-            triage=triage(tweet.text, followers=author.followers, verified=author.verified),
+            triage=triage(
+                tweet.text,
+                followers=author.followers,
+                verified=author.verified,
+                lang=tweet.lang,
+                classifier=self.classifier,
+            ),
             ingested_at=ingested_at,
         )
 
@@ -290,6 +301,9 @@ def poll_monitored_handles(
         )
 
     make_x = x_for or default_x
+    classifier = (
+        BedrockClassifier(settings.BEDROCK_TRIAGE_MODEL_ID) if settings.BEDROCK_TRIAGE_MODEL_ID else None
+    )
     results: list[HandlePollResult] = []
     errors: list[Exception] = []
     for handle in settings.MONITORED_HANDLES:
@@ -303,6 +317,7 @@ def poll_monitored_handles(
             on_stored=on_stored,
             burst_passes=settings.MENTION_BURST_PASSES,
             burst_interval_seconds=settings.MENTION_BURST_INTERVAL_SECONDS,
+            classifier=classifier,
         )
         try:
             results.append(ingestor.poll_until_caught_up(time_left))

@@ -27,11 +27,15 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     if not mention.get("mentions_handle"):
         # X only allows replies to posts that mention or quote us: a human decides instead.
         return {**result, "reason": "post does not mention or quote us"}
+    lang = mention["triage"].get("lang")
+    if not flow.playbook.speaks(lang):  # never an English canned reply to another language
+        return {**result, "reason": f"no reply templates in the customer's language ({lang})"}
     flow.effects.check_posting_hold()
     author = mention["author"]
     text = flow.playbook.render(
         "ack_offline" if offline else "ack_public",
         key=case_id,
+        lang=lang,
         customer=author["username"],
         first_name=first_name(author),
         initials=rep.initials,

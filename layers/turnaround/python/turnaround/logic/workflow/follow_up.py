@@ -20,8 +20,12 @@ def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     if case.get("opted_out"):
         return {"asked": False, "reason": "customer opted out"}
     mention = flow.root_mention(case)
+    lang = mention["triage"].get("lang")
+    if not flow.playbook.speaks(lang):
+        return {"asked": False, "reason": f"no templates in the customer's language ({lang})"}
     author, rep = mention["author"], flow.assignee(case, mention)
     values = {
+        "lang": lang,
         "customer": author["username"],
         "first_name": first_name(author),
         "rep_name": rep.name,

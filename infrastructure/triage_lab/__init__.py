@@ -1,0 +1,1 @@
+"""Training and measuring the triage model: ``make train-triage``, ``triage-eval``, ``triage-cv``."""

@@ -1,0 +1,263 @@
+"""The unsure queue: posts triage could not decide reach a person, who opens a case or says no.
+
+Ingest files every ``unsure`` post under ``REVIEW#<handle>``. ``UnsureDigestFunction`` emails the
+on-duty rep a digest of the posts still waiting, each with two signed links, "Open a case" and "Not a
+complaint". As with escalation links, GET shows a confirm page and changes nothing; POST verifies
+the signature again and decides once (a conditional write: a replayed or sibling link gets 409).
+"Open a case" opens the case exactly as ingest would have (one transaction: case, thread pointer,
+the mention's case id), so the table's stream starts the workflow; "Not a complaint" relabels the
+mention. Every decision stays on the review item: labelled posts of the brand's own, to train on.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from functools import cache
+from typing import Any, Literal
+
+from jinja2 import Environment, StrictUndefined, select_autoescape
+from pydantic import BaseModel, ValidationError
+
+from turnaround.adapters.mailer import Mailer, build_message
+from turnaround.clock import utc_now
+from turnaround.dal.review_queue import ReviewQueue, _plain, open_case_for
+from turnaround.logic.rep_actions.links import (
+    MAX_TOKEN_LENGTH,
+    ActionLinkExpired,
+    ActionLinkInvalid,
+    ActionLinkKeys,
+    ActionLinkUsed,
+)
+from turnaround.models.playbook import Person, Playbook
+from turnaround.observability import logger
+
+Decision = Literal["open_case", "not_complaint"]
+DECISIONS: tuple[Decision, ...] = ("open_case", "not_complaint")
+LABELS = {"open_case": "Open a case", "not_complaint": "Not a complaint"}
+DIGEST_LIMIT = 50
+
+
+class ReviewClaim(BaseModel):
+    handle: str
+    review_key: str
+    tweet_id: str
+    decision: Decision
+    expires_at: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+class ReviewLinkSigner:
+    """HMAC-SHA256 like escalation links, with the key bound to this purpose: one link kind can
+    never be replayed as the other."""
+
+    def __init__(self, secret: bytes | Callable[[], ActionLinkKeys]):
+        # Read on every use (like ActionLinkSigner), so a rotated secret reaches a warm container; a
+        # digest's links are signed with the current key only (the next digest re-sends fresh ones).
+        self._keys: Callable[[], ActionLinkKeys] = (
+            (lambda: ActionLinkKeys(secret)) if isinstance(secret, bytes) else secret
+        )
+        self._keys()  # a key that is too short fails here
+
+    def _mac(self, body: str) -> str:
+        key = hmac.new(self._keys().current, b"turnaround review links", hashlib.sha256).digest()
+        return _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+
+    def sign(self, claim: ReviewClaim) -> str:
+        body = _b64(json.dumps(claim.model_dump(), separators=(",", ":"), sort_keys=True).encode())
+        return f"{body}.{self._mac(body)}"
+
+    def verify(self, token: str, *, now: datetime) -> ReviewClaim:
+        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1 or not token.isascii():
+            raise ActionLinkInvalid("malformed review link")
+        body, mac = token.split(".")
+        if not hmac.compare_digest(mac, self._mac(body)):
+            raise ActionLinkInvalid("review link signature does not match")
+        try:
+            claim = ReviewClaim.model_validate_json(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except (ValueError, ValidationError) as exc:
+            raise ActionLinkInvalid("review link payload is invalid") from exc
+        if now.timestamp() >= claim.expires_at:
+            raise ActionLinkExpired("this review link has expired")
+        return claim
+
+
+DIGEST_HTML = """<!doctype html>
+<html><body style="font-family: sans-serif; max-width: 640px">
+<p>Hi {{ recipient }}, triage could not decide about {{ posts|length }} post{{ "s" if posts|length != 1 }}
+to @{{ handle }}. Please open a case for each complaint and mark the rest "not a complaint".</p>
+{% for p in posts %}<hr>
+<blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ p.text }}</blockquote>
+<p>@{{ p.username }} &middot; {{ "{:,}".format(p.followers) }} followers{% if p.lang %} &middot; language {{ p.lang }}{% endif %}
+&middot; queued {{ p.queued }}<br>Why unsure: {{ p.reasons }}<br><a href="{{ p.url }}">Open the post on X</a></p>
+<p><a href="{{ p.links.open_case }}">Open a case</a> &middot; <a href="{{ p.links.not_complaint }}">Not a complaint</a></p>
+{% endfor %}
+<p style="color: #666">Each link asks you to confirm. Links expire {{ expires }}; a post stays in the digest until decided.</p>
+</body></html>
+"""
+
+DIGEST_TEXT = """Hi {{ recipient }}, triage could not decide about {{ posts|length }} post(s) to @{{ handle }}.
+Open a case for each complaint; mark the rest "not a complaint" (each link asks you to confirm).
+{% for p in posts %}
+"{{ p.text }}"
+@{{ p.username }} - {{ p.followers }} followers{% if p.lang %} - language {{ p.lang }}{% endif %} - queued {{ p.queued }}
+Why unsure: {{ p.reasons }}
+{{ p.url }}
+  Open a case:     {{ p.links.open_case }}
+  Not a complaint: {{ p.links.not_complaint }}
+{% endfor %}
+Links expire {{ expires }}.
+"""
+
+
+@cache
+def _env(html: bool) -> Environment:
+    return Environment(undefined=StrictUndefined, autoescape=select_autoescape(default=html))
+
+
+@dataclass
+class UnsureDigest:
+    queue: ReviewQueue
+    mailer: Mailer
+    signer: ReviewLinkSigner
+    playbook: Playbook
+    action_url: str
+    clock: Callable[[], datetime] = utc_now
+
+    def reviewer(self) -> Person:
+        return self.playbook.reviewer or self.playbook.choose_rep("", 4)
+
+    def send(self, handle: str) -> int:
+        """Email the posts waiting for a person, if any arrived since the last digest. Returns how many."""
+        now = self.clock()
+        waiting = self.queue.waiting(handle)
+        # Each new post is claimed for one digest by a conditional write, so two runs at once (a
+        # schedule firing twice) never email the same news twice; a failed send releases them.
+        fresh = [item for item in waiting if not item.get("digested_at") and self.queue.claim(item, now)]
+        if not fresh:
+            return 0
+        shown = waiting[-DIGEST_LIMIT:]
+        expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
+        posts = []
+        for item in shown:
+            mention = self.queue.store.get_mention(str(item["tweet_id"])) or {}
+            author = mention.get("author", {})
+            triage = mention.get("triage", {})
+            links = {
+                decision: f"{self.action_url.rstrip('/')}/review?t="
+                + self.signer.sign(
+                    ReviewClaim(
+                        handle=handle,
+                        review_key=str(item["sk"]),
+                        tweet_id=str(item["tweet_id"]),
+                        decision=decision,
+                        expires_at=expires_at,
+                    )
+                )
+                for decision in DECISIONS
+            }
+            posts.append(
+                {
+                    "text": str(mention.get("text", "")),
+                    "username": str(author.get("username", "")),
+                    "followers": int(author.get("followers", 0)),
+                    "lang": triage.get("lang"),
+                    "reasons": ", ".join(triage.get("reasons", [])),
+                    "queued": str(item.get("queued_at", ""))[:16].replace("T", " ") + " UTC",
+                    "url": f"https://x.com/{author.get('username', 'i')}/status/{item['tweet_id']}",
+                    "links": links,
+                }
+            )
+        recipient = self.reviewer()
+        context = {
+            "recipient": recipient.name,
+            "handle": handle,
+            "posts": posts,
+            "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
+        }
+        message: EmailMessage = build_message(
+            sender=self.playbook.sender_email,
+            to=[recipient.email],
+            subject=f"Triage {now.strftime('%d %b %H:%M')} UTC: {len(posts)} post(s) to @{handle} "
+            f"need a person ({len(fresh)} new)",
+            text=_env(False).from_string(DIGEST_TEXT).render(context),
+            html=_env(True).from_string(DIGEST_HTML).render(context),
+            headers={"X-Turnaround-Review": handle},
+        )
+        try:
+            self.mailer.send(message)
+        except Exception:
+            for item in fresh:
+                self.queue.release(item)
+            raise
+        logger.info("unsure digest sent", extra={"handle": handle, "posts": len(posts), "new": len(fresh)})
+        return len(posts)
+
+
+@dataclass
+class ReviewDesk:
+    """What the digest's links do: GET previews (no effect), POST decides once."""
+
+    queue: ReviewQueue
+    signer: ReviewLinkSigner
+    clock: Callable[[], datetime] = utc_now
+
+    def preview(self, token: str) -> tuple[ReviewClaim, dict[str, Any]]:
+        claim = self.signer.verify(token, now=self.clock())
+        item = self.queue.get(claim.handle, claim.review_key)
+        if item is None or str(item.get("tweet_id")) != claim.tweet_id:
+            raise ActionLinkUsed("this link no longer belongs to a post waiting for review")
+        if item.get("state") != "PENDING":
+            raise ActionLinkUsed(
+                f"this post was already decided: {LABELS.get(str(item.get('decision')), '')}"
+            )
+        return claim, self.queue.store.get_mention(claim.tweet_id) or {}
+
+    def act(self, token: str, *, by: str = "the on-duty rep") -> Decision:
+        claim, mention = self.preview(token)
+        now = self.clock()
+        if not self.queue.decide(claim, at=now):
+            raise ActionLinkUsed("this post was already decided")
+        if claim.decision == "open_case":
+            case_id = open_case_for(self.queue.store, mention, opened_at=now, by=by)
+            logger.info("case opened from the unsure queue", extra={"case_id": case_id})
+        else:
+            triage = {
+                **_plain(mention["triage"]),
+                "category": "other",
+                "reasons": [*mention["triage"].get("reasons", []), f"{by}: not a complaint"],
+            }
+            self.queue.store.update_item_fields(f"MENTION#{claim.tweet_id}", "MENTION", triage=triage)
+        return claim.decision
+
+
+REVIEW_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{{ label }}</title></head>
+<body style="font-family: sans-serif; max-width: 640px">
+<h2>{{ label }}?</h2>
+<blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ text }}</blockquote>
+<p>@{{ username }}</p>
+<form method="post"><input type="hidden" name="t" value="{{ token }}">
+<button type="submit">{{ label }}</button></form>
+</body></html>
+"""
+
+
+def review_page(claim: ReviewClaim, mention: dict[str, Any], token: str) -> str:
+    return (
+        _env(True)
+        .from_string(REVIEW_PAGE)
+        .render(
+            label=LABELS[claim.decision],
+            text=str(mention.get("text", "")),
+            username=str(mention.get("author", {}).get("username", "")),
+            token=token,
+        )
+    )

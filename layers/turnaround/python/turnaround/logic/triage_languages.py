@@ -1,0 +1,196 @@
+"""Posts that are not in English: what X's ``lang`` tells triage, and the few words it can read.
+
+The learned model reads English only. For the languages the playbook ships replies in (es, fr, pt,
+de) a short lexicon of unmistakable complaint and praise words lets triage open a case or file
+praise; anything else in those languages, and every post in any other language, goes to a person
+(the unsure queue). No post in another language is ever answered with an English template.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal
+
+ForeignCategory = Literal["complaint", "praise", "unsure"]
+
+# X's lang values that carry no language: undetermined, links/media only, hashtags, mentions, art.
+NO_LANGUAGE = frozenset({"und", "zxx", "qme", "qht", "qam", "qct", "art"})
+
+
+def _words(*patterns: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so 'retrasó', 'retraso' and 'RETRASO' read alike."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+COMPLAINT = {
+    "es": _words(
+        r"retras",
+        r"demora",
+        r"cancel",
+        r"perd(i|io|ieron|ida)",
+        r"reembols",
+        r"devolu",
+        r"peor",
+        r"pesim",
+        r"fatal",
+        r"verguenza",
+        r"horrible",
+        r"nadie (me )?(responde|contesta|atiende)",
+        r"no funciona",
+        r"estafa",
+        r"queja",
+        r"reclam",
+        r"cobr",
+        r"roto",
+        r"rota",
+        r"sin respuesta",
+        r"indignante",
+        r"inaceptable",
+        r"mal servicio",
+        r"desastre",
+    ),
+    "fr": _words(
+        r"retard",
+        r"annul",
+        r"perdu",
+        r"rembours",
+        r"pire",
+        r"nul\b",
+        r"honte",
+        r"horrible",
+        r"personne ne (repond|rappelle)",
+        r"ne marche pas",
+        r"ne fonctionne pas",
+        r"arnaque",
+        r"plainte",
+        r"reclamation",
+        r"factur",
+        r"casse",
+        r"inadmissible",
+        r"inacceptable",
+        r"scandal",
+        r"catastroph",
+        r"deplorable",
+    ),
+    "pt": _words(
+        r"atras",
+        r"cancel",
+        r"perd(i|eu|eram|ida)",
+        r"reembols",
+        r"pior",
+        r"pessim",
+        r"vergonha",
+        r"horrivel",
+        r"ninguem (responde|atende)",
+        r"nao funciona",
+        r"golpe",
+        r"reclama",
+        r"cobra",
+        r"quebrad",
+        r"absurdo",
+        r"inaceitavel",
+        r"descaso",
+    ),
+    "de": _words(
+        r"verspat",
+        r"versp[aä]tung",
+        r"annulliert",
+        r"storniert",
+        r"gestrichen",
+        r"verloren",
+        r"erstatt",
+        r"schlecht",
+        r"schlimm",
+        r"katastroph",
+        r"frechheit",
+        r"unverschamt",
+        r"niemand (antwortet|ruft)",
+        r"funktioniert nicht",
+        r"betrug",
+        r"beschwerde",
+        r"abgebucht",
+        r"kaputt",
+        r"inakzeptabel",
+        r"skandal",
+        r"entschadigung",
+    ),
+}
+PRAISE = {
+    "es": _words(r"gracias", r"excelente", r"genial", r"increible", r"encanta", r"felicidades", r"maravill"),
+    "fr": _words(r"merci", r"excellent", r"genial", r"super\b", r"bravo", r"parfait", r"formidable"),
+    "pt": _words(r"obrigad", r"excelente", r"otimo", r"parabens", r"maravilh", r"adorei", r"perfeito"),
+    "de": _words(r"danke", r"vielen dank", r"super\b", r"toll", r"klasse", r"perfekt", r"ausgezeichnet"),
+}
+# A negated or hedged praise word is not praise ("gracias por nada" = thanks for nothing).
+_SARCASM = {
+    "es": _words(r"gracias por nada"),
+    "fr": _words(r"merci pour rien", r"merci de rien"),
+    "pt": _words(r"obrigad[oa] por nada"),
+    "de": _words(r"danke f[uü]r nichts"),
+}
+
+
+# What belongs in DM, as in triage.OFFLINE_TOPICS, in the other reply languages (accents folded).
+OFFLINE_TOPICS = {
+    "es": {
+        "bags": _words(r"maleta", r"equipaje", r"valija"),
+        "booking": _words(r"reserva", r"localizador", r"billete", r"boleto", r"millas"),
+        "payment": _words(r"reembols", r"cobr", r"tarjeta", r"pago", r"devolu", r"dinero", r"cargo"),
+        "account": _words(r"cuenta", r"contrasena"),
+        "personal details": _words(r"pasaporte", r"direccion", r"telefono"),
+    },
+    "fr": {
+        "bags": _words(r"valise", r"bagage"),
+        "booking": _words(r"reservation", r"billet", r"dossier", r"miles"),
+        "payment": _words(r"rembours", r"factur", r"carte", r"paiement", r"preleve", r"argent"),
+        "account": _words(r"compte", r"mot de passe"),
+        "personal details": _words(r"passeport", r"adresse", r"telephone"),
+    },
+    "pt": {
+        "bags": _words(r"mala", r"bagagem"),
+        "booking": _words(r"reserva", r"passagem", r"bilhete", r"milhas"),
+        "payment": _words(r"reembols", r"cobra", r"cartao", r"pagamento", r"estorno", r"dinheiro"),
+        "account": _words(r"conta", r"senha"),
+        "personal details": _words(r"passaporte", r"endereco", r"telefone"),
+    },
+    "de": {
+        "bags": _words(r"koffer", r"gepack"),
+        "booking": _words(r"buchung", r"ticket", r"meilen", r"reservierung"),
+        "payment": _words(r"erstatt", r"abgebucht", r"karte", r"zahlung", r"geld", r"rechnung"),
+        "account": _words(r"konto", r"passwort"),
+        "personal details": _words(r"reisepass", r"adresse", r"telefonnummer"),
+    },
+}
+
+
+def foreign_offline_topics(text: str, language: str) -> list[str]:
+    body = fold(text)
+    return [topic for topic, pattern in OFFLINE_TOPICS.get(language, {}).items() if pattern.search(body)]
+
+
+def language_of(lang: str | None, default: str = "en") -> str:
+    """X's tag reduced to the language ('pt-BR' → 'pt'); ``default`` when X gave none we can use."""
+    if not lang:
+        return default
+    base = lang.strip().lower().replace("_", "-").split("-")[0]
+    return default if not base or base in NO_LANGUAGE else base
+
+
+def read_foreign(text: str, language: str) -> tuple[ForeignCategory, list[str]]:
+    """complaint | praise | unsure for a post in ``language`` (not English), with the reason."""
+    lexicon = COMPLAINT.get(language)
+    if lexicon is None:
+        return "unsure", [f"language '{language}': triage cannot read it, a person decides"]
+    body = fold(text)
+    complaint_words = [m.group(0) for m in lexicon.finditer(body)]
+    if complaint_words or _SARCASM[language].search(body):
+        return "complaint", [f"{language} complaint words: {', '.join(sorted(set(complaint_words)))[:80]}"]
+    if PRAISE[language].search(body):
+        return "praise", [f"{language} praise words"]
+    return "unsure", [f"language '{language}': no clear complaint or praise words, a person decides"]

@@ -1,0 +1,201 @@
+"""The unsure queue: an undecided post reaches a person by digest, who opens a case or says no."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import boto3
+import pytest
+
+from tests.conftest import BRAND
+from tests.lambda_context import FakeLambdaContext
+from turnaround.logic.ingest.mentions import MentionIngestor
+from turnaround.logic.rep_actions.links import ActionLinkInvalid, ActionLinkUsed
+from turnaround.logic.rep_actions.review import ReviewDesk, ReviewLinkSigner, ReviewQueue, UnsureDigest
+from turnaround.models.playbook import load_playbook
+
+SECRET = b"k" * 64
+UNSURE = "@acmeair il volo è stato cancellato e nessuno risponde"  # Italian: the playbook has no "it"
+ACTION_URL = "https://actions.turnaround.test/"
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> str:
+        self.sent.append(message)
+        return f"m{len(self.sent)}"
+
+
+def _text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _links(message: EmailMessage) -> list[dict[str, str]]:
+    """Per post, in order: {'open_case': url, 'not_complaint': url}."""
+    text = _text(message)
+    opens = re.findall(r"Open a case:\s+(\S+)", text)
+    nots = re.findall(r"Not a complaint:\s+(\S+)", text)
+    return [{"open_case": o, "not_complaint": n} for o, n in zip(opens, nots, strict=True)]
+
+
+@pytest.fixture
+def queued(emulator, x_api, store, clock):
+    emulator.add_user("lucia", name="Lucía Pérez", followers=300)
+    emulator.add_user("bob", followers=40)
+    italian = emulator.add_post("lucia", UNSURE)
+    italian.lang = "it"
+    sure = emulator.add_post("bob", "@acmeair on hold for 2 hours and nobody calls back")
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    return {"unsure": italian.id, "complaint": sure.id}
+
+
+@pytest.fixture
+def digest(store, clock):
+    outbox = Outbox()
+    playbook = load_playbook("infrastructure/playbook.yaml")
+    return UnsureDigest(
+        queue=ReviewQueue(store),
+        mailer=outbox,  # type: ignore[arg-type]
+        signer=ReviewLinkSigner(SECRET),
+        playbook=playbook,
+        action_url=ACTION_URL,
+        clock=clock,
+    ), outbox
+
+
+def _desk(store, clock) -> ReviewDesk:
+    return ReviewDesk(queue=ReviewQueue(store), signer=ReviewLinkSigner(SECRET), clock=clock)
+
+
+def _token(url: str) -> str:
+    return url.split("?t=", 1)[1]
+
+
+def test_only_unsure_posts_are_queued_and_emailed_once(queued, digest, store):
+    waiting = ReviewQueue(store).waiting(BRAND)
+    assert [item["tweet_id"] for item in waiting] == [queued["unsure"]]
+    sender, outbox = digest
+    assert sender.send(BRAND) == 1
+    (message,) = outbox.sent
+    assert message["To"] == "sam.evans@acmeair.example"  # the generalist rep: on duty by default
+    assert "nessuno risponde" in _text(message) and "language it" in _text(message)
+    assert len(_links(message)) == 1
+    assert sender.send(BRAND) == 0 and len(outbox.sent) == 1  # nothing new: no second digest
+
+
+def test_open_a_case_from_the_digest(queued, digest, store, clock):
+    sender, outbox = digest
+    sender.send(BRAND)
+    (links,) = _links(outbox.sent[0])
+    desk = _desk(store, clock)
+    desk.preview(_token(links["open_case"]))  # GET: nothing changes
+    assert store.get_mention(queued["unsure"]).get("case_id") is None
+    assert desk.act(_token(links["open_case"]), by="Sam Evans") == "open_case"
+    mention = store.get_mention(queued["unsure"])
+    case = store.get_case(mention["case_id"])
+    assert case["status"] == "OPEN" and case["root_tweet_id"] == queued["unsure"]
+    assert mention["triage"]["category"] == "complaint"
+    assert "opened by Sam Evans from the unsure queue" in mention["triage"]["reasons"]
+    assert [m["tweet_id"] for m in store.case_mentions(case["case_id"])] == [queued["unsure"]]
+    with pytest.raises(ActionLinkUsed):  # the sibling link of the same post is dead too
+        desk.act(_token(links["not_complaint"]))
+    assert ReviewQueue(store).waiting(BRAND) == []
+
+
+def test_not_a_complaint_relabels_and_opens_nothing(queued, digest, store, clock):
+    sender, outbox = digest
+    sender.send(BRAND)
+    (links,) = _links(outbox.sent[0])
+    _desk(store, clock).act(_token(links["not_complaint"]))
+    mention = store.get_mention(queued["unsure"])
+    assert mention["triage"]["category"] == "other" and mention.get("case_id") is None
+    item = ReviewQueue(store).get(BRAND, ReviewQueue.key(queued["unsure"]))
+    assert (
+        item is not None and item["decision"] == "not_complaint"
+    )  # the brand's own labelled post, to train on
+
+
+def test_forged_or_escalation_keyed_links_are_refused(queued, digest, store, clock):
+    sender, outbox = digest
+    sender.send(BRAND)
+    (links,) = _links(outbox.sent[0])
+    token = _token(links["open_case"])
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(ActionLinkInvalid):
+        _desk(store, clock).act(forged)
+    other_key = ReviewDesk(queue=ReviewQueue(store), signer=ReviewLinkSigner(b"z" * 64), clock=clock)
+    with pytest.raises(ActionLinkInvalid):
+        other_key.act(token)
+
+
+def _url_event(method: str, url: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+    parts = urlsplit(url)
+    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
+    http = {"method": method, "path": parts.path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "queryStringParameters": query or None,
+        "headers": {"host": parts.netloc, "content-type": "application/x-www-form-urlencoded"},
+        "requestContext": {"http": http, "domainName": parts.netloc, "requestId": "r", "stage": "$default"},
+        "body": urlencode(form) if form is not None else None,
+        "isBase64Encoded": False,
+    }
+
+
+def test_the_action_page_serves_review_links(queued, digest, store, monkeypatch):
+    from turnaround.settings import get_settings
+
+    secret = boto3.client("secretsmanager").create_secret(Name="links", SecretString=SECRET.decode())["ARN"]
+    monkeypatch.setenv("TABLE_NAME", store.table_name)
+    monkeypatch.setenv("ACTION_LINK_SECRET_NAME", secret)
+    get_settings.cache_clear()
+    from functions.action_page import app as page
+
+    page._review_desk.cache_clear()
+    sender, outbox = digest
+    sender.send(BRAND)
+    (links,) = _links(outbox.sent[0])
+    shown = page.lambda_handler(_url_event("GET", links["open_case"]), FakeLambdaContext())
+    assert shown["statusCode"] == 200 and "Open a case?" in shown["body"] and "nessuno" in shown["body"]
+    assert store.get_mention(queued["unsure"]).get("case_id") is None
+    done = page.lambda_handler(
+        _url_event("POST", ACTION_URL + "review", {"t": _token(links["open_case"])}), FakeLambdaContext()
+    )
+    assert done["statusCode"] == 200 and store.get_mention(queued["unsure"]).get("case_id")
+    again = page.lambda_handler(
+        _url_event("POST", ACTION_URL + "review", {"t": _token(links["open_case"])}), FakeLambdaContext()
+    )
+    assert again["statusCode"] == 409
+
+
+def test_a_failed_send_releases_the_posts_for_the_next_digest(queued, digest, store, clock):
+    sender, outbox = digest
+
+    class Rejects:
+        def send(self, message: EmailMessage) -> str:
+            raise RuntimeError("SES rejected")
+
+    failing = UnsureDigest(
+        queue=sender.queue, mailer=Rejects(), signer=sender.signer, playbook=sender.playbook,  # type: ignore[arg-type]
+        action_url=ACTION_URL, clock=clock,
+    )  # fmt: skip
+    with pytest.raises(RuntimeError):
+        failing.send(BRAND)
+    assert sender.send(BRAND) == 1 and len(outbox.sent) == 1
+
+
+def test_a_post_claimed_by_one_run_is_not_news_to_another(queued, digest, store, clock):
+    sender, outbox = digest
+    (item,) = ReviewQueue(store).waiting(BRAND)
+    assert ReviewQueue(store).claim(item, clock())  # another run got it first
+    assert sender.send(BRAND) == 0 and outbox.sent == []

@@ -1,0 +1,40 @@
+"""The playbook's reply templates per language: every one renders, fits a post, and none falls back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from turnaround.exceptions import ConfigurationError
+from turnaround.models.playbook import load_playbook
+
+PLAYBOOK = load_playbook(str(Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"))
+SITUATIONS = ("ack_public", "ack_offline", "dm_confirm", "follow_up_dm", "follow_up_public")
+LONGEST = {
+    "customer": "x" * 15,
+    "first_name": "y" * 20,
+    "initials": "ABC",
+    "case_ref": "123456",
+    "rep_name": "Alexandra Brown-Smith",
+}
+
+
+def test_ships_at_least_five_languages():
+    assert {"en", "es", "fr", "pt", "de"} <= {PLAYBOOK.language, *PLAYBOOK.languages}
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "pt", "de", "pt-BR", None, "und"])
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_every_template_renders_and_fits_in_a_post(lang, situation):
+    for offset in range(3):
+        text = PLAYBOOK.render(situation, key="case-1", variant_offset=offset, lang=lang, **LONGEST)
+        assert len(text) <= 280, text
+        if situation.endswith("public") or situation.startswith("ack"):
+            assert "123456" in text
+
+
+def test_a_language_without_templates_is_refused_not_answered_in_english():
+    assert not PLAYBOOK.speaks("it")
+    with pytest.raises(ConfigurationError, match="no 'it' templates"):
+        PLAYBOOK.render("ack_public", key="case-1", lang="it", **LONGEST)

@@ -1,0 +1,92 @@
+# mypy: disable-error-code="operator"
+# (the figures are float | None; a None fails its comparison, as a test should)
+"""The learned complaint model: cross-validated on the development set against the issue's targets.
+
+Every post is triaged by a model (weights and thresholds) fitted without it: 5-fold cross-validation
+over the project's labelled set plus the brand-addressed tweets of ../shared/data/complaints-social-media.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from triage_lab.data import DEV_SET, LabelledDataError, read_labelled_csv
+from triage_lab.evaluate import KEYS, Figures, cross_validate, training_posts
+from turnaround.logic.triage_model import WEIGHTS, load_model
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES: dict[str, dict[str, float | int | None]] = {}  # printed in the closing summary (conftest)
+
+
+@pytest.fixture(scope="module")
+def cross_validated() -> dict[str, Figures]:
+    if not DEV_SET.exists():
+        pytest.skip(f"development set not found at {DEV_SET} (clone shared/ beside the repository)")
+    return cross_validate(training_posts())
+
+
+def test_cross_validated_figures_meet_the_targets(cross_validated):
+    dev = cross_validated["complaints-social-media"].as_dict()
+    total = Figures()
+    for figures in cross_validated.values():
+        total.merge(figures)
+    project = cross_validated["project"].as_dict()
+    FIGURES["dev set 5-fold CV"] = dev
+    FIGURES["project set 5-fold CV"] = project
+    print("\ncross-validated:", json.dumps(FIGURES))
+    assert dev["complaint_recall"] >= 0.80
+    assert dev["complaints_dropped"] <= 0.05
+    assert project["complaint_recall"] >= 0.80
+    # Its praise is hard on purpose (thanks for fixing a delay, a lost bag...); 3% is the goal on real praise.
+    assert project["praise_apologised"] <= 0.06  # at most 2 of its 35 praise posts
+    assert total.as_dict()["unsure_rate"] <= 0.25  # a person can keep up with the digest
+
+
+def test_the_shipped_model_is_small_and_has_a_card():
+    model = load_model()
+    assert WEIGHTS.stat().st_size < 1_500_000
+    assert 0 < model.thresholds.unsure <= model.thresholds.complaint < 1
+    card = WEIGHTS.with_name("triage_model_card.md").read_text()
+    assert "complaints-social-media" in card and "cross-validation" in card.lower()
+
+
+def test_triage_eval_reads_the_documented_csv_and_writes_the_json(tmp_path):
+    data = tmp_path / "posts.csv"
+    data.write_text(
+        "text,label,lang,followers,verified\n"
+        '"@AcmeAir lost my bag, nobody answers the phone",complaint,en,10,false\n'
+        '"@AcmeAir thank you, lovely flight",praise,en,5,true\n'
+        '"@AcmeAir do you fly to Oslo?",neutral,,,\n'
+    )
+    out = tmp_path / "eval.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "triage_lab.evaluate", str(data), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": "layers/turnaround/python:infrastructure", "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    assert "complaint_recall" in done.stdout
+    figures = json.loads(out.read_text())
+    assert tuple(figures) == KEYS and figures["n"] == 3 and figures["complaint_recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("words,label\nhi,complaint\n", "'text' and 'label'"),
+        ("text,label\nhi,angry\n", ":2: label 'angry'"),
+        ("text,label\n", "no rows"),
+    ],
+)
+def test_a_bad_csv_is_refused_with_its_line(tmp_path, content, message):
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    with pytest.raises(LabelledDataError, match=message):
+        read_labelled_csv(data)
