@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
+from local_cloud.moto_fixes import dynamodb_as_in_aws
 from tests.conftest import BRAND, BRAND_ID
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.store import MentionStore
@@ -312,7 +313,8 @@ def test_a_pass_that_cannot_reach_since_id_records_the_gap_and_alerts(
     monkeypatch.setattr(
         "turnaround.logic.ingest.mentions.metrics.add_metric", lambda name, **_: emitted.append(name)
     )
-    result = _ingestor(x_api, store, clock).poll()
+    with dynamodb_as_in_aws():  # 850 new cases: moto alone copies the whole table per transaction
+        result = _ingestor(x_api, store, clock).poll()
 
     assert result.beyond_reach is True and result.stored == 800 and "MentionsBeyondReach" in emitted
     item = (
@@ -342,7 +344,8 @@ def test_polls_again_sooner_while_mentions_outrun_a_page_per_pass(
     arrivals(15)
     ingestor = _ingestor(x_api, store, clock)
     ingestor.sleep = arrivals
-    result = ingestor.poll_until_caught_up(time_left=lambda: 100.0)
+    with dynamodb_as_in_aws():  # 1,500 new cases: moto alone copies the whole table per transaction
+        result = ingestor.poll_until_caught_up(time_left=lambda: 100.0)
 
     assert result.passes == 4 and result.stored == 4 * 375 and not result.beyond_reach
     assert result.rate_limit_remaining is not None and result.rate_limit_remaining > 30
