@@ -23,6 +23,7 @@ from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
+from turnaround.conversation import timeline
 from turnaround.emails import escalation_email, ops_alert_email
 from turnaround.exceptions import (
     StorageError,
@@ -35,6 +36,8 @@ from turnaround.links import ACTIONS, ActionClaim, ActionLinkSigner
 from turnaround.models import CaseStatus
 from turnaround.observability import logger, metrics
 from turnaround.playbook import Person, Playbook
+from turnaround.reply_desk import ReplyDesk
+from turnaround.reply_emails import thread_headers
 from turnaround.triage import sentiment
 
 Clock = Callable[[], datetime]
@@ -64,6 +67,7 @@ class CaseWorkflow:
     action_url: str
     workflow: WorkflowClient | None = None
     clock: Clock = utc_now
+    replies: ReplyDesk | None = None  # set when REPLY_EMAIL_DOMAIN is: emails get a Reply-To address
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -198,6 +202,7 @@ class CaseWorkflow:
             expires_at=expires_at,
             reminder=reminder,
             supervisor=role == "supervisor",
+            **self._reply_context(case, recipient.email),
         )
         try:
             message_id = self.mailer.send(message)
@@ -227,6 +232,23 @@ class CaseWorkflow:
         )
         logger.info("rep notified", extra={"case_id": case_id, "role": role, "reminder": reminder})
         return {"escalation_id": escalation_id, "emailed": True}
+
+    def _reply_context(self, case: dict[str, Any], recipient: str) -> dict[str, Any]:
+        """The case's reply address and thread headers, and its conversation so far (issue 15)."""
+        if self.replies is None:
+            return {}
+        case_id = str(case["case_id"])
+        headers = thread_headers(
+            case_id, self.replies.signer.domain, reply_to=self.replies.reply_address(case_id, recipient)
+        )
+        del headers["In-Reply-To"]  # the escalation starts the thread; later emails answer it
+        conversation = timeline(
+            case,
+            self.store.case_mentions(case_id),
+            self.store.case_dms(case_id),
+            self.replies.conversation.messages(case_id),
+        )
+        return {"conversation": conversation, "reply_headers": headers}
 
     def alert_ops(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
         """One email to ops per episode: the first case to hit X's billing stop puts the hold in place
