@@ -40,6 +40,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local_cloud.faults import FaultPlan
+from local_cloud.inbound_mail import InboxServer, LocalSesInbound, RepReply, SandboxSmtp, reply_to
 from local_cloud.streams import StreamDeliveries
 from turnaround import clock
 
@@ -203,6 +204,7 @@ class Deployment:
     keys: dict[str, str]  # scenario post keys -> post ids
     stack: DeployedStack
     lambdas: InProcessLambdas  # active: moto's Lambda invocations call these handlers
+    inbound: LocalSesInbound | None = None  # SES receiving, when the stack has ReplyEmailDomain
 
 
 class LocalRun:
@@ -222,6 +224,9 @@ class LocalRun:
         self.progress: list[str] = []
         self.spec = yaml.safe_load(scenario.read_text())
         self.faults = faults or FaultPlan("none")
+        self.thread_emails: dict[str, list[tuple[datetime, Message]]] = {}  # every email of a case
+        self.rep_texts: set[str] = set()  # what scripted reps wrote by email
+        self.inbound: LocalSesInbound | None = None
 
     # --- output ----------------------------------------------------------------------------------
 
@@ -251,6 +256,7 @@ class LocalRun:
     def run(self, *, sandbox: bool = False) -> RunResult:
         started = time.monotonic()
         with self.deployed(sandbox=sandbox) as cloud:
+            self.inbound = cloud.inbound
             result = self._loop(cloud.emulator, cloud.keys, cloud.stack, cloud.lambdas, sandbox=sandbox)
         result.seconds = time.monotonic() - started
         return result
@@ -282,9 +288,8 @@ class LocalRun:
             emulator,
         ):
             playbook_path = self._scaled_playbook(Path(scratch))
-            boto3.client("ses").verify_domain_identity(
-                Domain=yaml.safe_load(playbook_path.read_text())["sender_email"].split("@")[1]
-            )
+            sender_domain = yaml.safe_load(playbook_path.read_text())["sender_email"].split("@")[1]
+            boto3.client("ses").verify_domain_identity(Domain=sender_domain)
             boto3.client("secretsmanager").create_secret(
                 Name=f"{SECRET_PREFIX}{brand}",
                 SecretString=json.dumps(
@@ -296,8 +301,23 @@ class LocalRun:
                     }
                 ),
             )
+            reply_domain = f"reply.{sender_domain}"
             stack = deploy(
-                {"MonitoredHandles": brand, "XCredentialsSecretPrefix": SECRET_PREFIX, "Stage": "local"}
+                {
+                    "MonitoredHandles": brand,
+                    "XCredentialsSecretPrefix": SECRET_PREFIX,
+                    "Stage": "local",
+                    "ReplyEmailDomain": reply_domain,
+                }
+            )
+            inbound = (
+                LocalSesInbound(
+                    stack.outputs["InboundMailBucketName"],
+                    stack.functions["InboundEmailFunction"].name,
+                    reply_domain,
+                )
+                if "InboundEmailFunction" in stack.functions
+                else None
             )
             self.out.mkdir(parents=True, exist_ok=True)
             for stale in (self.out / "mail").glob("*"):  # this run's emails only
@@ -324,6 +344,17 @@ class LocalRun:
             os.environ.update(merged_environment(environments))
             server.function_name = stack.functions["ActionPageFunction"].name
             server.start()
+            mail_servers: list[Any] = []
+            if sandbox and inbound is not None:
+                smtp = SandboxSmtp(inbound, say=lambda line: self.say(emulator.clock.now(), line))
+                inbox = InboxServer(self.out / "mail")
+                mail_servers = [smtp, inbox]
+                for running in mail_servers:
+                    running.start()
+                self.say(
+                    emulator.clock.now(),
+                    f"sandbox mail: inbox {inbox.url}; reply from a mail client through SMTP 127.0.0.1:2525",
+                )
             self.say(
                 emulator.clock.now(),
                 f"stack deployed from template.yaml: {len(stack.functions)} functions, "
@@ -335,8 +366,10 @@ class LocalRun:
                     emulator.inject_fault(**fault)
                 clock.use(emulator.clock.now)  # the functions live in X's simulated time
                 with lambdas.active(), self.faults.active(), dynamodb_as_in_aws():
-                    yield Deployment(emulator, keys, stack, lambdas)
+                    yield Deployment(emulator, keys, stack, lambdas, inbound)
             finally:
+                for running in mail_servers:
+                    running.stop()
                 clock.use(None)
                 os.environ.clear()
                 os.environ.update(saved_environment)  # a run leaves the caller's environment as it was
@@ -357,6 +390,7 @@ class LocalRun:
         deliveries = StreamDeliveries.start(stack, REGION)
         dropped = 0
         actions = [RepAction(**a) for a in self.spec.get("rep_actions") or []] if not sandbox else []
+        replies = [RepReply(**r) for r in self.spec.get("rep_replies") or []] if not sandbox else []
         last_event = max(
             [
                 float(p.get("at", 0)) + float(p.get("every", 1)) * (int(p.get("repeat", 1)) - 1)
@@ -395,6 +429,8 @@ class LocalRun:
             self._observe(now, emulator, table, seen, email_times, keys)
             for action in actions:
                 self._maybe_click(now, action, keys, email_times, table)
+            for scripted in replies:
+                self._maybe_reply(now, scripted, keys)
             running = [
                 e
                 for e in sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
@@ -402,7 +438,11 @@ class LocalRun:
             ]
             delivering = any(d.pending for d in deliveries.deliveries)
             finished = (
-                elapsed > last_event and not running and not delivering and all(a.done for a in actions)
+                elapsed > last_event
+                and not running
+                and not delivering
+                and all(a.done for a in actions)
+                and all(r.done for r in replies)
             )
             if (finished and not sandbox) or elapsed >= self.until:
                 break
@@ -501,10 +541,13 @@ class LocalRun:
             if post.retweet_of:
                 continue
             kind = "acknowledged" if post.direct_message_deep_link is None else "acknowledged + DM invite"
+            if post.text in self.rep_texts:
+                kind = "rep's reply (by email), public"
             self.say(now, f"{kind}: {post.text[:110]}")
         seen["posts"] = len(emulator.posts_created())
         for dm in emulator.dms_sent()[seen["dms"] :]:
-            self.say(now, f"DM to @{users[dm.recipient_id].username}: {dm.text[:100]}")
+            by_rep = " (rep's reply by email)" if dm.text in self.rep_texts else ""
+            self.say(now, f"DM to @{users[dm.recipient_id].username}{by_rep}: {dm.text[:100]}")
         seen["dms"] = len(emulator.dms_sent())
         for _, tweet_id in emulator.retweets[seen["retweets"] :]:
             self.say(now, f"amplified: retweeted @{users[emulator.world.posts[tweet_id].author_id].username}")
@@ -513,6 +556,8 @@ class LocalRun:
         for number, message in enumerate(emails[seen["emails"] :], seen["emails"] + 1):
             case_id = str(message.get("X-Turnaround-Case", ""))
             email_times.setdefault(case_id, []).append((now, message))
+            thread = str(message.get("X-Turnaround-Case") or message.get("X-Turnaround-Thread") or "")
+            self.thread_emails.setdefault(thread, []).append((now, message))
             html_file = save_email(self.out / "mail", number, message)  # readable while the run goes on
             self.say(
                 now, f"emailed {message['To']}: {message['Subject']}  [{html_file.relative_to(self.out)}]"
@@ -533,6 +578,32 @@ class LocalRun:
                     detail = f" ({case.get('outcome')})" if field_name == "closed_at" else ""
                     self.say(now, f"{case['case_id']} @{case['customer_username']}: {label}{detail}")
             seen["cases"][case["case_id"]] = case
+
+    def _maybe_reply(self, now: datetime, scripted: RepReply, keys: dict[str, str]) -> None:
+        """The rep answers the case email (or the email with the customer's DM) from a mail client."""
+        if scripted.done or scripted.post not in keys or self.inbound is None:
+            return
+        received = [
+            (t, m)
+            for t, m in self.thread_emails.get(f"case-{keys[scripted.post]}", [])
+            if m.get("Reply-To")
+            and (
+                "#dm_mail#" in str(m.get("X-Turnaround-Effect", ""))
+                if scripted.to == "dm"
+                else bool(m.get("X-Turnaround-Case"))
+            )
+        ]
+        if not received or (now - received[-1][0]).total_seconds() < scripted.after:
+            return
+        raw, recipients = reply_to(received[-1][1], scripted.text)
+        self.rep_texts.add(scripted.text)
+        outcome = self.inbound.deliver(raw, recipients)
+        scripted.done = True
+        self.say(
+            now,
+            f"rep replied by email on {scripted.post}: {outcome.get('status')} "
+            f"{outcome.get('channel') or outcome.get('detail') or ''}".rstrip(),
+        )
 
     def _maybe_click(
         self,
@@ -631,7 +702,8 @@ def summarise(result: RunResult, scale: float) -> str:
 def save_email(mail: Path, number: int, message: Message) -> Path:
     """Write one email as .eml and .html (its HTML part) so a person can open it; returns the .html."""
     mail.mkdir(parents=True, exist_ok=True)
-    stem = f"{number:02d}-{message.get('X-Turnaround-Case', 'ops')}-{str(message['To']).split('@')[0]}"
+    thread = message.get("X-Turnaround-Case") or message.get("X-Turnaround-Thread") or "ops"
+    stem = f"{number:02d}-{thread}-{str(message['To']).split('@')[0]}"
     (mail / f"{stem}.eml").write_bytes(message.as_bytes())
     html_file = mail / f"{stem}.html"
     for part in message.walk():

@@ -45,6 +45,7 @@ SCENARIO_KEYS = {
     "description",
     "expect",
     "rep_actions",
+    "rep_replies",
     "playbook",
 }
 USER_KEYS = {

@@ -182,3 +182,53 @@ def test_only_the_known_resource_types_are_beyond_moto(stack):
     }
     # SNS::Subscription exists only when OpsAlertEmail is set, which a local run never does.
     assert skipped == {"AWS::CloudWatch::Alarm", "AWS::Lambda::EventInvokeConfig", "AWS::SNS::Subscription"}
+
+
+def test_scripted_reps_reply_by_email_through_s3_and_the_inbound_function(demo):
+    """The demo's rep_replies are MIME emails stored in the inbound-mail bucket and handed to the
+    inbound-email function as SES would: one becomes a DM, one a public reply to a summoned post."""
+    result, _ = demo
+    state = result.emulator_state
+    texts = {r["post"]: r["text"] for r in SPEC["rep_replies"]}
+    assert texts["mei"] in [d["text"] for d in state["dms_sent"]]
+    public = next(p for p in state["posts_created"] if p["text"] == texts["tom"])
+    assert public["in_reply_to_tweet_id"] != result.case_for("tom")["root_tweet_id"]
+    assert any("rep replied by email on mei: posted x_dm" in line for line in result.progress)
+    confirmations = [
+        m for m in result.emails if "Sent to X" in str(m.get_payload(0).get_payload(decode=True))
+    ]
+    assert len(confirmations) == 2
+    forwarded = [m for m in result.emails if "#dm_mail#" in str(m.get("X-Turnaround-Effect", ""))]
+    assert {str(m["Subject"]).split("@")[1].split(" ")[0] for m in forwarded} == {
+        "meiling_travels",
+        "cara_closed",
+    }
+
+
+def test_with_a_reply_domain_only_the_ses_receiving_resources_are_beyond_moto():
+    from moto.cloudformation.parsing import resource_class_from_type
+
+    with mock_aws():
+        stack = deploy(
+            {"MonitoredHandles": "acmeair", "Stage": "local", "ReplyEmailDomain": "reply.acme.example"}
+        )
+        skipped = {
+            r["Type"]
+            for r in stack.template["Resources"].values()
+            if resource_class_from_type(r["Type"]) is None
+        }
+        assert "InboundEmailFunction" in stack.functions and "InboundMailBucketName" in stack.outputs
+        assert {s.function for s in stack.streams} == {
+            stack.functions["CaseDispatcherFunction"].name,
+            stack.functions["DmMailFunction"].name,
+        }
+    # The runner plays the receipt rule (S3 then Lambda); the bucket policy is checked in
+    # tests/integration/test_reply_by_email.py against the template.
+    assert skipped == {
+        "AWS::CloudWatch::Alarm",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::SNS::Subscription",
+        "AWS::S3::BucketPolicy",
+        "AWS::SES::ReceiptRuleSet",
+        "AWS::SES::ReceiptRule",
+    }

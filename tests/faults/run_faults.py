@@ -65,7 +65,16 @@ def violations(result: RunResult) -> list[str]:
     ]
     if refused:
         problems.append(f"X rule violations {refused}")
-    sent = Counter((m.get("X-Turnaround-Case"), str(m["To"]), str(m["Subject"])) for m in result.emails)
+    # Emails in a case's thread share its subject; X-Turnaround-Effect names the effect each one is.
+    sent = Counter(
+        (
+            m.get("X-Turnaround-Case"),
+            str(m["To"]),
+            str(m["Subject"]),
+            str(m.get("X-Turnaround-Effect", "")).strip(),
+        )
+        for m in result.emails
+    )
     duplicated = {k: n for k, n in sent.items() if n > 1}
     if duplicated:
         problems.append(f"duplicate emails {duplicated}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from turnaround.adapters.conversation_store import ConversationStore
 from turnaround.adapters.mailer import EmailNotSent, Mailer
 from turnaround.adapters.store import MentionStore
 from turnaround.adapters.workflow_client import TaskTokenRejected, WorkflowClient
@@ -337,11 +338,15 @@ class CaseWorkflow:
 
     def _latest_customer_post(self, case: dict[str, Any]) -> str | None:
         """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
+        by_rep = {
+            m.in_reply_to_tweet_id for m in ConversationStore(self.store).messages(str(case["case_id"]))
+        }
         own = [
             m
             for m in self.store.case_mentions(str(case["case_id"]))
             if m["author"]["id"] == case["customer_id"]
             and m["tweet_id"] != case["root_tweet_id"]
+            and m["tweet_id"] not in by_rep  # a rep's emailed reply answered it already
             and m.get("mentions_handle")
         ]
         return max(own, key=lambda m: int(m["tweet_id"]))["tweet_id"] if own else None
