@@ -583,16 +583,17 @@ class LocalRun:
         """The rep answers the case email (or the email with the customer's DM) from a mail client."""
         if scripted.done or scripted.post not in keys or self.inbound is None:
             return
-        received = [
-            (t, m)
-            for t, m in self.thread_emails.get(f"case-{keys[scripted.post]}", [])
-            if m.get("Reply-To")
-            and (
-                "#dm_mail#" in str(m.get("X-Turnaround-Effect", ""))
-                if scripted.to == "dm"
-                else bool(m.get("X-Turnaround-Case"))
-            )
+        emails = [
+            (t, m) for t, m in self.thread_emails.get(f"case-{keys[scripted.post]}", []) if m["Reply-To"]
         ]
+        if scripted.to == "dm":  # the customer's DM reached the rep: forwarded, or in the case email
+            received = [
+                (t, m)
+                for t, m in emails
+                if "#dm_mail#" in str(m.get("X-Turnaround-Effect", "")) or " - X DM: " in _plain(m)
+            ]
+        else:
+            received = [(t, m) for t, m in emails if m.get("X-Turnaround-Case")]
         if not received or (now - received[-1][0]).total_seconds() < scripted.after:
             return
         raw, recipients = reply_to(received[-1][1], scripted.text)
@@ -635,6 +636,14 @@ class LocalRun:
             f"rep clicked '{action.action}' for {action.post} (GET {page.status_code}, "
             f"POST {confirmed.status_code})",
         )
+
+
+def _plain(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            return payload.decode() if isinstance(payload, bytes) else ""
+    return ""
 
 
 def _link(message: Message, action: str) -> str:
