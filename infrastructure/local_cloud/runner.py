@@ -227,6 +227,7 @@ class LocalRun:
         self.thread_emails: dict[str, list[tuple[datetime, Message]]] = {}  # every email of a case
         self.rep_texts: set[str] = set()  # what scripted reps wrote by email
         self.inbound: LocalSesInbound | None = None
+        self.smtp_port, self.inbox_port = 2525, 8025  # make sandbox's mail servers, on loopback
 
     # --- output ----------------------------------------------------------------------------------
 
@@ -346,14 +347,17 @@ class LocalRun:
             server.start()
             mail_servers: list[Any] = []
             if sandbox and inbound is not None:
-                smtp = SandboxSmtp(inbound, say=lambda line: self.say(emulator.clock.now(), line))
-                inbox = InboxServer(self.out / "mail")
+                smtp = SandboxSmtp(
+                    inbound, port=self.smtp_port, say=lambda line: self.say(emulator.clock.now(), line)
+                )
+                inbox = InboxServer(self.out / "mail", port=self.inbox_port)
                 mail_servers = [smtp, inbox]
                 for running in mail_servers:
                     running.start()
                 self.say(
                     emulator.clock.now(),
-                    f"sandbox mail: inbox {inbox.url}; reply from a mail client through SMTP 127.0.0.1:2525",
+                    f"sandbox mail: inbox {inbox.url}; reply from a mail client through SMTP "
+                    f"127.0.0.1:{self.smtp_port}",
                 )
             self.say(
                 emulator.clock.now(),
@@ -364,6 +368,11 @@ class LocalRun:
             try:
                 for fault in self.faults.x_faults:
                     emulator.inject_fault(**fault)
+                # A container's one-off import of twitter-text's emoji tables (~1.4 s) would stall the
+                # simulated clock by 14 minutes mid-run; pay it before the clock starts.
+                from turnaround.tweet_length import weighted_length
+
+                weighted_length("warm-up")
                 clock.use(emulator.clock.now)  # the functions live in X's simulated time
                 with lambdas.active(), self.faults.active(), dynamodb_as_in_aws():
                     yield Deployment(emulator, keys, stack, lambdas, inbound)
