@@ -227,6 +227,7 @@ class LocalRun:
         self.thread_emails: dict[str, list[tuple[datetime, Message]]] = {}  # every email of a case
         self.rep_texts: set[str] = set()  # what scripted reps wrote by email
         self.inbound: LocalSesInbound | None = None
+        self.deliveries: list[threading.Thread] = []  # inbound emails being handed to the function
         self.smtp_port, self.inbox_port = 2525, 8025  # make sandbox's mail servers, on loopback
 
     # --- output ----------------------------------------------------------------------------------
@@ -452,6 +453,7 @@ class LocalRun:
                 and not delivering
                 and all(a.done for a in actions)
                 and all(r.done for r in replies)
+                and not any(d.is_alive() for d in self.deliveries)
             )
             if (finished and not sandbox) or elapsed >= self.until:
                 break
@@ -607,13 +609,20 @@ class LocalRun:
             return
         raw, recipients = reply_to(received[-1][1], scripted.text)
         self.rep_texts.add(scripted.text)
-        outcome = self.inbound.deliver(raw, recipients)
-        scripted.done = True
-        self.say(
-            now,
-            f"rep replied by email on {scripted.post}: {outcome.get('status')} "
-            f"{outcome.get('channel') or outcome.get('detail') or ''}".rstrip(),
-        )
+        inbound, scripted.done = self.inbound, True
+
+        def deliver() -> None:
+            # SES invokes the function asynchronously (Event): the loop, and the clock, go on meanwhile.
+            outcome = inbound.deliver(raw, recipients)
+            self.say(
+                now,
+                f"rep replied by email on {scripted.post}: {outcome.get('status')} "
+                f"{outcome.get('channel') or outcome.get('detail') or ''}".rstrip(),
+            )
+
+        delivery = threading.Thread(target=deliver, name=f"ses-inbound-{scripted.post}")
+        self.deliveries.append(delivery)
+        delivery.start()
 
     def _maybe_click(
         self,
