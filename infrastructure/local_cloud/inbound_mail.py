@@ -15,7 +15,9 @@ import html
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -41,6 +43,86 @@ class RepReply:
     after: float = 300
     to: str = "case"
     done: bool = False
+
+
+class ScriptedReplies:
+    """The scenario's ``rep_replies``, and what the runner needs of them: every email of each case
+    (to find the one a rep answers), what reps wrote (to label posts and DMs), and whether all are
+    delivered. Delivery is off the run loop, as SES invokes the function asynchronously."""
+
+    def __init__(self, specs: list[dict[str, Any]], inbound: LocalSesInbound | None):
+        self.replies = [RepReply(**spec) for spec in specs]
+        self.inbound = inbound
+        self.thread_emails: dict[str, list[tuple[datetime, Message]]] = {}
+        self.texts: set[str] = set()
+        self._deliveries: list[threading.Thread] = []
+
+    def saw_email(self, now: datetime, message: Message) -> None:
+        thread = str(message.get("X-Turnaround-Case") or message.get("X-Turnaround-Thread") or "")
+        self.thread_emails.setdefault(thread, []).append((now, message))
+
+    @property
+    def done(self) -> bool:
+        return all(r.done for r in self.replies) and not any(d.is_alive() for d in self._deliveries)
+
+    def tick(self, now: datetime, keys: dict[str, str], say: Callable[[datetime, str], None]) -> None:
+        for scripted in self.replies:
+            self._maybe_reply(now, scripted, keys, say)
+
+    def _maybe_reply(
+        self, now: datetime, scripted: RepReply, keys: dict[str, str], say: Callable[[datetime, str], None]
+    ) -> None:
+        """The rep answers the case email (or the email with the customer's DM) from a mail client."""
+        inbound = self.inbound
+        if scripted.done or scripted.post not in keys or inbound is None:
+            return
+        emails = [
+            (t, m) for t, m in self.thread_emails.get(f"case-{keys[scripted.post]}", []) if m["Reply-To"]
+        ]
+        if scripted.to == "dm":  # the customer's DM reached the rep: forwarded, or in the case email
+            received = [
+                (t, m)
+                for t, m in emails
+                if "#dm_mail#" in str(m.get("X-Turnaround-Effect", "")) or " - X DM: " in _plain(m)
+            ]
+        else:
+            received = [(t, m) for t, m in emails if m.get("X-Turnaround-Case")]
+        if not received or (now - received[-1][0]).total_seconds() < scripted.after:
+            return
+        raw, recipients = reply_to(received[-1][1], scripted.text)
+        self.texts.add(scripted.text)
+        scripted.done = True
+
+        def deliver() -> None:
+            outcome = inbound.deliver(raw, recipients)
+            say(
+                now,
+                f"rep replied by email on {scripted.post}: {outcome.get('status')} "
+                f"{outcome.get('channel') or outcome.get('detail') or ''}".rstrip(),
+            )
+
+        delivery = threading.Thread(target=deliver, name=f"ses-inbound-{scripted.post}")
+        self._deliveries.append(delivery)
+        delivery.start()
+
+
+def _plain(message: Message) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            return payload.decode() if isinstance(payload, bytes) else ""
+    return ""
+
+
+def start_sandbox_mail(
+    inbound: LocalSesInbound, mail: Path, say: Callable[[str], None], *, smtp_port: int, inbox_port: int
+) -> list[Any]:
+    """`make sandbox`: the SMTP server and the inbox page, started; stop each when the run ends."""
+    smtp, inbox = SandboxSmtp(inbound, port=smtp_port, say=say), InboxServer(mail, port=inbox_port)
+    for server in (smtp, inbox):
+        server.start()
+    say(f"sandbox mail: inbox {inbox.url}; reply from a mail client through SMTP 127.0.0.1:{smtp_port}")
+    return [smtp, inbox]
 
 
 class LocalSesInbound:

@@ -40,7 +40,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local_cloud.faults import FaultPlan
-from local_cloud.inbound_mail import InboxServer, LocalSesInbound, RepReply, SandboxSmtp, reply_to
+from local_cloud.inbound_mail import LocalSesInbound, ScriptedReplies, start_sandbox_mail
 from local_cloud.streams import StreamDeliveries
 from turnaround import clock
 
@@ -224,10 +224,8 @@ class LocalRun:
         self.progress: list[str] = []
         self.spec = yaml.safe_load(scenario.read_text())
         self.faults = faults or FaultPlan("none")
-        self.thread_emails: dict[str, list[tuple[datetime, Message]]] = {}  # every email of a case
-        self.rep_texts: set[str] = set()  # what scripted reps wrote by email
         self.inbound: LocalSesInbound | None = None
-        self.deliveries: list[threading.Thread] = []  # inbound emails being handed to the function
+        self.scripted = ScriptedReplies([], None)  # the scenario's rep_replies (issue 15)
         self.smtp_port, self.inbox_port = 2525, 8025  # make sandbox's mail servers, on loopback
 
     # --- output ----------------------------------------------------------------------------------
@@ -348,17 +346,12 @@ class LocalRun:
             server.start()
             mail_servers: list[Any] = []
             if sandbox and inbound is not None:
-                smtp = SandboxSmtp(
-                    inbound, port=self.smtp_port, say=lambda line: self.say(emulator.clock.now(), line)
-                )
-                inbox = InboxServer(self.out / "mail", port=self.inbox_port)
-                mail_servers = [smtp, inbox]
-                for running in mail_servers:
-                    running.start()
-                self.say(
-                    emulator.clock.now(),
-                    f"sandbox mail: inbox {inbox.url}; reply from a mail client through SMTP "
-                    f"127.0.0.1:{self.smtp_port}",
+                mail_servers = start_sandbox_mail(
+                    inbound,
+                    self.out / "mail",
+                    lambda line: self.say(emulator.clock.now(), line),
+                    smtp_port=self.smtp_port,
+                    inbox_port=self.inbox_port,
                 )
             self.say(
                 emulator.clock.now(),
@@ -400,7 +393,7 @@ class LocalRun:
         deliveries = StreamDeliveries.start(stack, REGION)
         dropped = 0
         actions = [RepAction(**a) for a in self.spec.get("rep_actions") or []] if not sandbox else []
-        replies = [RepReply(**r) for r in self.spec.get("rep_replies") or []] if not sandbox else []
+        self.scripted = ScriptedReplies([] if sandbox else self.spec.get("rep_replies") or [], self.inbound)
         last_event = max(
             [
                 float(p.get("at", 0)) + float(p.get("every", 1)) * (int(p.get("repeat", 1)) - 1)
@@ -439,8 +432,7 @@ class LocalRun:
             self._observe(now, emulator, table, seen, email_times, keys)
             for action in actions:
                 self._maybe_click(now, action, keys, email_times, table)
-            for scripted in replies:
-                self._maybe_reply(now, scripted, keys)
+            self.scripted.tick(now, keys, self.say)
             running = [
                 e
                 for e in sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
@@ -452,8 +444,7 @@ class LocalRun:
                 and not running
                 and not delivering
                 and all(a.done for a in actions)
-                and all(r.done for r in replies)
-                and not any(d.is_alive() for d in self.deliveries)
+                and self.scripted.done
             )
             if (finished and not sandbox) or elapsed >= self.until:
                 break
@@ -552,12 +543,12 @@ class LocalRun:
             if post.retweet_of:
                 continue
             kind = "acknowledged" if post.direct_message_deep_link is None else "acknowledged + DM invite"
-            if post.text in self.rep_texts:
+            if post.text in self.scripted.texts:
                 kind = "rep's reply (by email), public"
             self.say(now, f"{kind}: {post.text[:110]}")
         seen["posts"] = len(emulator.posts_created())
         for dm in emulator.dms_sent()[seen["dms"] :]:
-            by_rep = " (rep's reply by email)" if dm.text in self.rep_texts else ""
+            by_rep = " (rep's reply by email)" if dm.text in self.scripted.texts else ""
             self.say(now, f"DM to @{users[dm.recipient_id].username}{by_rep}: {dm.text[:100]}")
         seen["dms"] = len(emulator.dms_sent())
         for _, tweet_id in emulator.retweets[seen["retweets"] :]:
@@ -567,8 +558,7 @@ class LocalRun:
         for number, message in enumerate(emails[seen["emails"] :], seen["emails"] + 1):
             case_id = str(message.get("X-Turnaround-Case", ""))
             email_times.setdefault(case_id, []).append((now, message))
-            thread = str(message.get("X-Turnaround-Case") or message.get("X-Turnaround-Thread") or "")
-            self.thread_emails.setdefault(thread, []).append((now, message))
+            self.scripted.saw_email(now, message)
             html_file = save_email(self.out / "mail", number, message)  # readable while the run goes on
             self.say(
                 now, f"emailed {message['To']}: {message['Subject']}  [{html_file.relative_to(self.out)}]"
@@ -589,40 +579,6 @@ class LocalRun:
                     detail = f" ({case.get('outcome')})" if field_name == "closed_at" else ""
                     self.say(now, f"{case['case_id']} @{case['customer_username']}: {label}{detail}")
             seen["cases"][case["case_id"]] = case
-
-    def _maybe_reply(self, now: datetime, scripted: RepReply, keys: dict[str, str]) -> None:
-        """The rep answers the case email (or the email with the customer's DM) from a mail client."""
-        if scripted.done or scripted.post not in keys or self.inbound is None:
-            return
-        emails = [
-            (t, m) for t, m in self.thread_emails.get(f"case-{keys[scripted.post]}", []) if m["Reply-To"]
-        ]
-        if scripted.to == "dm":  # the customer's DM reached the rep: forwarded, or in the case email
-            received = [
-                (t, m)
-                for t, m in emails
-                if "#dm_mail#" in str(m.get("X-Turnaround-Effect", "")) or " - X DM: " in _plain(m)
-            ]
-        else:
-            received = [(t, m) for t, m in emails if m.get("X-Turnaround-Case")]
-        if not received or (now - received[-1][0]).total_seconds() < scripted.after:
-            return
-        raw, recipients = reply_to(received[-1][1], scripted.text)
-        self.rep_texts.add(scripted.text)
-        inbound, scripted.done = self.inbound, True
-
-        def deliver() -> None:
-            # SES invokes the function asynchronously (Event): the loop, and the clock, go on meanwhile.
-            outcome = inbound.deliver(raw, recipients)
-            self.say(
-                now,
-                f"rep replied by email on {scripted.post}: {outcome.get('status')} "
-                f"{outcome.get('channel') or outcome.get('detail') or ''}".rstrip(),
-            )
-
-        delivery = threading.Thread(target=deliver, name=f"ses-inbound-{scripted.post}")
-        self.deliveries.append(delivery)
-        delivery.start()
 
     def _maybe_click(
         self,
@@ -654,14 +610,6 @@ class LocalRun:
             f"rep clicked '{action.action}' for {action.post} (GET {page.status_code}, "
             f"POST {confirmed.status_code})",
         )
-
-
-def _plain(message: Message) -> str:
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            return payload.decode() if isinstance(payload, bytes) else ""
-    return ""
 
 
 def _link(message: Message, action: str) -> str:

@@ -49,7 +49,7 @@ from turnaround.observability import logger, metrics
 from turnaround.playbook import Playbook
 from turnaround.reply_address import ReplyAddressExpired, ReplyAddressInvalid, ReplyAddressSigner
 from turnaround.reply_emails import case_subject, customer_dm_email, reply_outcome_email, thread_headers
-from turnaround.settings import InboundMailSettings, ReplyMailSettings
+from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings
 from turnaround.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
 
 POSTING_HOLD = "HOLD#x-billing"
@@ -532,4 +532,22 @@ def build_reply_desk(settings: ReplyMailSettings) -> ReplyDesk:
         ),
         playbook=load_playbook(settings.PLAYBOOK_PATH),
         address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
+    )
+
+
+def replies_for_workflow(settings: WorkflowSettings, x_for: Callable[[str], XApi]) -> ReplyDesk | None:
+    """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled."""
+    if not settings.REPLY_EMAIL_DOMAIN:
+        return None
+    from turnaround.adapters.secrets import action_link_secret
+    from turnaround.playbook import load_playbook
+
+    return ReplyDesk(
+        store=MentionStore(settings.TABLE_NAME),
+        x_for=x_for,
+        mailer=Mailer(),
+        signer=ReplyAddressSigner(
+            action_link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
+        ),
+        playbook=load_playbook(settings.PLAYBOOK_PATH),
     )

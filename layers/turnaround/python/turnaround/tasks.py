@@ -14,8 +14,7 @@ from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.links import ActionLinkSigner
 from turnaround.playbook import load_playbook
-from turnaround.reply_address import ReplyAddressSigner
-from turnaround.reply_desk import ReplyDesk
+from turnaround.reply_desk import replies_for_workflow
 from turnaround.settings import WorkflowSettings
 from turnaround.workflow import CaseWorkflow
 
@@ -107,24 +106,13 @@ def build_case_workflow(settings: WorkflowSettings) -> CaseWorkflow:
             )
         return apis[handle]
 
-    store, mailer, playbook = (
-        MentionStore(settings.TABLE_NAME),
-        Mailer(),
-        load_playbook(settings.PLAYBOOK_PATH),
-    )
-    secret = action_link_secret(settings.ACTION_LINK_SECRET_NAME)
-    replies = (
-        ReplyDesk(store, x_for, mailer, ReplyAddressSigner(secret, settings.REPLY_EMAIL_DOMAIN), playbook)
-        if settings.REPLY_EMAIL_DOMAIN
-        else None
-    )
     return CaseWorkflow(
-        store=store,
+        store=MentionStore(settings.TABLE_NAME),
         x_for=x_for,
-        mailer=mailer,
-        signer=ActionLinkSigner(secret),
-        playbook=playbook,
+        mailer=Mailer(),
+        signer=ActionLinkSigner(action_link_secret(settings.ACTION_LINK_SECRET_NAME)),
+        playbook=load_playbook(settings.PLAYBOOK_PATH),
         action_url=settings.ACTION_URL,
         workflow=WorkflowClient(),
-        replies=replies,
+        replies=replies_for_workflow(settings, x_for),  # None unless REPLY_EMAIL_DOMAIN is set
     )
