@@ -32,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from local_cloud.faults import FaultPlan
+from local_cloud.inbound_mail import LocalSesInbound
 from local_cloud.streams import StreamDeliveries
 from turnaround import clock
 
@@ -196,6 +197,9 @@ class EmbeddedCloud:
     stack: DeployedStack
     lambdas: InProcessLambdas  # active: moto's Lambda invocations call these handlers
     action_url: str  # the function URL, served on loopback
+    inbound: LocalSesInbound | None = (
+        None  # SES receiving (S3 then Lambda), when the stack has a reply domain
+    )
     deliveries: StreamDeliveries = field(init=False)
 
     def __post_init__(self) -> None:
@@ -288,9 +292,8 @@ def embedded_cloud(
         emulator,
     ):
         playbook_path = scaled_playbook(Path(scratch), spec.get("playbook") or {}, scale)
-        boto3.client("ses").verify_domain_identity(
-            Domain=yaml.safe_load(playbook_path.read_text())["sender_email"].split("@")[1]
-        )
+        sender_domain = yaml.safe_load(playbook_path.read_text())["sender_email"].split("@")[1]
+        boto3.client("ses").verify_domain_identity(Domain=sender_domain)
         boto3.client("secretsmanager").create_secret(
             Name=f"{SECRET_PREFIX}{brand}",
             SecretString=json.dumps(
@@ -302,7 +305,17 @@ def embedded_cloud(
                 }
             ),
         )
-        stack = deploy({"MonitoredHandles": brand, "Stage": "local"})
+        reply_domain = f"reply.{sender_domain}"
+        stack = deploy({"MonitoredHandles": brand, "Stage": "local", "ReplyEmailDomain": reply_domain})
+        inbound = (
+            LocalSesInbound(
+                stack.outputs["InboundMailBucketName"],
+                stack.functions["InboundEmailFunction"].name,
+                reply_domain,
+            )
+            if "InboundEmailFunction" in stack.functions
+            else None
+        )
         out.mkdir(parents=True, exist_ok=True)
         log = (out / "lambda.log").open("w")
         from turnaround.observability import logger as powertools_logger
@@ -329,9 +342,14 @@ def embedded_cloud(
         try:
             for fault in faults.x_faults:
                 emulator.inject_fault(**fault)
+            # A container's one-off import of twitter-text's emoji tables (~1.4 s) would stall the
+            # simulated clock by 14 minutes mid-run; pay it before the clock starts.
+            from turnaround.logic.reply_mail.tweet_length import weighted_length
+
+            weighted_length("warm-up")
             clock.use(emulator.clock.now)  # the functions live in X's simulated time
             with lambdas.active(), faults.active(), dynamodb_as_in_aws():
-                yield EmbeddedCloud(emulator, keys, stack, lambdas, action_url)
+                yield EmbeddedCloud(emulator, keys, stack, lambdas, action_url, inbound)
         finally:
             clock.use(None)
             os.environ.clear()

@@ -17,6 +17,7 @@ import boto3
 
 from local_cloud.cloud import EmbeddedCloud, action_links, rate_seconds, scheduled_event
 from local_cloud.faults import FaultPlan
+from local_cloud.inbound_mail import ScriptedReplies
 from local_cloud.narration import Narrator, scan
 from local_cloud.report import RunResult
 
@@ -63,6 +64,8 @@ def run_loop(
     start = cloud.emulator.clock.now()
     next_fire = {rule: start for rule, _, _ in cloud.stack.schedules}
     actions = [RepAction(**a) for a in spec.get("rep_actions") or []] if not sandbox else []
+    # The scenario's rep_replies: real MIME emails through SES receiving (S3, then the inbound function).
+    narrator.scripted = ScriptedReplies([] if sandbox else spec.get("rep_replies") or [], cloud.inbound)
     last_event = last_scripted_event(spec)
     sfn = boto3.client("stepfunctions")
     real_start = time.monotonic()
@@ -92,6 +95,7 @@ def run_loop(
         narrator.observe(now, cloud, table)
         for action in actions:
             maybe_click(now, action, cloud, narrator)
+        narrator.scripted.tick(now, cloud.keys, narrator.say)
         running = [
             e
             for e in sfn.list_executions(stateMachineArn=cloud.stack.state_machine_arn)["executions"]
@@ -99,7 +103,13 @@ def run_loop(
         ]
         delivering = any(d.pending for d in cloud.deliveries.deliveries)
         elapsed = (now - start).total_seconds()
-        finished = elapsed > last_event and not running and not delivering and all(a.done for a in actions)
+        finished = (
+            elapsed > last_event
+            and not running
+            and not delivering
+            and all(a.done for a in actions)
+            and narrator.scripted.done
+        )
         if (finished and not sandbox) or elapsed >= pace.until:
             break
         time.sleep(max(0.0, pace.tick / pace.scale - (time.monotonic() - loop_start)))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from local_cloud.cloud import EmbeddedCloud
+from local_cloud.inbound_mail import ScriptedReplies
 from local_cloud.report import save_email
 
 
@@ -32,6 +33,7 @@ class Narrator:
         default_factory=lambda: {"posts": 0, "dms": 0, "retweets": 0, "emails": 0, "cases": {}}
     )
     email_times: dict[str, list[tuple[datetime, Message]]] = field(default_factory=dict)  # by case id
+    scripted: ScriptedReplies = field(default_factory=lambda: ScriptedReplies([], None))  # rep_replies
 
     def say(self, sim: datetime, text: str) -> None:
         line = f"{sim.strftime('%H:%M')}  {text}"
@@ -72,10 +74,13 @@ class Narrator:
             if post.retweet_of:
                 continue
             kind = "acknowledged" if post.direct_message_deep_link is None else "acknowledged + DM invite"
+            if post.text in self.scripted.texts:
+                kind = "rep's reply (by email), public"
             self.say(now, f"{kind}: {post.text[:110]}")
         seen["posts"] = len(emulator.posts_created())
         for dm in emulator.dms_sent()[seen["dms"] :]:
-            self.say(now, f"DM to @{users[dm.recipient_id].username}: {dm.text[:100]}")
+            by_rep = " (rep's reply by email)" if dm.text in self.scripted.texts else ""
+            self.say(now, f"DM to @{users[dm.recipient_id].username}{by_rep}: {dm.text[:100]}")
         seen["dms"] = len(emulator.dms_sent())
         for _, tweet_id in emulator.retweets[seen["retweets"] :]:
             self.say(now, f"amplified: retweeted @{users[emulator.world.posts[tweet_id].author_id].username}")
@@ -84,6 +89,7 @@ class Narrator:
         for number, message in enumerate(emails[seen["emails"] :], seen["emails"] + 1):
             case_id = str(message.get("X-Turnaround-Case", ""))
             email_times.setdefault(case_id, []).append((now, message))
+            self.scripted.saw_email(now, message)
             html_file = save_email(self.out / "mail", number, message)  # readable while the run goes on
             self.say(
                 now, f"emailed {message['To']}: {message['Subject']}  [{html_file.relative_to(self.out)}]"

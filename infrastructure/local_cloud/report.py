@@ -88,7 +88,8 @@ def summarise(result: RunResult, scale: float) -> str:
 def save_email(mail: Path, number: int, message: Message) -> Path:
     """Write one email as .eml and .html (its HTML part) so a person can open it; returns the .html."""
     mail.mkdir(parents=True, exist_ok=True)
-    stem = f"{number:02d}-{message.get('X-Turnaround-Case', 'ops')}-{str(message['To']).split('@')[0]}"
+    thread = message.get("X-Turnaround-Case") or message.get("X-Turnaround-Thread") or "ops"
+    stem = f"{number:02d}-{thread}-{str(message['To']).split('@')[0]}"
     (mail / f"{stem}.eml").write_bytes(message.as_bytes())
     html_file = mail / f"{stem}.html"
     for part in message.walk():

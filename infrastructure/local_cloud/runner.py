@@ -16,6 +16,7 @@ import yaml
 
 from local_cloud.cloud import ROOT, EmbeddedCloud, embedded_cloud
 from local_cloud.faults import FaultPlan
+from local_cloud.inbound_mail import start_sandbox_mail
 from local_cloud.loop import Pace, run_loop
 from local_cloud.narration import Narrator
 from local_cloud.report import RunResult, summarise, write_outputs
@@ -41,6 +42,7 @@ class LocalRun:
         self.narrator = Narrator(out, stream)
         self.spec = yaml.safe_load(scenario.read_text())
         self.faults = faults or FaultPlan("none")
+        self.smtp_port, self.inbox_port = 2525, 8025  # make sandbox's mail servers, on loopback
 
     @property
     def progress(self) -> list[str]:
@@ -73,4 +75,19 @@ class LocalRun:
                 f"{len(cloud.stack.schedules)} schedules, "
                 f"state machine {cloud.stack.state_machine_arn.rsplit(':', 1)[-1]}",
             )
-            yield cloud
+            mail_servers = (
+                start_sandbox_mail(
+                    cloud.inbound,
+                    self.out / "mail",
+                    lambda line: self.narrator.say(cloud.emulator.clock.now(), line),
+                    smtp_port=self.smtp_port,
+                    inbox_port=self.inbox_port,
+                )
+                if sandbox and cloud.inbound is not None
+                else []
+            )
+            try:
+                yield cloud
+            finally:
+                for running in mail_servers:
+                    running.stop()

@@ -137,10 +137,20 @@ def reset_process_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from functions.action_page.app import _desk, _review_desk
+    from functions.dm_mail.app import _desk as dm_mail_desk
+    from functions.inbound_email.app import _desk as inbound_desk
     from turnaround.handlers.workflow_tasks import build_case_workflow
     from turnaround.models.playbook import load_playbook
     from turnaround.settings import get_settings
 
-    for cached in (get_settings, load_playbook, build_case_workflow, _desk, _review_desk):
+    for cached in (
+        get_settings,
+        load_playbook,
+        build_case_workflow,
+        _desk,
+        _review_desk,
+        inbound_desk,
+        dm_mail_desk,
+    ):
         cached.cache_clear()
     parameters.clear_caches()

@@ -55,6 +55,7 @@ SCENARIO_KEYS = {
     "description",
     "expect",
     "rep_actions",
+    "rep_replies",
     "playbook",
 }
 USER_KEYS = {

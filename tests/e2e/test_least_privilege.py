@@ -29,6 +29,8 @@ GRANTED_TABLE_ACTIONS = {
     "WorkflowTasksFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "ActionPageFunction": {"GetItem", "UpdateItem", "PutItem"},
     "UnsureDigestFunction": {"GetItem", "UpdateItem", "Query"},
+    "InboundEmailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+    "DmMailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "CaseDispatcherFunction": set(),
 }
 NOT_IN_THE_DEMO = {

@@ -61,12 +61,17 @@ def test_pile_on_praise_off_topic_own_post_and_retweet_open_no_case(demo):
     assert mei is not None and int(mei["mention_count"]) == 37  # the complaint and 36 replies: one incident
     posts = result.emulator_state["posts_created"]
     acks = [p for p in posts if p["in_reply_to_tweet_id"] in {c["root_tweet_id"] for c in result.cases}]
-    assert len(acks) == 4 and len([p for p in posts if p["text"] and not p["text"].startswith("RT @")]) == 4
+    rep_reply = {r["text"] for r in SPEC["rep_replies"]}  # the rep's public reply to Tom, by email
+    written = [
+        p for p in posts if p["text"] and not p["text"].startswith("RT @") and p["text"] not in rep_reply
+    ]
+    assert len(acks) == 4 and len(written) == 4
 
 
 def test_only_one_automated_dm_per_offline_case_and_none_unsolicited(demo):
     result, _ = demo
-    dms = result.emulator_state["dms_sent"]
+    by_rep = {r["text"] for r in SPEC["rep_replies"]}  # Mei's rep answered her DM by email: not automated
+    dms = [d for d in result.emulator_state["dms_sent"] if d["text"] not in by_rep]
     assert len(dms) == 2  # Mei's confirmation and her follow-up question; Cara's was refused
     assert all("how it turned out" in d["text"] or "Your case" in d["text"] for d in dms)
 
@@ -105,7 +110,10 @@ def test_progress_tells_the_story(demo):
 @pytest.fixture(scope="module")
 def stack() -> Iterator[DeployedStack]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield deploy({"MonitoredHandles": "acmeair", "Stage": "local"})
+        # As `make run` deploys it: with a reply domain, so the reply-by-email resources exist too.
+        yield deploy(
+            {"MonitoredHandles": "acmeair", "Stage": "local", "ReplyEmailDomain": "reply.acme.example"}
+        )
 
 
 def _template() -> dict[str, Any]:
@@ -145,19 +153,22 @@ def test_schedules_and_stream_mapping_are_the_templates(stack):
         stack.functions["DmPollerFunction"].name: parameters["DmPollSchedule"]["Default"],
         stack.functions["UnsureDigestFunction"].name: parameters["UnsureDigestSchedule"]["Default"],
     }
-    [mapping] = stack.streams
-    assert mapping.function == stack.functions["CaseDispatcherFunction"].name
-    declared = _template()["Resources"]["CaseDispatcherFunction"]["Properties"]["Events"]["NewCases"][
-        "Properties"
-    ]
-    assert [json.loads(f) for f in mapping.filters] == [
-        json.loads(f["Pattern"]) for f in declared["FilterCriteria"]["Filters"]
-    ]
-    assert (mapping.batch_size, mapping.maximum_retry_attempts, mapping.report_batch_item_failures) == (
-        declared["BatchSize"],
-        declared["MaximumRetryAttempts"],
-        "ReportBatchItemFailures" in declared["FunctionResponseTypes"],
-    )
+    streams = {m.function: m for m in stack.streams}
+    assert set(streams) == {
+        stack.functions["CaseDispatcherFunction"].name,
+        stack.functions["DmMailFunction"].name,
+    }
+    for logical_id, event in (("CaseDispatcherFunction", "NewCases"), ("DmMailFunction", "NewCustomerDms")):
+        mapping = streams[stack.functions[logical_id].name]
+        declared = _template()["Resources"][logical_id]["Properties"]["Events"][event]["Properties"]
+        assert [json.loads(f) for f in mapping.filters] == [
+            json.loads(f["Pattern"]) for f in declared["FilterCriteria"]["Filters"]
+        ]
+        assert (mapping.batch_size, mapping.maximum_retry_attempts, mapping.report_batch_item_failures) == (
+            declared["BatchSize"],
+            declared["MaximumRetryAttempts"],
+            "ReportBatchItemFailures" in declared["FunctionResponseTypes"],
+        )
 
 
 def test_state_machine_runs_the_asl_file_with_its_substitutions(stack):
@@ -181,5 +192,38 @@ def test_only_the_known_resource_types_are_beyond_moto(stack):
     skipped = {
         r["Type"] for r in stack.template["Resources"].values() if resource_class_from_type(r["Type"]) is None
     }
-    # SNS::Subscription exists only when OpsAlertEmail is set, which a local run never does.
-    assert skipped == {"AWS::CloudWatch::Alarm", "AWS::Lambda::EventInvokeConfig", "AWS::SNS::Subscription"}
+    # SNS::Subscription exists only when OpsAlertEmail is set, which a local run never does. SES
+    # receiving (the rule set, its rule, the bucket policy letting SES write) is played by
+    # local_cloud/inbound_mail.py; tests/integration/test_reply_by_email.py checks them in the template.
+    assert skipped == {
+        "AWS::CloudWatch::Alarm",
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::SNS::Subscription",
+        "AWS::S3::BucketPolicy",
+        "AWS::SES::ReceiptRuleSet",
+        "AWS::SES::ReceiptRule",
+    }
+    assert "InboundMailBucketName" in stack.outputs
+
+
+def test_scripted_reps_reply_by_email_through_s3_and_the_inbound_function(demo):
+    """The demo's rep_replies are MIME emails stored in the inbound-mail bucket and handed to the
+    inbound-email function as SES would: one becomes a DM, one a public reply to a summoned post."""
+    result, _ = demo
+    state = result.emulator_state
+    texts = {r["post"]: r["text"] for r in SPEC["rep_replies"]}
+    assert texts["mei"] in [d["text"] for d in state["dms_sent"]]
+    public = next(p for p in state["posts_created"] if p["text"] == texts["tom"])
+    assert public["in_reply_to_tweet_id"] != result.case_for("tom")["root_tweet_id"]
+    assert any("rep replied by email on mei: posted x_dm" in line for line in result.progress)
+    confirmations = [
+        m for m in result.emails if "Sent to X" in str(m.get_payload(0).get_payload(decode=True))
+    ]
+    assert len(confirmations) == 2
+    # Each customer DM reaches the rep: forwarded in the case's thread, or (when it came before the
+    # case was escalated) in the case email's conversation.
+    bodies = [str(m.get_payload(0).get_payload(decode=True).decode()) for m in result.emails]
+    for dm in SPEC["dms"]:
+        assert any(dm["text"] in body for body in bodies), dm["text"]
+    forwarded = [m for m in result.emails if "#dm_mail#" in str(m.get("X-Turnaround-Effect", ""))]
+    assert all(str(m["Subject"]).startswith("Re: [P") and m["In-Reply-To"] for m in forwarded)

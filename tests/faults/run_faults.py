@@ -65,9 +65,16 @@ def violations(result: RunResult) -> list[str]:
     ]
     if refused:
         problems.append(f"X rule violations {refused}")
-    # Keyed by escalation: each SLA period's reminder is its own escalation with its own email.
+    # Keyed by escalation (each SLA period's reminder is its own escalation with its own email) and by
+    # effect (emails in a case's thread share its subject; X-Turnaround-Effect names which one it is).
     sent = Counter(
-        (m.get("X-Turnaround-Case"), m.get("X-Turnaround-Escalation"), str(m["To"]), str(m["Subject"]))
+        (
+            m.get("X-Turnaround-Case"),
+            m.get("X-Turnaround-Escalation"),
+            str(m["To"]),
+            str(m["Subject"]),
+            str(m.get("X-Turnaround-Effect", "")).strip(),
+        )
         for m in result.emails
     )
     duplicated = {k: n for k, n in sent.items() if n > 1}

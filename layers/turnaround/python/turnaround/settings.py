@@ -71,6 +71,12 @@ class WorkflowSettings(XApiSettings):
     ACTION_URL: NonEmpty
     ACTION_LINK_SECRET_NAME: NonEmpty
     PLAYBOOK_PATH: str | None = None
+    REPLY_EMAIL_DOMAIN: str | None = None  # empty: emails carry no per-case Reply-To address
+
+    @field_validator("REPLY_EMAIL_DOMAIN", mode="before")
+    @classmethod
+    def _no_domain_is_none(cls, value: object) -> object:
+        return value or None
 
 
 class DispatcherSettings(_Settings):
@@ -91,6 +97,23 @@ class ActionPageSettings(_Settings):
     ACTION_LINK_SECRET_NAME: NonEmpty
     PLAYBOOK_PATH: str | None = None
     ACTION_MAX_BODY_BYTES: Annotated[int, Field(ge=1024, le=1_048_576)] = 16_384
+
+
+class ReplyMailSettings(_Settings):
+    """The functions that read reps' emailed replies and email them the customer's DMs."""
+
+    TABLE_NAME: NonEmpty
+    ACTION_LINK_SECRET_NAME: NonEmpty
+    REPLY_EMAIL_DOMAIN: NonEmpty
+    PLAYBOOK_PATH: str | None = None
+    REPLY_ADDRESS_TTL_DAYS: Annotated[int, Field(ge=1, le=365)] = 30
+
+
+class InboundMailSettings(ReplyMailSettings, XApiSettings):
+    INBOUND_MAIL_BUCKET: NonEmpty
+    INBOUND_MAIL_PREFIX: str = "inbound/"
+    # SES accepts up to 40 MB; a reply is a few KB of text, so larger mail is answered, not read.
+    INBOUND_MAX_BYTES: Annotated[int, Field(ge=65_536, le=41_943_040)] = 10_485_760
 
 
 SettingsT = TypeVar("SettingsT", bound=_Settings)

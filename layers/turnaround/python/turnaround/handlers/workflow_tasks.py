@@ -13,6 +13,7 @@ from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.store import MentionStore
 from turnaround.logic.rep_actions.links import ActionLinkSigner
+from turnaround.logic.reply_mail.reply_desk import replies_for_workflow
 from turnaround.logic.workflow.case_workflow import CaseWorkflow
 from turnaround.models.playbook import load_playbook
 from turnaround.settings import WorkflowSettings
@@ -114,4 +115,5 @@ def build_case_workflow(settings: WorkflowSettings) -> CaseWorkflow:
         playbook=load_playbook(settings.PLAYBOOK_PATH),
         action_url=settings.ACTION_URL,
         workflow=WorkflowClient(),
+        replies=replies_for_workflow(settings, x_for),  # None unless REPLY_EMAIL_DOMAIN is set
     )

@@ -21,6 +21,9 @@ from turnaround.clock import utc_now
 from turnaround.dal.store import MentionStore
 from turnaround.exceptions import StorageError, TaskTokenRejected
 from turnaround.logic.rep_actions.links import ActionLinkSigner
+from turnaround.logic.reply_mail.conversation import timeline
+from turnaround.logic.reply_mail.reply_desk import ReplyDesk
+from turnaround.logic.reply_mail.reply_emails import thread_headers
 from turnaround.logic.workflow import acknowledge, alert_ops, amplify, close, decide, follow_up, notify
 from turnaround.logic.workflow.effects import Effects
 from turnaround.logic.workflow.voice import case_ref, first_name
@@ -41,12 +44,30 @@ class CaseWorkflow:
     action_url: str
     workflow: WorkflowClient | None = None
     clock: Clock = utc_now
+    replies: ReplyDesk | None = None  # set when REPLY_EMAIL_DOMAIN is: emails get a Reply-To address
     effects: Effects = field(init=False)
 
     def __post_init__(self) -> None:
         self.effects = Effects(self.store, self.clock)
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def reply_context(self, case: dict[str, Any], recipient: str) -> dict[str, Any]:
+        """The case's reply address and thread headers, and its conversation so far (issue 15)."""
+        if self.replies is None:
+            return {}
+        case_id = str(case["case_id"])
+        headers = thread_headers(
+            case_id, self.replies.signer.domain, reply_to=self.replies.reply_address(case_id, recipient)
+        )
+        del headers["In-Reply-To"]  # the escalation starts the thread; later emails answer it
+        conversation = timeline(
+            case,
+            self.store.case_mentions(case_id),
+            self.store.case_dms(case_id),
+            self.replies.conversation.messages(case_id),
+        )
+        return {"conversation": conversation, "reply_headers": headers}
 
     def case(self, case_id: str) -> dict[str, Any]:
         case = self.store.get_case(case_id)

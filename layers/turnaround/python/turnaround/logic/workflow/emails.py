@@ -23,8 +23,13 @@ ESCALATION_HTML = """<!doctype html>
 <p>Why: {{ reasons }}</p>
 {% if thread %}<h3>Thread ({{ thread|length }})</h3><ul>
 {% for m in thread %}<li>@{{ m.author.username }}: {{ m.text }}</li>{% endfor %}</ul>{% endif %}
-{% if dms %}<h3>Direct messages</h3><ul>
+{% if conversation %}<h3>Conversation</h3><ul>
+{% for e in conversation %}<li>{{ e.when }} &middot; {{ e.who }} &middot; {{ e.channel }}: {{ e.text }}
+{%- if e.note %} <i>({{ e.note }})</i>{% endif %}</li>{% endfor %}</ul>
+{% elif dms %}<h3>Direct messages</h3><ul>
 {% for d in dms %}<li>{{ d.direction }}: {{ d.text }}</li>{% endfor %}</ul>{% endif %}
+{% if reply_to %}<p>Reply to this email to write to the customer: your text goes to them as a DM if they
+have DMed us, otherwise as a public reply to their latest post that mentions us.</p>{% endif %}
 {% if fallback %}<p><b>{{ fallback }}</b></p>{% endif %}
 <h3>Act on this case</h3>
 <p>Each link opens a page that asks you to confirm; nothing happens until you press its button.</p>
@@ -45,10 +50,16 @@ Why: {{ reasons }}
 {% if thread %}
 Thread:
 {% for m in thread %}  @{{ m.author.username }}: {{ m.text }}
-{% endfor %}{% endif %}{% if dms %}
+{% endfor %}{% endif %}{% if conversation %}
+Conversation:
+{% for e in conversation %}  {{ e.when }} - {{ e.who }} - {{ e.channel }}: {{ e.text }}{% if e.note %} ({{ e.note }}){% endif %}
+{% endfor %}{% elif dms %}
 Direct messages:
 {% for d in dms %}  {{ d.direction }}: {{ d.text }}
-{% endfor %}{% endif %}{% if fallback %}
+{% endfor %}{% endif %}{% if reply_to %}
+Reply to this email to write to the customer (a DM if they have DMed us, otherwise a public
+reply to their latest post that mentions us).
+{% endif %}{% if fallback %}
 {{ fallback }}
 {% endif %}
 Act on this case (each link asks you to confirm):
@@ -82,6 +93,8 @@ def escalation_email(
     reminder: bool,
     supervisor: bool,
     escalation_id: str = "",
+    conversation: list[Any] | None = None,
+    reply_headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
     username = str(mention["author"]["username"])
@@ -103,6 +116,8 @@ def escalation_email(
         "post_url": f"https://x.com/{username}/status/{mention['tweet_id']}",
         "thread": [m for m in thread if m["tweet_id"] != mention["tweet_id"]],
         "dms": dms,
+        "conversation": conversation or [],
+        "reply_to": bool(reply_headers),
         "links": links,
         "fallback": playbook.render("dm_fallback_note", key=str(case["case_id"]), first_name=username)
         if case.get("dm_refused")
@@ -120,7 +135,8 @@ def escalation_email(
         html=_html().from_string(ESCALATION_HTML).render(context),
         # One escalation, one email: a reminder is a new escalation (and says so in its subject).
         headers={"X-Turnaround-Case": str(case["case_id"])}
-        | ({"X-Turnaround-Escalation": escalation_id} if escalation_id else {}),
+        | ({"X-Turnaround-Escalation": escalation_id} if escalation_id else {})
+        | (reply_headers or {}),
     )
 
 

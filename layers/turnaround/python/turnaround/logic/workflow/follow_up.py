@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from turnaround.adapters.x_api import XApi
+from turnaround.dal.conversation_store import ConversationStore
 from turnaround.exceptions import XDirectMessageRefused
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.observability import logger
@@ -67,11 +68,13 @@ def _ask(flow: CaseWorkflow, case: dict[str, Any], x: XApi, values: dict[str, st
 
 def _latest_customer_post(flow: CaseWorkflow, case: dict[str, Any]) -> str | None:
     """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
+    by_rep = {m.in_reply_to_tweet_id for m in ConversationStore(flow.store).messages(str(case["case_id"]))}
     own = [
         m
         for m in flow.store.case_mentions(str(case["case_id"]))
         if m["author"]["id"] == case["customer_id"]
         and m["tweet_id"] != case["root_tweet_id"]
+        and m["tweet_id"] not in by_rep  # a rep's emailed reply answered it already
         and m.get("mentions_handle")
     ]
     return max(own, key=lambda m: int(m["tweet_id"]))["tweet_id"] if own else None

@@ -100,5 +100,6 @@ def _email_escalation(
         reminder=reminder,
         supervisor=role == "supervisor",
         escalation_id=escalation_id,
+        **flow.reply_context(case, recipient.email),
     )
     return {"result_id": flow.mailer.send(message)}

@@ -1,0 +1,37 @@
+"""DynamoDB stream (new customer DMs) → an email to the case's rep in the case's email thread."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from turnaround.logic.reply_mail.reply_desk import ReplyDesk, build_reply_desk
+from turnaround.observability import logger, metrics, tracer
+from turnaround.settings import ReplyMailSettings, get_settings
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@cache
+def _desk(settings: ReplyMailSettings) -> ReplyDesk:
+    return build_reply_desk(settings)
+
+
+def _forward(record: DynamoDBRecord) -> bool:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or image.get("type") != "dm" or image.get("direction") != "customer":
+        return False
+    return _desk(get_settings(ReplyMailSettings)).forward_customer_dm(dict(image))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        process_partial_response(event=event, record_handler=_forward, processor=processor, context=context)
+    )

@@ -1,0 +1,564 @@
+"""A rep's emailed reply becomes a DM or a public reply on X, and the customer's DMs reach the rep's
+mailbox in the case's email thread.
+
+Order of checks for an inbound email (each outcome is recorded on the case when the case is known,
+and nothing the rep wrote is lost: refusals quote the text back to the rep):
+  1. the reply address (signature, then expiry) — before anything in the message is parsed;
+  2. size; then bounces and automatic replies (never posted, never answered: no mail loops);
+  3. SES's verdicts: virus and spam not FAIL, and DMARC PASS, or SPF and DKIM both PASS when the
+     sender's domain publishes no DMARC policy;
+  4. the case is open and the sender is its current rep or the supervisor;
+  5. text left after quotes and signature; opt-out; X billing hold;
+  6. channel: DM if the customer has DMed us, else a public reply to their latest post that
+     mentions us and that we have not replied to (X: replies only where summoned; one reply per
+     post), within X's weighted 280.
+Posting is claim → act → record in the outbox under a key derived from the email's Message-ID, so a
+redelivered email or a retried Lambda never posts twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict
+
+from turnaround.adapters.mailer import EmailNotSent, Mailer
+from turnaround.adapters.x_api import XApi
+from turnaround.clock import utc_now
+from turnaround.dal.conversation_store import CaseMessage, Channel, ConversationStore
+from turnaround.dal.store import MentionStore
+from turnaround.exceptions import (
+    XApiError,
+    XApiUnavailable,
+    XCreditsExhausted,
+    XDirectMessageRefused,
+    XDuplicateContent,
+    XRateLimited,
+    XReplyNotAllowed,
+    XUsageCapped,
+)
+from turnaround.logic.reply_mail.inbound_mail import InboundMail
+from turnaround.logic.reply_mail.reply_address import (
+    ReplyAddressExpired,
+    ReplyAddressInvalid,
+    ReplyAddressSigner,
+)
+from turnaround.logic.reply_mail.reply_emails import (
+    case_subject,
+    customer_dm_email,
+    reply_outcome_email,
+    thread_headers,
+)
+from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
+from turnaround.models.mention import CaseStatus
+from turnaround.models.playbook import Playbook
+from turnaround.observability import logger, metrics
+from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings
+
+POSTING_HOLD = "HOLD#x-billing"
+MAX_DM_LENGTH = 10_000
+Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"]
+
+
+class SesVerdicts(BaseModel):
+    """What SES decided about the inbound message (the receipt in the SES Lambda event)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    spf: Verdict = "GRAY"
+    dkim: Verdict = "GRAY"
+    dmarc: Verdict = "GRAY"
+    spam: Verdict = "GRAY"
+    virus: Verdict = "GRAY"
+
+    def refusal(self) -> str | None:
+        if self.virus == "FAIL":
+            return "SES found a virus"
+        if self.spam == "FAIL":
+            return "SES classified it as spam"
+        if self.dmarc == "PASS":
+            return None
+        if self.dmarc == "FAIL":
+            return "DMARC failed (the sender's domain does not vouch for it)"
+        if self.spf == "PASS" and self.dkim == "PASS":
+            return None  # no DMARC policy published: require both SPF and DKIM
+        return f"sender not authenticated (SPF {self.spf}, DKIM {self.dkim}, DMARC {self.dmarc})"
+
+
+class ReplyOutcome(BaseModel):
+    status: Literal[
+        "posted", "duplicate", "refused", "ignored", "unauthenticated", "invalid_address", "expired_address"
+    ]
+    case_id: str | None = None
+    channel: Channel | None = None
+    detail: str = ""
+    x_id: str | None = None
+
+
+def mail_key(message_id: str, fallback: str) -> str:
+    """Deterministic per inbound email: the same email redelivered gets the same key."""
+    return hashlib.sha256((message_id or fallback).encode()).hexdigest()[:24]
+
+
+@dataclass
+class ReplyDesk:
+    store: MentionStore
+    x_for: Callable[[str], XApi]
+    mailer: Mailer
+    signer: ReplyAddressSigner
+    playbook: Playbook
+    address_ttl: timedelta = timedelta(days=30)
+    clock: Callable[[], datetime] = utc_now
+
+    @property
+    def conversation(self) -> ConversationStore:
+        return ConversationStore(self.store)
+
+    # --- addresses and threading ----------------------------------------------------------------
+
+    def reply_address(self, case_id: str, recipient: str) -> str:
+        expires = int((self.clock() + self.address_ttl).timestamp())
+        return self.signer.address(case_id, recipient=recipient, expires_at=expires)
+
+    def _headers(self, case_id: str, recipient: str, in_reply_to: str | None = None) -> dict[str, str]:
+        return thread_headers(
+            case_id,
+            self.signer.domain,
+            reply_to=self.reply_address(case_id, recipient),
+            in_reply_to=in_reply_to,
+        )
+
+    def _subject(self, case: dict[str, Any]) -> str:
+        return "Re: " + case_subject(case, str(case.get("customer_username", "")))
+
+    def _send_once(self, key: str, message: EmailMessage) -> bool:
+        """At most once, like every email here: a retry after a claim does not resend."""
+        message["X-Turnaround-Effect"] = key
+        if self.store.outbox_claim(key, claimed_at=self.clock().isoformat()):
+            return False
+        try:
+            message_id = self.mailer.send(message)
+        except EmailNotSent:
+            self.store.outbox_release(key)
+            raise
+        self.store.outbox_complete(key, result_id=message_id)
+        return True
+
+    # --- customer DMs to the rep's mailbox -----------------------------------------------------
+
+    def forward_customer_dm(self, dm: dict[str, Any]) -> bool:
+        """Email one stored customer DM to the case's rep, in the case's thread. False: not forwarded
+        (no case, not yet escalated — the escalation email shows it — or closed)."""
+        case_id = dm.get("case_id")
+        case = self.store.get_case(str(case_id)) if case_id else None
+        if not case or case.get("status") == CaseStatus.CLOSED or not case.get("escalated_at"):
+            return False
+        if case.get("route") != "offline" and not case.get("dm_open"):
+            return False
+        recipient = str(case.get("last_notified") or case.get("assignee_email") or "")
+        if not recipient:
+            return False
+        created = dm.get("created_at")
+        message = customer_dm_email(
+            playbook=self.playbook,
+            to=recipient,
+            subject=self._subject(case),
+            username=str(case.get("customer_username", "")),
+            text=str(dm.get("text", "")),
+            at=datetime.fromisoformat(str(created)) if created else None,
+            headers=self._headers(str(case_id), recipient),
+        )
+        sent = self._send_once(f"{case_id}#dm_mail#{dm['event_id']}", message)
+        if sent:
+            metrics.add_metric(name="CustomerDmsEmailed", unit=MetricUnit.Count, value=1)
+        return sent
+
+    # --- rep replies by email --------------------------------------------------------------------
+
+    def handle(
+        self, mail: InboundMail, *, verdicts: SesVerdicts, key: str, too_large: int = 0
+    ) -> ReplyOutcome:
+        """``mail`` may carry only headers when ``too_large`` (its size in bytes) is set."""
+        address = self.signer.find(mail.recipients)
+        try:
+            if address is None:
+                raise ReplyAddressInvalid("not sent to a case reply address")
+            claim = self.signer.verify(address, now=self.clock())
+        except (ReplyAddressInvalid, ReplyAddressExpired) as exc:
+            return self._bad_address(mail, verdicts, key, exc)
+        case_id = claim.case_id
+        case = self.store.get_case(case_id)
+        if case is None:
+            return self._bad_address(mail, verdicts, key, ReplyAddressInvalid(f"no case {case_id}"))
+        if too_large:
+            return self._refuse(
+                case, mail, key, verdicts,
+                f"your email is {too_large / 1_048_576:.1f} MB, over the {self.max_mb} MB we read",
+                "Send the reply again without attachments or long quoted history.",
+            )  # fmt: skip
+        if mail.bounce:
+            return self._ignore(case, mail, key, "a delivery failure report (bounce)")
+        if mail.auto_reply:
+            return self._ignore(case, mail, key, f"an automatic reply ({mail.auto_reply})")
+        refusal = verdicts.refusal()
+        if refusal:
+            return self._unauthenticated(case, mail, key, refusal)
+        if case.get("status") == CaseStatus.CLOSED:
+            return self._refuse(case, mail, key, verdicts, "the case is closed")
+        allowed = {str(case.get("assignee_email", "")).lower(), str(self.playbook.supervisor.email).lower()}
+        if mail.sender not in allowed:
+            return self._refuse(
+                case, mail, key, verdicts,
+                "only the case's current rep or the supervisor can write to the customer",
+            )  # fmt: skip
+        if not mail.text.strip():
+            return self._refuse(case, mail, key, verdicts, "there was no new text above the quoted email")
+        if case.get("opted_out"):
+            return self._refuse(case, mail, key, verdicts, "the customer asked us to stop contacting them")
+        if self.store._get(POSTING_HOLD, "HOLD"):
+            return self._refuse(
+                case,
+                mail,
+                key,
+                verdicts,
+                "posting to X is on hold (X credits or usage cap); ops has been told",
+            )
+        if case.get("dm_open"):
+            return self._post_dm(case, mail, key, verdicts)
+        return self._post_public(case, mail, key, verdicts)
+
+    max_mb = 10
+
+    def _post_dm(
+        self, case: dict[str, Any], mail: InboundMail, key: str, verdicts: SesVerdicts
+    ) -> ReplyOutcome:
+        if len(mail.text) > MAX_DM_LENGTH:
+            return self._refuse(
+                case,
+                mail,
+                key,
+                verdicts,
+                f"a DM holds at most {MAX_DM_LENGTH:,} characters ({len(mail.text):,})",
+            )
+        x = self.x_for(str(case["handle"]))
+        customer = str(case["customer_id"])
+
+        def send() -> str:
+            return x.send_dm(customer, mail.text)
+
+        def already_sent(claimed_at: str) -> str | None:
+            # X does not refuse a repeated DM, so look for ours before sending it again.
+            brand = self.store.get_checkpoint(str(case["handle"])).user_id or x.me().id
+            since = datetime.fromisoformat(claimed_at).replace(microsecond=0)  # X reports milliseconds
+            page, _ = x.dm_events_page(max_results=20)  # ours would be among the newest
+            for event in page.data:
+                if (
+                    event.sender_id == brand
+                    and event.text == mail.text
+                    and (event.created_at is None or event.created_at >= since)
+                ):
+                    return event.id
+            return None
+
+        return self._post(case, mail, key, verdicts, "x_dm", send, already_sent)
+
+    def _post_public(
+        self, case: dict[str, Any], mail: InboundMail, key: str, verdicts: SesVerdicts
+    ) -> ReplyOutcome:
+        length = weighted_length(mail.text)
+        if length > MAX_WEIGHTED_LENGTH:
+            return self._refuse(
+                case, mail, key, verdicts,
+                f"it is {length} characters as X counts them (links 23, CJK and emoji 2); a post holds "
+                f"{MAX_WEIGHTED_LENGTH}",
+                "Shorten it and reply again, or ask the customer to DM us for a longer answer.",
+            )  # fmt: skip
+        target = self._reply_target(case)
+        if target is None:
+            return self._refuse(
+                case, mail, key, verdicts,
+                "the customer has no post that mentions us and that we have not already answered; X "
+                "allows replies only where we are mentioned, one per post",
+                "Wait for the customer to write again (their next post or DM comes to this thread).",
+            )  # fmt: skip
+        x = self.x_for(str(case["handle"]))
+        return self._post(
+            case, mail, key, verdicts, "x_public", lambda: x.reply(target, mail.text), None, target
+        )
+
+    def _reply_target(self, case: dict[str, Any]) -> str | None:
+        replied = {m.in_reply_to_tweet_id for m in self.conversation.messages(str(case["case_id"]))}
+        if case.get("ack_tweet_id"):
+            replied.add(str(case["root_tweet_id"]))
+        own = [
+            int(m["tweet_id"])
+            for m in self.store.case_mentions(str(case["case_id"]))
+            if m["author"]["id"] == case["customer_id"]
+            and m.get("mentions_handle")
+            and str(m["tweet_id"]) not in replied
+        ]
+        return str(max(own)) if own else None
+
+    def _post(
+        self,
+        case: dict[str, Any],
+        mail: InboundMail,
+        key: str,
+        verdicts: SesVerdicts,
+        channel: Channel,
+        act: Callable[[], str],
+        already_sent: Callable[[str], str | None] | None,
+        in_reply_to_tweet_id: str | None = None,
+    ) -> ReplyOutcome:
+        case_id = str(case["case_id"])
+        effect = f"{case_id}#mail#{key}"
+        earlier = self.store.outbox_claim(effect, claimed_at=self.clock().isoformat(), channel=channel)
+        if earlier and earlier.get("state") == "DONE":
+            if earlier.get("outcome") == "posted":  # died before confirming? (sends at most once)
+                self._tell(case, mail, key, "confirm", str(earlier.get("headline")), self._notes(mail))
+            return ReplyOutcome(status="duplicate", case_id=case_id, detail=str(earlier.get("outcome", "")))
+        x_id: str | None = None
+        try:
+            if earlier and already_sent:
+                x_id = already_sent(str(earlier.get("claimed_at")))
+            if x_id is None:
+                x_id = act()
+        except (XDuplicateContent, XReplyNotAllowed) as exc:
+            if not earlier:
+                return self._x_refused(case, mail, key, verdicts, effect, exc)
+            logger.warning(
+                "earlier attempt already posted", extra={"outbox": effect}
+            )  # died before recording
+        except (XRateLimited, XApiUnavailable):
+            self.store.outbox_release(effect)  # transient: the Lambda's retry tries again
+            raise
+        except XApiError as exc:
+            return self._x_refused(case, mail, key, verdicts, effect, exc)
+        # Recorded before the claim completes: a retry after a crash here records it again (same key).
+        self._record(case_id, mail, key, channel, "posted", x_id=x_id, in_reply_to=in_reply_to_tweet_id)
+        where = (
+            f"as a DM to @{case.get('customer_username')}"
+            if channel == "x_dm"
+            else f"as a public reply to @{case.get('customer_username')}'s post "
+            f"https://x.com/{case.get('customer_username')}/status/{in_reply_to_tweet_id}"
+        )
+        headline = f"Sent to X {where}:"
+        self.store.outbox_complete(effect, result_id=x_id, outcome="posted", headline=headline)
+        self._tell(case, mail, key, "confirm", headline, self._notes(mail))
+        metrics.add_metric(name="RepRepliesPosted", unit=MetricUnit.Count, value=1)
+        logger.info("rep reply posted", extra={"case_id": case_id, "channel": channel, "x_id": x_id})
+        return ReplyOutcome(status="posted", case_id=case_id, channel=channel, x_id=x_id)
+
+    def _x_refused(
+        self,
+        case: dict[str, Any],
+        mail: InboundMail,
+        key: str,
+        verdicts: SesVerdicts,
+        effect: str,
+        exc: XApiError,
+    ) -> ReplyOutcome:
+        if isinstance(exc, XDirectMessageRefused):
+            reason = "X refused the DM: the customer's DMs are closed to us"
+        elif isinstance(exc, XReplyNotAllowed):
+            reason = "X refused the reply: we may reply only to posts that mention us, once per post"
+        elif isinstance(exc, XDuplicateContent):
+            reason = "X refused it as a duplicate of one of our earlier posts"
+        elif isinstance(exc, XCreditsExhausted | XUsageCapped):
+            reason = "X stopped our posting (credits exhausted or usage cap reached)"
+        else:
+            reason = f"X refused it ({type(exc).__name__}: {str(exc)[:200]})"
+        self.store.outbox_complete(effect, outcome=f"refused: {reason}")
+        return self._refuse(case, mail, key, verdicts, reason)
+
+    # --- outcomes that post nothing --------------------------------------------------------------
+
+    @staticmethod
+    def _notes(mail: InboundMail) -> list[str]:
+        notes = []
+        if mail.html_only:
+            notes.append("Your email had no plain-text part; the text above is what we read from its HTML.")
+        if mail.attachments:
+            notes.append(
+                "Attachments are not forwarded to X (not sent): "
+                + ", ".join(a[:80] for a in mail.attachments[:10])
+            )
+        return notes
+
+    def _record(
+        self,
+        case_id: str,
+        mail: InboundMail,
+        key: str,
+        channel: Channel,
+        outcome: str,
+        *,
+        x_id: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> None:
+        author = f"{mail.sender_name} <{mail.sender}>" if mail.sender_name else mail.sender
+        self.conversation.record(
+            CaseMessage(
+                case_id=case_id,
+                key=key,
+                at=self.clock(),
+                author=author[:200],
+                channel=channel,
+                text=mail.text[:MAX_DM_LENGTH],
+                outcome=outcome[:300],
+                x_id=x_id,
+                in_reply_to_tweet_id=in_reply_to,
+                attachments=mail.attachments[:10],
+            )
+        )
+
+    def _tell(
+        self,
+        case: dict[str, Any],
+        mail: InboundMail,
+        key: str,
+        kind: str,
+        headline: str,
+        notes: list[str],
+        *,
+        to: str | None = None,
+    ) -> None:
+        recipient = to or mail.sender
+        message = reply_outcome_email(
+            playbook=self.playbook,
+            to=recipient,
+            subject=self._subject(case),
+            headline=headline,
+            text=mail.text,
+            notes=notes,
+            headers=self._headers(str(case["case_id"]), recipient, in_reply_to=mail.message_id),
+        )
+        self._send_once(f"{case['case_id']}#mail#{key}#{kind}", message)
+
+    def _staff(self, email: str) -> bool:
+        return email == str(self.playbook.supervisor.email).lower() or any(
+            email == str(rep.email).lower() for rep in self.playbook.roster
+        )
+
+    def _refuse(
+        self,
+        case: dict[str, Any],
+        mail: InboundMail,
+        key: str,
+        verdicts: SesVerdicts,
+        reason: str,
+        advice: str = "",
+    ) -> ReplyOutcome:
+        case_id = str(case["case_id"])
+        self._record(case_id, mail, key, "email", f"not posted: {reason}")
+        # Answer only authenticated colleagues: never backscatter to a forged or outside sender.
+        if verdicts.refusal() is None and self._staff(mail.sender):
+            notes = [advice] if advice else []
+            if mail.text:
+                notes.append("Your text is kept above and in the case; nothing was lost.")
+            self._tell(case, mail, key, "refused", f"Nothing was posted to X: {reason}.", notes)
+        metrics.add_metric(name="RepRepliesRefused", unit=MetricUnit.Count, value=1)
+        logger.info("rep reply refused", extra={"case_id": case_id, "reason": reason})
+        return ReplyOutcome(status="refused", case_id=case_id, detail=reason)
+
+    def _ignore(self, case: dict[str, Any], mail: InboundMail, key: str, why: str) -> ReplyOutcome:
+        self._record(str(case["case_id"]), mail, key, "email", f"ignored: {why}")
+        metrics.add_metric(name="InboundMailIgnored", unit=MetricUnit.Count, value=1)
+        logger.info("inbound mail ignored", extra={"case_id": case["case_id"], "why": why})
+        return ReplyOutcome(status="ignored", case_id=str(case["case_id"]), detail=why)
+
+    def _unauthenticated(self, case: dict[str, Any], mail: InboundMail, key: str, why: str) -> ReplyOutcome:
+        """Tell the case's rep at their own address (never the claimed sender, who may be forged)."""
+        self._record(str(case["case_id"]), mail, key, "email", f"not posted: {why}")
+        rep = str(case.get("assignee_email") or self.playbook.supervisor.email)
+        self._tell(
+            case,
+            mail,
+            key,
+            "unauthenticated",
+            f"An email to this case claiming to be from {mail.sender or 'an unknown sender'} was not "
+            f"posted: {why}.",
+            ["If you sent it, your mail system's SPF/DKIM/DMARC setup needs attention; "
+             "ask IT, then reply again."],
+            to=rep,
+        )  # fmt: skip
+        metrics.add_metric(name="InboundMailUnauthenticated", unit=MetricUnit.Count, value=1)
+        return ReplyOutcome(status="unauthenticated", case_id=str(case["case_id"]), detail=why)
+
+    def _bad_address(
+        self, mail: InboundMail, verdicts: SesVerdicts, key: str, error: Exception
+    ) -> ReplyOutcome:
+        expired = isinstance(error, ReplyAddressExpired)
+        metrics.add_metric(name="InboundMailBadAddress", unit=MetricUnit.Count, value=1)
+        logger.warning("inbound mail to a bad reply address", extra={"error": str(error), "key": key})
+        if verdicts.refusal() is None and self._staff(mail.sender) and not (mail.bounce or mail.auto_reply):
+            notes = ["Reply to the newest email about the case instead; nothing was posted or lost."]
+            headline = "This reply address has expired." if expired else "This is not a valid reply address."
+            message = reply_outcome_email(
+                playbook=self.playbook,
+                to=mail.sender,
+                subject="Re: " + (mail.subject or "your reply"),
+                headline=f"{headline} Nothing was posted to X.",
+                text=mail.text,
+                notes=notes,
+                headers={"In-Reply-To": mail.message_id} if mail.message_id.startswith("<") else {},
+            )
+            self._send_once(f"inbound#{key}#bad_address", message)
+        return ReplyOutcome(
+            status="expired_address" if expired else "invalid_address", detail=str(error)[:200]
+        )
+
+
+def build_reply_desk(settings: ReplyMailSettings) -> ReplyDesk:
+    """Default collaborators for Lambda (clients stay lazy). X is needed only for inbound replies."""
+    from turnaround.adapters.secrets import CredentialStore, action_link_secret
+    from turnaround.models.playbook import load_playbook
+
+    apis: dict[str, XApi] = {}
+
+    def x_for(handle: str) -> XApi:
+        if not isinstance(settings, InboundMailSettings):
+            raise TypeError("only the inbound-mail function posts to X")
+        if handle not in apis:
+            apis[handle] = XApi(
+                CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX).x_credentials(handle),
+                base_url=settings.X_API_BASE_URL,
+                timeout=settings.X_HTTP_TIMEOUT_SECONDS,
+                writes_enabled=settings.X_WRITES_ENABLED,  # a dev stack never posts a rep's reply
+            )
+        return apis[handle]
+
+    return ReplyDesk(
+        store=MentionStore(settings.TABLE_NAME),
+        x_for=x_for,
+        mailer=Mailer(),
+        signer=ReplyAddressSigner(
+            action_link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
+        ),
+        playbook=load_playbook(settings.PLAYBOOK_PATH),
+        address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
+    )
+
+
+def replies_for_workflow(settings: WorkflowSettings, x_for: Callable[[str], XApi]) -> ReplyDesk | None:
+    """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled."""
+    if not settings.REPLY_EMAIL_DOMAIN:
+        return None
+    from turnaround.adapters.secrets import action_link_secret
+    from turnaround.models.playbook import load_playbook
+
+    return ReplyDesk(
+        store=MentionStore(settings.TABLE_NAME),
+        x_for=x_for,
+        mailer=Mailer(),
+        signer=ReplyAddressSigner(
+            action_link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
+        ),
+        playbook=load_playbook(settings.PLAYBOOK_PATH),
+    )

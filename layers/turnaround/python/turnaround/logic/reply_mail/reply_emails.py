@@ -1,0 +1,113 @@
+"""Emails of the reply-by-email conversation: the customer's DMs forwarded to the rep, and the outcome
+of each emailed reply (what was posted, or why nothing was).
+
+Every email about a case refers to the case's thread anchor (``References``/``In-Reply-To``) and keeps
+the escalation's subject behind "Re: ", so mail clients (Gmail threads on subject plus references)
+show the case as one conversation; ``Reply-To`` is the case's signed reply address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+
+from turnaround.adapters.mailer import build_message, safe_header
+from turnaround.logic.reply_mail.reply_address import thread_anchor
+from turnaround.logic.workflow.emails import _html
+from turnaround.models.playbook import Playbook
+
+OUTCOME_HTML = """<!doctype html>
+<html><body style="font-family: sans-serif; max-width: 640px">
+<p><b>{{ headline }}</b></p>
+{% if text %}<blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">
+{{- text -}}
+</blockquote>{% endif %}
+{% for line in notes %}<p>{{ line }}</p>{% endfor %}
+<p style="color: #666">Reply to this email to write to the customer again (only your new text is used;
+quoted history and your signature are left out). The links in the case email still resolve,
+reassign or give up the case.</p>
+</body></html>
+"""
+
+
+def case_subject(case: dict[str, Any], username: str) -> str:
+    """The escalation email's subject without its Reminder/Escalated prefix (see emails.py)."""
+    ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
+    return f"[P{case['priority']}] @{safe_header(username, 30)} - case {ref}"
+
+
+def thread_headers(
+    case_id: str, domain: str, *, reply_to: str | None, in_reply_to: str | None = None
+) -> dict[str, str]:
+    anchor = thread_anchor(case_id, domain)
+    parent = in_reply_to if in_reply_to and in_reply_to.startswith("<") else None
+    headers = {
+        "In-Reply-To": parent or anchor,
+        "References": f"{anchor} {parent}" if parent else anchor,
+        "X-Turnaround-Thread": case_id,
+    }
+    if reply_to:
+        headers["Reply-To"] = reply_to
+    return headers
+
+
+def _message(
+    *,
+    playbook: Playbook,
+    to: str,
+    subject: str,
+    headline: str,
+    text: str,
+    notes: list[str],
+    headers: dict[str, str],
+) -> EmailMessage:
+    plain = "\n\n".join(
+        [headline, *(["\n".join("  " + line for line in text.splitlines())] if text else []), *notes]
+    )
+    plain += (
+        "\n\nReply to this email to write to the customer again (only your new text is used; quoted "
+        "history and your signature are left out).\n"
+    )
+    html = _html().from_string(OUTCOME_HTML).render(headline=headline, text=text, notes=notes)
+    return build_message(
+        sender=playbook.sender_email, to=[to], subject=subject, text=plain, html=html, headers=headers
+    )
+
+
+def reply_outcome_email(
+    *,
+    playbook: Playbook,
+    to: str,
+    subject: str,
+    headline: str,
+    text: str,
+    notes: list[str],
+    headers: dict[str, str],
+) -> EmailMessage:
+    """Confirmation (what was posted, where) or refusal (why nothing was, with the rep's text kept)."""
+    return _message(
+        playbook=playbook, to=to, subject=subject, headline=headline, text=text, notes=notes, headers=headers
+    )
+
+
+def customer_dm_email(
+    *,
+    playbook: Playbook,
+    to: str,
+    subject: str,
+    username: str,
+    text: str,
+    at: datetime | None,
+    headers: dict[str, str],
+) -> EmailMessage:
+    when = at.strftime("%d %b %H:%M UTC") if at else "just now"
+    return _message(
+        playbook=playbook,
+        to=to,
+        subject=subject,
+        headline=f"@{username} sent a direct message on X ({when}):",
+        text=text,
+        notes=["Your reply to this email is sent to them as a DM."],
+        headers=headers,
+    )

@@ -1,0 +1,550 @@
+"""Reply by email (issue 15), end to end on moto and the X emulator over real tweepy.
+
+A complaint is ingested by the real poller, acknowledged and escalated by the real workflow tasks
+(the escalation email carries the case's Reply-To address); the rep's reply is a real MIME message
+(stdlib email, quoted history, signature) stored in moto's S3 and handed to the inbound-email
+handler in the SES receipt event SES sends; customers' DMs reach the rep through the table's stream
+and the DM-mail handler, filtered as template.yaml filters them.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from functions.dm_mail.app import lambda_handler as dm_mail_handler
+from functions.inbound_email.app import lambda_handler as inbound_handler
+from local_cloud.runtime import InProcessLambdas
+from local_cloud.stack import StreamMapping
+from local_cloud.streams import StreamDeliveries
+from tests.conftest import BRAND
+from tests.helpers import resource
+from tests.lambda_context import FakeLambdaContext as LambdaContext
+from turnaround import clock as turnaround_clock
+from turnaround.adapters.x_api import XApi
+from turnaround.dal.store import MentionStore
+from turnaround.handlers.workflow_tasks import build_case_workflow
+from turnaround.logic.ingest.dms import DmIngestor
+from turnaround.logic.ingest.mentions import MentionIngestor
+from turnaround.models.playbook import load_playbook
+from turnaround.settings import WorkflowSettings, get_settings
+from x_emulator import SimulatedClock, XApiEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN = "reply.acmeair.example"
+BUCKET = "turnaround-inbound-mail"
+ALEX = "alex.brown@acmeair.example"  # the roster's rep for luggage (playbook.yaml)
+SAM = "sam.evans@acmeair.example"
+SUPERVISOR = "jordan.lee@acmeair.example"
+CHARGED = "@acmeair lost my luggage at Heathrow, medication inside. Worst airline ever, I am furious."
+SIMPLE = "@acmeair my duty-free order is late, tracking hasn't moved since Monday"
+PASS = {"spf": "PASS", "dkim": "PASS", "dmarc": "PASS", "spam": "PASS", "virus": "PASS"}
+
+
+def sent_emails() -> list[EmailMessage]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [
+        email.message_from_string(m.raw_data, policy=policy.default)  # type: ignore[misc]
+        for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+        if hasattr(m, "raw_data")
+    ]
+
+
+def plain(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+@dataclass
+class World:
+    emulator: XApiEmulator
+    clock: SimulatedClock
+    store: MentionStore
+    x: XApi
+    table: str
+    ses_ids: list[str] = field(default_factory=list)
+
+    # --- the system's side -------------------------------------------------------------------
+
+    def ingest(self) -> None:
+        MentionIngestor(handle=BRAND, x=self.x, store=self.store, clock=self.clock).poll()
+
+    def open_case(self, text: str, *, customer: str = "jane") -> dict[str, Any]:
+        self.emulator.add_post(customer, text)
+        self.clock.advance(5)
+        self.ingest()
+        case = next(c for c in self.cases() if c["customer_username"] == customer and c["status"] == "OPEN")
+        workflow = build_case_workflow(get_settings(WorkflowSettings))
+        workflow.acknowledge(str(case["case_id"]))
+        self.notify(str(case["case_id"]))
+        return self.store.get_case(str(case["case_id"])) or {}
+
+    def notify(self, case_id: str, token: str = "task-token-1", **kwargs: Any) -> EmailMessage:
+        before = len(sent_emails())
+        build_case_workflow(get_settings(WorkflowSettings)).notify(case_id, token, "rep", **kwargs)
+        return sent_emails()[before]
+
+    def cases(self) -> list[dict[str, Any]]:
+        items = boto3.resource("dynamodb").Table(self.table).scan()["Items"]
+        return [i for i in items if i.get("type") == "case"]
+
+    def poll_dms(self) -> None:
+        playbook = load_playbook(str(ROOT / "infrastructure" / "playbook.yaml"))
+        DmIngestor(handle=BRAND, x=self.x, store=self.store, playbook=playbook, clock=self.clock).poll()
+
+    def deliver_stream(self, deliveries: StreamDeliveries, lambdas: InProcessLambdas) -> None:
+        deliveries.pump(lambdas, "us-east-1")
+
+    # --- the rep's side ----------------------------------------------------------------------
+
+    def send(
+        self, raw: bytes, *, verdicts: dict[str, str] | None = None, recipients: list[str] | None = None
+    ) -> dict[str, Any]:
+        """What SES does on receipt: store the message in S3, then invoke the function (Event)."""
+        ses_id = f"ses{len(self.ses_ids):04d}example"
+        self.ses_ids.append(ses_id)
+        boto3.client("s3").put_object(Bucket=BUCKET, Key=f"inbound/{ses_id}", Body=raw)
+        message = email.message_from_bytes(raw, policy=policy.default)
+        v = verdicts or PASS
+        event = {
+            "Records": [
+                {
+                    "eventSource": "aws:ses",
+                    "eventVersion": "1.0",
+                    "ses": {
+                        "mail": {
+                            "timestamp": "2026-11-23T10:00:00.000Z",
+                            "source": str(message.get("Return-Path", message.get("From", ""))).strip("<>"),
+                            "messageId": ses_id,
+                            "destination": recipients or [str(message["To"])],
+                        },
+                        "receipt": {
+                            "recipients": recipients or [str(message["To"])],
+                            **{f"{k}Verdict": {"status": s} for k, s in v.items()},
+                            "action": {"type": "Lambda", "invocationType": "Event", "functionArn": "arn"},
+                        },
+                    },
+                }
+            ]
+        }
+        return self.redeliver(event)
+
+    def redeliver(self, event: dict[str, Any]) -> dict[str, Any]:
+        self.last_event = event
+        result = inbound_handler(event, LambdaContext())
+        assert isinstance(result, dict)
+        return dict(result["outcomes"][0])
+
+
+def reply(
+    to_address: str,
+    text: str,
+    *,
+    sender: str = ALEX,
+    sender_name: str = "Alex Brown",
+    subject: str = "Re: [P1] @jane - case 123456",
+    headers: dict[str, str] | None = None,
+    html: str | None = None,
+    attachment: tuple[str, bytes] | None = None,
+    quoted: str = "Hi Alex, a new case on X is yours.\nPriority P1 - charged",
+) -> bytes:
+    """A reply as a mail client writes it: new text, signature, then the quoted email."""
+    message = EmailMessage()
+    message["From"] = f"{sender_name} <{sender}>"
+    message["To"] = to_address
+    message["Subject"] = subject
+    message["Date"] = format_datetime(turnaround_clock.utc_now())
+    message["Message-ID"] = make_msgid(domain="mail.acmeair.example")
+    message["In-Reply-To"] = f"<case.thread@{DOMAIN}>"
+    for name, value in (headers or {}).items():
+        message[name] = value
+    quote = "\n".join("> " + line for line in quoted.splitlines())
+    header = "On Mon, 23 Nov 2026 at 09:00, Acme Air <care@acmeair.example> wrote:"
+    body = f"{text}\n\n-- \n{sender_name} | Acme Air care\n\n{header}\n{quote}\n"
+    if html is not None:
+        message.set_content(html, subtype="html")
+    else:
+        message.set_content(body)
+    if attachment:
+        message.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
+    return message.as_bytes()
+
+
+@pytest.fixture
+def world(
+    aws: None,
+    table_name: str,
+    emulator: XApiEmulator,
+    clock: SimulatedClock,
+    x_api: XApi,
+    brand_secret: str,
+    poller_env: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[World]:
+    boto3.client("ses").verify_domain_identity(Domain="acmeair.example")
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="turnaround/action-links", SecretString="s" * 64
+    )["ARN"]
+    for key, value in {
+        "ACTION_URL": "https://actions.turnaround.test/",
+        "ACTION_LINK_SECRET_NAME": secret,
+        "PLAYBOOK_PATH": str(ROOT / "infrastructure" / "playbook.yaml"),
+        "REPLY_EMAIL_DOMAIN": DOMAIN,
+        "INBOUND_MAIL_BUCKET": BUCKET,
+        "INBOUND_MAIL_PREFIX": "inbound/",
+    }.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    emulator.add_user("jane", name="Jane Chan", followers=150_000, verified=True)
+    emulator.add_user("bob", name="Bob Stone", followers=40)
+    turnaround_clock.use(clock.now)
+    try:
+        yield World(emulator, clock, MentionStore(table_name), x_api, table_name)
+    finally:
+        turnaround_clock.use(None)
+
+
+def reply_to(message: EmailMessage) -> str:
+    address = str(message["Reply-To"])
+    assert address.startswith("case+") and address.endswith("@" + DOMAIN), address
+    return address
+
+
+def dm_stream(table_name: str) -> tuple[StreamDeliveries, InProcessLambdas]:
+    """The table's stream → DmMailFunction, with the template's own filter and batch settings."""
+    events = resource("DmMailFunction")["Properties"]["Events"]["NewCustomerDms"]["Properties"]
+    stream_arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    mapping = StreamMapping(
+        function="dm-mail",
+        stream_arn=stream_arn,
+        filters=[f["Pattern"] for f in events["FilterCriteria"]["Filters"]],
+        batch_size=int(events["BatchSize"]),
+        maximum_retry_attempts=int(events["MaximumRetryAttempts"]),
+        report_batch_item_failures=True,
+    )
+    deliveries = StreamDeliveries.start(_Stack([mapping]), "us-east-1")  # type: ignore[arg-type]
+    lambdas = InProcessLambdas()
+    lambdas.register("dm-mail", dm_mail_handler)
+    return deliveries, lambdas
+
+
+@dataclass
+class _Stack:
+    streams: list[StreamMapping]
+
+
+# --- reply → DM, quoted text stripped, the customer's DMs in the rep's thread ----------------------
+
+
+def test_customer_dm_reaches_the_rep_in_the_thread_and_the_reply_goes_back_as_a_dm(world: World) -> None:
+    deliveries, lambdas = dm_stream(world.table)
+    case = world.open_case(CHARGED)
+    case_id = str(case["case_id"])
+    assert case["route"] == "offline" and case["assignee_email"] == ALEX
+    escalation = sent_emails()[-1]
+    reply_to(escalation)
+    anchor = f"<{case_id}.thread@{DOMAIN}>"
+    assert escalation["References"] == anchor
+
+    world.emulator.add_dm("jane", BRAND, "Bag tag AC123456, flight AA204. My insulin is in it.")
+    world.clock.advance(5)
+    world.poll_dms()  # threads it into the case and sends the one automated DM
+    world.deliver_stream(deliveries, lambdas)
+    forwarded = sent_emails()[-1]
+    assert (
+        forwarded["To"] == ALEX and forwarded["In-Reply-To"] == anchor and anchor in forwarded["References"]
+    )
+    assert forwarded["Subject"] == "Re: " + str(escalation["Subject"])
+    assert "Bag tag AC123456" in plain(forwarded) and reply_to(forwarded).startswith("case+")
+    world.deliver_stream(deliveries, lambdas)  # nothing new on the stream: no second email
+    assert sent_emails()[-1]["Message-ID"] == forwarded["Message-ID"]
+
+    text = "Jane, I've found your bag in Heathrow T5; a courier brings it to your hotel by 6pm today."
+    outcome = world.send(reply(reply_to(forwarded), text))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_dm"
+    ours = world.emulator.dms_sent()
+    assert ours[-1].text == text  # quoted history and signature stripped
+    assert "wrote:" not in ours[-1].text and "Acme Air care" not in ours[-1].text
+    confirmation = sent_emails()[-1]
+    assert confirmation["To"] == ALEX and "Sent to X as a DM to @jane" in plain(confirmation)
+    assert confirmation["In-Reply-To"].startswith("<") and anchor in confirmation["References"]
+
+    # The same email delivered again (SES retry, Lambda retry): nothing posted or sent twice.
+    dms, emails = len(world.emulator.dms_sent()), len(sent_emails())
+    again = world.redeliver(world.last_event)
+    assert again["status"] == "duplicate"
+    assert len(world.emulator.dms_sent()) == dms and len(sent_emails()) == emails
+
+    # The case keeps the conversation, and the next email about it shows who said what, where.
+    reminder = world.notify(case_id, token="task-token-2", reminder=True)
+    body = plain(reminder)
+    assert "Conversation:" in body
+    assert "@jane - X DM: Bag tag AC123456" in body
+    assert f"Alex Brown <{ALEX}> (by email) - X DM: {text}" in body
+    assert body.index("Bag tag") < body.index("courier brings it")
+    assert world.emulator.state()["violations"] == []
+
+
+def test_a_retry_after_the_lambda_died_mid_post_does_not_send_the_dm_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "Booking XK42P")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    from turnaround.dal.conversation_store import ConversationStore
+
+    original = ConversationStore.record
+    calls = {"n": 0}
+
+    def dies_once(self: ConversationStore, message: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("Lambda killed after the DM was sent")
+        original(self, message)
+
+    monkeypatch.setattr(ConversationStore, "record", dies_once)
+    before = len(world.emulator.dms_sent())
+    with pytest.raises(RuntimeError):
+        world.send(reply(address, "We have refunded the hotel night in full."))
+    assert len(world.emulator.dms_sent()) == before + 1
+    outcome = world.redeliver(world.last_event)  # Lambda's async retry
+    assert outcome["status"] == "posted"
+    assert len(world.emulator.dms_sent()) == before + 1
+
+
+# --- reply → public reply; not summoned; too long ---------------------------------------------------
+
+
+def test_reply_goes_public_to_the_customers_latest_post_that_mentions_us(world: World) -> None:
+    case = world.open_case(SIMPLE, customer="bob")
+    assert case["route"] == "public" and not case.get("dm_open")
+    address = reply_to(sent_emails()[-1])
+    # Only the root post exists and our acknowledgement answered it: X allows no second reply.
+    outcome = world.send(
+        reply(address, "Bob, your order left the depot this morning.", sender=SAM, sender_name="Sam")
+    )
+    assert outcome["status"] == "refused"  # Sam is not the assignee
+    assignee = str(case["assignee_email"])
+    outcome = world.send(reply(address, "Bob, your order left the depot this morning.", sender=assignee))
+    assert outcome["status"] == "refused" and "mentions us" in outcome["detail"]
+    refusal = sent_emails()[-1]
+    assert refusal["To"] == assignee and "Nothing was posted to X" in plain(refusal)
+    assert "your order left the depot" in plain(refusal)  # the text is kept for the rep
+
+    follow_up = world.emulator.add_post(
+        "bob", "@acmeair any news? still nothing", reply_to=str(case["root_tweet_id"])
+    )
+    world.clock.advance(5)
+    world.ingest()
+    text = (
+        "Bob, it left the depot this morning and arrives tomorrow 🎉 tracking: https://acmeair.example/t/AB12"
+    )
+    outcome = world.send(reply(address, text, sender=assignee))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
+    post = world.emulator.posts_created()[-1]
+    assert (
+        post.text[post.display_start :] == text and post.in_reply_to_tweet_id == follow_up.id
+    )  # X adds "@bob "
+    assert "as a public reply to @bob's post" in plain(sent_emails()[-1])
+    assert world.emulator.state()["violations"] == []
+
+
+def test_too_long_for_x_is_refused_by_weighted_length_with_the_text_kept(world: World) -> None:
+    case = world.open_case(SIMPLE, customer="bob")
+    world.emulator.add_post("bob", "@acmeair hello?", reply_to=str(case["root_tweet_id"]))
+    world.clock.advance(5)
+    world.ingest()
+    text = "您好" * 70 + " 抱歉"  # 143 characters, but 285 as X weighs them
+    posts = len(world.emulator.posts_created())
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), text, sender=str(case["assignee_email"])))
+    assert outcome["status"] == "refused" and "285 characters as X counts them" in outcome["detail"]
+    assert len(world.emulator.posts_created()) == posts
+    assert text in plain(sent_emails()[-1])
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_forged_tampered_and_expired_addresses_post_nothing(world: World) -> None:
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "hi")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    local, domain = address.split("@")
+    tampered = local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain
+    from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
+
+    forged = ReplyAddressSigner(b"x" * 64, DOMAIN).address("case-1", recipient=ALEX, expires_at=2_000_000_000)
+    dms = len(world.emulator.dms_sent())
+    for bad in (tampered, forged, f"case+nothing@{DOMAIN}"):
+        outcome = world.send(reply(bad, "please post this"))
+        assert outcome["status"] == "invalid_address"
+        assert "not a valid reply address" in plain(sent_emails()[-1])  # Alex is staff: told
+    emails = len(sent_emails())
+    outcome = world.send(reply(tampered, "spam", sender="someone@elsewhere.example"))
+    assert outcome["status"] == "invalid_address" and len(sent_emails()) == emails  # no backscatter
+    world.clock.advance(31 * 86400)
+    outcome = world.send(reply(address, "late answer"))
+    assert outcome["status"] == "expired_address" and "expired" in plain(sent_emails()[-1])
+    assert len(world.emulator.dms_sent()) == dms
+
+
+def test_a_reply_from_someone_else_is_refused_and_the_supervisor_may_reply(world: World) -> None:
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "hi")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    dms, emails = len(world.emulator.dms_sent()), len(sent_emails())
+    outcome = world.send(reply(address, "I'll take this one", sender=SAM, sender_name="Sam Evans"))
+    assert outcome["status"] == "refused" and "current rep or the supervisor" in outcome["detail"]
+    assert sent_emails()[-1]["To"] == SAM
+    outcome = world.send(reply(address, "Give me your card number", sender="mallory@evil.example"))
+    assert outcome["status"] == "refused" and len(sent_emails()) == emails + 1  # outsider: not answered
+    assert len(world.emulator.dms_sent()) == dms
+    outcome = world.send(reply(address, "Jane, I'm the supervisor; this is fixed.", sender=SUPERVISOR))
+    assert outcome["status"] == "posted"
+
+
+def test_unauthenticated_mail_is_not_posted_and_the_real_rep_is_told(world: World) -> None:
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "hi")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    dms = len(world.emulator.dms_sent())
+    for verdicts in (
+        {**PASS, "dmarc": "FAIL"},
+        {**PASS, "dmarc": "GRAY", "dkim": "FAIL"},
+        {**PASS, "virus": "FAIL"},
+    ):
+        outcome = world.send(reply(address, "forged"), verdicts=verdicts)
+        assert outcome["status"] == "unauthenticated"
+        notice = sent_emails()[-1]
+        assert notice["To"] == ALEX and "was not posted" in plain(notice)
+    outcome = world.send(
+        reply(address, "no DMARC policy, SPF and DKIM pass"), verdicts={**PASS, "dmarc": "GRAY"}
+    )
+    assert outcome["status"] == "posted" and len(world.emulator.dms_sent()) == dms + 1
+
+
+AUTO_REPLIES = [
+    {"Auto-Submitted": "auto-replied"},
+    {"X-Autoreply": "yes"},
+    {"Precedence": "bulk"},
+    {"Precedence": "auto_reply"},
+    {"Subject": "Automatic reply: Re: [P1] @jane"},
+]
+
+
+def test_auto_replies_are_never_posted_nor_answered(world: World) -> None:
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "hi")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    dms, emails = len(world.emulator.dms_sent()), len(sent_emails())
+    for headers in AUTO_REPLIES:  # one case: opening one per kind would only repeat the setup
+        headers = dict(headers)
+        subject = headers.pop("Subject", "Re: [P1] @jane - case 123456")
+        text = "I am out of the office until Monday."
+        outcome = world.send(reply(address, text, headers=headers, subject=subject))
+        assert outcome["status"] == "ignored", headers
+    assert len(world.emulator.dms_sent()) == dms and len(sent_emails()) == emails
+    from turnaround.dal.conversation_store import ConversationStore
+
+    recorded = ConversationStore(world.store).messages(str(world.cases()[0]["case_id"]))
+    assert len(recorded) == len(AUTO_REPLIES) and all(m.outcome.startswith("ignored") for m in recorded)
+
+
+def test_a_bounce_is_recorded_not_answered(world: World) -> None:
+    world.open_case(CHARGED)
+    address = reply_to(sent_emails()[-1])
+    bounce = EmailMessage()
+    bounce["From"] = "MAILER-DAEMON@mail.acmeair.example"
+    bounce["To"] = address
+    bounce["Subject"] = "Undelivered Mail Returned to Sender"
+    bounce.set_content("Your message could not be delivered.")
+    bounce.make_mixed()
+    raw = bounce.as_bytes().replace(b"multipart/mixed", b"multipart/report; report-type=delivery-status", 1)
+    emails = len(sent_emails())
+    assert world.send(raw)["status"] == "ignored"
+    assert len(sent_emails()) == emails
+
+
+def test_html_only_mail_and_attachments(world: World) -> None:
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "hi")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    html = (
+        '<div dir="ltr">Jane, the bag is on its way.<br>Alex</div><div class="gmail_quote">'
+        "<div>On Mon, Acme wrote:</div><blockquote>Hi Alex, a new case</blockquote></div>"
+    )
+    outcome = world.send(reply(address, "", html=html, attachment=("bag-photo.pdf", b"%PDF-1.4 ...")))
+    assert outcome["status"] == "posted"
+    assert world.emulator.dms_sent()[-1].text == "Jane, the bag is on its way.\nAlex"
+    confirmation = plain(sent_emails()[-1])
+    assert (
+        "no plain-text part" in confirmation
+        and "not forwarded" in confirmation
+        and "bag-photo.pdf" in confirmation
+    )
+
+
+def test_huge_mail_is_refused_unread(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INBOUND_MAX_BYTES", "65536")
+    get_settings.cache_clear()
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "hi")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    dms = len(world.emulator.dms_sent())
+    outcome = world.send(reply(address, "see the attached", attachment=("scan.pdf", b"0" * 200_000)))
+    assert outcome["status"] == "refused" and "MB" in outcome["detail"]
+    assert "Nothing was posted" in plain(sent_emails()[-1]) and len(world.emulator.dms_sent()) == dms
+
+
+def test_a_closed_case_takes_no_more_replies(world: World) -> None:
+    case = world.open_case(CHARGED)
+    address = reply_to(sent_emails()[-1])
+    build_case_workflow(get_settings(WorkflowSettings)).close(str(case["case_id"]), "resolved")
+    outcome = world.send(reply(address, "one more thing"))
+    assert outcome["status"] == "refused" and "closed" in outcome["detail"]
+    assert "one more thing" in plain(sent_emails()[-1])
+
+
+def test_the_template_receives_mail_through_s3_then_the_function() -> None:
+    rule = resource("InboundReceiptRule")["Properties"]["Rule"]
+    assert [next(iter(a)) for a in rule["Actions"]] == ["S3Action", "LambdaAction"]
+    assert rule["Actions"][1]["LambdaAction"]["InvocationType"] == "Event" and rule["ScanEnabled"]
+    bucket = resource("InboundMailBucket")["Properties"]
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    statement = resource("InboundMailBucketPolicy")["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert set(statement["Condition"]) == {"StringEquals", "ArnLike"}
+    permission = resource("InboundEmailInvokePermission")["Properties"]
+    assert permission["Principal"] == "ses.amazonaws.com" and permission["SourceAccount"]
+    assert yaml.safe_dump(rule)  # plain data, no unresolved tags lost
+    assert json.dumps(resource("DmMailFunction")["Properties"]["Events"])
