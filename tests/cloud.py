@@ -130,8 +130,11 @@ class Cloud:
         return {"statusCode": response.status_code, "body": response.text}
 
     def decide(self, address: str, action: str, *, nth: int = -1, **form: str) -> dict[str, Any]:
-        """The rep opens the link from their newest email (GET), then confirms (POST)."""
-        message = wait_until(lambda: self.emails_to(address), what=f"an email to {address}")[nth]
+        """The rep opens the link from their newest email with links (GET), then confirms (POST); a
+        customer's DM forwarded into the thread carries none."""
+        message = wait_until(
+            lambda: [m for m in self.emails_to(address) if action_links(m)], what=f"an email to {address}"
+        )[nth]
         link = action_links(message)[action]
         assert self.click(link)["statusCode"] == 200
         return self.click(link, method="POST", **form)

@@ -16,6 +16,8 @@ from local_cloud.runtime import current_function
 
 # botocore's service ids → IAM's service prefixes
 _IAM_PREFIX = {"secrets-manager": "secretsmanager", "sfn": "states"}
+# Calls IAM authorises as another action
+_AUTHORISED_AS = {"s3:HeadObject": "s3:GetObject"}
 # TransactWriteItems is authorised as its parts
 _TRANSACT_PARTS = {
     "Put": "PutItem",
@@ -57,7 +59,8 @@ def _calls(event_name: str, request: Any) -> set[AwsCall]:
     _, service, operation = event_name.split(".", 2)
     prefix = _IAM_PREFIX.get(service, service)
     if service != "dynamodb":
-        return {AwsCall(f"{prefix}:{operation}")}
+        action = f"{prefix}:{operation}"
+        return {AwsCall(_AUTHORISED_AS.get(action, action))}
     body = json.loads(request.body or b"{}")
     if operation == "TransactWriteItems":
         return {

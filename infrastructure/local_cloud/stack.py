@@ -170,8 +170,8 @@ def deploy(parameters: dict[str, str], *, stack_name: str = "turnaround") -> Dep
 def _read_functions(stack: DeployedStack, code_uris: dict[str, str]) -> None:
     lambda_client = boto3.client("lambda")
     for logical_id, resource in stack.template["Resources"].items():
-        if resource["Type"] != "AWS::Lambda::Function":
-            continue
+        if resource["Type"] != "AWS::Lambda::Function" or logical_id not in stack.physical:
+            continue  # not a function, or one whose Condition is false in this deployment
         name = stack.physical[logical_id]
         configuration = lambda_client.get_function_configuration(FunctionName=name)
         layers = [

@@ -21,8 +21,8 @@ from local_cloud.access import AwsCall, AwsCallLog
 from local_cloud.loop import run_loop
 from local_cloud.runner import DEMO, LocalRun
 
-# The table actions each role grants, reviewed by hand. The demo exercises all of them but the ones in
-# NOT_IN_THE_DEMO, which its code uses on paths the demo does not take.
+# The table actions each role grants, reviewed by hand. The demo exercises all of them but, at most,
+# the ones in NOT_IN_THE_DEMO, which its code uses on paths the demo need not take.
 GRANTED_TABLE_ACTIONS = {
     "MentionPollerFunction": {"GetItem", "PutItem", "UpdateItem", "Query"},
     "DmPollerFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
@@ -30,15 +30,19 @@ GRANTED_TABLE_ACTIONS = {
     "ActionPageFunction": {"GetItem", "UpdateItem", "PutItem"},
     "UnsureDigestFunction": {"GetItem", "UpdateItem", "Query"},
     "InboundEmailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
-    "DmMailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+    "DmMailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     "CaseDispatcherFunction": set(),
 }
 NOT_IN_THE_DEMO = {
     "DmPollerFunction": {"DeleteItem"},  # an outbox claim released after a failed DM
     "WorkflowTasksFunction": {"DeleteItem"},  # an outbox claim released after a failed email
-    "ActionPageFunction": {
-        "PutItem"
-    },  # "Open a case" from the unsure digest (tests/integration/test_unsure_queue)
+    # "Open a case" from the unsure digest (tests/integration/test_unsure_queue)
+    "ActionPageFunction": {"PutItem"},
+    "InboundEmailFunction": {"DeleteItem"},  # an outbox claim released after X refused the reply
+    "DmMailFunction": {"DeleteItem"},  # an outbox claim released after SES refused the email
+    # Claiming posts for a digest: whether the demo's hourly digest finds one depends on timing
+    # (tests/integration/test_unsure_queue exercises it).
+    "UnsureDigestFunction": {"GetItem", "UpdateItem"},
 }
 
 
@@ -134,7 +138,7 @@ def test_roles_grant_no_table_action_beyond_the_reviewed_list(demo) -> None:
             for call in calls[logical_id]
             if call.action.startswith("dynamodb:")
         }
-        assert used <= granted and granted - used == NOT_IN_THE_DEMO.get(logical_id, set()), logical_id
+        assert used <= granted and granted - used <= NOT_IN_THE_DEMO.get(logical_id, set()), logical_id
         assert "*" not in json.dumps([s["Action"] for s in role["statements"]]), logical_id
         # No broad managed policy: SAM's stream one (AWSLambdaDynamoDBExecutionRole) reads every stream.
         broad = ("FullAccess", "Administrator", "DynamoDB")

@@ -7,8 +7,8 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 
+from turnaround.adapters.bedrock_triage import BedrockClassifier
 from turnaround.logic.triage import triage
-from turnaround.logic.triage_bedrock import BedrockClassifier
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 SARCASM = "@acmeair loving the 3 hour tarmac tour, truly the highlight of my year"

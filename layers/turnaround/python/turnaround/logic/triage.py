@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from turnaround.logic.triage_bedrock import BedrockClassifier
+from turnaround.adapters.bedrock_triage import BedrockClassifier
 from turnaround.logic.triage_languages import foreign_offline_topics, language_of, read_foreign
 from turnaround.logic.triage_model import ComplaintModel, load_model
 from turnaround.logic.triage_model import sentiment as sentiment

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround import clock as clocks
+from turnaround.adapters.bedrock_triage import BedrockClassifier
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
@@ -29,7 +30,6 @@ from turnaround.dal.review_queue import ReviewQueue
 from turnaround.dal.store import MentionStore
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
 from turnaround.logic.triage import triage
-from turnaround.logic.triage_bedrock import BedrockClassifier
 from turnaround.models.mention import Author, HandlePollResult, Mention
 from turnaround.models.x import XTweet, XUser
 from turnaround.observability import logger, metrics
