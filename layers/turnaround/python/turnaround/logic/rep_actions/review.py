@@ -9,7 +9,6 @@ the mention's case id), so the table's stream starts the workflow; "Not a compla
 mention. Every decision stays on the review item: labelled posts of the brand's own, to train on.
 """
 
-import base64
 import hashlib
 import hmac
 import json
@@ -32,6 +31,8 @@ from turnaround.logic.rep_actions.links import (
     ActionLinkInvalid,
     ActionLinkKeys,
     ActionLinkUsed,
+    _b64,
+    _unb64,
 )
 from turnaround.models.playbook import Person, Playbook
 from turnaround.observability import logger
@@ -48,10 +49,6 @@ class ReviewClaim(BaseModel):
     tweet_id: str
     decision: Decision
     expires_at: int
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 class ReviewLinkSigner:
@@ -81,7 +78,7 @@ class ReviewLinkSigner:
         if not hmac.compare_digest(mac, self._mac(body)):
             raise ActionLinkInvalid("review link signature does not match")
         try:
-            claim = ReviewClaim.model_validate_json(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            claim = ReviewClaim.model_validate_json(_unb64(body))
         except (ValueError, ValidationError) as exc:
             raise ActionLinkInvalid("review link payload is invalid") from exc
         if now.timestamp() >= claim.expires_at:
