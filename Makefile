@@ -60,8 +60,8 @@ sandbox: $(STAMP) ## Like run, but the reps are you: links served on http://127.
 
 TRIAGE := PYTHONPATH=layers/turnaround/python:infrastructure $(BIN)/python -m triage_lab
 
-train-triage: $(STAMP) ## Train triage from the labelled sets (+ BRAND_DATA=export.csv); writes weights and model card
-	$(TRIAGE).train $(if $(BRAND_DATA),--brand $(BRAND_DATA))
+train-triage: $(STAMP) ## Train triage from the labelled sets (+ BRAND_DATA=export.csv, MEASURE="name=held-out.csv ..."); writes weights and model card
+	$(TRIAGE).train $(if $(BRAND_DATA),--brand $(BRAND_DATA)) $(foreach m,$(MEASURE),--measure $(m)) $(if $(MEASURE_NOTE),--measure-note "$(MEASURE_NOTE)")
 
 triage-eval: $(STAMP) ## Measure triage on a labelled CSV: DATA=file.csv (README, "Triage"); JSON in out/triage-eval.json
 	@test -n "$(DATA)" || { echo "usage: make triage-eval DATA=file.csv"; exit 2; }

@@ -17,9 +17,15 @@ from dataclasses import dataclass
 from triage_lab.data import Labelled
 from turnaround.logic.triage_model import ComplaintModel, Thresholds, feature_names, hashed, train
 
-RECALL_GOAL = 0.88
+# 0.85, not 0.88: on real airline posts (the slice in the model card) 0.88 bought 0.855 recall for
+# 16% of praise apologised to; 0.85 keeps recall above 0.80 there and apologises to fewer.
+RECALL_GOAL = 0.85
 DROPPED_GOAL = 0.025
 EPOCHS = 10
+# A small step and real L2: the dev set is small and its words are not every brand's words, so the
+# model should lean on what recurs, not memorise rare words (airline-slice AUC 0.915 → 0.927).
+RATE = 0.1
+L2 = 1e-3
 # The project's and a brand's own labelled posts are few but written in the voice triage meets in
 # production; each counts as this many dev-set rows.
 SOURCE_WEIGHTS = {"project": 3.0, "brand": 3.0}
@@ -59,6 +65,8 @@ def out_of_fold(rows: Sequence[Row], k: int = 3, seed: int = 11) -> list[float]:
         weights = train(
             [(r.features, r.is_complaint, r.weight) for i, r in enumerate(rows) if i not in held_set],
             epochs=EPOCHS,
+            rate=RATE,
+            l2=L2,
         )
         for i in held:
             scores[i] = _score(weights, rows[i])
@@ -78,5 +86,5 @@ def choose_thresholds(rows: Sequence[Row], scores: Sequence[float]) -> Threshold
 def fit(rows: Sequence[Row], *, seed: int = 11) -> ComplaintModel:
     """Weights from every row; thresholds from 3-fold out-of-fold scores of the same recipe."""
     thresholds = choose_thresholds(rows, out_of_fold(rows, seed=seed))
-    weights = train([(r.features, r.is_complaint, r.weight) for r in rows], epochs=EPOCHS)
+    weights = train([(r.features, r.is_complaint, r.weight) for r in rows], epochs=EPOCHS, rate=RATE, l2=L2)
     return ComplaintModel(weights, thresholds)

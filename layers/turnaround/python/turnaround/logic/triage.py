@@ -15,12 +15,24 @@ import re
 from collections.abc import Collection
 
 from turnaround.adapters.bedrock_triage import BedrockClassifier
+from turnaround.logic.triage_cues import (
+    GRATITUDE,
+    PRAISE,
+    RESOLVED,
+    STILL_OPEN,
+    STILL_UNSOLVED,
+    names_a_problem,
+    open_problem,
+)
 from turnaround.logic.triage_languages import foreign_offline_topics, language_of, read_foreign
 from turnaround.logic.triage_model import ComplaintModel, load_model
 from turnaround.logic.triage_model import sentiment as sentiment
 from turnaround.models.mention import Category, Severity, Triage
 
 _MENTION = re.compile(r"@\w{1,15}")
+# A quoted post ("RT @brand: ..." or "“@brand: ...”") is someone else's words, usually the brand's own;
+# only the customer's comment around it is triaged.
+_QUOTED = re.compile(r"\bRT @\w{1,15}:.*|[“\"]@\w{1,15}:[^”\"]*[”\"]?", re.DOTALL)
 # The languages the shipped playbook has reply templates in; a complaint in any other goes to a person.
 REPLY_LANGUAGES = frozenset({"en", "es", "fr", "pt", "de"})
 SARCASM_EMOJI = frozenset("🙄😒🤦😑")
@@ -146,62 +158,9 @@ OFFLINE_TOPICS = {
 QUESTION_START = _patterns(
     r"^(can|could|do|does|is|are|what|when|how|where|which|will|should|any)\b",
 )
-PRAISE = _patterns(
-    r"\bthank",
-    r"\blove\b",
-    r"\bgreat\b",
-    r"\bamazing\b",
-    r"\bbrilliant\b",
-    r"\brock\b",
-    r"\bbest\b",
-    r"\bawesome\b",
-    r"\bperfect\b",
-    r"\bproud\b",
-    r"❤️",
-    r"👏",
-    r"really good",
-    r"\bkudos\b",
-    r"\bobsessed\b",
-    r"😍",
-    r"\bspecial\b",
-    r"\bkind\b",
-)
-
-GRATITUDE = _patterns(
-    r"\bthank",
-    r"\bthx\b",
-    r"\bappreciate",
-    r"\bkudos\b",
-    r"\bshout ?out\b",
-    r"\bgreat job\b",
-    r"\bwell done\b",
-    r"\bgrateful\b",
-    r"\bimpressed\b",
-    r"\bmade it right\b",
-    r"\blifesaver\b",
-    r"\byou rock\b",
-    r"\babove and beyond\b",
-    r"🙏",
-)
-STILL_OPEN = _patterns(
-    r"for nothing",
-    r"\bstill\b",
-    r"\byet\b",
-    r"\bagain\b",
-    r"\?",
-    r"\bnot\b",
-    r"n't\b",
-    r"\bno\b",
-    r"\bnever\b",
-    r"\bwhen\b",
-    r"\bwhere\b",
-    r"\bwhy\b",
-    r"🙄",
-    r"😒",
-    r"\bbut\b",
-)
 CHARGED_SENTIMENT = -0.6
-PRAISE_SENTIMENT = 0.4
+PRAISE_SENTIMENT = 0.2
+PRAISE_WITHOUT_PROBLEM_SENTIMENT = 0.3
 GRATEFUL_SENTIMENT = 0.3
 
 
@@ -214,14 +173,26 @@ def _spam(body: str) -> bool:
 
 
 def _sounds_grateful(body: str, score: float) -> bool:
-    """Clearly positive thanks with none of the marks of sarcasm or a still-open problem."""
-    thanks = GRATITUDE.search(body) is not None
-    return thanks and (score >= GRATEFUL_SENTIMENT or score == 0) and not STILL_OPEN.search(body)
+    """Thanks with none of the marks of sarcasm or a still-open problem, or thanks for a solved one
+    ("thanks, they did not charge anything in the end so all is good")."""
+    if GRATITUDE.search(body) is None:
+        return False
+    if (score >= GRATEFUL_SENTIMENT or score == 0) and not open_problem(body):
+        return True
+    return score >= 0 and RESOLVED.search(body) is not None and not STILL_UNSOLVED.search(body)
 
 
 def _sounds_pleased(body: str, score: float) -> bool:
-    """Clearly positive praise words ("best airline ever!!") with no mark of an open problem."""
-    return score >= PRAISE_SENTIMENT and PRAISE.search(body) is not None and not STILL_OPEN.search(body)
+    """Positive praise words ("best airline ever!!", "can't wait to fly you again") with no mark of
+    an open problem."""
+    return score >= PRAISE_SENTIMENT and PRAISE.search(body) is not None and not open_problem(body)
+
+
+def _praise_without_problem(body: str, score: float) -> bool:
+    """Praise or thanks, clearly positive, naming no problem, though it may say "not" or ask a
+    question ("this is too cool! Never been on ur planes but now I will!!")."""
+    kind = PRAISE.search(body) is not None or GRATITUDE.search(body) is not None
+    return kind and score >= PRAISE_WITHOUT_PROBLEM_SENTIMENT and not names_a_problem(body)
 
 
 def _plain_question(body: str, score: float) -> bool:
@@ -257,8 +228,9 @@ def classify(
     classifier: BedrockClassifier | None = None,
 ) -> tuple[Category, float, float | None, list[str]]:
     """(category, VADER sentiment, P(complaint) or None when the model did not judge, reasons)."""
-    body = _MENTION.sub("", text).strip()
-    score = sentiment(text)
+    own = _QUOTED.sub(" ", text)
+    body = _MENTION.sub("", own).strip()
+    score = sentiment(own)
     reasons: list[str] = [f"sentiment {score:+.2f}"]
     if body.strip(" .!").lower() in OPT_OUT:  # "STOP": the workflow stops contact; nothing to triage
         return "other", score, None, [*reasons, "opt-out"]
@@ -291,15 +263,19 @@ def classify(
             foreign, why = "unsure", [*why, f"no reply templates in '{language}': a person replies"]
         return foreign, score, None, [*reasons, *why]
     model = model or load_model()
-    confidence = model.probability(text, score)
+    confidence = model.probability(own, score)
     reasons.append(f"complaint model {confidence:.2f}")
     if confidence >= model.thresholds.complaint:
         if _sounds_grateful(body, score) or _sounds_pleased(body, score):  # never a public sorry for praise
             return "unsure", score, confidence, [*reasons, "thanks or praise, yet reads like a complaint"]
+        if _praise_without_problem(body, score):  # a person decides rather than a public sorry
+            return "unsure", score, confidence, [*reasons, "praise words and no problem named"]
         if _plain_question(body, score):  # "how many bags are included?": a person answers, no apology
             return "unsure", score, confidence, [*reasons, "a plain question: a person answers it"]
         return "complaint", score, confidence, reasons
     if confidence >= model.thresholds.unsure:
+        if _spam(body) and not open_problem(body):  # "EARN $500 A DAY": spam naming no problem of its own
+            return "spam", score, confidence, [*reasons, "spam pattern, no problem named"]
         if _sounds_grateful(body, score) and PRAISE.search(body):  # thanks, no open problem: praise
             return "praise", score, confidence, [*reasons, "thanks, and nothing left open"]
         return "unsure", score, confidence, [*reasons, "might be a complaint: a person decides"]

@@ -1,4 +1,4 @@
-"""The learned complaint model: logistic regression over hashed word and character n-grams.
+"""The learned complaint model: logistic regression over hashed word n-grams and a few cues.
 
 Pure Python at inference (no numpy): a post becomes a few hundred hashed features, and the score is
 a sum of their weights. The weights ship in the layer beside this module
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import html
 import json
 import math
 import re
@@ -28,9 +29,11 @@ from typing import Any
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from turnaround.logic.triage_cues import GRATITUDE, PRAISE, RESOLVED, open_problem
+
 WEIGHTS = Path(__file__).with_name("triage_weights.json.gz")
 BUCKETS = 1 << 20
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: no character n-grams; praise, thanks and open-problem cues
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"@\w{1,15}")
@@ -41,6 +44,7 @@ _NEGATORS = frozenset(
 )
 _CLAUSE_END = frozenset({".", ",", "!", "?", ";", ":"})
 EYE_ROLL = frozenset("🙄😒😤😡🤬😠😑😩😫🤦😞😔😢😭💩👎")
+_EMOTICON = re.compile(r"(?<!\w)(?:[:;=]-?[)D]|<3)(?!\w)")
 _SMILES = frozenset("😀😃😄😁😊😍🥰😘🙏👍👏❤💕💖💙💯🎉🙌✨😎🤩")
 
 
@@ -61,7 +65,8 @@ def _bucket(name: str) -> int:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased words, digits as ``0``, URLs as ``<url>``, handles removed, ``?``/``!``/emoji kept."""
-    body = _URL.sub(" urltoken ", _HANDLE.sub(" ", text)).lower().replace("\u2019", "'")
+    # X's API sends text HTML-escaped ("&amp;", "&lt;3"): read the characters, not the entity names.
+    body = _URL.sub(" urltoken ", _HANDLE.sub(" ", html.unescape(text))).lower().replace("\u2019", "'")
     body = body.replace("#", " ")
     return [_DIGITS.sub("0", tok) for tok in _TOKEN.findall(body)]
 
@@ -83,13 +88,6 @@ def feature_names(text: str, compound: float | None = None) -> dict[str, float]:
             negated = 3
         if i:
             sparse.add("b:" + toks[i - 1] + " " + tok)
-    for word in words:
-        if len(word) < 4:
-            continue
-        padded = f" {word} "
-        for n in (3, 4, 5):
-            for j in range(len(padded) - n + 1):
-                sparse.add("c:" + padded[j : j + n])
     scale = 1.0 / math.sqrt(len(sparse)) if sparse else 0.0
     features = dict.fromkeys(sparse, scale)
     score = sentiment(text) if compound is None else compound
@@ -99,12 +97,23 @@ def feature_names(text: str, compound: float | None = None) -> dict[str, float]:
     features["d:question"] = 1.0 if "?" in text else 0.0
     features["d:exclaim2"] = 1.0 if "!!" in text else 0.0
     features["d:eyeroll"] = 1.0 if any(ch in EYE_ROLL for ch in text) else 0.0
-    features["d:smile"] = 1.0 if any(ch in _SMILES for ch in text) else 0.0
+    features["d:smile"] = (
+        1.0 if any(ch in _SMILES for ch in text) or _EMOTICON.search(html.unescape(text)) else 0.0
+    )
     features["d:url"] = 1.0 if "urltoken" in toks else 0.0
     features["d:caps"] = 1.0 if re.search(r"\b[A-Z]{4,}\b", _HANDLE.sub("", text)) else 0.0
     features["d:long"] = min(len(words), 40) / 40
     # Positive words around a problem are how sarcasm reads ("so glad I paid ... to stand in the rain").
     features["d:pos_and_neg"] = 1.0 if score > 0.3 and any(("n:" + w) in sparse for w in words) else 0.0
+    # Praise, thanks and "all good" are dense cues, learned across every post rather than per word:
+    # brand-directed praise is rare in the training data, so its words alone carry little weight.
+    praise, thanks = PRAISE.search(text) is not None, GRATITUDE.search(text) is not None
+    open_ = open_problem(text)
+    features["d:praise"] = 1.0 if praise else 0.0
+    features["d:thanks"] = 1.0 if thanks else 0.0
+    features["d:open"] = 1.0 if open_ else 0.0
+    features["d:praise_no_open"] = 1.0 if (praise or thanks) and not open_ else 0.0
+    features["d:resolved"] = 1.0 if RESOLVED.search(text) else 0.0
     return features
 
 
@@ -184,8 +193,8 @@ def train(
     examples: Iterable[tuple[dict[int, float], int, float]],
     *,
     epochs: int = 10,
-    rate: float = 0.5,
-    l2: float = 1e-5,
+    rate: float = 0.1,
+    l2: float = 1e-3,
     seed: int = 7,
 ) -> dict[int, float]:
     """Logistic regression by AdaGrad SGD on hashed features: (features, 1 = complaint, sample weight)."""

@@ -1,0 +1,160 @@
+"""Word cues of praise, thanks and an open problem, shared by the complaint model and triage's rules.
+
+The model reads them as features (so it learns how much "thanks ... all good" weighs against a
+complaint), and the rules use them to keep praise from a public apology (README, "Triage").
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _patterns(*words: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE)
+
+
+PRAISE = _patterns(
+    r"\bthank",
+    r"\bthx\b",
+    r"\bappreciat",
+    r"\blov(e|ed|ing)\b",
+    r"\bluv\b",
+    r"<3",
+    r"\bgreat\b",
+    r"\bamazing\b",
+    r"\bbrilliant\b",
+    r"\brock\b",
+    r"\bbest\b",
+    r"\bawesome\b",
+    r"\bperfect\b",
+    r"\bfantastic\b",
+    r"\bexcellent\b",
+    r"\bwonderful\b",
+    r"\bincredible\b",
+    r"\bfabulous\b",
+    r"\bcool(er|est)?\b",
+    r"\bnice\b",
+    r"\bfav(ou?rite)?\b",
+    r"\bhappy\b",
+    r"\bglad\b",
+    r"\bexcited\b",
+    r"\bpleased\b",
+    r"\bimpressed\b",
+    r"\bhelpful\b",
+    r"\bproud\b",
+    r"\bkudos\b",
+    r"\bwell done\b",
+    r"\bshout ?out\b",
+    r"really good",
+    r"\bobsessed\b",
+    r"\bspecial\b",
+    r"\bkind\b",
+    r"❤|💙|💕|😍|😊|😁|🙂|👍|👏|🙌|🙏|🎉|:-?\)|;-?\)|:D\b",
+)
+
+GRATITUDE = _patterns(
+    r"\bthank",
+    r"\bthx\b",
+    r"\bappreciate",
+    r"\bkudos\b",
+    r"\bshout ?out\b",
+    r"\bgreat job\b",
+    r"\bwell done\b",
+    r"\bgrateful\b",
+    r"\bimpressed\b",
+    r"\bmade it right\b",
+    r"\blifesaver\b",
+    r"\byou rock\b",
+    r"\babove and beyond\b",
+    r"🙏",
+)
+STILL_OPEN = _patterns(
+    r"for nothing",
+    r"\bstill\b",
+    r"\byet\b",
+    r"\bagain\b",
+    r"\?",
+    r"\bnot\b",
+    r"n't\b",
+    r"\bno\b",
+    r"\bnever\b",
+    r"\bwhen\b",
+    r"\bwhere\b",
+    r"\bwhy\b",
+    r"🙄",
+    r"😒",
+    r"\bbut\b",
+)
+# Negations (and an "again") that praise ("can't wait", "never disappoints", "no worries"): read past
+# them when
+# looking for a still-open problem, or most happy customers would look like complainers.
+PRAISING_NEGATION = _patterns(
+    r"can'?t wait",
+    r"can'?t beat",
+    r"can'?t (get|be) (any )?better",
+    r"can'?t say enough",
+    r"couldn'?t (ask for|be happier|have asked)",
+    r"never (disappoint|lets? (me|us) down|steered me wrong)",
+    r"never (had|have) (a |any )?(bad|problem|issue)",
+    r"no (worries|problem|complaints)",
+    r"not (your|ur|you'?re) fault",
+    r"don'?t change",
+    r"not bad",
+    r"not worried",
+    r"thanks? (you )?again",
+)
+# Words that say the problem is over: "all good", "made it", "sorted".
+RESOLVED = _patterns(
+    r"\ball (is )?good\b",
+    r"\ball set\b",
+    r"\bmade it\b",
+    r"\bfixed\b",
+    r"\bsorted\b",
+    r"\bresolved\b",
+    r"\bworked out\b",
+    r"\btaken care of\b",
+    r"\bin the end\b",
+)
+# Words of a problem that praise around them does not undo ("great, 3 hours on hold").
+PROBLEM = _patterns(
+    r"\bhours?\b",
+    r"\bwait(ing|ed)\b",
+    r"\bstuck\b",
+    r"\bcancell?ed\b",
+    r"\bdelay",
+    r"\blost\b",
+    r"\brude\b",
+    r"\bworst\b",
+    r"\bterrible\b",
+    r"\bhorrible\b",
+    r"\bawful\b",
+    r"\bno ?one\b",
+    r"\bnobody\b",
+    r"\bfrustrat",
+    r"\bdisappoint(ed|ing)\b",
+    r"\bridiculous\b",
+    r"\bunacceptable\b",
+    r"\bsucks?\b",
+    r"fail(ed|s|ure)?\b|\bfail",
+    r"\bdissatisf",
+    r"\bunfortunately\b",
+    r"\bmiss(ed)? my\b",
+    r"\bnot (even|enough)\b",
+    r":-?\(|☹|😞|😭",
+    r"\bsmh\b",
+    r"\bannoy",
+    r"\bsorry\b",
+    r"[😡😠😤😑🙄😒🤦]",
+)
+STILL_UNSOLVED = _patterns(r"\bstill\b", r"\byet\b", r"\bagain\b", r"\?", r"for nothing", r"\bbut\b")
+
+
+def open_problem(body: str) -> bool:
+    """A mark of sarcasm or a problem not yet solved, reading past negations that praise."""
+    plain = PRAISING_NEGATION.sub(" ", body)
+    return STILL_OPEN.search(plain) is not None or PROBLEM.search(plain) is not None
+
+
+def names_a_problem(body: str) -> bool:
+    """A word of a problem ("delayed", "rude", "hours"), reading past negations that praise."""
+    return PROBLEM.search(PRAISING_NEGATION.sub(" ", body)) is not None
