@@ -93,6 +93,31 @@ def test_the_issues_examples(text, lang, expected):
     assert triage(text, lang=lang).category in expected
 
 
+NOT_A_PUBLIC_APOLOGY = {"unsure", "praise", "other"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Praise and thanks that the model alone read as complaints (real posts to airlines had these
+        # shapes; these are written for this test): never a public apology, at most a person's look.
+        ("@AcmeAir thanks. They did not charge anything in the end so all is good", NOT_A_PUBLIC_APOLOGY),
+        ("this is why I fly @AcmeAir. Never have any issues, crew always friendly", NOT_A_PUBLIC_APOLOGY),
+        ("@AcmeAir this is too cool! Never been on your planes but now I will!!", NOT_A_PUBLIC_APOLOGY),
+        ("@AcmeAir your crew at gate B4 were so kind and helpful, made my day", NOT_A_PUBLIC_APOLOGY),
+        # A quoted post is someone else's words: the brand's apology quoted under "love this" is no
+        # complaint, and a complaint above a quoted slogan still is one.
+        ("Love this! RT @AcmeAir: Flight 12 is cancelled, sorry for the delay", NOT_A_PUBLIC_APOLOGY),
+        ("3 hours on hold, nobody answers RT @AcmeAir: We are here to help 24/7!", {"complaint"}),
+        # Praise words around a named problem stay complaints.
+        ("@AcmeAir I love you guys but why is the wifi always down?", {"complaint", "unsure"}),
+        ("@AcmeAir great, another 2 hour delay and no one at the gate", {"complaint"}),
+    ],
+)
+def test_praise_is_not_apologised_to_and_named_problems_still_count(text, expected):
+    assert triage(text).category in expected
+
+
 def test_a_complaint_in_a_language_without_templates_goes_to_a_person():
     result = triage("@AcmeAir vuelo cancelado, una vergüenza", lang="es", reply_languages={"en"})
     assert result.category == "unsure" and any("no reply templates" in r for r in result.reasons)

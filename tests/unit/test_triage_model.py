@@ -12,12 +12,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from triage_lab.data import DEV_SET, LabelledDataError, read_labelled_csv
 from triage_lab.evaluate import KEYS, Figures, cross_validate, training_posts
-from turnaround.logic.triage_model import WEIGHTS, load_model
+from turnaround.logic.triage_model import WEIGHTS, feature_names, load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES: dict[str, dict[str, float | int | None]] = {}  # printed in the closing summary (conftest)
@@ -90,3 +91,36 @@ def test_a_bad_csv_is_refused_with_its_line(tmp_path, content, message):
     data.write_text(content)
     with pytest.raises(LabelledDataError, match=message):
         read_labelled_csv(data)
+
+
+def test_triage_eval_ignores_columns_it_does_not_know(tmp_path):
+    """A brand's export often carries more columns (an airline, a date): they are read past."""
+    data = tmp_path / "export.csv"
+    data.write_text('text,label,airline\n"@AcmeAir lost my bag",complaint,Acme\n')
+    (post,) = read_labelled_csv(data)
+    assert (post.text, post.label) == ("@AcmeAir lost my bag", "complaint")
+
+
+def test_features_read_html_escapes_emoticons_and_praise_cues():
+    """X sends text HTML-escaped; ':)' and '<3' are smiles; thanks for a solved problem is a cue."""
+    features = feature_names("@AcmeAir I &lt;3 you guys :) thanks, all good in the end")
+    assert features["d:smile"] == 1.0 and "w:lt" not in features and "w:amp" not in features
+    assert features["d:thanks"] == features["d:praise"] == features["d:resolved"] == 1.0
+    assert not any(name.startswith("c:") for name in features)  # no character n-grams any more
+    still_open = feature_names("@AcmeAir thanks, still waiting 3 hours for my bag")
+    assert still_open["d:open"] == 1.0 and still_open["d:praise_no_open"] == 0.0
+
+
+def test_the_card_carries_figures_on_posts_it_was_not_trained_on_only_when_measured(tmp_path):
+    from triage_lab.train import _card
+
+    card: dict[str, Any] = {
+        "trained_at": "now",
+        "training_rows": {"project complaint": 1},
+        "thresholds": {"complaint": 0.5, "unsure": 0.2},
+        "cross_validation": {},
+    }
+    figures = dict.fromkeys(KEYS, 0.5) | {"n": 10}
+    assert "not trained on" not in _card(card, 1.0, 1, {})
+    measured = _card(card | {"measured": {"brand-march": figures}}, 1.0, 1, {}, "March export.")
+    assert "| brand-march | 10 | 0.500" in measured and "March export." in measured

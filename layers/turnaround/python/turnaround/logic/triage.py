@@ -1,11 +1,12 @@
 """Triage of one post: complaint, unsure or not; how charged; how urgent; public or offline.
 
-A learned model (``triage_model.py``: logistic regression over word and character n-grams, weights
-shipped in the layer) gives P(complaint). Two thresholds from the model card split it three ways:
-a confident complaint opens a case, a confident non-complaint is stored with its label, and
-anything between is ``unsure`` and goes to a person. Posts in other languages are read by
-``triage_languages``. A few rules stay because they measurably help (README, "Triage"): spam and
-the question/praise labels of non-complaints, and the offline routing words. Every decision
+A learned model (``triage_model.py``: logistic regression over word n-grams and the cues of
+``triage_cues.py``, weights shipped in the layer) gives P(complaint). Two thresholds from the
+model card split it three ways: a confident complaint opens a case, a confident non-complaint is
+stored with its label, and anything between is ``unsure`` and goes to a person. Posts in other
+languages are read by ``triage_languages``. A few rules stay because they measurably help
+(README, "Triage"): spam and the question/praise labels of non-complaints, praise and questions
+kept from a public apology (a person decides), and the offline routing words. Every decision
 records its reasons so a rep can see why.
 """
 
