@@ -99,11 +99,11 @@ NOT_A_PUBLIC_APOLOGY = {"unsure", "praise", "other"}
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # Praise and thanks that the model alone read as complaints (real posts to airlines had these
-        # shapes; these are written for this test): never a public apology, at most a person's look.
-        ("@AcmeAir thanks. They did not charge anything in the end so all is good", NOT_A_PUBLIC_APOLOGY),
-        ("this is why I fly @AcmeAir. Never have any issues, crew always friendly", NOT_A_PUBLIC_APOLOGY),
-        ("@AcmeAir this is too cool! Never been on your planes but now I will!!", NOT_A_PUBLIC_APOLOGY),
+        # Praise and thanks shaped like real posts the model alone read as complaints (written for
+        # this test, not copied): never a public apology, at most a person's look.
+        ("@AcmeAir thanks, no fee was charged in the end, so we're all good", NOT_A_PUBLIC_APOLOGY),
+        ("why I book @AcmeAir every time: never had a problem, crew always friendly", NOT_A_PUBLIC_APOLOGY),
+        ("@AcmeAir love the new lounge! Never tried it before but now I will!!", NOT_A_PUBLIC_APOLOGY),
         ("@AcmeAir your crew at gate B4 were so kind and helpful, made my day", NOT_A_PUBLIC_APOLOGY),
         # A quoted post is someone else's words: the brand's apology quoted under "love this" is no
         # complaint, and a complaint above a quoted slogan still is one.

@@ -175,7 +175,7 @@ def _spam(body: str) -> bool:
 
 def _sounds_grateful(body: str, score: float) -> bool:
     """Thanks with none of the marks of sarcasm or a still-open problem, or thanks for a solved one
-    ("thanks, they did not charge anything in the end so all is good")."""
+    ("thanks, no fee in the end, so we're all good")."""
     if GRATITUDE.search(body) is None:
         return False
     if (score >= GRATEFUL_SENTIMENT or score == 0) and not open_problem(body):
@@ -191,7 +191,7 @@ def _sounds_pleased(body: str, score: float) -> bool:
 
 def _praise_without_problem(body: str, score: float) -> bool:
     """Praise or thanks, clearly positive, naming no problem, though it may say "not" or ask a
-    question ("this is too cool! Never been on ur planes but now I will!!")."""
+    question ("love the new lounge! Never tried it before, now I will!!")."""
     kind = PRAISE.search(body) is not None or GRATITUDE.search(body) is not None
     return kind and score >= PRAISE_WITHOUT_PROBLEM_SENTIMENT and not names_a_problem(body)
 
