@@ -52,6 +52,14 @@ class ConversationStore:
             self.store.table.put_item(Item=item)
 
     def messages(self, case_id: str) -> list[CaseMessage]:
+        return [CaseMessage.model_validate(item, strict=False) for item in self._items(case_id)]
+
+    def expire(self, case_id: str, expires_at: int) -> None:
+        """The closed case's messages expire with it (TTL)."""
+        for item in self._items(case_id):
+            self.store.update_item_fields(str(item["pk"]), "MESSAGE", must_exist=True, expires_at=expires_at)
+
+    def _items(self, case_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {}
         with _storage_errors(f"read the messages of {case_id}"):
@@ -66,4 +74,4 @@ class ConversationStore:
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [CaseMessage.model_validate(item, strict=False) for item in items]
+        return items
