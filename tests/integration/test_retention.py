@@ -91,6 +91,7 @@ def test_a_closed_case_expires_with_its_thread_pointer_and_messages(kept):
         case_id="case-7", key="k1", at=NOW, author="Alex", channel="email", text="t", outcome="posted"
     )
     ConversationStore(kept).record(message)
+    assert "expires_at" not in _item(kept, "MESSAGE#case-7#k1", "MESSAGE")  # its case is open
     closed = NOW + timedelta(days=2)
     expires_at = kept.expire_closed_case(kept.get_case("case-7") or {}, closed)
     assert expires_at == _epoch(closed + timedelta(days=90))
@@ -98,6 +99,9 @@ def test_a_closed_case_expires_with_its_thread_pointer_and_messages(kept):
     assert _item(kept, "CONVERSATION#7", "CASE")["expires_at"] == expires_at
     ConversationStore(kept).expire("case-7", expires_at)
     assert _item(kept, "MESSAGE#case-7#k1", "MESSAGE")["expires_at"] == expires_at
+    # A rep's email that arrives after closing (refused: the case is closed) expires with the case too.
+    ConversationStore(kept).record(message.model_copy(update={"key": "k2", "outcome": "not posted: closed"}))
+    assert _item(kept, "MESSAGE#case-7#k2", "MESSAGE")["expires_at"] == expires_at
 
 
 def test_a_thread_taken_over_by_a_newer_case_keeps_its_pointer(kept):

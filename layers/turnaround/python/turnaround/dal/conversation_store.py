@@ -48,6 +48,9 @@ class ConversationStore:
             gsi1pk=f"CASE#{message.case_id}",
             gsi1sk=f"MESSAGE#{message.at.isoformat()}#{message.key}",
         )
+        case = self.store.get_case(message.case_id)
+        if case and case.get("expires_at"):  # written after its case closed: expires with it
+            item["expires_at"] = case["expires_at"]
         with _storage_errors(f"record message {message.key} of {message.case_id}"):
             self.store.table.put_item(Item=item)
 
