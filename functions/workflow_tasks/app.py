@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.handlers.workflow_tasks import TASK, build_case_workflow, run_task
+from turnaround.handlers.workflow_tasks import build_case_workflow, parse_task, run_task
 from turnaround.observability import logger, metrics, tracer
 from turnaround.settings import WorkflowSettings, get_settings
 
@@ -19,6 +19,6 @@ from turnaround.settings import WorkflowSettings, get_settings
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings(WorkflowSettings)
-    task = TASK.validate_python(event)
+    task = parse_task(event)
     logger.append_keys(case_id=task.case_id, task=task.task)
     return run_task(task, build_case_workflow(settings))

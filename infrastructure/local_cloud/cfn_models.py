@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# moto's own AWS::Lambda::Version model first: a later model of the same type replaces it.
+import moto.awslambda.models  # noqa: F401
+from moto.awslambda.models import lambda_backends
 from moto.core.common_models import CloudFormationModel
 
 
@@ -106,6 +109,98 @@ class LocalGeneratedSecret(CloudFormationModel):
             force_overwrite=False,
         )
         return cls(json.loads(secret)["ARN"])
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+
+class LocalLambdaVersion(CloudFormationModel):
+    """AWS::Lambda::Version (SAM's AutoPublishAlias). moto's own model publishes the version but
+    answers Ref with no ARN; here Ref is the version's qualified ARN and ``Version`` its number, as
+    in CloudFormation."""
+
+    def __init__(self, arn: str, version: str):
+        self.arn = arn
+        self.version = version
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Version"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Version", "FunctionArn")
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> LocalLambdaVersion:
+        properties = cloudformation_json["Properties"]
+        backend = lambda_backends[account_id][region_name]
+        name, description = str(properties["FunctionName"]), properties.get("Description") or ""
+        published = backend.publish_version(name, description)
+        if published is None:
+            raise ValueError(f"no function {name} to publish a version of")
+        return cls(published.function_arn, str(published.version))
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.version if attribute_name == "Version" else self.arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+
+class LocalLambdaAlias(CloudFormationModel):
+    """AWS::Lambda::Alias (SAM's AutoPublishAlias), which moto's CloudFormation lacks: created in
+    moto's Lambda; Ref is the alias ARN."""
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Lambda::Alias"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "AliasArn"
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> LocalLambdaAlias:
+        properties = cloudformation_json["Properties"]
+        alias = lambda_backends[account_id][region_name].create_alias(
+            name=str(properties["Name"]),
+            function_name=str(properties["FunctionName"]),
+            function_version=str(properties["FunctionVersion"]),
+            description=str(properties.get("Description", "")),
+            routing_config=properties.get("RoutingConfig"),
+        )
+        return cls(alias.arn)
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         return self.arn

@@ -163,3 +163,30 @@ def test_email_is_sent_only_from_the_sender_domain(demo) -> None:
     assert statement["Condition"] == {"StringLike": {"ses:FromAddress": "*@acmeair.example"}}
     playbook = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
     assert "sender_email: care@acmeair.example" in playbook.read_text()  # samconfig's SenderDomain matches
+
+
+def test_the_workflow_may_invoke_only_its_task_function_and_that_functions_versions(demo) -> None:
+    """Reviewed: the state machine runs a published version of WorkflowTasksFunction (pinned in the
+    definition); executions started on an older version keep invoking it, and executions started
+    before versions were published invoke the unqualified function. Nothing else is invocable."""
+    cloudformation, iam = boto3.client("cloudformation"), boto3.client("iam")
+    [stack] = cloudformation.describe_stacks()["Stacks"]
+    physical = {
+        r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
+        for r in cloudformation.list_stack_resources(StackName=stack["StackName"])["StackResourceSummaries"]
+    }
+    tasks = boto3.client("lambda").get_function(FunctionName=physical["WorkflowTasksFunction"])
+    function_arn = tasks["Configuration"]["FunctionArn"]
+    role = physical["CaseWorkflowStateMachineRole"].rsplit("/", 1)[-1]
+    statements = [
+        statement
+        for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        for statement in _statements(iam.get_role_policy(RoleName=role, PolicyName=policy))
+    ]
+    invoking = [s for s in statements if any(a.startswith("lambda:") for a in _as_list(s["Action"]))]
+    assert [(s["Action"], sorted(_as_list(s["Resource"]))) for s in invoking] == [
+        ("lambda:InvokeFunction", sorted([function_arn, f"{function_arn}:*"]))
+    ]
+    assert not [
+        s for s in statements if any(a.startswith(("dynamodb:", "ses:")) for a in _as_list(s["Action"]))
+    ]

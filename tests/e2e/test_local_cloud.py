@@ -182,10 +182,12 @@ def test_state_machine_runs_the_asl_file_with_its_substitutions(stack):
         ]
     )
     expected = json.dumps(yaml.safe_load((ROOT / "infrastructure" / "case_workflow.asl.yaml").read_text()))
-    arn = boto3.client("lambda").get_function(FunctionName=stack.functions["WorkflowTasksFunction"].name)
-    assert definition == json.loads(
-        expected.replace("${WorkflowTasksFunctionArn}", arn["Configuration"]["FunctionArn"])
-    )
+    # The published version the alias `live` names (AutoPublishAlias), never $LATEST.
+    lambdas, name = boto3.client("lambda"), stack.functions["WorkflowTasksFunction"].name
+    version = lambdas.get_alias(FunctionName=name, Name="live")["FunctionVersion"]
+    arn = lambdas.get_function(FunctionName=name, Qualifier=version)["Configuration"]["FunctionArn"]
+    assert arn.endswith(f":function:{name}:{version}")
+    assert definition == json.loads(expected.replace("${WorkflowTasksFunctionArn}", arn))
 
 
 def test_only_the_known_resource_types_are_beyond_moto(stack):

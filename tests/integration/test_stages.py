@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from local_cloud.stack import DeployedStack, deploy
@@ -110,3 +111,24 @@ def _dry_run_writes(dry: XApi, post_id: str) -> tuple[str, str, str]:
     dry.retweet(post_id)
 
     return first, again, dm
+
+
+def test_make_delete_keeps_the_table_and_the_link_secret_and_prod_protects_its_table(
+    deployed: dict[str, DeployedStack],
+) -> None:
+    """What README "Rolling back, deleting" promises: `sam delete` leaves the table and the link
+    secret (Retain), and in prod the table cannot be deleted until its protection is turned off."""
+    dynamodb, secrets = boto3.client("dynamodb"), boto3.client("secretsmanager")
+    kept = {stage: (s.outputs["TableName"], s.physical["ActionLinkSecret"]) for stage, s in deployed.items()}
+    for stack in deployed.values():
+        boto3.client("cloudformation").delete_stack(StackName=stack.name)
+    for stage, (table, secret) in kept.items():
+        assert dynamodb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is (
+            stage == "prod"
+        )
+        assert secrets.describe_secret(SecretId=secret)["ARN"] == secret
+    with pytest.raises(ClientError, match=r"(?i)deletion ?protect"):
+        dynamodb.delete_table(TableName=kept["prod"][0])
+    dynamodb.update_table(TableName=kept["prod"][0], DeletionProtectionEnabled=False)  # the runbook's step
+    dynamodb.delete_table(TableName=kept["prod"][0])
+    dynamodb.delete_table(TableName=kept["dev"][0])

@@ -6,11 +6,13 @@ import inspect
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 import turnaround.exceptions
 from tests.helpers import resource
-from turnaround.handlers.workflow_tasks import TASK
+from turnaround.exceptions import UnknownTaskInputVersion
+from turnaround.handlers.workflow_tasks import INPUT_VERSION, parse_task
 
 ASL_FILE = Path(__file__).resolve().parents[2] / "infrastructure" / "case_workflow.asl.yaml"
 ASL = yaml.safe_load(ASL_FILE.read_text())
@@ -55,7 +57,27 @@ def test_task_payloads_are_valid_task_inputs():
                 sample[name] = "token" if name == "task_token" else "case-1" if name == "case_id" else {}
             else:
                 sample[key] = value
-        TASK.validate_python(sample)
+        assert sample["input_version"] == INPUT_VERSION, name
+        parse_task(sample)
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", True, None])
+def test_a_task_input_version_this_code_does_not_read_is_a_named_error(version):
+    payload = {"case_id": "case-1", "task": "acknowledge", "input_version": version}
+    with pytest.raises(UnknownTaskInputVersion, match="input_version"):
+        parse_task(payload)
+
+
+def test_a_payload_from_before_versioning_reads_as_version_1():
+    assert parse_task({"case_id": "case-1", "task": "close", "outcome": "resolved"}).input_version == 1
+
+
+def test_no_state_retries_an_unknown_task_input_version():
+    for name, state in ASL["States"].items():
+        for rule in state.get("Retry", []):
+            assert not {"UnknownTaskInputVersion", "States.ALL", "TurnaroundError"} & set(
+                rule["ErrorEquals"]
+            ), name
 
 
 def test_x_calling_tasks_retry_rate_limits_and_catch_budget_errors():
@@ -78,9 +100,26 @@ def test_template_wires_the_asl_file_with_substitutions():
     machine = resource("CaseWorkflowStateMachine")["Properties"]
     assert machine["DefinitionUri"] == "infrastructure/case_workflow.asl.yaml"
     assert machine["Type"] == "STANDARD"
+    # The published version SAM creates (AutoPublishAlias), never $LATEST: in-flight executions
+    # keep the definition, so the code version, they started with.
     assert machine["DefinitionSubstitutions"] == {
-        "WorkflowTasksFunctionArn": {"Fn::GetAtt": ["WorkflowTasksFunction", "Arn"]}
+        "WorkflowTasksFunctionArn": {"Ref": "WorkflowTasksFunction.Version"}
     }
+    tasks = resource("WorkflowTasksFunction")["Properties"]
+    assert tasks["AutoPublishAlias"] and tasks["AutoPublishAliasAllProperties"] is True
+    assert "VersionDeletionPolicy" not in tasks  # SAM's default: old versions are retained
+    for layer in ("TurnaroundLayer", "DependenciesLayer"):  # a layer change publishes a new version
+        assert resource(layer)["Properties"]["PublishLambdaVersion"] is True
+    [invoke] = [
+        s
+        for p in machine["Policies"]
+        for s in p.get("Statement", [])
+        if s["Action"] == "lambda:InvokeFunction"
+    ]
+    assert invoke["Resource"] == [
+        {"Fn::GetAtt": ["WorkflowTasksFunction", "Arn"]},
+        {"Fn::Sub": "${WorkflowTasksFunction.Arn}:*"},
+    ]
 
 
 # The named retry policies of the ASL file's header, and which each Task state gets: exactly these,

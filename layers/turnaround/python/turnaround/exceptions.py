@@ -91,5 +91,10 @@ class TaskTokenRejected(TurnaroundError):
     """Step Functions no longer waits on this token (the task timed out, or the execution ended)."""
 
 
+class UnknownTaskInputVersion(TurnaroundError):
+    """A workflow task's payload names an ``input_version`` this code does not read: the state
+    machine and the function version it invokes disagree. Never retried (it would fail the same)."""
+
+
 class CaseNotResolved(TurnaroundError):
     """The rep could not resolve the case: the action page fails the waiting task with this name."""

@@ -48,10 +48,21 @@ class ConversationStore:
             gsi1pk=f"CASE#{message.case_id}",
             gsi1sk=f"MESSAGE#{message.at.isoformat()}#{message.key}",
         )
+        case = self.store.get_case(message.case_id)
+        if case and case.get("expires_at"):  # written after its case closed: expires with it
+            item["expires_at"] = case["expires_at"]
         with _storage_errors(f"record message {message.key} of {message.case_id}"):
             self.store.table.put_item(Item=item)
 
     def messages(self, case_id: str) -> list[CaseMessage]:
+        return [CaseMessage.model_validate(item, strict=False) for item in self._items(case_id)]
+
+    def expire(self, case_id: str, expires_at: int) -> None:
+        """The closed case's messages expire with it (TTL)."""
+        for item in self._items(case_id):
+            self.store.update_item_fields(str(item["pk"]), "MESSAGE", must_exist=True, expires_at=expires_at)
+
+    def _items(self, case_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {}
         with _storage_errors(f"read the messages of {case_id}"):
@@ -66,4 +77,4 @@ class ConversationStore:
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return [CaseMessage.model_validate(item, strict=False) for item in items]
+        return items

@@ -11,7 +11,7 @@ Every write that must happen once is conditional, so retries and concurrent poll
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,11 +21,14 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import ClientError
 
+from turnaround.clock import utc_now
 from turnaround.exceptions import StorageError
 from turnaround.models.mention import CaseStatus, Checkpoint, Mention
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from turnaround.models.playbook import Retention
 
 MAX_CASE_RACE_RETRIES = 3
 POSTING_HOLD = ("HOLD#x-billing", "HOLD")  # pk, sk: present while X billing stops posting
@@ -56,9 +59,31 @@ class RecordOutcome:
 
 
 class MentionStore:
-    def __init__(self, table_name: str, *, table: Table | None = None):
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        table: Table | None = None,
+        retention: Retention | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ):
         self.table_name = table_name
         self._table = table
+        self._retention = retention
+        self.clock = clock
+
+    @property
+    def retention(self) -> Retention:
+        """The playbook's retention (TTL) settings, unless given."""
+        if self._retention is None:
+            from turnaround.models.playbook import load_playbook  # the playbook every function loads
+
+            self._retention = load_playbook().retention
+        return self._retention
+
+    def _expires_at(self, start: datetime | None, days: int) -> int:
+        """The TTL (``expires_at``, epoch seconds) ``days`` after ``start`` (default now)."""
+        return _epoch((start or self.clock()) + timedelta(days=days))
 
     @property
     def table(self) -> Table:
@@ -133,6 +158,7 @@ class MentionStore:
             "sender_id": sender_id,
             "case_id": case_id,
             "created_at": created_at.isoformat() if created_at else None,
+            "expires_at": self._expires_at(created_at, self.retention.dms_days),
         }
         if case_id:
             item.update(gsi1pk=f"CASE#{case_id}", gsi1sk=f"DM#{event_id}")
@@ -269,7 +295,11 @@ class MentionStore:
 
     def _case_for_conversation(self, conversation_id: str) -> dict[str, Any] | None:
         pointer = self._get(f"CONVERSATION#{conversation_id}", "CASE")
-        return self.get_case(str(pointer["case_id"])) if pointer else None
+        if not pointer:
+            return None
+        # TTL deletes the closed case and its pointer independently: a pointer left to a deleted
+        # case is a closed thread, taken over like one.
+        return self.get_case(str(pointer["case_id"])) or {"case_id": pointer["case_id"], "status": "EXPIRED"}
 
     def find_open_case_for_customer(self, author_id: str) -> dict[str, Any] | None:
         with _storage_errors(f"find the open case of customer {author_id}"):
@@ -458,6 +488,25 @@ class MentionStore:
             raise StorageError(f"no case {case_id}")
         self.update_case(case_id, status=str(status), gsi1sk=f"{status}#{case['opened_at']}", **fields)
 
+    def expire_closed_case(self, case: dict[str, Any], closed_at: datetime) -> int:
+        """Give a closed case, and its thread pointer while it still names this case, their TTL; an
+        open case never has one. Returns the ``expires_at`` set."""
+        expires_at = self._expires_at(closed_at, self.retention.closed_cases_days)
+        self.update_item_fields(f"CASE#{case['case_id']}", "CASE", must_exist=True, expires_at=expires_at)
+        if not case.get("conversation_id"):
+            return expires_at
+        try:  # a newer case that took the thread over keeps the pointer, without a TTL
+            self.table.update_item(
+                Key={"pk": f"CONVERSATION#{case['conversation_id']}", "sk": "CASE"},
+                UpdateExpression="SET expires_at = :e",
+                ConditionExpression="case_id = :c",
+                ExpressionAttributeValues={":e": expires_at, ":c": case["case_id"]},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageError(f"could not expire the thread of {case['case_id']}: {exc}") from exc
+        return expires_at
+
     def find_case_awaiting_follow_up(self, author_id: str) -> dict[str, Any] | None:
         with _storage_errors(f"find the follow-up case of customer {author_id}"):
             result = self.table.query(
@@ -505,7 +554,9 @@ class MentionStore:
             self.table.delete_item(Key={"pk": f"OUTBOX#{key}", "sk": "OUTBOX"})
 
     def outbox_complete(self, key: str, **result: Any) -> None:
-        self.update_item_fields(f"OUTBOX#{key}", "OUTBOX", state="DONE", **result)
+        """Record the effect made; only now may the item expire (a pending claim never does)."""
+        expires_at = self._expires_at(None, self.retention.outbox_days)
+        self.update_item_fields(f"OUTBOX#{key}", "OUTBOX", state="DONE", expires_at=expires_at, **result)
 
     def update_item_fields(self, pk: str, sk: str, *, must_exist: bool = False, **fields: Any) -> None:
         values = _to_item(fields)  # None values are dropped, not written

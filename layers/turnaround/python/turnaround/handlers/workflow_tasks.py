@@ -12,16 +12,23 @@ from turnaround.adapters.secrets import CredentialStore, action_link_keys
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.store import MentionStore
+from turnaround.exceptions import UnknownTaskInputVersion
 from turnaround.logic.rep_actions.links import ActionLinkSigner
 from turnaround.logic.reply_mail.reply_desk import replies_for_workflow
 from turnaround.logic.workflow.case_workflow import CaseWorkflow
 from turnaround.models.playbook import load_playbook
 from turnaround.settings import WorkflowSettings
 
+# The shapes of task input this code reads (`input_version` in each payload of the ASL). Payloads
+# from executions started before inputs were versioned carry none: they are version 1.
+INPUT_VERSION = 1
+READS_INPUT_VERSIONS = frozenset({1})
+
 
 class _Task(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     case_id: Annotated[str, Field(pattern=r"^case-[0-9]{1,19}$")]
+    input_version: Literal[1] = 1
 
 
 class Acknowledge(_Task):
@@ -69,6 +76,18 @@ WorkflowTask = Annotated[
     Field(discriminator="task"),
 ]
 TASK: TypeAdapter[WorkflowTask] = TypeAdapter(WorkflowTask)
+
+
+def parse_task(event: dict[str, Any]) -> WorkflowTask:
+    """The task the state machine sent; an input version this code does not read is named as such,
+    before validation (whose error would quote the payload, task token included)."""
+    version = event.get("input_version", 1)
+    if isinstance(version, bool) or version not in READS_INPUT_VERSIONS:
+        raise UnknownTaskInputVersion(
+            f"task input_version {version!r} is not one this function version reads "
+            f"({sorted(READS_INPUT_VERSIONS)}); the state machine pins a function version that does"
+        )
+    return TASK.validate_python(event)
 
 
 def run_task(task: WorkflowTask, workflow: CaseWorkflow) -> dict[str, Any]:

@@ -63,6 +63,19 @@ class FollowUp(_Model):
     amplify_min_sentiment: Annotated[float, Field(ge=0, le=1)]
 
 
+class Retention(_Model):
+    """How long the table keeps what cases leave behind, in days (DynamoDB TTL on ``expires_at``,
+    which deletes within a few days of the time). Open cases and unfinished outbox claims never expire."""
+
+    # X returns DM events for 30 days: a DM deleted sooner could be read and stored again as new.
+    dms_days: Annotated[int, Field(ge=31, le=3650)] = 180
+    # A closed case with its conversation pointer and the rep's emailed messages, from closing.
+    closed_cases_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    # A completed outbox item is what stops a retry repeating its reply, DM or email, so it must
+    # outlive the longest execution that could retry it (Step Functions runs one at most a year).
+    outbox_days: Annotated[int, Field(ge=366, le=3650)] = 400
+
+
 class Playbook(_Model):
     brand: str
     templates: Templates
@@ -76,6 +89,7 @@ class Playbook(_Model):
     sender_email: EmailStr
     sla: Sla
     follow_up: FollowUp
+    retention: Retention = Retention()
 
     def choose_rep(self, text: str, priority: int) -> Rep:
         """First rep whose topic appears in the post and who takes this priority; else the first who can."""

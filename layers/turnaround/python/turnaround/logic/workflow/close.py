@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from turnaround.dal.conversation_store import ConversationStore
 from turnaround.models.mention import CaseStatus
 from turnaround.observability import logger, metrics
 
@@ -18,6 +19,9 @@ def close(flow: CaseWorkflow, case_id: str, outcome: str) -> dict[str, Any]:
     case = flow.case(case_id)
     now = flow.clock()
     flow.store.set_case_status(case_id, CaseStatus.CLOSED, closed_at=now.isoformat(), outcome=outcome)
+    # Only now may the case expire (playbook retention), with what belongs to it alone.
+    expires_at = flow.store.expire_closed_case(case, now)
+    ConversationStore(flow.store).expire(case_id, expires_at)
     opened = datetime.fromisoformat(str(case["opened_at"]))
     metrics.add_metric(name="CasesClosed", unit=MetricUnit.Count, value=1)
     if case.get("resolved_at"):
