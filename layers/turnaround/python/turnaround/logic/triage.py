@@ -219,6 +219,12 @@ def _sounds_grateful(body: str, score: float) -> bool:
     return thanks and (score >= GRATEFUL_SENTIMENT or score == 0) and not STILL_OPEN.search(body)
 
 
+def sounds_grateful(text: str) -> bool:
+    """Plain thanks with no mark of an open problem: after a resolution, how a follow-up reads even
+    when the complaint model (trained on first posts) is unsure of it."""
+    return _sounds_grateful(_MENTION.sub("", text).strip(), sentiment(text))
+
+
 def _sounds_pleased(body: str, score: float) -> bool:
     """Clearly positive praise words ("best airline ever!!") with no mark of an open problem."""
     return score >= PRAISE_SENTIMENT and PRAISE.search(body) is not None and not STILL_OPEN.search(body)
