@@ -46,7 +46,13 @@ PLAYBOOK = ROOT / "infrastructure" / "playbook.yaml"
 SECRET_PREFIX = "turnaround/local/x-credentials/"  # the template's per-stage prefix, Stage=local
 REGION = "us-east-1"
 # The rep email's plain-text lines that carry each action link (logic/workflow/emails.py writes them).
-LINK_LABELS = {"resolved": "Resolved:", "not_resolved": "Could not resolve:", "reassign": "Reassign:"}
+LINK_LABELS = {
+    "resolved": "Resolved:",
+    "not_resolved": "Could not resolve:",
+    "reassign": "Reassign:",
+    "retweet": "Retweet:",
+    "no_retweet": "Do not retweet:",
+}
 
 
 def _environment() -> None:

@@ -157,6 +157,7 @@ def maybe_click(now: datetime, action: RepAction, cloud: EmbeddedCloud, narrator
     received: list[tuple[datetime, Message]] = narrator.email_times.get(f"case-{cloud.keys[action.post]}", [])
     if action.to == "supervisor":
         received = [(t, m) for t, m in received if "Escalated: " in str(m["Subject"])]
+    received = [(t, m) for t, m in received if action.action in action_links(m)]  # e.g. "Retweet this?"
     if not received or (now - received[-1][0]).total_seconds() < action.after:
         return
     link = action_links(received[-1][1])[action.action]

@@ -28,6 +28,15 @@ SAM = "sam.evans@acmeair.example"
 ALEX = "alex.brown@acmeair.example"
 
 
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 1},
+        }
+    ],
+)
 def test_simple_complaint_is_acknowledged_publicly_and_settled_by_the_rep(cloud):
     post = cloud.emulator.add_post("bob", "@acmeair my order is late, tracking hasn't moved since Monday")
     cloud.poll()
@@ -50,10 +59,11 @@ def test_simple_complaint_is_acknowledged_publicly_and_settled_by_the_rep(cloud)
     final = wait_for_end(arn)
     assert final["status"] == "SUCCEEDED"
     case = cloud.store.get_case(case_id)
-    assert case["status"] == "CLOSED" and case["outcome"] == "resolved"
+    # Nothing left to ask a follow-up on (our one reply was the ack): we only listened, and heard nothing.
+    assert case["status"] == "CLOSED" and case["outcome"] == "resolved_no_follow_up"
     assert case["resolution_note"] == "Courier re-booked, arrives Friday"
     assert case["first_response_at"] and case["resolved_at"] and case["closed_at"]
-    assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # no reply left to ask a follow-up on
+    assert len(cloud.emulator.posts_created(by="acmeair")) == 1
     assert cloud.emulator.violations == []
 
 
@@ -168,6 +178,10 @@ def test_resolved_then_genuinely_positive_post_is_retweeted_once(cloud):
         "@acmeair Alex found my bag and had it couriered to my hotel. Amazing service, thank you so much!",
     )
     cloud.poll()
+    # Nothing is retweeted until the rep says so from the "Retweet this?" email.
+    [ask] = wait_until(lambda: _retweet_requests(cloud, ALEX), what="the 'Retweet this?' email")
+    assert thanks.text in body_of(ask, "plain") and cloud.emulator.retweets == []
+    cloud.decide(ALEX, "retweet")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     assert cloud.emulator.retweets == [(BRAND_ID, thanks.id)]
     case = cloud.store.get_case(case_id)
@@ -177,13 +191,90 @@ def test_resolved_then_genuinely_positive_post_is_retweeted_once(cloud):
     assert cloud.emulator.retweets == [(BRAND_ID, thanks.id)] and cloud.emulator.violations == []
 
 
-def test_resolved_then_negative_post_is_not_amplified(cloud):
+def _retweet_requests(cloud: Cloud, address: str) -> list:
+    return [m for m in cloud.emails_to(address) if str(m["Subject"]).startswith("Retweet this?")]
+
+
+def test_resolved_then_negative_post_in_the_thread_is_not_amplified(cloud):
     case_id = _resolve_and_reach_follow_up(cloud)
-    cloud.emulator.add_post("jane", "@acmeair got the bag back but it was ripped and filthy. Not impressed.")
+    root = cloud.store.get_case(case_id)["root_tweet_id"]
+    cloud.emulator.add_post(
+        "jane", "@acmeair got the bag back but it was ripped and filthy. Not impressed.", reply_to=root
+    )
     cloud.poll()
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     case = cloud.store.get_case(case_id)
-    assert cloud.emulator.retweets == [] and case["amplification"].startswith("not amplified: sentiment")
+    assert case["outcome"] == "resolved_followed_up"  # it is how the case turned out, even if unhappy
+    assert cloud.emulator.retweets == [] and case["amplification"].startswith("not amplified: triage")
+    assert _retweet_requests(cloud, ALEX) == []
+
+
+def test_the_rep_can_decline_to_retweet_praise(cloud):
+    case_id = _resolve_and_reach_follow_up(cloud)
+    cloud.emulator.add_post(
+        "jane", "@acmeair thank you, the bag arrived this morning. Great service from Alex!"
+    )
+    cloud.poll()
+    wait_until(lambda: _retweet_requests(cloud, ALEX), what="the 'Retweet this?' email")
+    cloud.decide(ALEX, "no_retweet", note="Customer is a journalist; keep it low-key")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    case = cloud.store.get_case(case_id)
+    assert case["outcome"] == "resolved_followed_up" and case["amplification"] == "asking the rep"
+    assert cloud.emulator.retweets == []
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 4},
+        }
+    ],
+)
+def test_a_sarcastic_new_complaint_while_awaiting_follow_up_opens_a_new_case(cloud):
+    """Seen on a real run: the brand retweeted (and apologised to) a resolved customer's new,
+    sarcastic complaint, and closed her old case as followed up."""
+    case_id = _resolve_and_reach_follow_up(cloud)
+    new = cloud.emulator.add_post(
+        "jane",
+        "@acmeair Wow, amazing service again, my bag is lost AGAIN. Love spending my holiday without "
+        "clothes. Best airline ever!",
+    )
+    cloud.poll()
+    assert cloud.store.get_case(f"case-{new.id}")  # its own case, its own workflow
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    old = cloud.store.get_case(case_id)
+    assert old["outcome"] == "resolved_no_follow_up" and "follow_up_post" not in old
+    assert cloud.emulator.retweets == [] and _retweet_requests(cloud, ALEX) == []
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 30, "amplify": "automatic"},
+        }
+    ],
+)
+def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it(cloud):
+    """We may not ask (our one automated reply was the ack), but a thank-you in the thread is the
+    follow-up; with the playbook set to automatic, praise is retweeted without asking the rep."""
+    case_id, root = _start(cloud, "bob", "@acmeair my order is late, tracking hasn't moved since Monday")
+    cloud.decide(SAM, "resolved", note="Courier re-booked")
+    wait_until(
+        lambda: (cloud.store.get_case(case_id) or {}).get("follow_up_token"), what="the follow-up wait"
+    )
+    assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # nothing asked: only the ack
+    thanks = cloud.emulator.add_post(
+        "bob", "@acmeair it arrived this morning, thank you! Great service.", reply_to=root
+    )
+    cloud.poll()
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    case = cloud.store.get_case(case_id)
+    assert case["outcome"] == "resolved_followed_up" and cloud.emulator.retweets == [(BRAND_ID, thanks.id)]
+    assert _retweet_requests(cloud, SAM) == [] and cloud.emulator.violations == []
 
 
 @pytest.mark.parametrize(

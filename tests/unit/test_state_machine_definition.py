@@ -175,6 +175,8 @@ TASK_POLICIES = {
     "AskForFollowUp": CALLS_X,
     "AwaitFollowUp": STORE_ONLY,
     "Amplify": CALLS_X,
+    "AskRepToAmplify": SENDS_EMAIL,
+    "Retweet": CALLS_X,
     "CloseFollowedUp": STORE_ONLY,
     "CloseNoFollowUp": STORE_ONLY,
     "CloseResolved": STORE_ONLY,

@@ -64,6 +64,13 @@ class AwaitFollowUp(_Task):
 class Amplify(_Task):
     task: Literal["amplify"]
     post: dict[str, Any]
+    confirmed: bool = False  # the rep answered "Retweet this?" with yes
+
+
+class AskRepToAmplify(_Task):
+    task: Literal["ask_rep_to_amplify"]
+    post: dict[str, Any]
+    task_token: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 class Close(_Task):
@@ -72,7 +79,15 @@ class Close(_Task):
 
 
 WorkflowTask = Annotated[
-    Acknowledge | Notify | AlertOps | RecordDecision | AskFollowUp | AwaitFollowUp | Amplify | Close,
+    Acknowledge
+    | Notify
+    | AlertOps
+    | RecordDecision
+    | AskFollowUp
+    | AwaitFollowUp
+    | Amplify
+    | AskRepToAmplify
+    | Close,
     Field(discriminator="task"),
 ]
 TASK: TypeAdapter[WorkflowTask] = TypeAdapter(WorkflowTask)
@@ -105,7 +120,9 @@ def run_task(task: WorkflowTask, workflow: CaseWorkflow) -> dict[str, Any]:
         case AwaitFollowUp():
             return workflow.await_follow_up(task.case_id, task.task_token)
         case Amplify():
-            return workflow.amplify(task.case_id, task.post)
+            return workflow.amplify(task.case_id, task.post, task.confirmed)
+        case AskRepToAmplify():
+            return workflow.ask_rep_to_amplify(task.case_id, task.post, task.task_token)
         case Close():
             return workflow.close(task.case_id, task.outcome)
 

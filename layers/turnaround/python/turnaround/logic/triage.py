@@ -183,6 +183,12 @@ def _sounds_grateful(body: str, score: float) -> bool:
     return score >= 0 and RESOLVED.search(body) is not None and not STILL_UNSOLVED.search(body)
 
 
+def sounds_grateful(text: str) -> bool:
+    """Plain thanks with no mark of an open problem: after a resolution, how a follow-up reads even
+    when the complaint model (trained on first posts) is unsure of it."""
+    return _sounds_grateful(_MENTION.sub("", text).strip(), sentiment(text))
+
+
 def _sounds_pleased(body: str, score: float) -> bool:
     """Positive praise words ("best airline ever!!", "can't wait to fly you again") with no mark of
     an open problem."""

@@ -7,7 +7,7 @@ import os
 import re
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from jinja2 import Environment, StrictUndefined
@@ -61,6 +61,9 @@ class FollowUp(_Model):
     delay_seconds: Annotated[int, Field(ge=0)]
     window_seconds: Annotated[int, Field(ge=1)]
     amplify_min_sentiment: Annotated[float, Field(ge=0, le=1)]
+    # Who decides a retweet of the customer's praise: the rep from an emailed link (default), the
+    # workflow alone, or nobody. Only a post triage calls praise is ever considered.
+    amplify: Literal["ask_rep", "automatic", "never"] = "ask_rep"
 
 
 class Retention(_Model):

@@ -38,7 +38,7 @@ class ActionDesk:
         if case.get("current_escalation_id") not in (None, claim.escalation_id):
             raise ActionLinkUsed("a newer email about this case replaced this one; use its links")
         mention = self.store.get_mention(str(case.get("root_tweet_id"))) or {}
-        return claim, escalation, {"case": case, "mention": mention}
+        return claim, escalation, {"case": case, "mention": mention, "post": escalation.get("post")}
 
     def act(self, token: str, *, note: str, reassign_to: str | None = None) -> str:
         claim, escalation, context = self.preview(token)
@@ -62,8 +62,8 @@ class ActionDesk:
     def _answer(
         self, claim: ActionClaim, task_token: str, context: dict[str, Any], note: str, reassign_to: str | None
     ) -> None:
-        if claim.action == "resolved":
-            self.workflow.succeed(task_token, {"action": "resolved", "note": note})
+        if claim.action in ("resolved", "retweet", "no_retweet"):
+            self.workflow.succeed(task_token, {"action": claim.action, "note": note})
         elif claim.action == "reassign":
             current = str(context["case"].get("assignee_email", ""))
             chosen = self.playbook.rep_by_email(reassign_to or "") or next(

@@ -24,8 +24,9 @@ from pydantic import BaseModel, ValidationError
 
 from turnaround.exceptions import TurnaroundError
 
-Action = Literal["resolved", "not_resolved", "reassign"]
-ACTIONS: tuple[Action, ...] = ("resolved", "not_resolved", "reassign")
+Action = Literal["resolved", "not_resolved", "reassign", "retweet", "no_retweet"]
+ACTIONS: tuple[Action, ...] = ("resolved", "not_resolved", "reassign")  # an escalation's links
+AMPLIFY_ACTIONS: tuple[Action, ...] = ("retweet", "no_retweet")  # "Retweet this?" after resolution
 MAX_TOKEN_LENGTH = 512
 
 

@@ -7,13 +7,21 @@ from typing import Any
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
-LABELS = {"resolved": "Mark as resolved", "not_resolved": "Could not resolve", "reassign": "Reassign"}
+LABELS = {
+    "resolved": "Mark as resolved",
+    "not_resolved": "Could not resolve",
+    "reassign": "Reassign",
+    "retweet": "Retweet this post",
+    "no_retweet": "Do not retweet",
+}
 
 CONFIRM = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround - confirm</title></head>
 <body style="font-family: sans-serif; max-width: 640px">
 <h1>{{ label }}?</h1>
 <p>Case {{ case.case_id }} &middot; P{{ case.priority }} &middot; @{{ mention.author.username if mention else "" }}</p>
 <blockquote style="white-space: pre-wrap">{{ mention.text if mention else "" }}</blockquote>
+{% if post %}<p>The customer's post after resolution{% if action == "retweet" %}, which the brand would retweet{% endif %}:</p>
+<blockquote style="white-space: pre-wrap">{{ post.text }}</blockquote>{% endif %}
 <form method="post" action="">
 <input type="hidden" name="t" value="{{ token }}">
 {% if action == "reassign" %}<label>Reassign to
@@ -33,6 +41,7 @@ def _env() -> Environment:
 
 
 def confirm_page(**context: Any) -> str:
+    context.setdefault("post", None)
     return _env().from_string(CONFIRM).render(label=LABELS[context["action"]], **context)
 
 

@@ -1,14 +1,19 @@
-"""Amplify: retweet the customer's follow-up only if it is their own, clean, positive words."""
+"""Amplify: retweet the customer's follow-up only if triage calls it praise, it is their own clean
+words, and (by default) the rep confirmed it from the "Retweet this?" email."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.adapters.x_api import XApi
+from turnaround.logic.rep_actions.links import AMPLIFY_ACTIONS
 from turnaround.logic.triage import sentiment
+from turnaround.logic.workflow.emails import amplify_request_email
+from turnaround.logic.workflow.notify import issue_links
 from turnaround.observability import logger, metrics
 
 PROFANITY = re.compile(
@@ -19,32 +24,80 @@ if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow
 
 
-def amplify(flow: CaseWorkflow, case_id: str, post: dict[str, Any]) -> dict[str, Any]:
+def amplify(
+    flow: CaseWorkflow, case_id: str, post: dict[str, Any], confirmed: bool = False
+) -> dict[str, Any]:
+    """Decide on the follow-up post; retweet it when the playbook lets the workflow decide, or when the
+    rep ``confirmed`` it. ``ask_rep`` in the result sends the workflow to ask the rep first."""
     case = flow.case(case_id)
     score = sentiment(str(post.get("text", "")))
-    reason = _amplify_refusal(flow, case, post, score)
-    flow.store.update_case(
-        case_id,
-        follow_up_at=flow.clock().isoformat(),
-        follow_up_tweet_id=post.get("tweet_id"),
-        follow_up_sentiment=score,
+    mode = flow.playbook.follow_up.amplify
+    reason = _amplify_refusal(flow, case, post, score) or (
+        "the playbook never retweets" if mode == "never" else None
     )
+    if not confirmed:
+        flow.store.update_case(
+            case_id,
+            follow_up_at=flow.clock().isoformat(),
+            follow_up_tweet_id=post.get("tweet_id"),
+            follow_up_sentiment=score,
+        )
     if reason:
         flow.store.update_case(case_id, amplification="not amplified: " + reason)
         logger.info("follow-up not amplified", extra={"case_id": case_id, "reason": reason})
-        return {"retweeted": False, "reason": reason, "sentiment": score}
+        return {"retweeted": False, "ask_rep": False, "reason": reason, "sentiment": score}
+    if mode == "ask_rep" and not confirmed:
+        flow.store.update_case(case_id, amplification="asking the rep")
+        return {"retweeted": False, "ask_rep": True, "sentiment": score}
     flow.effects.check_posting_hold()
     x = flow.x_for(str(case["handle"]))
     _, posted_now = flow.effects.post_once(f"{case_id}#retweet", lambda: _retweet(x, str(post["tweet_id"])))
     flow.store.update_case(case_id, amplified_at=flow.clock().isoformat(), amplification="retweeted")
     if posted_now:
         metrics.add_metric(name="Amplified", unit=MetricUnit.Count, value=1)
-    return {"retweeted": True, "sentiment": score}
+    return {"retweeted": True, "ask_rep": False, "sentiment": score}
+
+
+def ask_rep_to_amplify(
+    flow: CaseWorkflow, case_id: str, post: dict[str, Any], task_token: str
+) -> dict[str, Any]:
+    """Email the case's rep "Retweet this?" with signed links that answer ``task_token``, once per wait."""
+    case = flow.case(case_id)
+    recipient = flow.assignee(case, flow.root_mention(case))
+    escalation_id = hashlib.sha256(task_token.encode()).hexdigest()[:32]
+
+    def email() -> dict[str, Any]:
+        shown = {"tweet_id": str(post["tweet_id"]), "text": str(post.get("text", ""))}
+        links, expires_at = issue_links(
+            flow, case_id, escalation_id, task_token, "rep", recipient, AMPLIFY_ACTIONS, post=shown
+        )
+        message = amplify_request_email(
+            playbook=flow.playbook,
+            case=case,
+            post=shown | {"triage_reason": post.get("triage_reason", "")},
+            recipient=recipient,
+            links=links,
+            expires_at=expires_at,
+            escalation_id=escalation_id,
+        )
+        return {"result_id": flow.mailer.send(message)}
+
+    once = flow.effects.at_most_once(f"{escalation_id}#email", email)
+    if once.made_now:  # only the newest email's links work
+        flow.store.update_case(case_id, current_escalation_id=escalation_id)
+    return {"escalation_id": escalation_id, "emailed": once.made_now}
 
 
 def _retweet(x: XApi, tweet_id: str) -> str:
     x.retweet(tweet_id)
     return tweet_id
+
+
+def _praise(post: dict[str, Any], mode: str) -> bool:
+    """Praise by triage; or, where the rep confirms, plain thanks that the complaint model was unsure
+    of (it learned from first posts, and "Alex rebooked me ... thank you" reads like one)."""
+    category = post.get("category")
+    return category == "praise" or (mode == "ask_rep" and category == "unsure" and bool(post.get("thanks")))
 
 
 def _amplify_refusal(
@@ -56,6 +109,8 @@ def _amplify_refusal(
         return "not the customer's post"
     if post.get("quoted_tweet_id"):  # retweets never reach here: ingest skips them
         return "not in the customer's own words"
+    if not _praise(post, flow.playbook.follow_up.amplify):  # sarcasm can score high on sentiment
+        return f"triage does not call it praise ({post.get('category') or 'not triaged'})"
     if PROFANITY.search(str(post.get("text", ""))):
         return "contains profanity"
     if score < flow.playbook.follow_up.amplify_min_sentiment:

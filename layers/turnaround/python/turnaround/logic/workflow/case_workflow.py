@@ -24,6 +24,7 @@ from turnaround.logic.rep_actions.links import ActionLinkSigner
 from turnaround.logic.reply_mail.conversation import timeline
 from turnaround.logic.reply_mail.reply_desk import ReplyDesk
 from turnaround.logic.reply_mail.reply_emails import thread_headers
+from turnaround.logic.triage import sounds_grateful
 from turnaround.logic.workflow import acknowledge, alert_ops, amplify, close, decide, follow_up, notify
 from turnaround.logic.workflow.effects import Effects
 from turnaround.logic.workflow.voice import case_ref, first_name
@@ -115,11 +116,20 @@ class CaseWorkflow:
     def await_follow_up(self, case_id: str, task_token: str) -> dict[str, Any]:
         return follow_up.await_follow_up(self, case_id, task_token)
 
-    def amplify(self, case_id: str, post: dict[str, Any]) -> dict[str, Any]:
-        return amplify.amplify(self, case_id, post)
+    def amplify(self, case_id: str, post: dict[str, Any], confirmed: bool = False) -> dict[str, Any]:
+        return amplify.amplify(self, case_id, post, confirmed)
+
+    def ask_rep_to_amplify(self, case_id: str, post: dict[str, Any], task_token: str) -> dict[str, Any]:
+        return amplify.ask_rep_to_amplify(self, case_id, post, task_token)
 
     def close(self, case_id: str, outcome: str) -> dict[str, Any]:
         return close.close(self, case_id, outcome)
+
+
+def _about_the_old_case(category: str, thanks: bool) -> bool:
+    """Whether a post outside the case's thread is its follow-up: not a complaint, and if triage is
+    unsure of it, plain thanks (a new complaint, even a sarcastic one, opens its own case)."""
+    return category != "complaint" and (category != "unsure" or thanks)
 
 
 def customer_post_listener(
@@ -144,11 +154,19 @@ def customer_post_listener(
         case = store.find_case_awaiting_follow_up(author_id)
         if case is None or case.get("follow_up_post") or case.get("opted_out"):
             return
+        in_thread = mention.conversation_id == case.get("conversation_id")
+        thanks = sounds_grateful(mention.text)
+        if not in_thread and not _about_the_old_case(mention.triage.category, thanks):
+            return  # a new complaint, not how the old one turned out: it opens its own case
         post = {
             "tweet_id": mention.tweet_id,
             "text": mention.text,
             "author_id": author_id,
             "quoted_tweet_id": mention.quoted_tweet_id,
+            "category": mention.triage.category,
+            "thanks": thanks,
+            "triage_reason": ", ".join(mention.triage.reasons[-2:]),
+            "in_thread": in_thread,
         }
         store.update_case(str(case["case_id"]), follow_up_post=post)
         token = case.get("follow_up_token")

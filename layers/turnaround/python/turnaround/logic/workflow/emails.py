@@ -154,3 +154,60 @@ def ops_alert_email(*, playbook: Playbook, case_id: str, error: str, cause: str)
         text=text,
         html=html,
     )
+
+
+AMPLIFY_TEXT = """Hi {{ rep }}, the customer of case {{ ref }} (resolved) posted this about us:
+
+"{{ post.text }}"
+https://x.com/{{ username }}/status/{{ post.tweet_id }}
+
+Triage reads it as praise ({{ why }}). Retweet it from the brand's account?
+Nothing is retweeted unless you confirm (each link asks you to confirm):
+  Retweet:        {{ links.retweet }}
+  Do not retweet: {{ links.no_retweet }}
+Links expire {{ expires }} and work once; no answer means no retweet.
+"""
+
+AMPLIFY_HTML = """<!doctype html>
+<html><body style="font-family: sans-serif; max-width: 640px">
+<p>Hi {{ rep }}, the customer of case {{ ref }} (resolved) posted this about us:</p>
+<blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ post.text }}</blockquote>
+<p><a href="https://x.com/{{ username }}/status/{{ post.tweet_id }}">Open the post on X</a></p>
+<p>Triage reads it as praise ({{ why }}). Retweet it from the brand's account? Nothing is retweeted
+unless you confirm.</p>
+<p><a href="{{ links.retweet }}">Retweet</a> &middot; <a href="{{ links.no_retweet }}">Do not retweet</a></p>
+<p style="color: #666">Links expire {{ expires }} and work once; no answer means no retweet.</p>
+</body></html>
+"""
+
+
+def amplify_request_email(
+    *,
+    playbook: Playbook,
+    case: dict[str, Any],
+    post: dict[str, Any],
+    recipient: Person,
+    links: dict[str, str],
+    expires_at: int,
+    escalation_id: str,
+) -> EmailMessage:
+    """ "Retweet this?": the rep decides whether the brand amplifies a customer's praise."""
+    ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
+    username = str(case.get("customer_username", ""))
+    context = {
+        "rep": recipient.name,
+        "ref": ref,
+        "post": post,
+        "username": username,
+        "why": post.get("triage_reason") or "praise",
+        "links": links,
+        "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
+    }
+    return build_message(
+        sender=playbook.sender_email,
+        to=[recipient.email],
+        subject=f"Retweet this? @{safe_header(username, 30)} - case {ref}",
+        text=_text().from_string(AMPLIFY_TEXT).render(context),
+        html=_html().from_string(AMPLIFY_HTML).render(context),
+        headers={"X-Turnaround-Case": str(case["case_id"]), "X-Turnaround-Escalation": escalation_id},
+    )

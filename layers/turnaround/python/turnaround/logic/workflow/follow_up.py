@@ -1,5 +1,9 @@
 """Follow-up: ask once how it turned out (by DM if the customer opened one, else in public), then
-wait for the customer's next post, which the mention poller hands over."""
+wait for the customer's next post, which the mention poller hands over.
+
+``listen`` in every result says whether to wait for that post. We listen even when we could not ask
+(a public case whose only post already had our one reply): a customer's own thank-you in the thread
+is still the follow-up, and may be amplified."""
 
 from __future__ import annotations
 
@@ -19,11 +23,11 @@ def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     """Ask once, by DM if the customer opened one, else as a reply to one of their thread posts."""
     case = flow.case(case_id)
     if case.get("opted_out"):
-        return {"asked": False, "reason": "customer opted out"}
+        return {"asked": False, "listen": False, "reason": "customer opted out"}
     mention = flow.root_mention(case)
     lang = mention["triage"].get("lang")
     if not flow.playbook.speaks(lang):
-        return {"asked": False, "reason": f"no templates in the customer's language ({lang})"}
+        return {"asked": False, "listen": True, "reason": f"no templates in the customer's language ({lang})"}
     author, rep = mention["author"], flow.assignee(case, mention)
     values = {
         "lang": lang,
@@ -41,13 +45,14 @@ def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         return {
             "asked": earlier.get("state") == "DONE" and earlier.get("channel") != "none",
             "channel": earlier.get("channel"),
+            "listen": True,
             "repeat": True,
         }
     channel = once.recorded["channel"]
     if channel == "none":
-        return {"asked": False, "reason": "no customer post left to reply to"}
+        return {"asked": False, "listen": True, "reason": "no customer post left to reply to"}
     flow.store.update_case(case_id, follow_up_asked_at=flow.clock().isoformat(), follow_up_channel=channel)
-    return {"asked": True, "channel": channel}
+    return {"asked": True, "listen": True, "channel": channel}
 
 
 def _ask(flow: CaseWorkflow, case: dict[str, Any], x: XApi, values: dict[str, str]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.logic.rep_actions.links import ACTIONS, ActionClaim
+from turnaround.logic.rep_actions.links import ACTIONS, Action, ActionClaim
 from turnaround.logic.workflow.emails import escalation_email
 from turnaround.models.playbook import Person
 from turnaround.observability import logger, metrics
@@ -58,6 +58,40 @@ def notify(
     return {"escalation_id": escalation_id, "emailed": True}
 
 
+def issue_links(
+    flow: CaseWorkflow,
+    case_id: str,
+    escalation_id: str,
+    task_token: str,
+    role: str,
+    recipient: Person,
+    actions: tuple[Action, ...],
+    **details: Any,
+) -> tuple[dict[str, str], int]:
+    """Store what the links of one email answer (the task token stays in DynamoDB), then sign one
+    link per action. Returns the links and their expiry."""
+    now = flow.clock()
+    expires_at = int((now + timedelta(seconds=flow.playbook.sla.action_link_ttl_seconds)).timestamp())
+    flow.store.save_escalation(
+        escalation_id,
+        case_id=case_id,
+        task_token=task_token,
+        role=role,
+        recipient=recipient.email,
+        created_at=now.isoformat(),
+        expires_at=expires_at,
+        **details,
+    )
+    links: dict[str, str] = {
+        action: f"{flow.action_url}?t="
+        + flow.signer.sign(
+            ActionClaim(escalation_id=escalation_id, case_id=case_id, action=action, expires_at=expires_at)
+        )
+        for action in actions
+    }
+    return links, expires_at
+
+
 def _email_escalation(
     flow: CaseWorkflow,
     case: dict[str, Any],
@@ -70,24 +104,7 @@ def _email_escalation(
 ) -> dict[str, Any]:
     """Store the escalation (what its links answer), then email it; returns the message id."""
     case_id = str(case["case_id"])
-    now = flow.clock()
-    expires_at = int((now + timedelta(seconds=flow.playbook.sla.action_link_ttl_seconds)).timestamp())
-    flow.store.save_escalation(
-        escalation_id,
-        case_id=case_id,
-        task_token=task_token,
-        role=role,
-        recipient=recipient.email,
-        created_at=now.isoformat(),
-        expires_at=expires_at,
-    )
-    links: dict[str, str] = {
-        action: f"{flow.action_url}?t="
-        + flow.signer.sign(
-            ActionClaim(escalation_id=escalation_id, case_id=case_id, action=action, expires_at=expires_at)
-        )
-        for action in ACTIONS
-    }
+    links, expires_at = issue_links(flow, case_id, escalation_id, task_token, role, recipient, ACTIONS)
     message = escalation_email(
         playbook=flow.playbook,
         case=case,
