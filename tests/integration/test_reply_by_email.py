@@ -469,9 +469,8 @@ def test_auto_replies_are_never_posted_nor_answered(world: World) -> None:
         outcome = world.send(reply(address, text, headers=headers, subject=subject))
         assert outcome["status"] == "ignored", headers
     assert len(world.emulator.dms_sent()) == dms and len(sent_emails()) == emails
-    from turnaround.dal.conversation_store import ConversationStore
 
-    recorded = ConversationStore(world.store).messages(str(world.cases()[0]["case_id"]))
+    recorded = world.store.conversation.messages(str(world.cases()[0]["case_id"]))
     assert len(recorded) == len(AUTO_REPLIES) and all(m.outcome.startswith("ignored") for m in recorded)
 
 

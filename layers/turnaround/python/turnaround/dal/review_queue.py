@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 
 from turnaround.dal.store import MentionStore, _to_item
 from turnaround.exceptions import StorageError
-from turnaround.models.mention import CaseStatus, Mention
+from turnaround.models.case import CaseStatus
+from turnaround.models.mention import Mention
 from turnaround.observability import metrics
 
 Decision = Literal["open_case", "not_complaint"]

@@ -16,16 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import StorageError
-from turnaround.models.mention import CaseStatus, Checkpoint, Mention
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.service_resource import Table
+from turnaround.models.case import CaseStatus
+from turnaround.models.mention import Checkpoint, Mention
 
 MAX_CASE_RACE_RETRIES = 3
 POSTING_HOLD = ("HOLD#x-billing", "HOLD")  # pk, sk: present while X billing stops posting
@@ -55,16 +53,8 @@ class RecordOutcome:
     case_opened: bool = False
 
 
-class MentionStore:
-    def __init__(self, table_name: str, *, table: Table | None = None):
-        self.table_name = table_name
-        self._table = table
-
-    @property
-    def table(self) -> Table:
-        if self._table is None:
-            self._table = boto3.resource("dynamodb").Table(self.table_name)
-        return self._table
+class MentionStore(Repositories):
+    """The old dict-returning API, kept while consumers move to the repositories."""
 
     # --- checkpoints ---------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from turnaround.dal.conversation_store import CaseMessage
+from turnaround.models.case import CaseMessage
 
 CHANNEL_LABELS = {"x_public": "X post", "x_dm": "X DM", "email": "email"}
 

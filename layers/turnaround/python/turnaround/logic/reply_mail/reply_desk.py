@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict
 from turnaround.adapters.mailer import EmailNotSent, Mailer
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.dal.conversation_store import CaseMessage, Channel, ConversationStore
+from turnaround.dal.conversation_store import ConversationStore
 from turnaround.dal.store import MentionStore
 from turnaround.exceptions import (
     XApiError,
@@ -56,7 +56,7 @@ from turnaround.logic.reply_mail.reply_emails import (
     thread_headers,
 )
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
-from turnaround.models.mention import CaseStatus
+from turnaround.models.case import CaseMessage, CaseStatus, Channel
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
 from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings
@@ -118,7 +118,7 @@ class ReplyDesk:
 
     @property
     def conversation(self) -> ConversationStore:
-        return ConversationStore(self.store)
+        return self.store.conversation
 
     # --- addresses and threading ----------------------------------------------------------------
 

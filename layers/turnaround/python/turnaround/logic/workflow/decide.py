@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.models.mention import CaseStatus
+from turnaround.models.case import CaseStatus
 from turnaround.observability import metrics
 
 if TYPE_CHECKING:

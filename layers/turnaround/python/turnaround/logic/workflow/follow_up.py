@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from turnaround.adapters.x_api import XApi
-from turnaround.dal.conversation_store import ConversationStore
 from turnaround.exceptions import XDirectMessageRefused
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.observability import logger
@@ -68,7 +67,7 @@ def _ask(flow: CaseWorkflow, case: dict[str, Any], x: XApi, values: dict[str, st
 
 def _latest_customer_post(flow: CaseWorkflow, case: dict[str, Any]) -> str | None:
     """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
-    by_rep = {m.in_reply_to_tweet_id for m in ConversationStore(flow.store).messages(str(case["case_id"]))}
+    by_rep = {m.in_reply_to_tweet_id for m in flow.store.conversation.messages(str(case["case_id"]))}
     own = [
         m
         for m in flow.store.case_mentions(str(case["case_id"]))
