@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
 from turnaround.logic.reply_mail.reply_address import thread_anchor
 from turnaround.logic.workflow.emails import _html
+from turnaround.models.case import Case
 from turnaround.models.playbook import Playbook
 
 OUTCOME_HTML = """<!doctype html>
@@ -31,10 +31,10 @@ reassign or give up the case.</p>
 """
 
 
-def case_subject(case: dict[str, Any], username: str) -> str:
+def case_subject(case: Case) -> str:
     """The escalation email's subject without its Reminder/Escalated prefix (see emails.py)."""
-    ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
-    return f"[P{case['priority']}] @{safe_header(username, 30)} - case {ref}"
+    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    return f"[P{case.priority}] @{safe_header(case.customer_username, 30)} - case {ref}"
 
 
 def thread_headers(
