@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr, Key
@@ -16,13 +16,10 @@ from turnaround.dal.table import to_item
 from turnaround.exceptions import StorageError
 from turnaround.models.case import Case
 from turnaround.models.mention import Mention
-from turnaround.models.review import ReviewItem
+from turnaround.models.review import ReviewClaim, ReviewItem
 from turnaround.observability import metrics
 
 RETENTION = timedelta(days=30)
-
-if TYPE_CHECKING:  # the claim is the logic's; this module only stores the decision
-    from turnaround.logic.rep_actions.review import ReviewClaim
 
 
 @dataclass

@@ -10,6 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 Decision = Literal["open_case", "not_complaint"]
 
 
+class ReviewClaim(BaseModel):
+    """What a digest's signed review link carries: which queued post, and the decision it makes."""
+
+    handle: str
+    review_key: str
+    tweet_id: str
+    decision: Decision
+    expires_at: int
+
+
 class ReviewItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from functools import cache
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from turnaround.adapters.mailer import Mailer, build_message
 from turnaround.clock import utc_now
@@ -36,20 +36,12 @@ from turnaround.logic.rep_actions.links import (
 )
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
-from turnaround.models.review import Decision
+from turnaround.models.review import Decision, ReviewClaim
 from turnaround.observability import logger
 
 DECISIONS: tuple[Decision, ...] = ("open_case", "not_complaint")
 LABELS = {"open_case": "Open a case", "not_complaint": "Not a complaint"}
 DIGEST_LIMIT = 50
-
-
-class ReviewClaim(BaseModel):
-    handle: str
-    review_key: str
-    tweet_id: str
-    decision: Decision
-    expires_at: int
 
 
 class ReviewLinkSigner:
