@@ -52,7 +52,7 @@ from turnaround.logic.reply_mail.reply_address import (
 from turnaround.logic.reply_mail.reply_emails import (
     case_subject,
     customer_dm_email,
-    reply_outcome_email,
+    thread_email,
     thread_headers,
 )
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
@@ -423,7 +423,7 @@ class ReplyDesk:
         to: str | None = None,
     ) -> None:
         recipient = to or mail.sender
-        message = reply_outcome_email(
+        message = thread_email(
             playbook=self.playbook,
             to=recipient,
             subject=self._subject(case),
@@ -493,7 +493,7 @@ class ReplyDesk:
         if verdicts.refusal() is None and self._staff(mail.sender) and not (mail.bounce or mail.auto_reply):
             notes = ["Reply to the newest email about the case instead; nothing was posted or lost."]
             headline = "This reply address has expired." if expired else "This is not a valid reply address."
-            message = reply_outcome_email(
+            message = thread_email(
                 playbook=self.playbook,
                 to=mail.sender,
                 subject="Re: " + (mail.subject or "your reply"),

@@ -52,7 +52,7 @@ def thread_headers(
     return headers
 
 
-def _message(
+def thread_email(
     *,
     playbook: Playbook,
     to: str,
@@ -62,6 +62,8 @@ def _message(
     notes: list[str],
     headers: dict[str, str],
 ) -> EmailMessage:
+    """An email in the case's thread: a headline, the text it is about (quoted) and notes. A reply's
+    outcome is one (what was posted and where, or why nothing was, with the rep's text kept)."""
     plain = "\n\n".join(
         [headline, *(["\n".join("  " + line for line in text.splitlines())] if text else []), *notes]
     )
@@ -72,22 +74,6 @@ def _message(
     html = _html().from_string(OUTCOME_HTML).render(headline=headline, text=text, notes=notes)
     return build_message(
         sender=playbook.sender_email, to=[to], subject=subject, text=plain, html=html, headers=headers
-    )
-
-
-def reply_outcome_email(
-    *,
-    playbook: Playbook,
-    to: str,
-    subject: str,
-    headline: str,
-    text: str,
-    notes: list[str],
-    headers: dict[str, str],
-) -> EmailMessage:
-    """Confirmation (what was posted, where) or refusal (why nothing was, with the rep's text kept)."""
-    return _message(
-        playbook=playbook, to=to, subject=subject, headline=headline, text=text, notes=notes, headers=headers
     )
 
 
@@ -102,7 +88,7 @@ def customer_dm_email(
     headers: dict[str, str],
 ) -> EmailMessage:
     when = at.strftime("%d %b %H:%M UTC") if at else "just now"
-    return _message(
+    return thread_email(
         playbook=playbook,
         to=to,
         subject=subject,
