@@ -508,10 +508,26 @@ class ReplyDesk:
         )
 
 
+def _reply_desk(
+    settings: ReplyMailSettings | WorkflowSettings, domain: str, x_for: Callable[[str], XApi]
+) -> ReplyDesk:
+    """The one constructor of both: the reply-mail functions' desk and the workflow's."""
+    from turnaround.adapters.secrets import action_link_secret
+    from turnaround.models.playbook import load_playbook
+
+    return ReplyDesk(
+        store=Repositories(settings.TABLE_NAME),
+        x_for=x_for,
+        mailer=Mailer(),
+        signer=ReplyAddressSigner(action_link_secret(settings.ACTION_LINK_SECRET_NAME), domain),
+        playbook=load_playbook(settings.PLAYBOOK_PATH),
+        address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
+    )
+
+
 def build_reply_desk(settings: ReplyMailSettings) -> ReplyDesk:
     """Default collaborators for Lambda (clients stay lazy). X is needed only for inbound replies."""
-    from turnaround.adapters.secrets import CredentialStore, action_link_secret
-    from turnaround.models.playbook import load_playbook
+    from turnaround.adapters.secrets import CredentialStore
 
     apis: dict[str, XApi] = {}
 
@@ -527,31 +543,11 @@ def build_reply_desk(settings: ReplyMailSettings) -> ReplyDesk:
             )
         return apis[handle]
 
-    return ReplyDesk(
-        store=Repositories(settings.TABLE_NAME),
-        x_for=x_for,
-        mailer=Mailer(),
-        signer=ReplyAddressSigner(
-            action_link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
-        ),
-        playbook=load_playbook(settings.PLAYBOOK_PATH),
-        address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
-    )
+    return _reply_desk(settings, settings.REPLY_EMAIL_DOMAIN, x_for)
 
 
 def replies_for_workflow(settings: WorkflowSettings, x_for: Callable[[str], XApi]) -> ReplyDesk | None:
     """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled."""
     if not settings.REPLY_EMAIL_DOMAIN:
         return None
-    from turnaround.adapters.secrets import action_link_secret
-    from turnaround.models.playbook import load_playbook
-
-    return ReplyDesk(
-        store=Repositories(settings.TABLE_NAME),
-        x_for=x_for,
-        mailer=Mailer(),
-        signer=ReplyAddressSigner(
-            action_link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
-        ),
-        playbook=load_playbook(settings.PLAYBOOK_PATH),
-    )
+    return _reply_desk(settings, settings.REPLY_EMAIL_DOMAIN, x_for)
