@@ -144,7 +144,7 @@ class CaseRepository(Repository):
     def _update(self, case_id: str, **fields: Any) -> None:
         self._set(*_key(case_id), must_exist=True, **fields)
 
-    def set_status(self, case_id: str, status: CaseStatus, **fields: Any) -> None:
+    def _set_status(self, case_id: str, status: CaseStatus, **fields: Any) -> None:
         """Move the case to ``status`` (its GSI1 sort key follows, so status lookups find it)."""
         case = self.get(case_id)
         if case is None:
@@ -180,13 +180,13 @@ class CaseRepository(Repository):
         )
 
     def resolved(self, case_id: str, *, at: datetime, note: str | None) -> None:
-        self.set_status(case_id, CaseStatus.FOLLOW_UP, resolved_at=at.isoformat(), resolution_note=note)
+        self._set_status(case_id, CaseStatus.FOLLOW_UP, resolved_at=at.isoformat(), resolution_note=note)
 
     def not_resolved(self, case_id: str, *, at: datetime, note: str | None) -> None:
         self._update(case_id, unresolved_at=at.isoformat(), resolution_note=note)
 
     def closed(self, case_id: str, *, at: datetime, outcome: str) -> None:
-        self.set_status(case_id, CaseStatus.CLOSED, closed_at=at.isoformat(), outcome=outcome)
+        self._set_status(case_id, CaseStatus.CLOSED, closed_at=at.isoformat(), outcome=outcome)
 
     def dm_opened(self, case_id: str, *, at: datetime) -> None:
         self._update(case_id, dm_open=True, last_dm_at=at.isoformat())
