@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 
 from local_cloud.cloud import EmbeddedCloud, action_links
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from x_emulator import XApiEmulator
 
 BRAND = "acmeair"
@@ -85,8 +85,8 @@ class Cloud:
         return self.deployed.emulator
 
     @property
-    def store(self) -> MentionStore:
-        return MentionStore(self.deployed.table_name)
+    def store(self) -> Repositories:
+        return Repositories(self.deployed.table_name)
 
     @property
     def lambdas(self) -> Any:

@@ -30,7 +30,7 @@ from local_cloud.runtime import reset_process_state
 from tests.cloud import BRAND, BRAND_ID, Cloud, spec
 from tests.helpers import create_table_from_template
 from turnaround.adapters.x_api import XApi, XCredentials
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.settings import get_settings
 from x_emulator import SimulatedClock, XApiEmulator
 
@@ -101,8 +101,8 @@ def table_name(aws: None) -> str:
 
 
 @pytest.fixture
-def store(table_name: str) -> MentionStore:
-    return MentionStore(table_name)
+def store(table_name: str) -> Repositories:
+    return Repositories(table_name)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.adapters.secrets import action_link_keys
 from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import TaskTokenRejected
 from turnaround.logic.rep_actions.desk import ActionDesk
 from turnaround.logic.rep_actions.links import (
@@ -61,7 +61,7 @@ def _html(status: int, body: str) -> Response:
 @cache
 def _desk(settings: ActionPageSettings) -> ActionDesk:
     return ActionDesk(
-        store=MentionStore(settings.TABLE_NAME),
+        store=Repositories(settings.TABLE_NAME),
         signer=ActionLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
         workflow=WorkflowClient(),
         playbook=load_playbook(settings.PLAYBOOK_PATH),
@@ -113,7 +113,7 @@ def _failed(error: Exception) -> Response:
 
 @cache
 def _review_desk(settings: ActionPageSettings) -> ReviewDesk:
-    store = MentionStore(settings.TABLE_NAME)
+    store = Repositories(settings.TABLE_NAME)
     return ReviewDesk(
         queue=ReviewQueue(store),
         signer=ReviewLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.logic.ingest.mentions import poll_monitored_handles
 from turnaround.logic.workflow.case_workflow import customer_post_listener
 from turnaround.models.playbook import load_playbook
@@ -24,7 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     settings = get_settings(PollerSettings)
     schedule = parse(event=event, model=EventBridgeModel)
     logger.append_keys(schedule_time=schedule.time.isoformat())
-    store = MentionStore(settings.TABLE_NAME)
+    store = Repositories(settings.TABLE_NAME)
     listener = customer_post_listener(store, load_playbook(settings.PLAYBOOK_PATH), WorkflowClient())
     results = poll_monitored_handles(
         settings,

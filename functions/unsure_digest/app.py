@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.adapters.mailer import Mailer
 from turnaround.adapters.secrets import action_link_keys
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.logic.rep_actions.review import ReviewLinkSigner, ReviewQueue, UnsureDigest
 from turnaround.models.playbook import load_playbook
 from turnaround.observability import logger, metrics, tracer
@@ -24,7 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     settings = get_settings(DigestSettings)
     parse(event=event, model=EventBridgeModel)
     digest = UnsureDigest(
-        queue=ReviewQueue(MentionStore(settings.TABLE_NAME)),
+        queue=ReviewQueue(Repositories(settings.TABLE_NAME)),
         mailer=Mailer(),
         signer=ReviewLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
         playbook=load_playbook(settings.PLAYBOOK_PATH),

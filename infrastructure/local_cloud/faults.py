@@ -17,7 +17,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.ses.exceptions import MessageRejectedError
 from moto.ses.models import SESBackend
 
-from turnaround.dal.store import MentionStore
+from turnaround.dal.outbox import OutboxRepository
 
 SandboxTimedout = type("Sandbox.Timedout", (Exception,), {})  # what Step Functions sees for a killed Lambda
 
@@ -68,13 +68,13 @@ class FaultPlan:
 
                 stack.enter_context(mock.patch.object(SESBackend, "send_raw_email", rejecting))
             if self.kills_after_effect:
-                complete = MentionStore.outbox_complete
+                complete = OutboxRepository.complete
 
-                def dying(store: MentionStore, key: str, **result: Any) -> None:
+                def dying(outbox: OutboxRepository, key: str, **result: Any) -> None:
                     if plan.injected["killed after effect"] < plan.kills_after_effect:
                         plan.injected["killed after effect"] += 1
                         raise SandboxTimedout(f"Task timed out after recording nothing for {key}")
-                    complete(store, key, **result)
+                    complete(outbox, key, **result)
 
-                stack.enter_context(mock.patch.object(MentionStore, "outbox_complete", dying))
+                stack.enter_context(mock.patch.object(OutboxRepository, "complete", dying))
             yield self

@@ -393,7 +393,7 @@ def dm_window_reads(
 
     from tests.helpers import create_table_from_template
     from turnaround.adapters.x_api import XApi, XCredentials
-    from turnaround.dal.store import MentionStore
+    from turnaround.dal.repositories import Repositories
     from turnaround.logic.ingest.dms import DmIngestor
     from turnaround.models.playbook import load_playbook
     from x_emulator import load_scenario
@@ -420,7 +420,7 @@ def dm_window_reads(
         ingestor = DmIngestor(
             handle=brand.username,
             x=x,
-            store=MentionStore("bench-dms"),
+            store=Repositories("bench-dms"),
             playbook=load_playbook(),
             clock=emulator.clock.now,
         )

@@ -60,5 +60,5 @@ def test_rep_confirms_in_a_browser_and_the_case_resolves(cloud, browser):
     )
 
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
-    assert case["resolution_note"] == "Parcel found at the depot" and case["outcome"] == "resolved"
+    case = cloud.store.cases.get(case_id)
+    assert case.resolution_note == "Parcel found at the depot" and case.outcome == "resolved"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.deploy.test_built_artifacts import _function_url_get
 from turnaround.adapters import secrets
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import TaskTokenRejected
 from turnaround.logic.rep_actions.desk import ActionDesk
 from turnaround.logic.rep_actions.links import (
@@ -21,6 +21,7 @@ from turnaround.logic.rep_actions.links import (
     ActionLinkSigner,
     ActionLinkUsed,
 )
+from turnaround.models.case import Escalation
 from turnaround.models.playbook import load_playbook
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -95,35 +96,46 @@ class _FlakyWorkflow:
         self.answers.append((token, {"error": error}))
 
 
-def _desk(store: MentionStore, workflow: Any) -> tuple[ActionDesk, str]:
+def _desk(store: Repositories, workflow: Any) -> tuple[ActionDesk, str]:
     signer = ActionLinkSigner(b"s" * 32)
-    store.update_item_fields(
-        "CASE#case-1", "CASE", status="ESCALATED", root_tweet_id="1", current_escalation_id="e1"
-    )
-    store.save_escalation("e1", case_id="case-1", task_token="token-1", recipient="rep@acmeair.example")
+    store.table.put_item(
+        Item={
+            "pk": "CASE#case-1", "sk": "CASE", "type": "case", "case_id": "case-1", "status": "OPEN",
+            "handle": "acmeair", "root_tweet_id": "1", "conversation_id": "1", "customer_id": "9",
+            "customer_username": "jane", "opened_at": NOW.isoformat(), "current_escalation_id": "e1",
+        }
+    )  # fmt: skip
+    store.escalations.save(
+        Escalation(
+            escalation_id="e1", case_id="case-1", task_token="token-1", role="rep",
+            recipient="rep@acmeair.example", created_at=NOW, expires_at=int(NOW.timestamp()) + 3600,
+        )
+    )  # fmt: skip
     desk = ActionDesk(
         store=store, signer=signer, workflow=workflow, playbook=load_playbook(), clock=lambda: NOW
     )
     return desk, signer.sign(_claim())
 
 
-def test_a_link_is_never_used_up_without_the_workflow_hearing_of_it(store: MentionStore) -> None:
+def test_a_link_is_never_used_up_without_the_workflow_hearing_of_it(store: Repositories) -> None:
     workflow = _FlakyWorkflow(RuntimeError("ThrottlingException from Step Functions"))
     desk, token = _desk(store, workflow)
     with pytest.raises(RuntimeError):
         desk.act(token, note="rebooked")
-    assert "used_at" not in (store.get_escalation("e1") or {})  # released: the same link works again
+    escalation = store.escalations.get("e1")
+    assert escalation is not None and escalation.used_at is None  # released: the link works again
     assert desk.act(token, note="rebooked") == "resolved"
     assert workflow.answers == [("token-1", {"action": "resolved", "note": "rebooked"})]
     with pytest.raises(ActionLinkUsed):
         desk.act(token, note="again")
 
 
-def test_a_superseded_request_keeps_its_link_used(store: MentionStore) -> None:
+def test_a_superseded_request_keeps_its_link_used(store: Repositories) -> None:
     desk, token = _desk(store, _FlakyWorkflow(TaskTokenRejected("task timed out")))
     with pytest.raises(TaskTokenRejected):
         desk.act(token, note="late")
-    assert (store.get_escalation("e1") or {})["used_at"]
+    escalation = store.escalations.get("e1")
+    assert escalation is not None and escalation.used_at
 
 
 @pytest.fixture

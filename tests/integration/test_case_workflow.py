@@ -22,7 +22,7 @@ from tests.cloud import (
     wait_for_end,
     wait_until,
 )
-from turnaround.dal.store import MentionStore
+from turnaround.dal.outbox import OutboxRepository
 
 SAM = "sam.evans@acmeair.example"
 ALEX = "alex.brown@acmeair.example"
@@ -58,11 +58,11 @@ def test_simple_complaint_is_acknowledged_publicly_and_settled_by_the_rep(cloud)
 
     final = wait_for_end(arn)
     assert final["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
+    case = cloud.store.cases.get(case_id)
     # Nothing left to ask a follow-up on (our one reply was the ack): we only listened, and heard nothing.
-    assert case["status"] == "CLOSED" and case["outcome"] == "resolved_no_follow_up"
-    assert case["resolution_note"] == "Courier re-booked, arrives Friday"
-    assert case["first_response_at"] and case["resolved_at"] and case["closed_at"]
+    assert case.status == "CLOSED" and case.outcome == "resolved_no_follow_up"
+    assert case.resolution_note == "Courier re-booked, arrives Friday"
+    assert case.first_response_at and case.resolved_at and case.closed_at
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1
     assert cloud.emulator.violations == []
 
@@ -95,9 +95,9 @@ def test_charged_complaint_goes_offline_with_one_automated_dm_after_the_customer
     assert cloud.poll_dms()["handles"]["acmeair"]["confirmations"] == 0  # one automated DM per case
     [confirm] = cloud.emulator.dms_sent(by="acmeair")
     assert "Alex Brown" in confirm.text and case_id[-6:] in confirm.text
-    case = cloud.store.get_case(case_id)
-    assert case["dm_open"] is True and case["route"] == "offline"
-    assert [d["text"] for d in sorted(cloud.store.case_dms(case_id), key=lambda d: int(d["event_id"]))] == [
+    case = cloud.store.cases.get(case_id)
+    assert case.dm_open is True and case.route == "offline"
+    assert [d.text for d in sorted(cloud.store.dms.for_case(case_id), key=lambda d: int(d.event_id))] == [
         "Booking XK42P, bag tag AC123456",
         confirm.text,
         "Any news?",
@@ -111,7 +111,7 @@ def test_dm_refused_falls_back_to_email_or_phone_and_never_fails_the_case(cloud)
     wait_until(lambda: cloud.emails_to(CASEY), what="escalation to the refunds rep")
     cloud.emulator.add_dm("closed", "acmeair", "here are my details")
     assert cloud.poll_dms()["handles"]["acmeair"]["refused"] == 1
-    assert cloud.store.get_case(case_id)["dm_refused"] is True
+    assert cloud.store.cases.get(case_id).dm_refused is True
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
     cloud.decide(CASEY, "not_resolved", note="Refund issued by phone; customer still unhappy")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
@@ -138,8 +138,8 @@ def test_sla_reminds_the_rep_then_brings_in_the_supervisor(cloud):
     assert stale["statusCode"] == 409
     cloud.decide(SUPERVISOR, "resolved", note="Handled by supervisor")
     final = wait_for_end(cloud.execution_arn(case_id))
-    case = cloud.store.get_case(case_id)
-    assert final["status"] == "SUCCEEDED" and case["reminders"] == 1 and case["supervisor_escalated_at"]
+    case = cloud.store.cases.get(case_id)
+    assert final["status"] == "SUCCEEDED" and case.reminders == 1 and case.supervisor_escalated_at
     assert "RemindRep" in states_entered(cloud.execution_arn(case_id))
 
 
@@ -149,8 +149,8 @@ def test_could_not_resolve_closes_without_a_follow_up_request(cloud):
     cloud.poll_dms()
     cloud.decide(ALEX, "not_resolved", note="Bag is lost for good; compensation offered")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
-    assert case["outcome"] == "not_resolved" and "follow_up_asked_at" not in case
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "not_resolved" and case.follow_up_asked_at is None
     assert (
         len(cloud.emulator.posts_created(by="acmeair")) == 1
         and len(cloud.emulator.dms_sent(by="acmeair")) == 1
@@ -164,7 +164,7 @@ def _resolve_and_reach_follow_up(cloud: Cloud) -> str:
     cloud.poll_dms()
     cloud.decide(ALEX, "resolved", note="Bag found and couriered; 10k miles credited")
     wait_until(
-        lambda: (cloud.store.get_case(case_id) or {}).get("follow_up_token"), what="the follow-up wait"
+        lambda: getattr(cloud.store.cases.get(case_id), "follow_up_token", None), what="the follow-up wait"
     )
     return case_id
 
@@ -184,9 +184,9 @@ def test_resolved_then_genuinely_positive_post_is_retweeted_once(cloud):
     cloud.decide(ALEX, "retweet")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     assert cloud.emulator.retweets == [(BRAND_ID, thanks.id)]
-    case = cloud.store.get_case(case_id)
-    assert case["outcome"] == "resolved_followed_up" and case["amplification"] == "retweeted"
-    assert case["first_response_at"] and case["resolved_at"] and case["follow_up_at"] and case["amplified_at"]
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "resolved_followed_up" and case.amplification == "retweeted"
+    assert case.first_response_at and case.resolved_at and case.follow_up_at and case.amplified_at
     cloud.poll()  # the retweet shows up in mentions; it is skipped, nothing repeats
     assert cloud.emulator.retweets == [(BRAND_ID, thanks.id)] and cloud.emulator.violations == []
 
@@ -197,15 +197,15 @@ def _retweet_requests(cloud: Cloud, address: str) -> list:
 
 def test_resolved_then_negative_post_in_the_thread_is_not_amplified(cloud):
     case_id = _resolve_and_reach_follow_up(cloud)
-    root = cloud.store.get_case(case_id)["root_tweet_id"]
+    root = cloud.store.cases.get(case_id).root_tweet_id
     cloud.emulator.add_post(
         "jane", "@acmeair got the bag back but it was ripped and filthy. Not impressed.", reply_to=root
     )
     cloud.poll()
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
-    assert case["outcome"] == "resolved_followed_up"  # it is how the case turned out, even if unhappy
-    assert cloud.emulator.retweets == [] and case["amplification"].startswith("not amplified: triage")
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "resolved_followed_up"  # it is how the case turned out, even if unhappy
+    assert cloud.emulator.retweets == [] and case.amplification.startswith("not amplified: triage")
     assert _retweet_requests(cloud, ALEX) == []
 
 
@@ -218,8 +218,8 @@ def test_the_rep_can_decline_to_retweet_praise(cloud):
     wait_until(lambda: _retweet_requests(cloud, ALEX), what="the 'Retweet this?' email")
     cloud.decide(ALEX, "no_retweet", note="Customer is a journalist; keep it low-key")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
-    assert case["outcome"] == "resolved_followed_up" and case["amplification"] == "asking the rep"
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "resolved_followed_up" and case.amplification == "asking the rep"
     assert cloud.emulator.retweets == []
 
 
@@ -242,10 +242,10 @@ def test_a_sarcastic_new_complaint_while_awaiting_follow_up_opens_a_new_case(clo
         "clothes. Best airline ever!",
     )
     cloud.poll()
-    assert cloud.store.get_case(f"case-{new.id}")  # its own case, its own workflow
+    assert cloud.store.cases.get(f"case-{new.id}")  # its own case, its own workflow
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    old = cloud.store.get_case(case_id)
-    assert old["outcome"] == "resolved_no_follow_up" and "follow_up_post" not in old
+    old = cloud.store.cases.get(case_id)
+    assert old.outcome == "resolved_no_follow_up" and old.follow_up_post is None
     assert cloud.emulator.retweets == [] and _retweet_requests(cloud, ALEX) == []
 
 
@@ -264,7 +264,7 @@ def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it
     case_id, root = _start(cloud, "bob", "@acmeair my order is late, tracking hasn't moved since Monday")
     cloud.decide(SAM, "resolved", note="Courier re-booked")
     wait_until(
-        lambda: (cloud.store.get_case(case_id) or {}).get("follow_up_token"), what="the follow-up wait"
+        lambda: (cloud.store.cases.get(case_id) or {}).get("follow_up_token"), what="the follow-up wait"
     )
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # nothing asked: only the ack
     thanks = cloud.emulator.add_post(
@@ -272,8 +272,8 @@ def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it
     )
     cloud.poll()
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
-    assert case["outcome"] == "resolved_followed_up" and cloud.emulator.retweets == [(BRAND_ID, thanks.id)]
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "resolved_followed_up" and cloud.emulator.retweets == [(BRAND_ID, thanks.id)]
     assert _retweet_requests(cloud, SAM) == [] and cloud.emulator.violations == []
 
 
@@ -289,8 +289,8 @@ def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it
 def test_no_follow_up_within_the_window_closes_quietly(cloud):
     case_id = _resolve_and_reach_follow_up(cloud)
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
-    assert case["outcome"] == "resolved_no_follow_up" and cloud.emulator.retweets == []
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "resolved_no_follow_up" and cloud.emulator.retweets == []
 
 
 def test_opt_out_stops_all_further_contact(cloud):
@@ -302,11 +302,11 @@ def test_opt_out_stops_all_further_contact(cloud):
     cloud.poll_dms()
     cloud.emulator.add_post("jane", "@acmeair STOP")
     cloud.poll()
-    assert cloud.store.get_case(case_id)["opted_out"] is True
+    assert cloud.store.cases.get(case_id).opted_out is True
     cloud.decide(ALEX, "resolved", note="Sorted offline")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    case = cloud.store.get_case(case_id)
-    assert case["outcome"] == "resolved" and "follow_up_asked_at" not in case
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "resolved" and case.follow_up_asked_at is None
     assert (
         len(cloud.emulator.dms_sent(by="acmeair")) == 1
         and len(cloud.emulator.posts_created(by="acmeair")) == 1
@@ -317,7 +317,7 @@ def test_reassign_moves_the_case_to_another_rep(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the promo code SPRING doesn't work at checkout")
     cloud.decide(SAM, "reassign", reassign_to=CASEY)
     wait_until(lambda: cloud.emails_to(CASEY), what="the reassigned rep's email")
-    assert cloud.store.get_case(case_id)["assignee_email"] == CASEY
+    assert cloud.store.cases.get(case_id).assignee_email == CASEY
     cloud.decide(CASEY, "resolved")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
 
@@ -336,7 +336,7 @@ def test_pile_on_is_one_case_one_ack_one_workflow(cloud):
     ]
     assert [e["name"] for e in executions] == [f"case-{root.id}"]
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1
-    assert cloud.store.get_case(f"case-{root.id}")["mention_count"] == 31
+    assert cloud.store.cases.get(f"case-{root.id}").mention_count == 31
 
 
 def test_praise_and_questions_start_no_workflow(cloud):
@@ -371,7 +371,7 @@ def test_x_5xx_on_the_ack_is_retried_and_posts_once(cloud):
 
 def test_lambda_killed_after_posting_before_recording_does_not_post_twice(cloud, monkeypatch):
     killed = type("Sandbox.Timedout", (Exception,), {})  # what Step Functions reports for a killed Lambda
-    original = MentionStore.outbox_complete
+    original = OutboxRepository.complete
     calls = {"n": 0}
 
     def die_once(self, key, **result):  # type: ignore[no-untyped-def]
@@ -380,12 +380,12 @@ def test_lambda_killed_after_posting_before_recording_does_not_post_twice(cloud,
             raise killed("Task timed out after 60.00 seconds")
         return original(self, key, **result)
 
-    monkeypatch.setattr(MentionStore, "outbox_complete", die_once)
+    monkeypatch.setattr(OutboxRepository, "complete", die_once)
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
     wait_until(lambda: cloud.emails_to(SAM), timeout=30, what="the escalation after the retry")
     assert calls["n"] == 1 and len(cloud.emulator.posts_created(by="acmeair")) == 1
     # ...and the acknowledgement counts as done (not a refused post routed to human review).
-    assert cloud.store.get_case(case_id)["first_response_at"]
+    assert cloud.store.cases.get(case_id).first_response_at
     assert "ack_error" not in json.loads(execution(cloud.execution_arn(case_id)).get("input", "{}"))
     # The retry's identical text was refused by X as a duplicate and read as "already posted".
     assert [v.rule for v in cloud.emulator.violations] in (
@@ -397,8 +397,10 @@ def test_lambda_killed_after_posting_before_recording_does_not_post_twice(cloud,
 def test_notify_invoked_twice_with_one_token_sends_one_email(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
     # The case records the escalation just after the email goes out.
-    wait_until(lambda: cloud.store.get_case(case_id).get("current_escalation_id"), what="the escalation")
-    token = cloud.store.get_escalation(cloud.store.get_case(case_id)["current_escalation_id"])["task_token"]
+    wait_until(
+        lambda: getattr(cloud.store.cases.get(case_id), "current_escalation_id", None), what="the escalation"
+    )
+    token = cloud.store.escalations.get(cloud.store.cases.get(case_id).current_escalation_id).task_token
     _, errored = cloud.invoke(
         "WorkflowTasksFunction", {"task": "notify", "case_id": case_id, "task_token": token, "role": "rep"}
     )
@@ -465,8 +467,8 @@ def test_gets_change_nothing(cloud):
     for _ in range(3):
         for link in links.values():  # a mail scanner prefetching every link
             assert cloud.click(link)["statusCode"] == 200
-    escalation = cloud.store.get_escalation(cloud.store.get_case(case_id)["current_escalation_id"])
-    assert "used_at" not in escalation and execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+    escalation = cloud.store.escalations.get(cloud.store.cases.get(case_id).current_escalation_id)
+    assert escalation.used_at is None and execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
 
 
 def test_oversized_post_body_is_refused(cloud):
@@ -509,8 +511,8 @@ def test_a_case_nobody_answers_keeps_escalating_and_never_closes_by_itself(cloud
     subjects = [str(m["Subject"]).split(" [")[0] for m in emails]
     assert subjects[:3] == ["Escalated:", "Reminder: Escalated:", "Reminder: Escalated:"]
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
-    case = cloud.store.get_case(case_id)
-    assert "closed_at" not in case and "unresolved_at" not in case
+    case = cloud.store.cases.get(case_id)
+    assert case.closed_at is None and case.unresolved_at is None
 
 
 # --- effects that did not happen are retried, not lost ---------------------------------------------
@@ -523,7 +525,7 @@ def test_an_x_5xx_on_the_follow_up_dm_is_retried_and_the_customer_is_asked(cloud
     case_id = _resolve_and_reach_follow_up(cloud)
     dms = cloud.emulator.dms_sent(by="acmeair")
     assert len(dms) == 2 and "how it turned out" in dms[-1].text
-    assert (cloud.store.get_case(case_id) or {}).get("follow_up_asked_at")
+    assert getattr(cloud.store.cases.get(case_id), "follow_up_asked_at", None)
 
 
 def test_an_ses_rejection_of_the_ops_alert_is_retried_and_ops_is_alerted(cloud):

@@ -53,7 +53,7 @@ def test_a_burst_of_dms_is_paged_until_a_known_event(emulator, ingestor, store, 
     counts = ingestor.poll()
     assert counts["pages"] == 4  # 1, 4, 20 all new; the page of 100 reaches the known event
     assert _stored_dm_ids(store) == {first.id, *(d.id for d in burst)}
-    assert store.get_checkpoint(BRAND).dm_newest_id == burst[-1].id
+    assert store.checkpoints.get(BRAND).dm_newest_id == burst[-1].id
 
 
 def test_a_dm_429_parks_only_that_handle_until_the_reset(emulator, ingestor, store, clock):
@@ -62,7 +62,7 @@ def test_a_dm_429_parks_only_that_handle_until_the_reset(emulator, ingestor, sto
     clock.advance(1)
     emulator.inject_fault("dm_events", "rate_limit")
     ingestor.poll()
-    parked = store.get_checkpoint(BRAND).dm_rate_limited_until
+    parked = store.checkpoints.get(BRAND).dm_rate_limited_until
     assert parked is not None and parked > clock.now()
     calls = emulator.calls["dm_events"]
     ingestor.poll()
@@ -99,4 +99,4 @@ def test_one_handles_failure_does_not_skip_the_next(emulator, brand, store, cloc
     emulator.inject_fault("dm_events", "server_error")  # the first handle's read fails
     with pytest.raises(XApiUnavailable):
         poll_dm_handles(settings, store=store, credentials=Credentials(), playbook=load_playbook())  # type: ignore[arg-type]
-    assert store.get_checkpoint("acmehelp").dm_newest_id is not None  # the second handle still ran
+    assert store.checkpoints.get("acmehelp").dm_newest_id is not None  # the second handle still ran

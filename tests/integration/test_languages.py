@@ -46,15 +46,15 @@ def _workflow(store, x_api, playbook):
 
 
 def test_the_poller_keeps_xs_lang_and_triage_reads_it(ingested, store):
-    spanish, italian = store.get_mention(ingested["es"]), store.get_mention(ingested["it"])
-    assert spanish["triage"]["lang"] == "es" and spanish["triage"]["category"] == "complaint"
-    assert spanish["triage"]["severity"] == "complex"  # a bag: offline
-    assert italian["triage"]["category"] == "unsure" and italian.get("case_id") is None
-    assert store.get_mention(ingested["en"])["triage"]["lang"] == "en"
+    spanish, italian = store.mentions.get(ingested["es"]), store.mentions.get(ingested["it"])
+    assert spanish.triage.lang == "es" and spanish.triage.category == "complaint"
+    assert spanish.triage.severity == "complex"  # a bag: offline
+    assert italian.triage.category == "unsure" and italian.case_id is None
+    assert store.mentions.get(ingested["en"]).triage.lang == "en"
 
 
 def test_a_spanish_complaint_is_answered_in_spanish(ingested, store, x_api, emulator):
-    case_id = store.get_mention(ingested["es"])["case_id"]
+    case_id = store.mentions.get(ingested["es"]).case_id
     result = _workflow(store, x_api, load_playbook(str(PLAYBOOK))).acknowledge(case_id)
     assert result["acknowledged"]
     (reply,) = emulator.posts_created(by=BRAND)
@@ -63,7 +63,7 @@ def test_a_spanish_complaint_is_answered_in_spanish(ingested, store, x_api, emul
 
 def test_no_canned_reply_in_a_language_the_playbook_lacks(ingested, store, x_api, emulator):
     playbook = load_playbook(str(PLAYBOOK)).model_copy(update={"languages": {}})
-    case_id = store.get_mention(ingested["es"])["case_id"]
+    case_id = store.mentions.get(ingested["es"]).case_id
     result = _workflow(store, x_api, playbook).acknowledge(case_id)
     assert not result["acknowledged"] and "language (es)" in result["reason"]
     assert emulator.posts_created(by=BRAND) == []

@@ -11,13 +11,14 @@ import pytest
 from local_cloud.moto_fixes import dynamodb_as_in_aws
 from tests.conftest import BRAND, BRAND_ID
 from turnaround.adapters.x_api import XApi
-from turnaround.dal.store import MentionStore
+from turnaround.dal.mentions import MentionRepository
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
 from turnaround.logic.ingest.mentions import MentionIngestor
 from x_emulator import XApiEmulator
 
 
-def _ingestor(x_api: XApi, store: MentionStore, clock: Any, max_results: int = 100) -> MentionIngestor:
+def _ingestor(x_api: XApi, store: Repositories, clock: Any, max_results: int = 100) -> MentionIngestor:
     return MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock, max_results=max_results)
 
 
@@ -63,7 +64,7 @@ def test_pages_through_every_mention_and_stores_each_once(
 
     assert (result.pages, result.fetched, result.stored, result.complete) == (3, 250, 250, True)
     assert sorted(i["tweet_id"] for i in _stored_mentions(table_name)) == sorted(p.id for p in posts)
-    assert store.get_checkpoint(BRAND).since_id == posts[-1].id
+    assert store.checkpoints.get(BRAND).since_id == posts[-1].id
 
 
 def test_next_poll_reads_only_what_is_newer_than_since_id(
@@ -80,7 +81,7 @@ def test_next_poll_reads_only_what_is_newer_than_since_id(
     third = _ingestor(x_api, store, clock).poll()
 
     assert (third.fetched, third.stored, third.duplicates) == (3, 3, 0)
-    assert store.get_checkpoint(BRAND).since_id == newer[-1].id
+    assert store.checkpoints.get(BRAND).since_id == newer[-1].id
     assert len(_stored_mentions(table_name)) == 10
 
 
@@ -105,7 +106,7 @@ def test_429_mid_pass_stores_what_was_read_then_resumes_the_gap(
     first = _ingestor(x_api, store, clock).poll()
 
     assert (first.complete, first.stored, first.pages) == (False, 100, 1)
-    checkpoint = store.get_checkpoint(BRAND)
+    checkpoint = store.checkpoints.get(BRAND)
     assert checkpoint.since_id is None  # not advanced: older mentions are still missing
     assert checkpoint.pending_newest_id == posts[-1].id and checkpoint.resume_until_id == posts[130].id
 
@@ -118,9 +119,9 @@ def test_429_mid_pass_stores_what_was_read_then_resumes_the_gap(
     resumed = _ingestor(x_api, store, clock).poll()
 
     assert (resumed.complete, resumed.stored, resumed.duplicates) == (True, 130, 0)
-    assert store.get_checkpoint(BRAND).since_id == posts[-1].id
+    assert store.checkpoints.get(BRAND).since_id == posts[-1].id
     final = _ingestor(x_api, store, clock).poll()  # the mentions that came during the gap are next
-    assert final.stored == 5 and store.get_checkpoint(BRAND).since_id == late[-1].id
+    assert final.stored == 5 and store.checkpoints.get(BRAND).since_id == late[-1].id
     stored = [i["tweet_id"] for i in _stored_mentions(table_name)]
     assert len(stored) == len(set(stored)) == 235
 
@@ -135,18 +136,23 @@ def test_exhausted_window_stops_before_the_429(emulator, x_api, store, clock, cu
     assert result.rate_limited_until is not None
 
 
-class CrashAfter(MentionStore):
+class CrashingMentions(MentionRepository):
     """A Lambda that dies after N durable writes (timeout, OOM): nothing after them happens."""
 
-    def __init__(self, table_name: str, writes: int):
-        super().__init__(table_name)
-        self.remaining = writes
+    remaining = 0
 
     def record(self, mention, **kwargs):  # type: ignore[no-untyped-def]
         if self.remaining == 0:
             raise SystemExit("killed")
         self.remaining -= 1
         return super().record(mention, **kwargs)
+
+
+class CrashAfter(Repositories):
+    def __init__(self, table_name: str, writes: int):
+        super().__init__(table_name)
+        self.mentions = CrashingMentions(self.ref, cases=self.cases)
+        self.mentions.remaining = writes
 
 
 def test_crash_after_n_writes_then_rerun_stores_each_once(
@@ -156,14 +162,14 @@ def test_crash_after_n_writes_then_rerun_stores_each_once(
     clock.advance(1)
     with pytest.raises(SystemExit):
         _ingestor(x_api, CrashAfter(table_name, writes=57), clock).poll()
-    assert len(_stored_mentions(table_name)) == 57 and store.get_checkpoint(BRAND).since_id is None
+    assert len(_stored_mentions(table_name)) == 57 and store.checkpoints.get(BRAND).since_id is None
 
     rerun = _ingestor(x_api, store, clock).poll()
 
     assert (rerun.stored, rerun.duplicates) == (63, 57)
     stored = [i["tweet_id"] for i in _stored_mentions(table_name)]
     assert sorted(stored) == sorted(p.id for p in posts)
-    assert store.get_checkpoint(BRAND).since_id == posts[-1].id
+    assert store.checkpoints.get(BRAND).since_id == posts[-1].id
 
 
 def test_two_pollers_at_once_store_each_mention_and_case_once(
@@ -213,28 +219,29 @@ def test_complaint_opens_a_case_and_replies_in_its_thread_attach(
     result = _ingestor(x_api, store, clock).poll()
 
     assert (result.cases_opened, result.attached_to_case) == (1, 1)
-    case = store.get_case(f"case-{complaint.id}")
-    assert case is not None and case["status"] == "OPEN" and case["mention_count"] == 2
-    assert case["customer_id"] == complaint.author_id and case["priority"] == 1  # charged + 150k + verified
-    assert store.get_mention(reply.id)["case_id"] == case["case_id"]  # type: ignore[index]
-    assert "case_id" not in store.get_mention(praise.id)  # type: ignore[operator]
-    assert store.find_open_case_for_customer(complaint.author_id)["case_id"] == case["case_id"]  # type: ignore[index]
-    assert {m["tweet_id"] for m in store.case_mentions(case["case_id"])} == {complaint.id, reply.id}
+    case = store.cases.get(f"case-{complaint.id}")
+    assert case is not None and case.status == "OPEN" and case.mention_count == 2
+    assert case.customer_id == complaint.author_id and case.priority == 1  # charged + 150k + verified
+    assert store.mentions.get(reply.id).case_id == case.case_id
+    assert store.mentions.get(praise.id).case_id is None
+    assert store.cases.find_open_for_customer(complaint.author_id).case_id == case.case_id
+    assert {m.tweet_id for m in store.mentions.for_case(case.case_id)} == {complaint.id, reply.id}
 
     later = emulator.add_post("jane", "@acmeair any news??", reply_to=complaint.id)
     clock.advance(1)
     assert _ingestor(x_api, store, clock).poll().attached_to_case == 1
-    assert store.get_mention(later.id)["case_id"] == case["case_id"]  # type: ignore[index]
+    assert store.mentions.get(later.id).case_id == case.case_id
 
 
 def test_triage_is_stored_with_each_mention(emulator, x_api, store, clock, customers):
     post = emulator.add_post("bob", "@acmeair the wifi on this flight isn't working")
     clock.advance(1)
     _ingestor(x_api, store, clock).poll()
-    item = store.get_mention(post.id)
-    assert item is not None
-    assert item["triage"]["category"] == "complaint" and item["triage"]["severity"] == "simple"
-    assert item["author"]["username"] == "bob" and item["mentions_handle"] is True
+    mention = store.mentions.get(post.id)
+    assert mention is not None
+    assert mention.triage.category == "complaint" and mention.triage.severity == "simple"
+    assert mention.author.username == "bob" and mention.mentions_handle is True
+    item = store.table.get_item(Key={"pk": f"MENTION#{post.id}", "sk": "MENTION"})["Item"]
     assert int(item["expires_at"]) == int((clock.now() + timedelta(days=180)).timestamp())
 
 
@@ -243,7 +250,7 @@ def test_quote_of_our_post_counts_as_mentioning_us(emulator, x_api, store, clock
     quote = emulator.add_post("jane", "cancelled my route, thanks for nothing @acmeair", quote_of=ours.id)
     clock.advance(1)
     _ingestor(x_api, store, clock).poll()
-    assert store.get_mention(quote.id)["quoted_tweet_id"] == ours.id  # type: ignore[index]
+    assert store.mentions.get(quote.id).quoted_tweet_id == ours.id
 
 
 def test_malformed_payload_is_a_clear_error_and_checkpoint_stays(
@@ -254,7 +261,7 @@ def test_malformed_payload_is_a_clear_error_and_checkpoint_stays(
     emulator.inject_fault("mentions", "malformed")
     with pytest.raises(MalformedXResponse, match="unexpected MentionsPage payload"):
         _ingestor(x_api, store, clock).poll()
-    assert store.get_checkpoint(BRAND).since_id is None and _stored_mentions(table_name) == []
+    assert store.checkpoints.get(BRAND).since_id is None and _stored_mentions(table_name) == []
     assert _ingestor(x_api, store, clock).poll().stored == 5
 
 
@@ -267,7 +274,7 @@ def test_error_after_some_pages_keeps_what_was_read_and_raises(
     with pytest.raises(XApiUnavailable):
         _ingestor(x_api, store, clock).poll()
     assert len(_stored_mentions(table_name)) == 100
-    checkpoint = store.get_checkpoint(BRAND)
+    checkpoint = store.checkpoints.get(BRAND)
     assert checkpoint.since_id is None and checkpoint.resume_until_id == posts[50].id
     assert _ingestor(x_api, store, clock).poll().stored == 50
 
@@ -278,19 +285,19 @@ def test_credits_exhausted_stops_with_a_domain_error(emulator, x_api, store, clo
     emulator.inject_fault("mentions", "payment_required")
     with pytest.raises(XCreditsExhausted):
         _ingestor(x_api, store, clock).poll()
-    assert store.get_checkpoint(BRAND).since_id is None
+    assert store.checkpoints.get(BRAND).since_id is None
 
 
 def test_brand_user_id_is_looked_up_once(emulator, x_api, store, clock, customers):
     _ingestor(x_api, store, clock).poll()
     _ingestor(x_api, store, clock).poll()
-    assert emulator.calls["me"] == 1 and store.get_checkpoint(BRAND).user_id == BRAND_ID
+    assert emulator.calls["me"] == 1 and store.checkpoints.get(BRAND).user_id == BRAND_ID
 
 
 def test_storage_failure_is_not_swallowed(emulator, x_api, clock, customers, aws):
     _seed(emulator, 1)
     clock.advance(1)
-    missing_table = MentionStore("no-such-table")
+    missing_table = Repositories("no-such-table")
     with pytest.raises(StorageError, match="ResourceNotFoundException"):
         _ingestor(x_api, missing_table, clock).poll()
 
@@ -325,7 +332,7 @@ def test_a_pass_that_cannot_reach_since_id_records_the_gap_and_alerts(
     assert item["reach_gaps"] == 1
     assert item["last_reach_gap"]["since_id"] == first[-1].id
     assert item["last_reach_gap"]["oldest_read_id"] == burst[50].id
-    assert store.get_checkpoint(BRAND).since_id == burst[-1].id  # the next pass starts after it
+    assert store.checkpoints.get(BRAND).since_id == burst[-1].id  # the next pass starts after it
 
 
 def test_polls_again_sooner_while_mentions_outrun_a_page_per_pass(
@@ -402,7 +409,7 @@ def test_quotes_of_our_recent_posts_are_ingested_once_and_billed_as_reads(
     assert quotes.poll() == 0
     assert emulator.calls["quote_posts"] == 2  # only when a post's quote count went up
     assert emulator.ledger.units["post_read"] == 2  # each quote billed once ($0.005) in a UTC day
-    assert quiet.id in store.get_quote_watch(BRAND)[0]
+    assert quiet.id in store.checkpoints.get_quote_watch(BRAND).posts
 
 
 def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_only_reply(

@@ -33,10 +33,11 @@ from tests.helpers import resource
 from tests.lambda_context import FakeLambdaContext as LambdaContext
 from turnaround import clock as turnaround_clock
 from turnaround.adapters.x_api import XApi
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.handlers.workflow_tasks import build_case_workflow
 from turnaround.logic.ingest.dms import DmIngestor
 from turnaround.logic.ingest.mentions import MentionIngestor
+from turnaround.models.case import Case
 from turnaround.models.playbook import load_playbook
 from turnaround.settings import WorkflowSettings, get_settings
 from x_emulator import SimulatedClock, XApiEmulator
@@ -73,7 +74,7 @@ def plain(message: EmailMessage) -> str:
 class World:
     emulator: XApiEmulator
     clock: SimulatedClock
-    store: MentionStore
+    store: Repositories
     x: XApi
     table: str
     ses_ids: list[str] = field(default_factory=list)
@@ -83,24 +84,26 @@ class World:
     def ingest(self) -> None:
         MentionIngestor(handle=BRAND, x=self.x, store=self.store, clock=self.clock).poll()
 
-    def open_case(self, text: str, *, customer: str = "jane") -> dict[str, Any]:
+    def open_case(self, text: str, *, customer: str = "jane") -> Case:
         self.emulator.add_post(customer, text)
         self.clock.advance(5)
         self.ingest()
-        case = next(c for c in self.cases() if c["customer_username"] == customer and c["status"] == "OPEN")
+        case = next(c for c in self.cases() if c.customer_username == customer and c.status == "OPEN")
         workflow = build_case_workflow(get_settings(WorkflowSettings))
-        workflow.acknowledge(str(case["case_id"]))
-        self.notify(str(case["case_id"]))
-        return self.store.get_case(str(case["case_id"])) or {}
+        workflow.acknowledge(case.case_id)
+        self.notify(case.case_id)
+        opened = self.store.cases.get(case.case_id)
+        assert opened is not None
+        return opened
 
     def notify(self, case_id: str, token: str = "task-token-1", **kwargs: Any) -> EmailMessage:
         before = len(sent_emails())
         build_case_workflow(get_settings(WorkflowSettings)).notify(case_id, token, "rep", **kwargs)
         return sent_emails()[before]
 
-    def cases(self) -> list[dict[str, Any]]:
+    def cases(self) -> list[Case]:
         items = boto3.resource("dynamodb").Table(self.table).scan()["Items"]
-        return [i for i in items if i.get("type") == "case"]
+        return [Case.model_validate(i) for i in items if i.get("type") == "case"]
 
     def poll_dms(self) -> None:
         playbook = load_playbook(str(ROOT / "infrastructure" / "playbook.yaml"))
@@ -214,7 +217,7 @@ def world(
     emulator.add_user("bob", name="Bob Stone", followers=40)
     turnaround_clock.use(clock.now)
     try:
-        yield World(emulator, clock, MentionStore(table_name), x_api, table_name)
+        yield World(emulator, clock, Repositories(table_name), x_api, table_name)
     finally:
         turnaround_clock.use(None)
 
@@ -254,8 +257,8 @@ class _Stack:
 def test_customer_dm_reaches_the_rep_in_the_thread_and_the_reply_goes_back_as_a_dm(world: World) -> None:
     deliveries, lambdas = dm_stream(world.table)
     case = world.open_case(CHARGED)
-    case_id = str(case["case_id"])
-    assert case["route"] == "offline" and case["assignee_email"] == ALEX
+    case_id = case.case_id
+    assert case.route == "offline" and case.assignee_email == ALEX
     escalation = sent_emails()[-1]
     reply_to(escalation)
     anchor = f"<{case_id}.thread@{DOMAIN}>"
@@ -334,14 +337,14 @@ def test_a_retry_after_the_lambda_died_mid_post_does_not_send_the_dm_twice(
 
 def test_reply_goes_public_to_the_customers_latest_post_that_mentions_us(world: World) -> None:
     case = world.open_case(SIMPLE, customer="bob")
-    assert case["route"] == "public" and not case.get("dm_open")
+    assert case.route == "public" and not case.dm_open
     address = reply_to(sent_emails()[-1])
     # Only the root post exists and our acknowledgement answered it: X allows no second reply.
     outcome = world.send(
         reply(address, "Bob, your order left the depot this morning.", sender=SAM, sender_name="Sam")
     )
     assert outcome["status"] == "refused"  # Sam is not the assignee
-    assignee = str(case["assignee_email"])
+    assignee = str(case.assignee_email)
     outcome = world.send(reply(address, "Bob, your order left the depot this morning.", sender=assignee))
     assert outcome["status"] == "refused" and "mentions us" in outcome["detail"]
     refusal = sent_emails()[-1]
@@ -349,7 +352,7 @@ def test_reply_goes_public_to_the_customers_latest_post_that_mentions_us(world: 
     assert "your order left the depot" in plain(refusal)  # the text is kept for the rep
 
     follow_up = world.emulator.add_post(
-        "bob", "@acmeair any news? still nothing", reply_to=str(case["root_tweet_id"])
+        "bob", "@acmeair any news? still nothing", reply_to=case.root_tweet_id
     )
     world.clock.advance(5)
     world.ingest()
@@ -368,12 +371,12 @@ def test_reply_goes_public_to_the_customers_latest_post_that_mentions_us(world: 
 
 def test_too_long_for_x_is_refused_by_weighted_length_with_the_text_kept(world: World) -> None:
     case = world.open_case(SIMPLE, customer="bob")
-    world.emulator.add_post("bob", "@acmeair hello?", reply_to=str(case["root_tweet_id"]))
+    world.emulator.add_post("bob", "@acmeair hello?", reply_to=case.root_tweet_id)
     world.clock.advance(5)
     world.ingest()
     text = "您好" * 70 + " 抱歉"  # 143 characters, but 285 as X weighs them
     posts = len(world.emulator.posts_created())
-    outcome = world.send(reply(reply_to(sent_emails()[-1]), text, sender=str(case["assignee_email"])))
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), text, sender=str(case.assignee_email)))
     assert outcome["status"] == "refused" and "285 characters as X counts them" in outcome["detail"]
     assert len(world.emulator.posts_created()) == posts
     assert text in plain(sent_emails()[-1])
@@ -469,9 +472,8 @@ def test_auto_replies_are_never_posted_nor_answered(world: World) -> None:
         outcome = world.send(reply(address, text, headers=headers, subject=subject))
         assert outcome["status"] == "ignored", headers
     assert len(world.emulator.dms_sent()) == dms and len(sent_emails()) == emails
-    from turnaround.dal.conversation_store import ConversationStore
 
-    recorded = ConversationStore(world.store).messages(str(world.cases()[0]["case_id"]))
+    recorded = world.store.conversation.messages(world.cases()[0].case_id)
     assert len(recorded) == len(AUTO_REPLIES) and all(m.outcome.startswith("ignored") for m in recorded)
 
 
@@ -528,7 +530,7 @@ def test_huge_mail_is_refused_unread(world: World, monkeypatch: pytest.MonkeyPat
 def test_a_closed_case_takes_no_more_replies(world: World) -> None:
     case = world.open_case(CHARGED)
     address = reply_to(sent_emails()[-1])
-    build_case_workflow(get_settings(WorkflowSettings)).close(str(case["case_id"]), "resolved")
+    build_case_workflow(get_settings(WorkflowSettings)).close(case.case_id, "resolved")
     outcome = world.send(reply(address, "one more thing"))
     assert outcome["status"] == "refused" and "closed" in outcome["detail"]
     assert "one more thing" in plain(sent_emails()[-1])

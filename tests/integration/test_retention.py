@@ -12,10 +12,10 @@ import pytest
 
 from tests.cloud import Cloud, wait_for_end, wait_until
 from tests.helpers import resource
-from turnaround.dal.conversation_store import CaseMessage, ConversationStore
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import ConfigurationError
-from turnaround.models.mention import Author, CaseStatus, Mention, Triage
+from turnaround.models.case import CaseMessage, CaseStatus, StoredDm
+from turnaround.models.mention import Author, Mention, Triage
 from turnaround.models.playbook import SOURCE, Retention, load_playbook
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -28,11 +28,11 @@ def _epoch(when: datetime) -> int:
 
 
 @pytest.fixture
-def kept(table_name: str) -> MentionStore:
-    return MentionStore(table_name, retention=RETENTION, clock=lambda: NOW)
+def kept(table_name: str) -> Repositories:
+    return Repositories(table_name, retention=RETENTION, clock=lambda: NOW)
 
 
-def _item(store: MentionStore, pk: str, sk: str) -> dict[str, Any]:
+def _item(store: Repositories, pk: str, sk: str) -> dict[str, Any]:
     return store.table.get_item(Key={"pk": pk, "sk": sk})["Item"]
 
 
@@ -56,21 +56,21 @@ def test_the_shipped_playbook_sets_retention_and_it_is_bounded(tmp_path):
 def test_every_dm_expires_its_days_after_it_was_sent(kept):
     sent = NOW - timedelta(days=3)
     dm = {"direction": "customer", "text": "hi", "sender_id": "9"}
-    assert kept.record_dm("1", case_id="case-7", created_at=sent, **dm)
-    assert kept.record_dm("2", case_id=None, created_at=None, **dm)
+    assert kept.dms.record(StoredDm(event_id="1", case_id="case-7", created_at=sent, **dm))
+    assert kept.dms.record(StoredDm(event_id="2", case_id=None, created_at=None, **dm))
     assert _item(kept, "DM#1", "DM")["expires_at"] == _epoch(sent + timedelta(days=40))
     assert _item(kept, "DM#2", "DM")["expires_at"] == _epoch(NOW + timedelta(days=40))  # no date: now
 
 
 def test_an_outbox_claim_expires_only_once_its_effect_is_recorded(kept):
-    assert kept.outbox_claim("case-7#ack", claimed_at=NOW.isoformat()) is None
+    assert kept.outbox.claim("case-7#ack", claimed_at=NOW) is None
     assert "expires_at" not in _item(kept, "OUTBOX#case-7#ack", "OUTBOX")  # pending: kept for ever
-    kept.outbox_complete("case-7#ack", result_id="55")
+    kept.outbox.complete("case-7#ack", result_id="55")
     done = _item(kept, "OUTBOX#case-7#ack", "OUTBOX")
     assert done["state"] == "DONE" and done["expires_at"] == _epoch(NOW + timedelta(days=500))
 
 
-def _open_case(store: MentionStore, case_id: str, conversation_id: str) -> None:
+def _open_case(store: Repositories, case_id: str, conversation_id: str) -> None:
     store.table.put_item(
         Item={
             "pk": f"CASE#{case_id}",
@@ -78,7 +78,11 @@ def _open_case(store: MentionStore, case_id: str, conversation_id: str) -> None:
             "type": "case",
             "case_id": case_id,
             "status": CaseStatus.OPEN,
+            "handle": "acmeair",
+            "root_tweet_id": conversation_id,
             "conversation_id": conversation_id,
+            "customer_id": "9",
+            "customer_username": "jane",
             "opened_at": NOW.isoformat(),
         }
     )
@@ -90,25 +94,28 @@ def test_a_closed_case_expires_with_its_thread_pointer_and_messages(kept):
     message = CaseMessage(
         case_id="case-7", key="k1", at=NOW, author="Alex", channel="email", text="t", outcome="posted"
     )
-    ConversationStore(kept).record(message)
+    kept.conversation.record(message)
     assert "expires_at" not in _item(kept, "MESSAGE#case-7#k1", "MESSAGE")  # its case is open
     closed = NOW + timedelta(days=2)
-    expires_at = kept.expire_closed_case(kept.get_case("case-7") or {}, closed)
+    case = kept.cases.get("case-7")
+    assert case is not None
+    expires_at = kept.cases.closed(case, at=closed, outcome="resolved")
     assert expires_at == _epoch(closed + timedelta(days=90))
     assert _item(kept, "CASE#case-7", "CASE")["expires_at"] == expires_at
     assert _item(kept, "CONVERSATION#7", "CASE")["expires_at"] == expires_at
-    ConversationStore(kept).expire("case-7", expires_at)
+    kept.conversation.expire("case-7", expires_at)
     assert _item(kept, "MESSAGE#case-7#k1", "MESSAGE")["expires_at"] == expires_at
     # A rep's email that arrives after closing (refused: the case is closed) expires with the case too.
-    ConversationStore(kept).record(message.model_copy(update={"key": "k2", "outcome": "not posted: closed"}))
+    kept.conversation.record(message.model_copy(update={"key": "k2", "outcome": "not posted: closed"}))
     assert _item(kept, "MESSAGE#case-7#k2", "MESSAGE")["expires_at"] == expires_at
 
 
 def test_a_thread_taken_over_by_a_newer_case_keeps_its_pointer(kept):
     _open_case(kept, "case-7", "7")
-    case = kept.get_case("case-7") or {}
+    case = kept.cases.get("case-7")
+    assert case is not None
     kept.table.put_item(Item={"pk": "CONVERSATION#7", "sk": "CASE", "case_id": "case-9"})
-    kept.expire_closed_case(case, NOW)
+    kept.cases.closed(case, at=NOW, outcome="resolved")
     assert "expires_at" not in _item(kept, "CONVERSATION#7", "CASE")
 
 
@@ -126,7 +133,7 @@ def test_a_pointer_left_to_an_expired_case_is_taken_over_like_a_closed_thread(ke
         triage=Triage(category="complaint", sentiment=-0.6, severity="simple"),
         ingested_at=NOW,
     )
-    outcome = kept.record(mention, open_case=True, retention=timedelta(days=180))
+    outcome = kept.mentions.record(mention, open_case=True, retention=timedelta(days=180))
     assert outcome.case_opened and outcome.case_id == "case-101"
     assert _item(kept, "CONVERSATION#100", "CASE")["case_id"] == "case-101"
 
@@ -138,17 +145,19 @@ def test_on_the_deployed_stack_open_cases_never_expire_and_closed_ones_do(cloud:
     wait_until(lambda: cloud.emails_to(ALEX), what="the escalation email")
     cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P")
     cloud.poll_dms()
-    running = cloud.store.get_case(case_id) or {}
-    assert running["status"] == CaseStatus.OPEN and "expires_at" not in running
-    dms = cloud.store.case_dms(case_id)
+    running = cloud.store.cases.get(case_id)
+    assert running is not None and running.status == CaseStatus.OPEN and running.expires_at is None
+    dms = [_item(cloud.store, f"DM#{d.event_id}", "DM") for d in cloud.store.dms.for_case(case_id)]
     assert len(dms) == 2 and all(
         d["expires_at"] == _epoch(datetime.fromisoformat(d["created_at"]) + timedelta(days=180)) for d in dms
     )
 
     cloud.decide(ALEX, "not_resolved", note="Bag is lost for good")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
-    closed = cloud.store.get_case(case_id) or {}
-    assert closed["expires_at"] == _epoch(datetime.fromisoformat(closed["closed_at"]) + timedelta(days=365))
+    closed_case = cloud.store.cases.get(case_id)
+    assert closed_case is not None and closed_case.closed_at is not None
+    closed = {"expires_at": closed_case.expires_at}
+    assert closed["expires_at"] == _epoch(closed_case.closed_at + timedelta(days=365))
     pointer = cloud.store.table.get_item(Key={"pk": f"CONVERSATION#{post.id}", "sk": "CASE"})["Item"]
     assert pointer["expires_at"] == closed["expires_at"]
 

@@ -80,7 +80,7 @@ def _token(url: str) -> str:
 
 def test_only_unsure_posts_are_queued_and_emailed_once(queued, digest, store):
     waiting = ReviewQueue(store).waiting(BRAND)
-    assert [item["tweet_id"] for item in waiting] == [queued["unsure"]]
+    assert [item.tweet_id for item in waiting] == [queued["unsure"]]
     sender, outbox = digest
     assert sender.send(BRAND) == 1
     (message,) = outbox.sent
@@ -96,14 +96,14 @@ def test_open_a_case_from_the_digest(queued, digest, store, clock):
     (links,) = _links(outbox.sent[0])
     desk = _desk(store, clock)
     desk.preview(_token(links["open_case"]))  # GET: nothing changes
-    assert store.get_mention(queued["unsure"]).get("case_id") is None
+    assert store.mentions.get(queued["unsure"]).case_id is None
     assert desk.act(_token(links["open_case"]), by="Sam Evans") == "open_case"
-    mention = store.get_mention(queued["unsure"])
-    case = store.get_case(mention["case_id"])
-    assert case["status"] == "OPEN" and case["root_tweet_id"] == queued["unsure"]
-    assert mention["triage"]["category"] == "complaint"
-    assert "opened by Sam Evans from the unsure queue" in mention["triage"]["reasons"]
-    assert [m["tweet_id"] for m in store.case_mentions(case["case_id"])] == [queued["unsure"]]
+    mention = store.mentions.get(queued["unsure"])
+    case = store.cases.get(mention.case_id)
+    assert case.status == "OPEN" and case.root_tweet_id == queued["unsure"]
+    assert mention.triage.category == "complaint"
+    assert "opened by Sam Evans from the unsure queue" in mention.triage.reasons
+    assert [m.tweet_id for m in store.mentions.for_case(case.case_id)] == [queued["unsure"]]
     with pytest.raises(ActionLinkUsed):  # the sibling link of the same post is dead too
         desk.act(_token(links["not_complaint"]))
     assert ReviewQueue(store).waiting(BRAND) == []
@@ -114,12 +114,10 @@ def test_not_a_complaint_relabels_and_opens_nothing(queued, digest, store, clock
     sender.send(BRAND)
     (links,) = _links(outbox.sent[0])
     _desk(store, clock).act(_token(links["not_complaint"]))
-    mention = store.get_mention(queued["unsure"])
-    assert mention["triage"]["category"] == "other" and mention.get("case_id") is None
+    mention = store.mentions.get(queued["unsure"])
+    assert mention.triage.category == "other" and mention.case_id is None
     item = ReviewQueue(store).get(BRAND, ReviewQueue.key(queued["unsure"]))
-    assert (
-        item is not None and item["decision"] == "not_complaint"
-    )  # the brand's own labelled post, to train on
+    assert item is not None and item.decision == "not_complaint"  # the brand's own labelled post, to train on
 
 
 def test_forged_or_escalation_keyed_links_are_refused(queued, digest, store, clock):
@@ -167,11 +165,11 @@ def test_the_action_page_serves_review_links(queued, digest, store, monkeypatch)
     (links,) = _links(outbox.sent[0])
     shown = page.lambda_handler(_url_event("GET", links["open_case"]), FakeLambdaContext())
     assert shown["statusCode"] == 200 and "Open a case?" in shown["body"] and "nessuno" in shown["body"]
-    assert store.get_mention(queued["unsure"]).get("case_id") is None
+    assert store.mentions.get(queued["unsure"]).case_id is None
     done = page.lambda_handler(
         _url_event("POST", ACTION_URL + "review", {"t": _token(links["open_case"])}), FakeLambdaContext()
     )
-    assert done["statusCode"] == 200 and store.get_mention(queued["unsure"]).get("case_id")
+    assert done["statusCode"] == 200 and store.mentions.get(queued["unsure"]).case_id
     again = page.lambda_handler(
         _url_event("POST", ACTION_URL + "review", {"t": _token(links["open_case"])}), FakeLambdaContext()
     )

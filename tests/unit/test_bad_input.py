@@ -27,6 +27,8 @@ from turnaround.logic.rep_actions.links import (
 from turnaround.logic.triage import triage
 from turnaround.logic.workflow.case_workflow import first_name
 from turnaround.logic.workflow.emails import escalation_email
+from turnaround.models.case import Case
+from turnaround.models.mention import Author, Mention, Triage
 from turnaround.models.playbook import load_playbook
 from turnaround.models.x import MentionsPage
 
@@ -79,13 +81,18 @@ def test_no_post_or_name_can_put_markup_or_headers_into_the_email(
     text: str, name: str, username: str
 ) -> None:
     TRIED["email"] += 1
-    mention = {
-        "tweet_id": "1",
-        "text": text,
-        "author": {"username": username, "name": name, "followers": 5, "verified": False},
-        "triage": {"category": "complaint", "severity": "charged", "sentiment": -0.5, "reasons": [name]},
-    }
-    case = {"case_id": "case-1", "priority": 1, "customer_username": username}
+    mention = Mention(
+        tweet_id="1",
+        handle="acmeair",
+        text=text,
+        author=Author(id="9", username=username, name=name, followers=5, verified=False),
+        created_at=NOW,
+        conversation_id="1",
+        mentions_handle=True,
+        triage=Triage(category="complaint", severity="charged", sentiment=-0.5, priority=1, reasons=[name]),
+        ingested_at=NOW,
+    )
+    case = Case.opened_from(mention, opened_at=NOW)
     message = escalation_email(
         playbook=PLAYBOOK,
         case=case,
@@ -177,7 +184,7 @@ def test_every_public_template_fits_in_a_post_whatever_the_name(name: str, usern
                 key=f"case-{variant}",
                 variant_offset=variant,
                 customer=username,
-                first_name=first_name({"name": name, "username": username}),
+                first_name=first_name(Author(id="9", name=name, username=username)),
                 initials="AB",
                 case_ref="123456",
                 rep_name="Alex Brown",

@@ -1,4 +1,5 @@
-"""The layer's folders are its architecture: only ``dal/`` and ``adapters/`` reach AWS or X."""
+"""The layer's folders are its architecture: only ``dal/`` and ``adapters/`` reach AWS or X, and
+imports point one way: models <- dal, adapters <- logic <- handlers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "layers/turnaround/python/turnaround"
 OUTSIDE_WORLD = ("boto3", "botocore", "tweepy", "requests")
 MAY_TOUCH = {"dal", "adapters"}
+# What each folder must not import (the shared top-level modules, exceptions, settings... are free).
+MUST_NOT_IMPORT = {
+    "models": {"dal", "adapters", "logic", "handlers"},
+    "dal": {"adapters", "logic", "handlers"},
+    "adapters": {"dal", "logic", "handlers"},
+    "logic": {"handlers"},
+}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -29,6 +37,43 @@ def test_only_dal_and_adapters_import_aws_or_x_clients() -> None:
         if module.relative_to(PACKAGE).parts[0] not in MAY_TOUCH
     }
     assert {name: roots for name, roots in offenders.items() if roots} == {}
+
+
+def imported_layers(path: Path) -> set[str]:
+    """The layer folders a module imports from (``TYPE_CHECKING`` imports count too)."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return {name.split(".")[1] for name in names if name.startswith("turnaround.") and "." in name}
+
+
+def layer_leaks(package: Path) -> dict[str, list[str]]:
+    leaks = {}
+    for module in sorted(package.rglob("*.py")):
+        layer = module.relative_to(package).parts[0]
+        wrong = imported_layers(module) & MUST_NOT_IMPORT.get(layer, set())
+        if wrong:
+            leaks[str(module.relative_to(package))] = sorted(wrong)
+    return leaks
+
+
+def test_imports_point_from_handlers_to_logic_to_dal_and_adapters_to_models() -> None:
+    assert layer_leaks(PACKAGE) == {}
+
+
+def test_a_leak_is_caught(tmp_path: Path) -> None:
+    """The check above can fail: a model that reaches into logic (even for typing only) is named."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "adapters").mkdir()
+    (tmp_path / "models" / "case.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from turnaround.logic.triage import triage\n"
+    )
+    (tmp_path / "adapters" / "secrets.py").write_text("import turnaround.logic.rep_actions.links\n")
+    assert layer_leaks(tmp_path) == {"adapters/secrets.py": ["logic"], "models/case.py": ["logic"]}
 
 
 def test_every_folder_is_a_package_that_says_what_it_holds() -> None:

@@ -72,6 +72,7 @@ class WorkflowSettings(XApiSettings):
     ACTION_LINK_SECRET_NAME: NonEmpty
     PLAYBOOK_PATH: str | None = None
     REPLY_EMAIL_DOMAIN: str | None = None  # empty: emails carry no per-case Reply-To address
+    REPLY_ADDRESS_TTL_DAYS: Annotated[int, Field(ge=1, le=365)] = 30  # as ReplyMailSettings
 
     @field_validator("REPLY_EMAIL_DOMAIN", mode="before")
     @classmethod

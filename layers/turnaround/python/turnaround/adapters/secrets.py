@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from turnaround.adapters.x_api import XCredentials, credentials_from_secret
 from turnaround.exceptions import ConfigurationError
-from turnaround.logic.rep_actions.links import ActionLinkKeys
+from turnaround.models.keys import ActionLinkKeys
 
 CACHE_SECONDS = 300
 

@@ -11,7 +11,7 @@ from turnaround.adapters.mailer import Mailer
 from turnaround.adapters.secrets import CredentialStore, action_link_keys
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import UnknownTaskInputVersion
 from turnaround.logic.rep_actions.links import ActionLinkSigner
 from turnaround.logic.reply_mail.reply_desk import replies_for_workflow
@@ -144,7 +144,7 @@ def build_case_workflow(settings: WorkflowSettings) -> CaseWorkflow:
         return apis[handle]
 
     return CaseWorkflow(
-        store=MentionStore(settings.TABLE_NAME),
+        store=Repositories(settings.TABLE_NAME),
         x_for=x_for,
         mailer=Mailer(),
         signer=ActionLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),

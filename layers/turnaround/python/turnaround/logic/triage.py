@@ -25,9 +25,10 @@ from turnaround.logic.triage_cues import (
     names_a_problem,
     open_problem,
 )
-from turnaround.logic.triage_languages import foreign_offline_topics, language_of, read_foreign
+from turnaround.logic.triage_languages import foreign_offline_topics, read_foreign
 from turnaround.logic.triage_model import ComplaintModel, load_model
 from turnaround.logic.triage_model import sentiment as sentiment
+from turnaround.models.language import language_of
 from turnaround.models.mention import Category, Severity, Triage
 
 _MENTION = re.compile(r"@\w{1,15}")

@@ -14,9 +14,6 @@ from typing import Literal
 
 ForeignCategory = Literal["complaint", "praise", "unsure"]
 
-# X's lang values that carry no language: undetermined, links/media only, hashtags, mentions, art.
-NO_LANGUAGE = frozenset({"und", "zxx", "qme", "qht", "qam", "qct", "art"})
-
 
 def _words(*patterns: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
@@ -172,14 +169,6 @@ OFFLINE_TOPICS = {
 def foreign_offline_topics(text: str, language: str) -> list[str]:
     body = fold(text)
     return [topic for topic, pattern in OFFLINE_TOPICS.get(language, {}).items() if pattern.search(body)]
-
-
-def language_of(lang: str | None, default: str = "en") -> str:
-    """X's tag reduced to the language ('pt-BR' → 'pt'); ``default`` when X gave none we can use."""
-    if not lang:
-        return default
-    base = lang.strip().lower().replace("_", "-").split("-")[0]
-    return default if not base or base in NO_LANGUAGE else base
 
 
 def read_foreign(text: str, language: str) -> tuple[ForeignCategory, list[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,12 +33,6 @@ class Triage(BaseModel):
     def goes_offline(self) -> bool:
         """Charged or complex complaints move to DM; simple ones can be settled in public."""
         return self.severity in ("charged", "complex")
-
-
-class CaseStatus(StrEnum):
-    OPEN = "OPEN"  # new mentions in its thread attach to it
-    FOLLOW_UP = "FOLLOW_UP"  # resolved; waiting for the customer's own post
-    CLOSED = "CLOSED"
 
 
 class Author(BaseModel):
@@ -87,6 +80,20 @@ class Checkpoint(BaseModel):
     rate_limited_until: datetime | None = None
     dm_newest_id: str | None = None
     dm_rate_limited_until: datetime | None = None
+
+
+class WatchedPost(BaseModel):
+    """One of our recent posts watched for quotes: how many quotes X counted, the newest we read."""
+
+    quotes: int = 0
+    newest: str | None = None
+
+
+class QuoteWatch(BaseModel):
+    """Per-handle quote watch: our recent posts by id, and when they were last checked."""
+
+    posts: dict[str, WatchedPost] = {}
+    checked_at: datetime | None = None
 
 
 class HandlePollResult(BaseModel):

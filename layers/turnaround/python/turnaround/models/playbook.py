@@ -14,7 +14,7 @@ from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from turnaround.exceptions import ConfigurationError
-from turnaround.logic.triage_languages import language_of
+from turnaround.models.language import language_of
 
 # In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
 # PLAYBOOK_PATH points at it.

@@ -23,9 +23,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import XCreditsExhausted, XDirectMessageRefused, XRateLimited, XUsageCapped
 from turnaround.logic.workflow.case_workflow import case_ref, first_name
+from turnaround.models.case import Case, StoredDm
 from turnaround.models.playbook import Playbook, load_playbook
 from turnaround.models.x import XDmEvent
 from turnaround.observability import logger, metrics
@@ -40,50 +41,51 @@ DEFAULT_BACKOFF = timedelta(minutes=15)
 class DmIngestor:
     handle: str
     x: XApi
-    store: MentionStore
+    store: Repositories
     playbook: Playbook
     clock: Callable[[], datetime] = utc_now
 
     def poll(self) -> dict[str, int]:
-        checkpoint = self.store.get_checkpoint(self.handle)
+        checkpoint = self.store.checkpoints.get(self.handle)
         now = self.clock()
         if checkpoint.dm_rate_limited_until and now < checkpoint.dm_rate_limited_until:
             metrics.add_metric(name="DmPollSkippedRateLimited", unit=MetricUnit.Count, value=1)
             return {"received": 0, "threaded": 0, "confirmations": 0, "refused": 0, "pages": 0}
         user_id = checkpoint.user_id or self.x.me().id
         if checkpoint.user_id is None:
-            self.store.set_user_id(self.handle, user_id)
+            self.store.checkpoints.set_user_id(self.handle, user_id)
         known = int(checkpoint.dm_newest_id) if checkpoint.dm_newest_id else None
         events, pages, complete = self._new_events(known)
         if checkpoint.dm_rate_limited_until:
-            self.store.set_dm_rate_limited(self.handle, None)
+            self.store.checkpoints.set_dm_rate_limited(self.handle, None)
         counts = {"received": 0, "threaded": 0, "confirmations": 0, "refused": 0, "pages": pages}
         for event in events:
             if event.sender_id == user_id:
                 continue  # our own DMs are recorded when we send them
             counts["received"] += 1
-            case = self.store.find_open_case_for_customer(event.sender_id)
-            case_id = str(case["case_id"]) if case else None
-            if not self.store.record_dm(
-                event.id,
-                case_id=case_id,
-                direction="customer",
-                text=event.text,
-                sender_id=event.sender_id,
-                created_at=event.created_at,
+            case = self.store.cases.find_open_for_customer(event.sender_id)
+            if not self.store.dms.record(
+                StoredDm(
+                    event_id=event.id,
+                    case_id=case.case_id if case else None,
+                    direction="customer",
+                    text=event.text,
+                    sender_id=event.sender_id,
+                    created_at=event.created_at,
+                )
             ):
                 continue  # already threaded by an earlier poll
             if case is None:
                 continue
             counts["threaded"] += 1
-            self.store.update_case(str(case["case_id"]), dm_open=True, last_dm_at=self.clock().isoformat())
+            self.store.cases.dm_opened(case.case_id, at=self.clock())
             if self.playbook.is_opt_out(event.text):
-                self.store.update_case(str(case["case_id"]), opted_out=True)
+                self.store.cases.opted_out(case.case_id)
                 continue
-            if case.get("route") == "offline" and not case.get("opted_out"):
+            if case.route == "offline" and not case.opted_out:
                 counts[self._confirm(case, event.sender_id)] += 1
         if events and complete:
-            self.store.save_dm_checkpoint(self.handle, events[-1].id)
+            self.store.checkpoints.save_dm_checkpoint(self.handle, events[-1].id)
         metrics.add_metric(name="DmsReceived", unit=MetricUnit.Count, value=counts["received"])
         return counts
 
@@ -98,7 +100,9 @@ class DmIngestor:
             try:
                 page, limit = self.x.dm_events_page(max_results=size, pagination_token=token)
             except XRateLimited as exc:
-                self.store.set_dm_rate_limited(self.handle, exc.reset_at or self.clock() + DEFAULT_BACKOFF)
+                self.store.checkpoints.set_dm_rate_limited(
+                    self.handle, exc.reset_at or self.clock() + DEFAULT_BACKOFF
+                )
                 metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
                 logger.warning("DM read rate limited", extra={"handle": self.handle})
                 return sorted(fresh, key=lambda e: int(e.id)), pages, False
@@ -113,21 +117,21 @@ class DmIngestor:
         logger.warning("DM pass stopped before a known event", extra={"handle": self.handle})
         return sorted(fresh, key=lambda e: int(e.id)), pages, False
 
-    def _confirm(self, case: dict[str, object], customer_id: str) -> str:
-        case_id = str(case["case_id"])
-        if self.store.outbox_claim(f"{case_id}#dm_confirm", claimed_at=self.clock().isoformat()):
+    def _confirm(self, case: Case, customer_id: str) -> str:
+        case_id = case.case_id
+        if self.store.outbox.claim(f"{case_id}#dm_confirm", claimed_at=self.clock()):
             return "threaded"  # sent (or attempted) before: exactly one automated DM per case
-        mention = self.store.get_mention(str(case["root_tweet_id"])) or {"author": {}}
-        lang = (mention.get("triage") or {}).get("lang")
+        mention = self.store.mentions.get(case.root_tweet_id)
+        lang = mention.triage.lang if mention else None
         if not self.playbook.speaks(lang):  # the rep writes to them personally; no canned DM
-            self.store.outbox_complete(f"{case_id}#dm_confirm", outcome="no templates")
+            self.store.outbox.complete(f"{case_id}#dm_confirm", outcome="no templates")
             return "threaded"
-        rep = self.playbook.rep_by_email(str(case.get("assignee_email", ""))) or self.playbook.roster[0]
+        rep = self.playbook.rep_by_email(case.assignee_email or "") or self.playbook.roster[0]
         text = self.playbook.render(
             "dm_confirm",
             key=case_id,
             lang=lang,
-            first_name=first_name(mention["author"]),
+            first_name=first_name(mention.author if mention else None),
             rep_name=rep.name,
             case_ref=case_ref(case_id),
         )
@@ -135,13 +139,15 @@ class DmIngestor:
             event_id = self.x.send_dm(customer_id, text)
         except XDirectMessageRefused as exc:
             # Never fail the case: the rep's email says to use email or phone instead.
-            self.store.update_case(case_id, dm_refused=True, dm_refused_reason=str(exc))
-            self.store.outbox_complete(f"{case_id}#dm_confirm", outcome="refused")
+            self.store.cases.dm_refused(case_id, reason=str(exc))
+            self.store.outbox.complete(f"{case_id}#dm_confirm", outcome="refused")
             logger.info("automated DM refused", extra={"case_id": case_id})
             return "refused"
-        self.store.outbox_complete(f"{case_id}#dm_confirm", result_id=event_id)
-        self.store.record_dm(
-            event_id, case_id=case_id, direction="brand", text=text, sender_id=None, created_at=self.clock()
+        self.store.outbox.complete(f"{case_id}#dm_confirm", result_id=event_id)
+        self.store.dms.record(
+            StoredDm(
+                event_id=event_id, case_id=case_id, direction="brand", text=text, created_at=self.clock()
+            )
         )
         return "confirmations"
 
@@ -149,12 +155,12 @@ class DmIngestor:
 def poll_dm_handles(
     settings: DmPollerSettings,
     *,
-    store: MentionStore | None = None,
+    store: Repositories | None = None,
     credentials: CredentialStore | None = None,
     playbook: Playbook | None = None,
 ) -> dict[str, dict[str, int]]:
     """Every monitored handle; one handle's failure does not stop the others, but is re-raised."""
-    store = store or MentionStore(settings.TABLE_NAME)
+    store = store or Repositories(settings.TABLE_NAME)
     credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
     playbook = playbook or load_playbook(settings.PLAYBOOK_PATH)
     results: dict[str, dict[str, int]] = {}

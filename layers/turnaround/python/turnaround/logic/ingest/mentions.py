@@ -26,8 +26,8 @@ from turnaround.adapters.bedrock_triage import BedrockClassifier
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
+from turnaround.dal.repositories import Repositories
 from turnaround.dal.review_queue import ReviewQueue
-from turnaround.dal.store import MentionStore
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
 from turnaround.logic.triage import triage
 from turnaround.models.mention import Author, HandlePollResult, Mention
@@ -54,7 +54,7 @@ class _Pass:
 class MentionIngestor:
     handle: str
     x: XApi
-    store: MentionStore
+    store: Repositories
     clock: Clock = utc_now
     max_results: int = 100
     retention: timedelta = timedelta(days=180)
@@ -84,7 +84,7 @@ class MentionIngestor:
         return total
 
     def poll(self) -> HandlePollResult:
-        checkpoint = self.store.get_checkpoint(self.handle)
+        checkpoint = self.store.checkpoints.get(self.handle)
         result = HandlePollResult(handle=self.handle, since_id=checkpoint.since_id)
         now = self.clock()
         if checkpoint.rate_limited_until and now < checkpoint.rate_limited_until:
@@ -99,7 +99,7 @@ class MentionIngestor:
         user_id = checkpoint.user_id
         if user_id is None:
             user_id = self.x.me().id
-            self.store.set_user_id(self.handle, user_id)
+            self.store.checkpoints.set_user_id(self.handle, user_id)
 
         state = _Pass(newest_id=checkpoint.pending_newest_id)
         interrupted_until: datetime | None = None
@@ -139,7 +139,7 @@ class MentionIngestor:
         result.pages, result.rate_limit_remaining = state.pages, state.remaining
         if interrupted_until is not None or failure is not None:
             if state.tweets and state.newest_id:
-                self.store.save_progress(
+                self.store.checkpoints.save_progress(
                     self.handle,
                     expected_since=checkpoint.since_id,
                     pending_newest_id=state.newest_id,
@@ -147,7 +147,7 @@ class MentionIngestor:
                 )
             result.complete = False
             if interrupted_until is not None:
-                self.store.set_rate_limited(self.handle, interrupted_until)
+                self.store.checkpoints.set_rate_limited(self.handle, interrupted_until)
                 result.rate_limited_until = interrupted_until
                 metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=1)
                 logger.warning(
@@ -164,7 +164,7 @@ class MentionIngestor:
         if checkpoint.since_id and not state.reached_since:
             self._beyond_reach(checkpoint.since_id, state, result)
         if state.newest_id:
-            self.store.complete_pass(
+            self.store.checkpoints.complete_pass(
                 self.handle, expected_since=checkpoint.since_id, since_id=state.newest_id
             )
             result.since_id = state.newest_id
@@ -174,7 +174,9 @@ class MentionIngestor:
         """The pass ended without the post at since_id: X's 800-deep timeline no longer holds what
         came between it and the oldest post read. Nothing can fetch them now; ops must know."""
         oldest = min((t.id for t in state.tweets), key=int, default=None)
-        self.store.record_reach_gap(self.handle, since_id=since_id, oldest_read_id=oldest, at=self.clock())
+        self.store.checkpoints.record_reach_gap(
+            self.handle, since_id=since_id, oldest_read_id=oldest, at=self.clock()
+        )
         result.beyond_reach = True
         metrics.add_metric(name="MentionsBeyondReach", unit=MetricUnit.Count, value=1)
         logger.error(
@@ -194,7 +196,7 @@ class MentionIngestor:
                 result.skipped_retweets += 1
                 continue
             mention = self._mention(tweet, state, user_id, ingested_at)
-            outcome = self.store.record(
+            outcome = self.store.mentions.record(
                 mention, open_case=mention.triage.is_complaint, retention=self.retention
             )
             if not outcome.stored:
@@ -281,7 +283,7 @@ def _merged(first: HandlePollResult, then: HandlePollResult) -> HandlePollResult
 def poll_monitored_handles(
     settings: PollerSettings,
     *,
-    store: MentionStore | None = None,
+    store: Repositories | None = None,
     credentials: CredentialStore | None = None,
     x_for: Callable[[str], XApi] | None = None,
     clock: Clock = utc_now,
@@ -289,7 +291,7 @@ def poll_monitored_handles(
     time_left: Callable[[], float] | None = None,
 ) -> list[HandlePollResult]:
     """Poll every monitored handle; one handle's failure does not stop the others, but is re-raised."""
-    store = store or MentionStore(settings.TABLE_NAME)
+    store = store or Repositories(settings.TABLE_NAME)
     credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
 
     def default_x(handle: str) -> XApi:

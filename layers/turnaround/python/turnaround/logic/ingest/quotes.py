@@ -19,10 +19,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import XRateLimited
 from turnaround.logic.ingest.mentions import MentionIngestor, _Pass
-from turnaround.models.mention import Mention
+from turnaround.models.mention import Mention, QuoteWatch, WatchedPost
 from turnaround.observability import logger, metrics
 
 
@@ -30,7 +30,7 @@ from turnaround.observability import logger, metrics
 class QuoteIngestor:
     handle: str
     x: XApi
-    store: MentionStore
+    store: Repositories
     clock: Callable[[], datetime] = utc_now
     watch_days: int = 7
     max_calls: int = 4
@@ -41,18 +41,18 @@ class QuoteIngestor:
     def poll(self) -> int:
         """Store new quotes of our recent posts; returns how many were stored."""
         now = self.clock()
-        watched, checked_at = self.store.get_quote_watch(self.handle)
-        if checked_at is not None and now - checked_at < self.every:
+        watch = self.store.checkpoints.get_quote_watch(self.handle)
+        if watch.checked_at is not None and now - watch.checked_at < self.every:
             return 0
-        user_id = self.store.get_checkpoint(self.handle).user_id or self.x.me().id
+        user_id = self.store.checkpoints.get(self.handle).user_id or self.x.me().id
         page, _ = self.x.own_posts_page(user_id)
         horizon = now - timedelta(days=self.watch_days)
         recent = {p.id: p for p in page.data if p.created_at is None or p.created_at >= horizon}
-        seen = {post_id: watched.get(post_id, {"quotes": 0, "newest": None}) for post_id in recent}
+        seen = {post_id: watch.posts.get(post_id, WatchedPost()) for post_id in recent}
         stored = calls = 0
         for post_id, post in recent.items():
             count = post.public_metrics.quote_count if post.public_metrics else 0
-            if count <= seen[post_id]["quotes"] or calls >= self.max_calls:
+            if count <= seen[post_id].quotes or calls >= self.max_calls:
                 continue
             calls += 1
             try:
@@ -60,7 +60,7 @@ class QuoteIngestor:
             except XRateLimited:
                 logger.warning("quote reads rate limited; next pass", extra={"handle": self.handle})
                 break
-            newest = seen[post_id]["newest"]
+            newest = seen[post_id].newest
             fresh = [q for q in quotes.data if newest is None or int(q.id) > int(newest)]
             state = _Pass(
                 tweets=fresh,
@@ -68,11 +68,10 @@ class QuoteIngestor:
                 quoted_authors={post_id: user_id},
             )
             stored += self._record(state, user_id)
-            seen[post_id] = {
-                "quotes": count,
-                "newest": max((q.id for q in quotes.data), key=int, default=newest),
-            }
-        self.store.save_quote_watch(self.handle, seen, checked_at=now)
+            seen[post_id] = WatchedPost(
+                quotes=count, newest=max((q.id for q in quotes.data), key=int, default=newest)
+            )
+        self.store.checkpoints.save_quote_watch(self.handle, QuoteWatch(posts=seen, checked_at=now))
         metrics.add_metric(name="QuotesIngested", unit=MetricUnit.Count, value=stored)
         return stored
 
@@ -84,7 +83,7 @@ class QuoteIngestor:
             if tweet.author_id == user_id:
                 continue
             mention = helper._mention(tweet, state, user_id, self.clock())
-            outcome = self.store.record(
+            outcome = self.store.mentions.record(
                 mention, open_case=mention.triage.is_complaint, retention=self.retention
             )
             if outcome.stored:

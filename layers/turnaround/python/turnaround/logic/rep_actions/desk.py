@@ -9,9 +9,10 @@ from typing import Any
 
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.clock import utc_now
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import CaseNotResolved, TaskTokenRejected
 from turnaround.logic.rep_actions.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
+from turnaround.models.case import Case, Escalation
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger
 
@@ -20,56 +21,58 @@ NOTE_LIMIT = 2000
 
 @dataclass
 class ActionDesk:
-    store: MentionStore
+    store: Repositories
     signer: ActionLinkSigner
     workflow: WorkflowClient
     playbook: Playbook
     clock: Callable[[], datetime] = utc_now
 
-    def preview(self, token: str) -> tuple[ActionClaim, dict[str, Any], dict[str, Any]]:
-        """Verify the link and load what the confirm page shows. Changes nothing."""
+    def preview(self, token: str) -> tuple[ActionClaim, Escalation, dict[str, Any]]:
+        """Verify the link and load what the confirm page shows (``case``, ``mention``). Changes nothing."""
         claim = self.signer.verify(token, now=self.clock())
-        escalation = self.store.get_escalation(claim.escalation_id)
-        if escalation is None or escalation.get("case_id") != claim.case_id:
+        escalation = self.store.escalations.get(claim.escalation_id)
+        if escalation is None or escalation.case_id != claim.case_id:
             raise ActionLinkUsed("this link no longer belongs to an open request")
-        if escalation.get("used_at"):
-            raise ActionLinkUsed(f"this case was already marked '{escalation.get('used_action')}'")
-        case = self.store.get_case(claim.case_id) or {}
-        if case.get("current_escalation_id") not in (None, claim.escalation_id):
+        if escalation.used_at:
+            raise ActionLinkUsed(f"this case was already marked '{escalation.used_action}'")
+        case = self.store.cases.get(claim.case_id)
+        if case is None:
+            raise ActionLinkUsed("this case no longer exists")
+        if case.current_escalation_id not in (None, claim.escalation_id):
             raise ActionLinkUsed("a newer email about this case replaced this one; use its links")
-        mention = self.store.get_mention(str(case.get("root_tweet_id"))) or {}
-        return claim, escalation, {"case": case, "mention": mention, "post": escalation.get("post")}
+        mention = self.store.mentions.get(case.root_tweet_id)
+        return claim, escalation, {"case": case, "mention": mention, "post": escalation.post}
 
     def act(self, token: str, *, note: str, reassign_to: str | None = None) -> str:
         claim, escalation, context = self.preview(token)
         note = note.strip()[:NOTE_LIMIT]
         used_at = self.clock()
-        if not self.store.consume_escalation(
+        if not self.store.escalations.consume(
             claim.escalation_id, action=claim.action, note=note, used_at=used_at
         ):
             raise ActionLinkUsed("this case was already acted on from this email")
         try:
-            self._answer(claim, str(escalation["task_token"]), context, note, reassign_to)
+            self._answer(claim, escalation.task_token, context["case"], note, reassign_to)
         except TaskTokenRejected:
             raise  # the workflow moved on (escalated): this link is rightly dead
         except Exception:
             # Never a consumed link with an unanswered workflow: undo, so the same link works again.
-            self.store.release_escalation(claim.escalation_id, used_at=used_at)
+            self.store.escalations.release(claim.escalation_id, used_at=used_at)
             raise
         logger.info("rep acted", extra={"case_id": claim.case_id, "action": claim.action})
         return claim.action
 
     def _answer(
-        self, claim: ActionClaim, task_token: str, context: dict[str, Any], note: str, reassign_to: str | None
+        self, claim: ActionClaim, task_token: str, case: Case, note: str, reassign_to: str | None
     ) -> None:
         if claim.action in ("resolved", "retweet", "no_retweet"):
             self.workflow.succeed(task_token, {"action": claim.action, "note": note})
         elif claim.action == "reassign":
-            current = str(context["case"].get("assignee_email", ""))
+            current = case.assignee_email or ""
             chosen = self.playbook.rep_by_email(reassign_to or "") or next(
                 (rep for rep in self.playbook.roster if rep.email != current), self.playbook.roster[0]
             )
-            self.store.update_case(claim.case_id, assignee_email=chosen.email)
+            self.store.cases.assign(claim.case_id, chosen.email)
             self.workflow.succeed(task_token, {"action": "reassign", "note": note, "assignee": chosen.email})
         else:
             self.workflow.fail(

@@ -16,13 +16,13 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
 from turnaround.exceptions import TurnaroundError
+from turnaround.models.keys import ActionLinkKeys
 
 Action = Literal["resolved", "not_resolved", "reassign", "retweet", "no_retweet"]
 ACTIONS: tuple[Action, ...] = ("resolved", "not_resolved", "reassign")  # an escalation's links
@@ -55,19 +55,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-@dataclass(frozen=True)
-class ActionLinkKeys:
-    """The link secret's current version, and the one before it while links it signed may be alive."""
-
-    current: bytes
-    previous: bytes | None = None
-
-    def __post_init__(self) -> None:
-        for key in filter(None, (self.current, self.previous)):
-            if len(key) < 32:
-                raise ValueError("action link secret must be at least 32 bytes")
 
 
 def key_id(key: bytes) -> str:

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
-from typing import Any, Literal
 
 from jinja2 import Environment, StrictUndefined, select_autoescape
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from turnaround.adapters.mailer import Mailer, build_message
 from turnaround.clock import utc_now
-from turnaround.dal.review_queue import ReviewQueue, _plain, open_case_for
+from turnaround.dal.review_queue import ReviewQueue, open_case_for
+from turnaround.exceptions import StorageError
 from turnaround.logic.rep_actions.links import (
     MAX_TOKEN_LENGTH,
     ActionLinkExpired,
@@ -34,21 +34,14 @@ from turnaround.logic.rep_actions.links import (
     _b64,
     _unb64,
 )
+from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
+from turnaround.models.review import Decision, ReviewClaim
 from turnaround.observability import logger
 
-Decision = Literal["open_case", "not_complaint"]
 DECISIONS: tuple[Decision, ...] = ("open_case", "not_complaint")
 LABELS = {"open_case": "Open a case", "not_complaint": "Not a complaint"}
 DIGEST_LIMIT = 50
-
-
-class ReviewClaim(BaseModel):
-    handle: str
-    review_key: str
-    tweet_id: str
-    decision: Decision
-    expires_at: int
 
 
 class ReviewLinkSigner:
@@ -137,38 +130,37 @@ class UnsureDigest:
         waiting = self.queue.waiting(handle)
         # Each new post is claimed for one digest by a conditional write, so two runs at once (a
         # schedule firing twice) never email the same news twice; a failed send releases them.
-        fresh = [item for item in waiting if not item.get("digested_at") and self.queue.claim(item, now)]
+        fresh = [item for item in waiting if not item.digested_at and self.queue.claim(item, now)]
         if not fresh:
             return 0
         shown = waiting[-DIGEST_LIMIT:]
         expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
         posts = []
         for item in shown:
-            mention = self.queue.store.get_mention(str(item["tweet_id"])) or {}
-            author = mention.get("author", {})
-            triage = mention.get("triage", {})
+            mention = self.queue.store.mentions.get(item.tweet_id)
             links = {
                 decision: f"{self.action_url.rstrip('/')}/review?t="
                 + self.signer.sign(
                     ReviewClaim(
                         handle=handle,
-                        review_key=str(item["sk"]),
-                        tweet_id=str(item["tweet_id"]),
+                        review_key=item.review_key,
+                        tweet_id=item.tweet_id,
                         decision=decision,
                         expires_at=expires_at,
                     )
                 )
                 for decision in DECISIONS
             }
+            username = mention.author.username if mention else ""
             posts.append(
                 {
-                    "text": str(mention.get("text", "")),
-                    "username": str(author.get("username", "")),
-                    "followers": int(author.get("followers", 0)),
-                    "lang": triage.get("lang"),
-                    "reasons": ", ".join(triage.get("reasons", [])),
-                    "queued": str(item.get("queued_at", ""))[:16].replace("T", " ") + " UTC",
-                    "url": f"https://x.com/{author.get('username', 'i')}/status/{item['tweet_id']}",
+                    "text": mention.text if mention else "",
+                    "username": username,
+                    "followers": mention.author.followers if mention else 0,
+                    "lang": mention.triage.lang if mention else None,
+                    "reasons": ", ".join(mention.triage.reasons) if mention else "",
+                    "queued": item.queued_at.strftime("%Y-%m-%d %H:%M") + " UTC",
+                    "url": f"https://x.com/{username or 'i'}/status/{item.tweet_id}",
                     "links": links,
                 }
             )
@@ -206,19 +198,19 @@ class ReviewDesk:
     signer: ReviewLinkSigner
     clock: Callable[[], datetime] = utc_now
 
-    def preview(self, token: str) -> tuple[ReviewClaim, dict[str, Any]]:
+    def preview(self, token: str) -> tuple[ReviewClaim, Mention | None]:
         claim = self.signer.verify(token, now=self.clock())
         item = self.queue.get(claim.handle, claim.review_key)
-        if item is None or str(item.get("tweet_id")) != claim.tweet_id:
+        if item is None or item.tweet_id != claim.tweet_id:
             raise ActionLinkUsed("this link no longer belongs to a post waiting for review")
-        if item.get("state") != "PENDING":
-            raise ActionLinkUsed(
-                f"this post was already decided: {LABELS.get(str(item.get('decision')), '')}"
-            )
-        return claim, self.queue.store.get_mention(claim.tweet_id) or {}
+        if item.state != "PENDING":
+            raise ActionLinkUsed(f"this post was already decided: {LABELS.get(str(item.decision), '')}")
+        return claim, self.queue.store.mentions.get(claim.tweet_id)
 
     def act(self, token: str, *, by: str = "the on-duty rep") -> Decision:
         claim, mention = self.preview(token)
+        if mention is None:
+            raise StorageError(f"post {claim.tweet_id} is queued for review but not stored")
         now = self.clock()
         if not self.queue.decide(claim, at=now):
             raise ActionLinkUsed("this post was already decided")
@@ -226,12 +218,10 @@ class ReviewDesk:
             case_id = open_case_for(self.queue.store, mention, opened_at=now, by=by)
             logger.info("case opened from the unsure queue", extra={"case_id": case_id})
         else:
-            triage = {
-                **_plain(mention["triage"]),
-                "category": "other",
-                "reasons": [*mention["triage"].get("reasons", []), f"{by}: not a complaint"],
-            }
-            self.queue.store.update_item_fields(f"MENTION#{claim.tweet_id}", "MENTION", triage=triage)
+            triage = mention.triage.model_copy(
+                update={"category": "other", "reasons": [*mention.triage.reasons, f"{by}: not a complaint"]}
+            )
+            self.queue.store.mentions.set_triage(claim.tweet_id, triage)
         return claim.decision
 
 
@@ -247,14 +237,14 @@ REVIEW_PAGE = """<!doctype html>
 """
 
 
-def review_page(claim: ReviewClaim, mention: dict[str, Any], token: str) -> str:
+def review_page(claim: ReviewClaim, mention: Mention | None, token: str) -> str:
     return (
         _env(True)
         .from_string(REVIEW_PAGE)
         .render(
             label=LABELS[claim.decision],
-            text=str(mention.get("text", "")),
-            username=str(mention.get("author", {}).get("username", "")),
+            text=mention.text if mention else "",
+            username=mention.author.username if mention else "",
             token=token,
         )
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel
 
-from turnaround.dal.conversation_store import CaseMessage
+from turnaround.models.case import Case, CaseMessage, StoredDm
+from turnaround.models.mention import Mention
 
 CHANNEL_LABELS = {"x_public": "X post", "x_dm": "X DM", "email": "email"}
 
@@ -24,33 +23,37 @@ class Entry(BaseModel):
 
 
 def timeline(
-    case: dict[str, Any],
-    mentions: list[dict[str, Any]],
-    dms: list[dict[str, Any]],
+    case: Case,
+    mentions: list[Mention],
+    dms: list[StoredDm],
     messages: list[CaseMessage],
 ) -> list[Entry]:
     """The customer's posts in the case, the DMs both ways, and what reps wrote by email (posted or not)."""
-    customer = str(case.get("customer_id", ""))
     entries = [
         Entry(
-            at=str(m.get("created_at") or m.get("ingested_at") or ""),
-            who=f"@{m['author']['username']}",
+            at=(m.created_at or m.ingested_at).isoformat(),
+            who=f"@{m.author.username}",
             channel=CHANNEL_LABELS["x_public"],
-            text=str(m["text"]),
+            text=m.text,
         )
         for m in mentions
-        if str(m["author"]["id"]) == customer
+        if m.author.id == case.customer_id
     ]
-    if case.get("first_response_at"):
+    if case.first_response_at:
         entries.append(
             Entry(
-                at=str(case["first_response_at"]), who="us (automated)", channel="X post", text="acknowledged"
+                at=case.first_response_at.isoformat(),
+                who="us (automated)",
+                channel="X post",
+                text="acknowledged",
             )
         )
     for dm in dms:
-        who = f"@{case.get('customer_username')}" if dm.get("direction") == "customer" else "us (automated)"
+        who = f"@{case.customer_username}" if dm.direction == "customer" else "us (automated)"
         entries.append(
-            Entry(at=str(dm.get("created_at") or ""), who=who, channel="X DM", text=str(dm["text"]))
+            Entry(
+                at=dm.created_at.isoformat() if dm.created_at else "", who=who, channel="X DM", text=dm.text
+            )
         )
     for message in messages:
         posted = message.outcome == "posted"

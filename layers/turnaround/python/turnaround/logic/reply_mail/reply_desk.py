@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict
 from turnaround.adapters.mailer import EmailNotSent, Mailer
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.dal.conversation_store import CaseMessage, Channel, ConversationStore
-from turnaround.dal.store import MentionStore
+from turnaround.dal.conversation_store import ConversationStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import (
     XApiError,
     XApiUnavailable,
@@ -52,16 +52,15 @@ from turnaround.logic.reply_mail.reply_address import (
 from turnaround.logic.reply_mail.reply_emails import (
     case_subject,
     customer_dm_email,
-    reply_outcome_email,
+    thread_email,
     thread_headers,
 )
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
-from turnaround.models.mention import CaseStatus
+from turnaround.models.case import Case, CaseMessage, CaseStatus, Channel, StoredDm
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
 from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings
 
-POSTING_HOLD = "HOLD#x-billing"
 MAX_DM_LENGTH = 10_000
 Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"]
 
@@ -108,7 +107,7 @@ def mail_key(message_id: str, fallback: str) -> str:
 
 @dataclass
 class ReplyDesk:
-    store: MentionStore
+    store: Repositories
     x_for: Callable[[str], XApi]
     mailer: Mailer
     signer: ReplyAddressSigner
@@ -118,7 +117,7 @@ class ReplyDesk:
 
     @property
     def conversation(self) -> ConversationStore:
-        return ConversationStore(self.store)
+        return self.store.conversation
 
     # --- addresses and threading ----------------------------------------------------------------
 
@@ -134,47 +133,47 @@ class ReplyDesk:
             in_reply_to=in_reply_to,
         )
 
-    def _subject(self, case: dict[str, Any]) -> str:
-        return "Re: " + case_subject(case, str(case.get("customer_username", "")))
+    def _subject(self, case: Case) -> str:
+        return "Re: " + case_subject(case)
 
     def _send_once(self, key: str, message: EmailMessage) -> bool:
         """At most once, like every email here: a retry after a claim does not resend."""
         message["X-Turnaround-Effect"] = key
-        if self.store.outbox_claim(key, claimed_at=self.clock().isoformat()):
+        if self.store.outbox.claim(key, claimed_at=self.clock()):
             return False
         try:
             message_id = self.mailer.send(message)
         except EmailNotSent:
-            self.store.outbox_release(key)
+            self.store.outbox.release(key)
             raise
-        self.store.outbox_complete(key, result_id=message_id)
+        self.store.outbox.complete(key, result_id=message_id)
         return True
 
     # --- customer DMs to the rep's mailbox -----------------------------------------------------
 
-    def forward_customer_dm(self, dm: dict[str, Any]) -> bool:
-        """Email one stored customer DM to the case's rep, in the case's thread. False: not forwarded
-        (no case, not yet escalated — the escalation email shows it — or closed)."""
-        case_id = dm.get("case_id")
-        case = self.store.get_case(str(case_id)) if case_id else None
-        if not case or case.get("status") == CaseStatus.CLOSED or not case.get("escalated_at"):
+    def forward_customer_dm(self, image: dict[str, Any]) -> bool:
+        """Email one stored customer DM (its item, as the table's stream delivers it) to the case's rep,
+        in the case's thread. False: not forwarded (no case, not yet escalated — the escalation email
+        shows it — or closed)."""
+        dm = StoredDm.model_validate(image)
+        case = self.store.cases.get(dm.case_id) if dm.case_id else None
+        if not case or case.status == CaseStatus.CLOSED or not case.escalated_at:
             return False
-        if case.get("route") != "offline" and not case.get("dm_open"):
+        if case.route != "offline" and not case.dm_open:
             return False
-        recipient = str(case.get("last_notified") or case.get("assignee_email") or "")
+        recipient = case.last_notified or case.assignee_email or ""
         if not recipient:
             return False
-        created = dm.get("created_at")
         message = customer_dm_email(
             playbook=self.playbook,
             to=recipient,
             subject=self._subject(case),
-            username=str(case.get("customer_username", "")),
-            text=str(dm.get("text", "")),
-            at=datetime.fromisoformat(str(created)) if created else None,
-            headers=self._headers(str(case_id), recipient),
+            username=case.customer_username,
+            text=dm.text,
+            at=dm.created_at,
+            headers=self._headers(case.case_id, recipient),
         )
-        sent = self._send_once(f"{case_id}#dm_mail#{dm['event_id']}", message)
+        sent = self._send_once(f"{case.case_id}#dm_mail#{dm.event_id}", message)
         if sent:
             metrics.add_metric(name="CustomerDmsEmailed", unit=MetricUnit.Count, value=1)
         return sent
@@ -193,7 +192,7 @@ class ReplyDesk:
         except (ReplyAddressInvalid, ReplyAddressExpired) as exc:
             return self._bad_address(mail, verdicts, key, exc)
         case_id = claim.case_id
-        case = self.store.get_case(case_id)
+        case = self.store.cases.get(case_id)
         if case is None:
             return self._bad_address(mail, verdicts, key, ReplyAddressInvalid(f"no case {case_id}"))
         if too_large:
@@ -209,9 +208,9 @@ class ReplyDesk:
         refusal = verdicts.refusal()
         if refusal:
             return self._unauthenticated(case, mail, key, refusal)
-        if case.get("status") == CaseStatus.CLOSED:
+        if case.status == CaseStatus.CLOSED:
             return self._refuse(case, mail, key, verdicts, "the case is closed")
-        allowed = {str(case.get("assignee_email", "")).lower(), str(self.playbook.supervisor.email).lower()}
+        allowed = {(case.assignee_email or "").lower(), str(self.playbook.supervisor.email).lower()}
         if mail.sender not in allowed:
             return self._refuse(
                 case, mail, key, verdicts,
@@ -219,9 +218,9 @@ class ReplyDesk:
             )  # fmt: skip
         if not mail.text.strip():
             return self._refuse(case, mail, key, verdicts, "there was no new text above the quoted email")
-        if case.get("opted_out"):
+        if case.opted_out:
             return self._refuse(case, mail, key, verdicts, "the customer asked us to stop contacting them")
-        if self.store._get(POSTING_HOLD, "HOLD"):
+        if self.store.outbox.posting_hold():
             return self._refuse(
                 case,
                 mail,
@@ -229,15 +228,13 @@ class ReplyDesk:
                 verdicts,
                 "posting to X is on hold (X credits or usage cap); ops has been told",
             )
-        if case.get("dm_open"):
+        if case.dm_open:
             return self._post_dm(case, mail, key, verdicts)
         return self._post_public(case, mail, key, verdicts)
 
     max_mb = 10
 
-    def _post_dm(
-        self, case: dict[str, Any], mail: InboundMail, key: str, verdicts: SesVerdicts
-    ) -> ReplyOutcome:
+    def _post_dm(self, case: Case, mail: InboundMail, key: str, verdicts: SesVerdicts) -> ReplyOutcome:
         if len(mail.text) > MAX_DM_LENGTH:
             return self._refuse(
                 case,
@@ -246,16 +243,16 @@ class ReplyDesk:
                 verdicts,
                 f"a DM holds at most {MAX_DM_LENGTH:,} characters ({len(mail.text):,})",
             )
-        x = self.x_for(str(case["handle"]))
-        customer = str(case["customer_id"])
+        x = self.x_for(case.handle)
+        customer = case.customer_id
 
         def send() -> str:
             return x.send_dm(customer, mail.text)
 
-        def already_sent(claimed_at: str) -> str | None:
+        def already_sent(claimed_at: datetime) -> str | None:
             # X does not refuse a repeated DM, so look for ours before sending it again.
-            brand = self.store.get_checkpoint(str(case["handle"])).user_id or x.me().id
-            since = datetime.fromisoformat(claimed_at).replace(microsecond=0)  # X reports milliseconds
+            brand = self.store.checkpoints.get(case.handle).user_id or x.me().id
+            since = claimed_at.replace(microsecond=0)  # X reports milliseconds
             page, _ = x.dm_events_page(max_results=20)  # ours would be among the newest
             for event in page.data:
                 if (
@@ -268,9 +265,7 @@ class ReplyDesk:
 
         return self._post(case, mail, key, verdicts, "x_dm", send, already_sent)
 
-    def _post_public(
-        self, case: dict[str, Any], mail: InboundMail, key: str, verdicts: SesVerdicts
-    ) -> ReplyOutcome:
+    def _post_public(self, case: Case, mail: InboundMail, key: str, verdicts: SesVerdicts) -> ReplyOutcome:
         length = weighted_length(mail.text)
         if length > MAX_WEIGHTED_LENGTH:
             return self._refuse(
@@ -287,46 +282,44 @@ class ReplyDesk:
                 "allows replies only where we are mentioned, one per post",
                 "Wait for the customer to write again (their next post or DM comes to this thread).",
             )  # fmt: skip
-        x = self.x_for(str(case["handle"]))
+        x = self.x_for(case.handle)
         return self._post(
             case, mail, key, verdicts, "x_public", lambda: x.reply(target, mail.text), None, target
         )
 
-    def _reply_target(self, case: dict[str, Any]) -> str | None:
-        replied = {m.in_reply_to_tweet_id for m in self.conversation.messages(str(case["case_id"]))}
-        if case.get("ack_tweet_id"):
-            replied.add(str(case["root_tweet_id"]))
+    def _reply_target(self, case: Case) -> str | None:
+        replied = {m.in_reply_to_tweet_id for m in self.conversation.messages(case.case_id)}
+        if case.ack_tweet_id:
+            replied.add(case.root_tweet_id)
         own = [
-            int(m["tweet_id"])
-            for m in self.store.case_mentions(str(case["case_id"]))
-            if m["author"]["id"] == case["customer_id"]
-            and m.get("mentions_handle")
-            and str(m["tweet_id"]) not in replied
+            int(m.tweet_id)
+            for m in self.store.mentions.for_case(case.case_id)
+            if m.author.id == case.customer_id and m.mentions_handle and m.tweet_id not in replied
         ]
         return str(max(own)) if own else None
 
     def _post(
         self,
-        case: dict[str, Any],
+        case: Case,
         mail: InboundMail,
         key: str,
         verdicts: SesVerdicts,
         channel: Channel,
         act: Callable[[], str],
-        already_sent: Callable[[str], str | None] | None,
+        already_sent: Callable[[datetime], str | None] | None,
         in_reply_to_tweet_id: str | None = None,
     ) -> ReplyOutcome:
-        case_id = str(case["case_id"])
+        case_id = case.case_id
         effect = f"{case_id}#mail#{key}"
-        earlier = self.store.outbox_claim(effect, claimed_at=self.clock().isoformat(), channel=channel)
-        if earlier and earlier.get("state") == "DONE":
-            if earlier.get("outcome") == "posted":  # died before confirming? (sends at most once)
-                self._tell(case, mail, key, "confirm", str(earlier.get("headline")), self._notes(mail))
-            return ReplyOutcome(status="duplicate", case_id=case_id, detail=str(earlier.get("outcome", "")))
+        earlier = self.store.outbox.claim(effect, claimed_at=self.clock(), channel=channel)
+        if earlier and earlier.state == "DONE":
+            if earlier.outcome == "posted":  # died before confirming? (sends at most once)
+                self._tell(case, mail, key, "confirm", str(earlier.headline), self._notes(mail))
+            return ReplyOutcome(status="duplicate", case_id=case_id, detail=earlier.outcome or "")
         x_id: str | None = None
         try:
             if earlier and already_sent:
-                x_id = already_sent(str(earlier.get("claimed_at")))
+                x_id = already_sent(earlier.claimed_at or self.clock())
             if x_id is None:
                 x_id = act()
         except (XDuplicateContent, XReplyNotAllowed) as exc:
@@ -336,20 +329,20 @@ class ReplyDesk:
                 "earlier attempt already posted", extra={"outbox": effect}
             )  # died before recording
         except (XRateLimited, XApiUnavailable):
-            self.store.outbox_release(effect)  # transient: the Lambda's retry tries again
+            self.store.outbox.release(effect)  # transient: the Lambda's retry tries again
             raise
         except XApiError as exc:
             return self._x_refused(case, mail, key, verdicts, effect, exc)
         # Recorded before the claim completes: a retry after a crash here records it again (same key).
         self._record(case_id, mail, key, channel, "posted", x_id=x_id, in_reply_to=in_reply_to_tweet_id)
         where = (
-            f"as a DM to @{case.get('customer_username')}"
+            f"as a DM to @{case.customer_username}"
             if channel == "x_dm"
-            else f"as a public reply to @{case.get('customer_username')}'s post "
-            f"https://x.com/{case.get('customer_username')}/status/{in_reply_to_tweet_id}"
+            else f"as a public reply to @{case.customer_username}'s post "
+            f"https://x.com/{case.customer_username}/status/{in_reply_to_tweet_id}"
         )
         headline = f"Sent to X {where}:"
-        self.store.outbox_complete(effect, result_id=x_id, outcome="posted", headline=headline)
+        self.store.outbox.complete(effect, result_id=x_id, outcome="posted", headline=headline)
         self._tell(case, mail, key, "confirm", headline, self._notes(mail))
         metrics.add_metric(name="RepRepliesPosted", unit=MetricUnit.Count, value=1)
         logger.info("rep reply posted", extra={"case_id": case_id, "channel": channel, "x_id": x_id})
@@ -357,7 +350,7 @@ class ReplyDesk:
 
     def _x_refused(
         self,
-        case: dict[str, Any],
+        case: Case,
         mail: InboundMail,
         key: str,
         verdicts: SesVerdicts,
@@ -374,7 +367,7 @@ class ReplyDesk:
             reason = "X stopped our posting (credits exhausted or usage cap reached)"
         else:
             reason = f"X refused it ({type(exc).__name__}: {str(exc)[:200]})"
-        self.store.outbox_complete(effect, outcome=f"refused: {reason}")
+        self.store.outbox.complete(effect, outcome=f"refused: {reason}")
         return self._refuse(case, mail, key, verdicts, reason)
 
     # --- outcomes that post nothing --------------------------------------------------------------
@@ -420,7 +413,7 @@ class ReplyDesk:
 
     def _tell(
         self,
-        case: dict[str, Any],
+        case: Case,
         mail: InboundMail,
         key: str,
         kind: str,
@@ -430,16 +423,16 @@ class ReplyDesk:
         to: str | None = None,
     ) -> None:
         recipient = to or mail.sender
-        message = reply_outcome_email(
+        message = thread_email(
             playbook=self.playbook,
             to=recipient,
             subject=self._subject(case),
             headline=headline,
             text=mail.text,
             notes=notes,
-            headers=self._headers(str(case["case_id"]), recipient, in_reply_to=mail.message_id),
+            headers=self._headers(case.case_id, recipient, in_reply_to=mail.message_id),
         )
-        self._send_once(f"{case['case_id']}#mail#{key}#{kind}", message)
+        self._send_once(f"{case.case_id}#mail#{key}#{kind}", message)
 
     def _staff(self, email: str) -> bool:
         return email == str(self.playbook.supervisor.email).lower() or any(
@@ -448,14 +441,14 @@ class ReplyDesk:
 
     def _refuse(
         self,
-        case: dict[str, Any],
+        case: Case,
         mail: InboundMail,
         key: str,
         verdicts: SesVerdicts,
         reason: str,
         advice: str = "",
     ) -> ReplyOutcome:
-        case_id = str(case["case_id"])
+        case_id = case.case_id
         self._record(case_id, mail, key, "email", f"not posted: {reason}")
         # Answer only authenticated colleagues: never backscatter to a forged or outside sender.
         if verdicts.refusal() is None and self._staff(mail.sender):
@@ -467,16 +460,16 @@ class ReplyDesk:
         logger.info("rep reply refused", extra={"case_id": case_id, "reason": reason})
         return ReplyOutcome(status="refused", case_id=case_id, detail=reason)
 
-    def _ignore(self, case: dict[str, Any], mail: InboundMail, key: str, why: str) -> ReplyOutcome:
-        self._record(str(case["case_id"]), mail, key, "email", f"ignored: {why}")
+    def _ignore(self, case: Case, mail: InboundMail, key: str, why: str) -> ReplyOutcome:
+        self._record(case.case_id, mail, key, "email", f"ignored: {why}")
         metrics.add_metric(name="InboundMailIgnored", unit=MetricUnit.Count, value=1)
-        logger.info("inbound mail ignored", extra={"case_id": case["case_id"], "why": why})
-        return ReplyOutcome(status="ignored", case_id=str(case["case_id"]), detail=why)
+        logger.info("inbound mail ignored", extra={"case_id": case.case_id, "why": why})
+        return ReplyOutcome(status="ignored", case_id=case.case_id, detail=why)
 
-    def _unauthenticated(self, case: dict[str, Any], mail: InboundMail, key: str, why: str) -> ReplyOutcome:
+    def _unauthenticated(self, case: Case, mail: InboundMail, key: str, why: str) -> ReplyOutcome:
         """Tell the case's rep at their own address (never the claimed sender, who may be forged)."""
-        self._record(str(case["case_id"]), mail, key, "email", f"not posted: {why}")
-        rep = str(case.get("assignee_email") or self.playbook.supervisor.email)
+        self._record(case.case_id, mail, key, "email", f"not posted: {why}")
+        rep = str(case.assignee_email or self.playbook.supervisor.email)
         self._tell(
             case,
             mail,
@@ -489,7 +482,7 @@ class ReplyDesk:
             to=rep,
         )  # fmt: skip
         metrics.add_metric(name="InboundMailUnauthenticated", unit=MetricUnit.Count, value=1)
-        return ReplyOutcome(status="unauthenticated", case_id=str(case["case_id"]), detail=why)
+        return ReplyOutcome(status="unauthenticated", case_id=case.case_id, detail=why)
 
     def _bad_address(
         self, mail: InboundMail, verdicts: SesVerdicts, key: str, error: Exception
@@ -500,7 +493,7 @@ class ReplyDesk:
         if verdicts.refusal() is None and self._staff(mail.sender) and not (mail.bounce or mail.auto_reply):
             notes = ["Reply to the newest email about the case instead; nothing was posted or lost."]
             headline = "This reply address has expired." if expired else "This is not a valid reply address."
-            message = reply_outcome_email(
+            message = thread_email(
                 playbook=self.playbook,
                 to=mail.sender,
                 subject="Re: " + (mail.subject or "your reply"),
@@ -515,10 +508,26 @@ class ReplyDesk:
         )
 
 
+def _reply_desk(
+    settings: ReplyMailSettings | WorkflowSettings, domain: str, x_for: Callable[[str], XApi]
+) -> ReplyDesk:
+    """The one constructor of both: the reply-mail functions' desk and the workflow's."""
+    from turnaround.adapters.secrets import action_link_secret
+    from turnaround.models.playbook import load_playbook
+
+    return ReplyDesk(
+        store=Repositories(settings.TABLE_NAME),
+        x_for=x_for,
+        mailer=Mailer(),
+        signer=ReplyAddressSigner(action_link_secret(settings.ACTION_LINK_SECRET_NAME), domain),
+        playbook=load_playbook(settings.PLAYBOOK_PATH),
+        address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
+    )
+
+
 def build_reply_desk(settings: ReplyMailSettings) -> ReplyDesk:
     """Default collaborators for Lambda (clients stay lazy). X is needed only for inbound replies."""
-    from turnaround.adapters.secrets import CredentialStore, action_link_secret
-    from turnaround.models.playbook import load_playbook
+    from turnaround.adapters.secrets import CredentialStore
 
     apis: dict[str, XApi] = {}
 
@@ -534,31 +543,11 @@ def build_reply_desk(settings: ReplyMailSettings) -> ReplyDesk:
             )
         return apis[handle]
 
-    return ReplyDesk(
-        store=MentionStore(settings.TABLE_NAME),
-        x_for=x_for,
-        mailer=Mailer(),
-        signer=ReplyAddressSigner(
-            action_link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
-        ),
-        playbook=load_playbook(settings.PLAYBOOK_PATH),
-        address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
-    )
+    return _reply_desk(settings, settings.REPLY_EMAIL_DOMAIN, x_for)
 
 
 def replies_for_workflow(settings: WorkflowSettings, x_for: Callable[[str], XApi]) -> ReplyDesk | None:
     """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled."""
     if not settings.REPLY_EMAIL_DOMAIN:
         return None
-    from turnaround.adapters.secrets import action_link_secret
-    from turnaround.models.playbook import load_playbook
-
-    return ReplyDesk(
-        store=MentionStore(settings.TABLE_NAME),
-        x_for=x_for,
-        mailer=Mailer(),
-        signer=ReplyAddressSigner(
-            action_link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
-        ),
-        playbook=load_playbook(settings.PLAYBOOK_PATH),
-    )
+    return _reply_desk(settings, settings.REPLY_EMAIL_DOMAIN, x_for)

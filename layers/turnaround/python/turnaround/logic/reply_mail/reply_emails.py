@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
 from turnaround.logic.reply_mail.reply_address import thread_anchor
 from turnaround.logic.workflow.emails import _html
+from turnaround.models.case import Case
 from turnaround.models.playbook import Playbook
 
 OUTCOME_HTML = """<!doctype html>
@@ -31,10 +31,10 @@ reassign or give up the case.</p>
 """
 
 
-def case_subject(case: dict[str, Any], username: str) -> str:
+def case_subject(case: Case) -> str:
     """The escalation email's subject without its Reminder/Escalated prefix (see emails.py)."""
-    ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
-    return f"[P{case['priority']}] @{safe_header(username, 30)} - case {ref}"
+    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    return f"[P{case.priority}] @{safe_header(case.customer_username, 30)} - case {ref}"
 
 
 def thread_headers(
@@ -52,7 +52,7 @@ def thread_headers(
     return headers
 
 
-def _message(
+def thread_email(
     *,
     playbook: Playbook,
     to: str,
@@ -62,6 +62,8 @@ def _message(
     notes: list[str],
     headers: dict[str, str],
 ) -> EmailMessage:
+    """An email in the case's thread: a headline, the text it is about (quoted) and notes. A reply's
+    outcome is one (what was posted and where, or why nothing was, with the rep's text kept)."""
     plain = "\n\n".join(
         [headline, *(["\n".join("  " + line for line in text.splitlines())] if text else []), *notes]
     )
@@ -72,22 +74,6 @@ def _message(
     html = _html().from_string(OUTCOME_HTML).render(headline=headline, text=text, notes=notes)
     return build_message(
         sender=playbook.sender_email, to=[to], subject=subject, text=plain, html=html, headers=headers
-    )
-
-
-def reply_outcome_email(
-    *,
-    playbook: Playbook,
-    to: str,
-    subject: str,
-    headline: str,
-    text: str,
-    notes: list[str],
-    headers: dict[str, str],
-) -> EmailMessage:
-    """Confirmation (what was posted, where) or refusal (why nothing was, with the rep's text kept)."""
-    return _message(
-        playbook=playbook, to=to, subject=subject, headline=headline, text=text, notes=notes, headers=headers
     )
 
 
@@ -102,7 +88,7 @@ def customer_dm_email(
     headers: dict[str, str],
 ) -> EmailMessage:
     when = at.strftime("%d %b %H:%M UTC") if at else "just now"
-    return _message(
+    return thread_email(
         playbook=playbook,
         to=to,
         subject=subject,

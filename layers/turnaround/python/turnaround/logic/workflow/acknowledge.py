@@ -3,7 +3,6 @@ complaints), only to a post that mentions or quotes us, never twice."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,43 +17,42 @@ if TYPE_CHECKING:
 def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     case = flow.case(case_id)
     mention = flow.root_mention(case)
-    offline = mention["triage"].get("severity") in ("charged", "complex")
+    offline = mention.triage.goes_offline
     rep = flow.assignee(case, mention)
-    flow.store.update_case(case_id, assignee_email=rep.email, route="offline" if offline else "public")
+    flow.store.cases.assign(case_id, rep.email, route="offline" if offline else "public")
     result = {"case_id": case_id, "offline": offline, "rep_email": rep.email, "acknowledged": False}
-    if case.get("opted_out"):
+    if case.opted_out:
         return {**result, "reason": "customer opted out"}
-    if not mention.get("mentions_handle"):
+    if not mention.mentions_handle:
         # X only allows replies to posts that mention or quote us: a human decides instead.
         return {**result, "reason": "post does not mention or quote us"}
-    lang = mention["triage"].get("lang")
+    lang = mention.triage.lang
     if not flow.playbook.speaks(lang):  # never an English canned reply to another language
         return {**result, "reason": f"no reply templates in the customer's language ({lang})"}
     flow.effects.check_posting_hold()
-    author = mention["author"]
+    author = mention.author
     text = flow.playbook.render(
         "ack_offline" if offline else "ack_public",
         key=case_id,
         lang=lang,
-        customer=author["username"],
+        customer=author.username,
         first_name=first_name(author),
         initials=rep.initials,
         case_ref=case_ref(case_id),
     )
-    x = flow.x_for(str(case["handle"]))
-    deep_link_to = flow.brand_user_id(str(case["handle"])) if offline else None
+    x = flow.x_for(case.handle)
+    deep_link_to = flow.brand_user_id(case.handle) if offline else None
     tweet_id, posted_now = flow.effects.post_once(
-        f"{case_id}#ack", lambda: x.reply(str(case["root_tweet_id"]), text, dm_deep_link_to=deep_link_to)
+        f"{case_id}#ack", lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
     )
     if posted_now:
         now = flow.clock()
-        flow.store.update_case(case_id, ack_tweet_id=tweet_id, first_response_at=now.isoformat())
+        flow.store.cases.acknowledged(case_id, tweet_id=tweet_id, at=now)
         metrics.add_metric(name="Acknowledged", unit=MetricUnit.Count, value=1)
-        opened = datetime.fromisoformat(str(case["opened_at"]))
         metrics.add_metric(
             name="FirstResponseSeconds",
             unit=MetricUnit.Seconds,
-            value=max(0.0, (now - opened).total_seconds()),
+            value=max(0.0, (now - case.opened_at).total_seconds()),
         )
     logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
     return {**result, "acknowledged": True, "tweet_id": tweet_id}

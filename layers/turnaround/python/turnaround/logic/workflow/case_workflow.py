@@ -18,7 +18,7 @@ from turnaround.adapters.mailer import Mailer
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import StorageError, TaskTokenRejected
 from turnaround.logic.rep_actions.links import ActionLinkSigner
 from turnaround.logic.reply_mail.conversation import timeline
@@ -28,6 +28,8 @@ from turnaround.logic.triage import sounds_grateful
 from turnaround.logic.workflow import acknowledge, alert_ops, amplify, close, decide, follow_up, notify
 from turnaround.logic.workflow.effects import Effects
 from turnaround.logic.workflow.voice import case_ref, first_name
+from turnaround.models.case import Case, FollowUpPost
+from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
 from turnaround.observability import logger, metrics
 
@@ -37,7 +39,7 @@ __all__ = ["CaseWorkflow", "case_ref", "customer_post_listener", "first_name"]
 
 @dataclass
 class CaseWorkflow:
-    store: MentionStore
+    store: Repositories
     x_for: Callable[[str], XApi]
     mailer: Mailer
     signer: ActionLinkSigner
@@ -53,48 +55,48 @@ class CaseWorkflow:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def reply_context(self, case: dict[str, Any], recipient: str) -> dict[str, Any]:
+    def reply_context(self, case: Case, recipient: str) -> dict[str, Any]:
         """The case's reply address and thread headers, and its conversation so far (issue 15)."""
         if self.replies is None:
             return {}
-        case_id = str(case["case_id"])
+        case_id = case.case_id
         headers = thread_headers(
             case_id, self.replies.signer.domain, reply_to=self.replies.reply_address(case_id, recipient)
         )
         del headers["In-Reply-To"]  # the escalation starts the thread; later emails answer it
         conversation = timeline(
             case,
-            self.store.case_mentions(case_id),
-            self.store.case_dms(case_id),
+            self.store.mentions.for_case(case_id),
+            self.store.dms.for_case(case_id),
             self.replies.conversation.messages(case_id),
         )
         return {"conversation": conversation, "reply_headers": headers}
 
-    def case(self, case_id: str) -> dict[str, Any]:
-        case = self.store.get_case(case_id)
+    def case(self, case_id: str) -> Case:
+        case = self.store.cases.get(case_id)
         if case is None:
             raise StorageError(f"no case {case_id}")
         return case
 
-    def root_mention(self, case: dict[str, Any]) -> dict[str, Any]:
-        mention = self.store.get_mention(str(case["root_tweet_id"]))
+    def root_mention(self, case: Case) -> Mention:
+        mention = self.store.mentions.get(case.root_tweet_id)
         if mention is None:
-            raise StorageError(f"case {case['case_id']} has no root mention")
+            raise StorageError(f"case {case.case_id} has no root mention")
         return mention
 
     def brand_user_id(self, handle: str) -> str:
-        user_id = self.store.get_checkpoint(handle).user_id
+        user_id = self.store.checkpoints.get(handle).user_id
         if user_id is None:
             user_id = self.x_for(handle).me().id
-            self.store.set_user_id(handle, user_id)
+            self.store.checkpoints.set_user_id(handle, user_id)
         return user_id
 
-    def assignee(self, case: dict[str, Any], mention: dict[str, Any]) -> Person:
-        if case.get("assignee_email"):
-            rep = self.playbook.rep_by_email(str(case["assignee_email"]))
+    def assignee(self, case: Case, mention: Mention) -> Person:
+        if case.assignee_email:
+            rep = self.playbook.rep_by_email(case.assignee_email)
             if rep:
                 return rep
-        return self.playbook.choose_rep(str(mention["text"]), int(case.get("priority", 4)))
+        return self.playbook.choose_rep(mention.text, case.priority)
 
     # --- tasks: one module each; the state machine, not this class, decides their order ---------
 
@@ -133,47 +135,44 @@ def _about_the_old_case(category: str, thanks: bool) -> bool:
 
 
 def customer_post_listener(
-    store: MentionStore, playbook: Playbook, workflow: WorkflowClient
-) -> Callable[[Any], None]:
+    store: Repositories, playbook: Playbook, workflow: WorkflowClient
+) -> Callable[[Mention], None]:
     """What the poller does with each stored mention beyond storing it: honour opt-outs at once, and
     hand a resolved customer's next post to the workflow waiting for it."""
 
-    def on_stored(mention: Any) -> None:
+    def on_stored(mention: Mention) -> None:
         author_id = mention.author.id
         if playbook.is_opt_out(mention.text):
             for case in (
-                store.find_open_case_for_customer(author_id),
-                store.find_case_awaiting_follow_up(author_id),
+                store.cases.find_open_for_customer(author_id),
+                store.cases.find_awaiting_follow_up(author_id),
             ):
                 if case:
-                    store.update_case(
-                        str(case["case_id"]), opted_out=True, opted_out_at=mention.ingested_at.isoformat()
-                    )
+                    store.cases.opted_out(case.case_id, at=mention.ingested_at)
                     metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=1)
             return
-        case = store.find_case_awaiting_follow_up(author_id)
-        if case is None or case.get("follow_up_post") or case.get("opted_out"):
+        case = store.cases.find_awaiting_follow_up(author_id)
+        if case is None or case.follow_up_post or case.opted_out:
             return
-        in_thread = mention.conversation_id == case.get("conversation_id")
+        in_thread = mention.conversation_id == case.conversation_id
         thanks = sounds_grateful(mention.text)
         if not in_thread and not _about_the_old_case(mention.triage.category, thanks):
             return  # a new complaint, not how the old one turned out: it opens its own case
-        post = {
-            "tweet_id": mention.tweet_id,
-            "text": mention.text,
-            "author_id": author_id,
-            "quoted_tweet_id": mention.quoted_tweet_id,
-            "category": mention.triage.category,
-            "thanks": thanks,
-            "triage_reason": ", ".join(mention.triage.reasons[-2:]),
-            "in_thread": in_thread,
-        }
-        store.update_case(str(case["case_id"]), follow_up_post=post)
-        token = case.get("follow_up_token")
-        if token:
+        post = FollowUpPost(
+            tweet_id=mention.tweet_id,
+            text=mention.text,
+            author_id=author_id,
+            quoted_tweet_id=mention.quoted_tweet_id,
+            category=mention.triage.category,
+            thanks=thanks,
+            triage_reason=", ".join(mention.triage.reasons[-2:]),
+            in_thread=in_thread,
+        )
+        store.cases.follow_up_arrived(case.case_id, post)
+        if case.follow_up_token:
             try:
-                workflow.succeed(str(token), post)
+                workflow.succeed(case.follow_up_token, post.model_dump(mode="json"))
             except TaskTokenRejected:
-                logger.info("follow-up window already closed", extra={"case_id": case["case_id"]})
+                logger.info("follow-up window already closed", extra={"case_id": case.case_id})
 
     return on_stored

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.dal.conversation_store import ConversationStore
-from turnaround.models.mention import CaseStatus
 from turnaround.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -18,18 +15,16 @@ if TYPE_CHECKING:
 def close(flow: CaseWorkflow, case_id: str, outcome: str) -> dict[str, Any]:
     case = flow.case(case_id)
     now = flow.clock()
-    flow.store.set_case_status(case_id, CaseStatus.CLOSED, closed_at=now.isoformat(), outcome=outcome)
-    # Only now may the case expire (playbook retention), with what belongs to it alone.
-    expires_at = flow.store.expire_closed_case(case, now)
-    ConversationStore(flow.store).expire(case_id, expires_at)
-    opened = datetime.fromisoformat(str(case["opened_at"]))
+    expires_at = flow.store.cases.closed(case, at=now, outcome=outcome)
+    flow.store.conversation.expire(case_id, expires_at)  # what belongs to the case alone goes with it
     metrics.add_metric(name="CasesClosed", unit=MetricUnit.Count, value=1)
-    if case.get("resolved_at"):
-        resolved = datetime.fromisoformat(str(case["resolved_at"]))
+    if case.resolved_at:
         metrics.add_metric(
-            name="ResolutionSeconds", unit=MetricUnit.Seconds, value=(resolved - opened).total_seconds()
+            name="ResolutionSeconds",
+            unit=MetricUnit.Seconds,
+            value=(case.resolved_at - case.opened_at).total_seconds(),
         )
-    if case.get("follow_up_at"):
+    if case.follow_up_at:
         metrics.add_metric(name="FollowUpsReceived", unit=MetricUnit.Count, value=1)
     logger.info("case closed", extra={"case_id": case_id, "outcome": outcome})
     return {"case_id": case_id, "outcome": outcome}

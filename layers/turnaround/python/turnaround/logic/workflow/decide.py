@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.models.mention import CaseStatus
 from turnaround.observability import metrics
 
 if TYPE_CHECKING:
@@ -15,12 +14,10 @@ if TYPE_CHECKING:
 
 def record_decision(flow: CaseWorkflow, case_id: str, decision: dict[str, Any]) -> dict[str, Any]:
     action = str(decision.get("action", "not_resolved"))
-    now = flow.clock().isoformat()
+    now, note = flow.clock(), decision.get("note")
     if action == "resolved":
-        flow.store.set_case_status(
-            case_id, CaseStatus.FOLLOW_UP, resolved_at=now, resolution_note=decision.get("note")
-        )
+        flow.store.cases.resolved(case_id, at=now, note=note)
         metrics.add_metric(name="CasesResolved", unit=MetricUnit.Count, value=1)
     else:
-        flow.store.update_case(case_id, unresolved_at=now, resolution_note=decision.get("note"))
+        flow.store.cases.not_resolved(case_id, at=now, note=note)
     return {"action": action}

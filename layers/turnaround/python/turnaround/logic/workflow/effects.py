@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from turnaround.dal.store import MentionStore
+from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import (
     EmailNotSent,
     XApiUnavailable,
@@ -31,6 +31,7 @@ from turnaround.exceptions import (
     XReplyNotAllowed,
     XUsageCapped,
 )
+from turnaround.models.outbox import OutboxClaim
 from turnaround.observability import logger
 
 Clock = Callable[[], datetime]
@@ -49,31 +50,31 @@ class Once:
     """What happened to an at-most-once effect: made now (``recorded``), or claimed earlier."""
 
     made_now: bool
-    recorded: dict[str, Any]  # what this attempt recorded, or the earlier claim as stored
+    recorded: OutboxClaim  # what this attempt recorded, or the earlier claim as stored
 
 
 @dataclass
 class Effects:
-    store: MentionStore
+    store: Repositories
     clock: Clock
 
     def check_posting_hold(self) -> None:
         """Raise XCreditsExhausted while X's billing stop holds all posting."""
-        hold = self.store.posting_hold()
+        hold = self.store.outbox.posting_hold()
         if hold:
-            raise XCreditsExhausted(f"posting is on hold since {hold.get('since')}: {hold.get('reason')}")
+            raise XCreditsExhausted(f"posting is on hold since {hold.since}: {hold.reason}")
 
     def hold_posting(self, reason: str) -> tuple[str, bool]:
         """Stop all posting until ops delete the hold; returns the episode (when the standing hold
         began) and whether this call began it."""
-        hold, placed = self.store.hold_posting(since=self.clock().isoformat(), reason=reason)
-        return str(hold.get("since")), placed
+        hold, placed = self.store.outbox.hold_posting(since=self.clock().isoformat(), reason=reason)
+        return hold.since, placed
 
     def post_once(self, key: str, post: Callable[[], str]) -> tuple[str | None, bool]:
         """Make a public post at most once. Returns (post id, or None if unknown; posted now)."""
-        earlier = self.store.outbox_claim(key, claimed_at=self.clock().isoformat())
-        if earlier and earlier.get("state") == "DONE":
-            return earlier.get("result_id"), False
+        earlier = self.store.outbox.claim(key, claimed_at=self.clock())
+        if earlier and earlier.state == "DONE":
+            return earlier.result_id, False
         try:
             result_id: str | None = post()
         except (XDuplicateContent, XReplyNotAllowed):
@@ -82,20 +83,20 @@ class Effects:
             # A previous attempt posted and died before recording it; X refuses the identical retry.
             logger.warning("earlier attempt already posted", extra={"outbox": key})
             result_id = None
-        self.store.outbox_complete(key, result_id=result_id, completed_at=self.clock().isoformat())
+        self.store.outbox.complete(key, result_id=result_id, completed_at=self.clock())
         return result_id, True
 
     def at_most_once(self, key: str, act: Callable[[], dict[str, Any]]) -> Once:
         """Make an effect that X or SES would repeat (an email, a DM) at most once. ``act`` makes it
-        and returns the fields to record with it."""
-        earlier = self.store.outbox_claim(key, claimed_at=self.clock().isoformat())
+        and returns the fields to record with it (``OutboxRepository.complete``'s)."""
+        earlier = self.store.outbox.claim(key, claimed_at=self.clock())
         if earlier:
             return Once(made_now=False, recorded=earlier)
         try:
             recorded = act()
         except Exception as error:
             if nothing_went_out(error):
-                self.store.outbox_release(key)  # the retry may make it
+                self.store.outbox.release(key)  # the retry may make it
             raise
-        self.store.outbox_complete(key, **recorded)
-        return Once(made_now=True, recorded=recorded)
+        self.store.outbox.complete(key, **recorded)
+        return Once(made_now=True, recorded=OutboxClaim(state="DONE", **recorded))

@@ -10,6 +10,8 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined, select_autoescape
 
 from turnaround.adapters.mailer import build_message, safe_header
+from turnaround.models.case import Case, FollowUpPost, StoredDm
+from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
 
 ESCALATION_HTML = """<!doctype html>
@@ -83,10 +85,10 @@ def _text() -> Environment:
 def escalation_email(
     *,
     playbook: Playbook,
-    case: dict[str, Any],
-    mention: dict[str, Any],
-    thread: list[dict[str, Any]],
-    dms: list[dict[str, Any]],
+    case: Case,
+    mention: Mention,
+    thread: list[Mention],
+    dms: list[StoredDm],
     recipient: Person,
     links: dict[str, str],
     expires_at: int,
@@ -96,8 +98,8 @@ def escalation_email(
     conversation: list[Any] | None = None,
     reply_headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
-    username = str(mention["author"]["username"])
+    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    username = mention.author.username
     if supervisor:
         intro = f"Hi {recipient.name}, this case has had no response from the assigned rep within the SLA."
     elif reminder:
@@ -109,24 +111,24 @@ def escalation_email(
         "case": case,
         "mention": mention,
         "ref": ref,
-        "severity": mention["triage"].get("severity") or mention["triage"]["category"],
-        "followers": int(mention["author"].get("followers", 0)),
-        "sentiment": float(mention["triage"]["sentiment"]),
-        "reasons": ", ".join(mention["triage"].get("reasons", [])),
-        "post_url": f"https://x.com/{username}/status/{mention['tweet_id']}",
-        "thread": [m for m in thread if m["tweet_id"] != mention["tweet_id"]],
+        "severity": mention.triage.severity or mention.triage.category,
+        "followers": mention.author.followers,
+        "sentiment": mention.triage.sentiment,
+        "reasons": ", ".join(mention.triage.reasons),
+        "post_url": f"https://x.com/{username}/status/{mention.tweet_id}",
+        "thread": [m for m in thread if m.tweet_id != mention.tweet_id],
         "dms": dms,
         "conversation": conversation or [],
         "reply_to": bool(reply_headers),
         "links": links,
-        "fallback": playbook.render("dm_fallback_note", key=str(case["case_id"]), first_name=username)
-        if case.get("dm_refused")
+        "fallback": playbook.render("dm_fallback_note", key=case.case_id, first_name=username)
+        if case.dm_refused
         else "",
         "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
     }
     # A reminder says so, to the supervisor too: each email of a case reads differently.
     prefix = ("Reminder: " if reminder else "") + ("Escalated: " if supervisor else "")
-    subject = f"{prefix}[P{case['priority']}] @{safe_header(username, 30)} - case {ref}"
+    subject = f"{prefix}[P{case.priority}] @{safe_header(username, 30)} - case {ref}"
     return build_message(
         sender=playbook.sender_email,
         to=[recipient.email],
@@ -134,7 +136,7 @@ def escalation_email(
         text=_text().from_string(ESCALATION_TEXT).render(context),
         html=_html().from_string(ESCALATION_HTML).render(context),
         # One escalation, one email: a reminder is a new escalation (and says so in its subject).
-        headers={"X-Turnaround-Case": str(case["case_id"])}
+        headers={"X-Turnaround-Case": case.case_id}
         | ({"X-Turnaround-Escalation": escalation_id} if escalation_id else {})
         | (reply_headers or {}),
     )
@@ -184,22 +186,22 @@ unless you confirm.</p>
 def amplify_request_email(
     *,
     playbook: Playbook,
-    case: dict[str, Any],
-    post: dict[str, Any],
+    case: Case,
+    post: FollowUpPost,
     recipient: Person,
     links: dict[str, str],
     expires_at: int,
     escalation_id: str,
 ) -> EmailMessage:
     """ "Retweet this?": the rep decides whether the brand amplifies a customer's praise."""
-    ref = str(case["case_id"]).rsplit("-", 1)[-1][-6:]
-    username = str(case.get("customer_username", ""))
+    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    username = case.customer_username
     context = {
         "rep": recipient.name,
         "ref": ref,
         "post": post,
         "username": username,
-        "why": post.get("triage_reason") or "praise",
+        "why": post.triage_reason or "praise",
         "links": links,
         "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
     }
@@ -209,5 +211,5 @@ def amplify_request_email(
         subject=f"Retweet this? @{safe_header(username, 30)} - case {ref}",
         text=_text().from_string(AMPLIFY_TEXT).render(context),
         html=_html().from_string(AMPLIFY_HTML).render(context),
-        headers={"X-Turnaround-Case": str(case["case_id"]), "X-Turnaround-Escalation": escalation_id},
+        headers={"X-Turnaround-Case": case.case_id, "X-Turnaround-Escalation": escalation_id},
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from turnaround.adapters.x_api import XApi
-from turnaround.dal.conversation_store import ConversationStore
 from turnaround.exceptions import XDirectMessageRefused
 from turnaround.logic.workflow.voice import case_ref, first_name
+from turnaround.models.case import Case
 from turnaround.observability import logger
 
 if TYPE_CHECKING:
@@ -22,45 +22,45 @@ if TYPE_CHECKING:
 def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     """Ask once, by DM if the customer opened one, else as a reply to one of their thread posts."""
     case = flow.case(case_id)
-    if case.get("opted_out"):
+    if case.opted_out:
         return {"asked": False, "listen": False, "reason": "customer opted out"}
     mention = flow.root_mention(case)
-    lang = mention["triage"].get("lang")
+    lang = mention.triage.lang
     if not flow.playbook.speaks(lang):
         return {"asked": False, "listen": True, "reason": f"no templates in the customer's language ({lang})"}
-    author, rep = mention["author"], flow.assignee(case, mention)
+    author, rep = mention.author, flow.assignee(case, mention)
     values = {
         "lang": lang,
-        "customer": author["username"],
+        "customer": author.username,
         "first_name": first_name(author),
         "rep_name": rep.name,
         "initials": rep.initials,
         "case_ref": case_ref(case_id),
     }
-    x = flow.x_for(str(case["handle"]))
+    x = flow.x_for(case.handle)
     flow.effects.check_posting_hold()
     once = flow.effects.at_most_once(f"{case_id}#follow_up", lambda: _ask(flow, case, x, values))
     if not once.made_now:
         earlier = once.recorded
         return {
-            "asked": earlier.get("state") == "DONE" and earlier.get("channel") != "none",
-            "channel": earlier.get("channel"),
+            "asked": earlier.state == "DONE" and earlier.channel != "none",
+            "channel": earlier.channel,
             "listen": True,
             "repeat": True,
         }
-    channel = once.recorded["channel"]
-    if channel == "none":
+    channel = once.recorded.channel
+    if channel is None or channel == "none":
         return {"asked": False, "listen": True, "reason": "no customer post left to reply to"}
-    flow.store.update_case(case_id, follow_up_asked_at=flow.clock().isoformat(), follow_up_channel=channel)
+    flow.store.cases.follow_up_asked(case_id, at=flow.clock(), channel=channel)
     return {"asked": True, "listen": True, "channel": channel}
 
 
-def _ask(flow: CaseWorkflow, case: dict[str, Any], x: XApi, values: dict[str, str]) -> dict[str, Any]:
+def _ask(flow: CaseWorkflow, case: Case, x: XApi, values: dict[str, Any]) -> dict[str, Any]:
     """Ask by DM if the customer opened one, else publicly; returns the channel used."""
-    case_id = str(case["case_id"])
-    if case.get("dm_open"):
+    case_id = case.case_id
+    if case.dm_open:
         try:
-            x.send_dm(str(case["customer_id"]), flow.playbook.render("follow_up_dm", key=case_id, **values))
+            x.send_dm(case.customer_id, flow.playbook.render("follow_up_dm", key=case_id, **values))
             return {"channel": "dm"}
         except XDirectMessageRefused:
             logger.info("follow-up DM refused; asking publicly", extra={"case_id": case_id})
@@ -71,24 +71,24 @@ def _ask(flow: CaseWorkflow, case: dict[str, Any], x: XApi, values: dict[str, st
     return {"channel": "public"}
 
 
-def _latest_customer_post(flow: CaseWorkflow, case: dict[str, Any]) -> str | None:
+def _latest_customer_post(flow: CaseWorkflow, case: Case) -> str | None:
     """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
-    by_rep = {m.in_reply_to_tweet_id for m in ConversationStore(flow.store).messages(str(case["case_id"]))}
+    by_rep = {m.in_reply_to_tweet_id for m in flow.store.conversation.messages(case.case_id)}
     own = [
         m
-        for m in flow.store.case_mentions(str(case["case_id"]))
-        if m["author"]["id"] == case["customer_id"]
-        and m["tweet_id"] != case["root_tweet_id"]
-        and m["tweet_id"] not in by_rep  # a rep's emailed reply answered it already
-        and m.get("mentions_handle")
+        for m in flow.store.mentions.for_case(case.case_id)
+        if m.author.id == case.customer_id
+        and m.tweet_id != case.root_tweet_id
+        and m.tweet_id not in by_rep  # a rep's emailed reply answered it already
+        and m.mentions_handle
     ]
-    return max(own, key=lambda m: int(m["tweet_id"]))["tweet_id"] if own else None
+    return max(own, key=lambda m: int(m.tweet_id)).tweet_id if own else None
 
 
 def await_follow_up(flow: CaseWorkflow, case_id: str, task_token: str) -> dict[str, Any]:
     case = flow.case(case_id)
-    flow.store.update_case(case_id, follow_up_token=task_token)
-    arrived = case.get("follow_up_post")
+    flow.store.cases.await_follow_up(case_id, task_token=task_token)
+    arrived = case.follow_up_post
     if arrived and flow.workflow:  # the post came before we started waiting
-        flow.workflow.succeed(task_token, dict(arrived))
+        flow.workflow.succeed(task_token, arrived.model_dump(mode="json"))
     return {"waiting": True}

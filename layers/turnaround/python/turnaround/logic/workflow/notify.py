@@ -11,6 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.logic.rep_actions.links import ACTIONS, Action, ActionClaim
 from turnaround.logic.workflow.emails import escalation_email
+from turnaround.models.case import Case, Escalation, ShownPost
+from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person
 from turnaround.observability import logger, metrics
 
@@ -33,20 +35,17 @@ def notify(
     )
     if not once.made_now:
         return {"escalation_id": escalation_id, "emailed": False}
-    now = flow.clock().isoformat()
+    now = flow.clock()
     # Links in older emails for this case stop working: only the newest request can be answered.
-    fields: dict[str, Any] = {
-        "last_notified_at": now,
-        "last_notified": recipient.email,
-        "current_escalation_id": escalation_id,
-    }
-    if not case.get("escalated_at"):
-        fields["escalated_at"] = now
-    if reminder:
-        fields["reminders"] = int(case.get("reminders", 0)) + 1
-    if role == "supervisor":
-        fields["supervisor_escalated_at"] = now
-    flow.store.update_case(case_id, **fields)
+    flow.store.cases.notified(
+        case_id,
+        at=now,
+        recipient=recipient.email,
+        escalation_id=escalation_id,
+        first=case.escalated_at is None,
+        reminders=case.reminders + 1 if reminder else None,
+        supervisor=role == "supervisor",
+    )
     metrics.add_metric(
         name="SupervisorEscalations"
         if role == "supervisor"
@@ -66,21 +65,23 @@ def issue_links(
     role: str,
     recipient: Person,
     actions: tuple[Action, ...],
-    **details: Any,
+    post: ShownPost | None = None,
 ) -> tuple[dict[str, str], int]:
     """Store what the links of one email answer (the task token stays in DynamoDB), then sign one
     link per action. Returns the links and their expiry."""
     now = flow.clock()
     expires_at = int((now + timedelta(seconds=flow.playbook.sla.action_link_ttl_seconds)).timestamp())
-    flow.store.save_escalation(
-        escalation_id,
-        case_id=case_id,
-        task_token=task_token,
-        role=role,
-        recipient=recipient.email,
-        created_at=now.isoformat(),
-        expires_at=expires_at,
-        **details,
+    flow.store.escalations.save(
+        Escalation(
+            escalation_id=escalation_id,
+            case_id=case_id,
+            task_token=task_token,
+            role=role,
+            recipient=recipient.email,
+            created_at=now,
+            expires_at=expires_at,
+            post=post,
+        )
     )
     links: dict[str, str] = {
         action: f"{flow.action_url}?t="
@@ -94,8 +95,8 @@ def issue_links(
 
 def _email_escalation(
     flow: CaseWorkflow,
-    case: dict[str, Any],
-    mention: dict[str, Any],
+    case: Case,
+    mention: Mention,
     escalation_id: str,
     task_token: str,
     role: str,
@@ -103,14 +104,14 @@ def _email_escalation(
     reminder: bool,
 ) -> dict[str, Any]:
     """Store the escalation (what its links answer), then email it; returns the message id."""
-    case_id = str(case["case_id"])
+    case_id = case.case_id
     links, expires_at = issue_links(flow, case_id, escalation_id, task_token, role, recipient, ACTIONS)
     message = escalation_email(
         playbook=flow.playbook,
         case=case,
         mention=mention,
-        thread=flow.store.case_mentions(case_id),
-        dms=flow.store.case_dms(case_id),
+        thread=flow.store.mentions.for_case(case_id),
+        dms=flow.store.dms.for_case(case_id),
         recipient=recipient,
         links=links,
         expires_at=expires_at,

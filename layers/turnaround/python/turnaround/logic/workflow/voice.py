@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from turnaround.models.mention import Author
 
 
 def case_ref(case_id: str) -> str:
@@ -10,7 +10,7 @@ def case_ref(case_id: str) -> str:
     return case_id.rsplit("-", 1)[-1][-6:]
 
 
-def first_name(author: dict[str, Any]) -> str:
-    name = "".join(ch for ch in str(author.get("name") or "") if ch.isprintable()).split()
-    candidate = name[0] if name else str(author.get("username", ""))
+def first_name(author: Author | None) -> str:
+    name = "".join(ch for ch in (author.name if author else "") if ch.isprintable()).split()
+    candidate = name[0] if name else (author.username if author else "")
     return candidate[:20] or "there"

@@ -1,0 +1,235 @@
+"""Cases: ``CASE#<case_id>`` items and the ``CONVERSATION#<conv_id>`` pointer that gives each thread
+one case. The one place that opens a case (ingest and the unsure queue both call ``open``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from turnaround.dal.table import Repository, condition_failed, iso, storage_errors, to_item
+from turnaround.exceptions import StorageError
+from turnaround.models.case import Case, CaseStatus, FollowUpPost, Route
+
+Transacted = Literal["ok", "duplicate", "race"]
+
+
+def _key(case_id: str) -> tuple[str, str]:
+    return f"CASE#{case_id}", "CASE"
+
+
+class CaseRepository(Repository):
+    # --- reads -----------------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> Case | None:
+        item = self._get(*_key(case_id))
+        return Case.model_validate(item) if item else None
+
+    def owner_of_conversation(self, conversation_id: str, *, consistent: bool = True) -> str | None:
+        """The id of the case that owns a thread (open or closed), if any."""
+        with storage_errors(f"read the case of conversation {conversation_id}"):
+            pointer = self.table.get_item(
+                Key={"pk": f"CONVERSATION#{conversation_id}", "sk": "CASE"}, ConsistentRead=consistent
+            ).get("Item")
+        return str(pointer["case_id"]) if pointer else None
+
+    def for_conversation(self, conversation_id: str) -> Case | None:
+        case_id = self.owner_of_conversation(conversation_id)
+        return self.get(case_id) if case_id else None
+
+    def find_open_for_customer(self, author_id: str) -> Case | None:
+        return self._latest_of_customer(author_id, CaseStatus.OPEN, "open case")
+
+    def find_awaiting_follow_up(self, author_id: str) -> Case | None:
+        return self._latest_of_customer(author_id, CaseStatus.FOLLOW_UP, "follow-up case")
+
+    def _latest_of_customer(self, author_id: str, status: CaseStatus, what: str) -> Case | None:
+        with storage_errors(f"find the {what} of customer {author_id}"):
+            result = self.table.query(
+                IndexName="GSI1",
+                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :status)",
+                ExpressionAttributeValues={":pk": f"CUSTOMER#{author_id}", ":status": f"{status}#"},
+                ScanIndexForward=False,
+                Limit=1,
+            )
+        items = result.get("Items", [])
+        return Case.model_validate(items[0]) if items else None
+
+    # --- opening: case, thread pointer and the mention's write, in one transaction ---------------
+
+    def open(
+        self, case: Case, *, mention_write: dict[str, Any], previous_case_id: str | None, what: str
+    ) -> Transacted:
+        """Open ``case`` together with ``mention_write`` (the transaction item that stores or claims
+        its first mention; it goes first, so its failure reads as 'duplicate'). The thread's pointer
+        is created, or taken over from ``previous_case_id`` (a closed case) only if still so."""
+        opened_at = case.opened_at.isoformat()
+        item = to_item(
+            {
+                "pk": f"CASE#{case.case_id}",
+                "sk": "CASE",
+                "type": "case",
+                "case_id": case.case_id,
+                "status": case.status,
+                "handle": case.handle,
+                "root_tweet_id": case.root_tweet_id,
+                "conversation_id": case.conversation_id,
+                "customer_id": case.customer_id,
+                "customer_username": case.customer_username,
+                "priority": case.priority,
+                "severity": case.severity,
+                "route": case.route,
+                "opened_at": opened_at,
+                "opened_by": case.opened_by,
+                "mention_count": case.mention_count,
+                "gsi1pk": f"CUSTOMER#{case.customer_id}",
+                "gsi1sk": f"{case.status}#{opened_at}",
+            }
+        )
+        pointer_condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if previous_case_id is not None:
+            pointer_condition = {
+                "ConditionExpression": "case_id = :previous",
+                "ExpressionAttributeValues": {":previous": previous_case_id},
+            }
+        pointer = {"pk": f"CONVERSATION#{case.conversation_id}", "sk": "CASE", "case_id": case.case_id}
+        return self.transact(
+            [
+                mention_write,
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Put": {"TableName": self.table_name, "Item": pointer, **pointer_condition}},
+            ],
+            what,
+        )
+
+    def count_mention(self, case_id: str, at: datetime) -> dict[str, Any]:
+        """The transaction item that counts one more mention on an open case (fails if not open)."""
+        pk, sk = _key(case_id)
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"pk": pk, "sk": sk},
+                "UpdateExpression": "ADD mention_count :one SET last_mention_at = :at",
+                "ConditionExpression": "#status = :open",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":one": 1, ":open": CaseStatus.OPEN, ":at": at.isoformat()},
+            }
+        }
+
+    def transact(self, items: list[dict[str, Any]], what: str) -> Transacted:
+        """Run a transaction whose first item writes the mention: 'ok', 'duplicate' (that first
+        condition failed) or 'race' (another condition failed: the case changed under us)."""
+        try:
+            self.table.meta.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise StorageError(f"could not {what}: {exc}") from exc
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return "duplicate"
+            if "ConditionalCheckFailed" in reasons:
+                return "race"
+            raise StorageError(f"could not {what}: {reasons or exc}") from exc
+        return "ok"
+
+    # --- the workflow's writes: each names what happened ------------------------------------------
+
+    def _update(self, case_id: str, **fields: Any) -> None:
+        self._set(*_key(case_id), must_exist=True, **fields)
+
+    def _set_status(self, case_id: str, status: CaseStatus, **fields: Any) -> None:
+        """Move the case to ``status`` (its GSI1 sort key follows, so status lookups find it)."""
+        case = self.get(case_id)
+        if case is None:
+            raise StorageError(f"no case {case_id}")
+        self._update(case_id, status=str(status), gsi1sk=f"{status}#{case.opened_at.isoformat()}", **fields)
+
+    def assign(self, case_id: str, rep_email: str, *, route: Route | None = None) -> None:
+        self._update(case_id, assignee_email=rep_email, route=route)
+
+    def acknowledged(self, case_id: str, *, tweet_id: str | None, at: datetime) -> None:
+        self._update(case_id, ack_tweet_id=tweet_id, first_response_at=at.isoformat())
+
+    def notified(
+        self,
+        case_id: str,
+        *,
+        at: datetime,
+        recipient: str,
+        escalation_id: str,
+        first: bool,
+        reminders: int | None,
+        supervisor: bool,
+    ) -> None:
+        """An escalation email went out; only its links work from now on."""
+        self._update(
+            case_id,
+            last_notified_at=at.isoformat(),
+            last_notified=recipient,
+            current_escalation_id=escalation_id,
+            escalated_at=at.isoformat() if first else None,
+            reminders=reminders,
+            supervisor_escalated_at=at.isoformat() if supervisor else None,
+        )
+
+    def resolved(self, case_id: str, *, at: datetime, note: str | None) -> None:
+        self._set_status(case_id, CaseStatus.FOLLOW_UP, resolved_at=at.isoformat(), resolution_note=note)
+
+    def not_resolved(self, case_id: str, *, at: datetime, note: str | None) -> None:
+        self._update(case_id, unresolved_at=at.isoformat(), resolution_note=note)
+
+    def closed(self, case: Case, *, at: datetime, outcome: str) -> int:
+        """Close the case. Only now may it expire (playbook retention), with its thread pointer while
+        that still names it; returns the ``expires_at`` set."""
+        expires_at = self.ref.expires_at(at, self.ref.retention.closed_cases_days)
+        self._set_status(
+            case.case_id, CaseStatus.CLOSED, closed_at=at.isoformat(), outcome=outcome, expires_at=expires_at
+        )
+        try:  # a newer case that took the thread over keeps the pointer, without a TTL
+            self.table.update_item(
+                Key={"pk": f"CONVERSATION#{case.conversation_id}", "sk": "CASE"},
+                UpdateExpression="SET expires_at = :e",
+                ConditionExpression="case_id = :c",
+                ExpressionAttributeValues={":e": expires_at, ":c": case.case_id},
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise StorageError(f"could not expire the thread of {case.case_id}: {exc}") from exc
+        return expires_at
+
+    def dm_opened(self, case_id: str, *, at: datetime) -> None:
+        self._update(case_id, dm_open=True, last_dm_at=at.isoformat())
+
+    def dm_refused(self, case_id: str, *, reason: str) -> None:
+        self._update(case_id, dm_refused=True, dm_refused_reason=reason)
+
+    def opted_out(self, case_id: str, *, at: datetime | None = None) -> None:
+        self._update(case_id, opted_out=True, opted_out_at=iso(at))
+
+    def follow_up_asked(self, case_id: str, *, at: datetime, channel: str) -> None:
+        self._update(case_id, follow_up_asked_at=at.isoformat(), follow_up_channel=channel)
+
+    def await_follow_up(self, case_id: str, *, task_token: str) -> None:
+        self._update(case_id, follow_up_token=task_token)
+
+    def follow_up_arrived(self, case_id: str, post: FollowUpPost) -> None:
+        self._update(case_id, follow_up_post=post.model_dump(mode="json"))
+
+    def follow_up_read(self, case_id: str, *, at: datetime, tweet_id: str | None, sentiment: float) -> None:
+        self._update(
+            case_id, follow_up_at=at.isoformat(), follow_up_tweet_id=tweet_id, follow_up_sentiment=sentiment
+        )
+
+    def asked_about(self, case_id: str, *, escalation_id: str) -> None:
+        """An email asked the rep about the case (e.g. "Retweet this?"): only its links work now."""
+        self._update(case_id, current_escalation_id=escalation_id)
+
+    def amplification(self, case_id: str, outcome: str, *, at: datetime | None = None) -> None:
+        self._update(case_id, amplification=outcome, amplified_at=iso(at))

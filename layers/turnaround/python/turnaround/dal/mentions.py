@@ -1,0 +1,157 @@
+"""Mentions: ``MENTION#<tweet_id>`` items, stored exactly once, threaded into their case (GSI1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from turnaround.dal.cases import CaseRepository
+from turnaround.dal.table import Repository, TableRef, condition_failed, epoch, to_item
+from turnaround.exceptions import StorageError
+from turnaround.models.case import Case, CaseStatus
+from turnaround.models.mention import Mention, Triage
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+MAX_CASE_RACE_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    stored: bool
+    case_id: str | None = None
+    case_opened: bool = False
+
+
+def _key(tweet_id: str) -> tuple[str, str]:
+    return f"MENTION#{tweet_id}", "MENTION"
+
+
+class MentionRepository(Repository):
+    def __init__(
+        self, table_name: str | TableRef, *, table: Table | None = None, cases: CaseRepository | None = None
+    ):
+        super().__init__(table_name, table=table)
+        self.cases = cases or CaseRepository(self.ref)
+
+    def get(self, tweet_id: str) -> Mention | None:
+        item = self._get(*_key(tweet_id))
+        return Mention.model_validate(item) if item else None
+
+    def for_case(self, case_id: str) -> list[Mention]:
+        return [Mention.model_validate(item) for item in self._case_items(case_id, "MENTION#")]
+
+    def set_triage(self, tweet_id: str, triage: Triage) -> None:
+        """A person's triage replaces the model's (the unsure queue)."""
+        self._set(*_key(tweet_id), triage=triage.model_dump(mode="json"))
+
+    def attach(self, tweet_id: str, case_id: str, triage: Triage) -> None:
+        """Thread a stored mention into an existing case, with a person's triage."""
+        self._set(
+            *_key(tweet_id), case_id=case_id, triage=triage.model_dump(mode="json"),
+            gsi1pk=f"CASE#{case_id}", gsi1sk=f"MENTION#{tweet_id}",
+        )  # fmt: skip
+
+    def claim_for_new_case(self, tweet_id: str, case_id: str, triage: Triage) -> dict[str, Any]:
+        """The transaction item that gives a stored, caseless mention its new case."""
+        pk, sk = _key(tweet_id)
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"pk": pk, "sk": sk},
+                "UpdateExpression": "SET case_id = :case, triage = :triage, gsi1pk = :g1, gsi1sk = :g1s",
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(case_id)",
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":case": case_id,
+                        ":triage": triage.model_dump(mode="json"),
+                        ":g1": f"CASE#{case_id}",
+                        ":g1s": f"MENTION#{tweet_id}",
+                    }
+                ),
+            }
+        }
+
+    # --- ingest: store once, joining or opening the thread's case --------------------------------
+
+    def _item(self, mention: Mention, case_id: str | None, retention: timedelta) -> dict[str, Any]:
+        item = to_item(mention.model_copy(update={"case_id": case_id}).model_dump(mode="json"))
+        pk, sk = _key(mention.tweet_id)
+        item.update(pk=pk, sk=sk, type="mention", expires_at=epoch(mention.ingested_at + retention))
+        if case_id:
+            item.update(gsi1pk=f"CASE#{case_id}", gsi1sk=f"MENTION#{mention.tweet_id}")
+        return item
+
+    def record(self, mention: Mention, *, open_case: bool, retention: timedelta) -> RecordOutcome:
+        """Store ``mention`` once. It joins the open case of its conversation; if there is none and
+        ``open_case`` is set, it opens one. Returns ``stored=False`` if it was already stored."""
+        for _ in range(MAX_CASE_RACE_RETRIES):
+            # TTL deletes a closed case and its pointer independently: a pointer left to a deleted
+            # case is a closed thread, taken over like one.
+            owner = self.cases.owner_of_conversation(mention.conversation_id)
+            existing = self.cases.get(owner) if owner else None
+            if existing and existing.status == CaseStatus.OPEN:
+                outcome = self._attach(mention, existing.case_id, retention)
+            elif open_case:
+                outcome = self._open_case(mention, owner, retention)
+            else:
+                outcome = self._put_plain(mention, retention)
+            if outcome is not None:
+                return outcome
+        raise StorageError(
+            f"case for conversation {mention.conversation_id} kept changing; mention "
+            f"{mention.tweet_id} not stored, the next poll retries it"
+        )
+
+    def _put_plain(self, mention: Mention, retention: timedelta) -> RecordOutcome:
+        try:
+            self.table.put_item(
+                Item=self._item(mention, None, retention), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return RecordOutcome(stored=False)
+            raise StorageError(f"could not store mention {mention.tweet_id}: {exc}") from exc
+        return RecordOutcome(stored=True)
+
+    def _store_once(self, mention: Mention, case_id: str, retention: timedelta) -> dict[str, Any]:
+        """The transaction item that stores the mention; its condition is what makes ingest exactly-once."""
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": self._item(mention, case_id, retention),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _attach(self, mention: Mention, case_id: str, retention: timedelta) -> RecordOutcome | None:
+        result = self.cases.transact(
+            [
+                self._store_once(mention, case_id, retention),
+                self.cases.count_mention(case_id, mention.ingested_at),
+            ],
+            f"store mention {mention.tweet_id}",
+        )
+        if result == "race":
+            return None
+        return RecordOutcome(stored=result == "ok", case_id=case_id)
+
+    def _open_case(
+        self, mention: Mention, previous_case_id: str | None, retention: timedelta
+    ) -> RecordOutcome | None:
+        case = Case.opened_from(mention, opened_at=mention.ingested_at)
+        result = self.cases.open(
+            case,
+            mention_write=self._store_once(mention, case.case_id, retention),
+            # a closed case owned the thread; take it over only if still so
+            previous_case_id=previous_case_id,
+            what=f"store mention {mention.tweet_id}",
+        )
+        if result == "race":
+            return None
+        opened = result == "ok"
+        return RecordOutcome(stored=opened, case_id=case.case_id if opened else None, case_opened=opened)

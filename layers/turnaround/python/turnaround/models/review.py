@@ -1,0 +1,33 @@
+"""The unsure queue's items: one per post triage could not decide, until a person decides it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Decision = Literal["open_case", "not_complaint"]
+
+
+class ReviewClaim(BaseModel):
+    """What a digest's signed review link carries: which queued post, and the decision it makes."""
+
+    handle: str
+    review_key: str
+    tweet_id: str
+    decision: Decision
+    expires_at: int
+
+
+class ReviewItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    handle: str
+    review_key: str = Field(validation_alias="sk")  # the zero-padded post id: oldest first
+    tweet_id: str
+    state: Literal["PENDING", "DECIDED"]
+    queued_at: datetime
+    digested_at: datetime | None = None  # claimed for a digest
+    decision: Decision | None = None
+    decided_at: datetime | None = None
