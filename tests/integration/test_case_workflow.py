@@ -264,7 +264,7 @@ def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it
     case_id, root = _start(cloud, "bob", "@acmeair my order is late, tracking hasn't moved since Monday")
     cloud.decide(SAM, "resolved", note="Courier re-booked")
     wait_until(
-        lambda: (cloud.store.cases.get(case_id) or {}).get("follow_up_token"), what="the follow-up wait"
+        lambda: getattr(cloud.store.cases.get(case_id), "follow_up_token", None), what="the follow-up wait"
     )
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # nothing asked: only the ack
     thanks = cloud.emulator.add_post(
@@ -313,6 +313,15 @@ def test_opt_out_stops_all_further_contact(cloud):
     )
 
 
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 1},  # a public case listens this long
+        }
+    ],
+)
 def test_reassign_moves_the_case_to_another_rep(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the promo code SPRING doesn't work at checkout")
     cloud.decide(SAM, "reassign", reassign_to=CASEY)
