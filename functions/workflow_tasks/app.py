@@ -9,16 +9,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.handlers.workflow_tasks import TASK, build_case_workflow, run_task
+from turnaround.handlers.workflow_tasks import TASK, run_task, workflow
 from turnaround.observability import logger, metrics, tracer
-from turnaround.settings import WorkflowSettings, get_settings
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings(WorkflowSettings)
     task = TASK.validate_python(event)
     logger.append_keys(case_id=task.case_id, task=task.task)
-    return run_task(task, build_case_workflow(settings))
+    return run_task(task, workflow())

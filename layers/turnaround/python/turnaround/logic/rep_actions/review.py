@@ -16,10 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from functools import cache
 from typing import Any, Literal
 
-from jinja2 import Environment, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ValidationError
 
 from turnaround.adapters.mailer import Mailer, build_message
@@ -36,6 +34,7 @@ from turnaround.logic.rep_actions.links import (
 )
 from turnaround.models.playbook import Person, Playbook
 from turnaround.observability import logger
+from turnaround.rendering import render
 
 Decision = Literal["open_case", "not_complaint"]
 DECISIONS: tuple[Decision, ...] = ("open_case", "not_complaint")
@@ -114,11 +113,6 @@ Links expire {{ expires }}.
 """
 
 
-@cache
-def _env(html: bool) -> Environment:
-    return Environment(undefined=StrictUndefined, autoescape=select_autoescape(default=html))
-
-
 @dataclass
 class UnsureDigest:
     queue: ReviewQueue
@@ -184,8 +178,8 @@ class UnsureDigest:
             to=[recipient.email],
             subject=f"Triage {now.strftime('%d %b %H:%M')} UTC: {len(posts)} post(s) to @{handle} "
             f"need a person ({len(fresh)} new)",
-            text=_env(False).from_string(DIGEST_TEXT).render(context),
-            html=_env(True).from_string(DIGEST_HTML).render(context),
+            text=render(DIGEST_TEXT, html=True, **context),  # escaped as before
+            html=render(DIGEST_HTML, html=True, **context),
             headers={"X-Turnaround-Review": handle},
         )
         try:
@@ -248,13 +242,11 @@ REVIEW_PAGE = """<!doctype html>
 
 
 def review_page(claim: ReviewClaim, mention: dict[str, Any], token: str) -> str:
-    return (
-        _env(True)
-        .from_string(REVIEW_PAGE)
-        .render(
-            label=LABELS[claim.decision],
-            text=str(mention.get("text", "")),
-            username=str(mention.get("author", {}).get("username", "")),
-            token=token,
-        )
+    return render(
+        REVIEW_PAGE,
+        html=True,
+        label=LABELS[claim.decision],
+        text=str(mention.get("text", "")),
+        username=str(mention.get("author", {}).get("username", "")),
+        token=token,
     )

@@ -10,25 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from turnaround.adapters.mailer import Mailer
-from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.store import MentionStore
-from turnaround.exceptions import StorageError, TaskTokenRejected
-from turnaround.logic.rep_actions.links import ActionLinkSigner
-from turnaround.logic.reply_mail.conversation import timeline
-from turnaround.logic.reply_mail.reply_desk import ReplyDesk
-from turnaround.logic.reply_mail.reply_emails import thread_headers
-from turnaround.logic.workflow import acknowledge, alert_ops, amplify, close, decide, follow_up, notify
+from turnaround.exceptions import StorageError
 from turnaround.logic.workflow.effects import Effects
+from turnaround.logic.workflow.listener import customer_post_listener
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.playbook import Person, Playbook
-from turnaround.observability import logger, metrics
+
+if TYPE_CHECKING:  # each task's module, and what it alone needs, is imported when the task runs
+    from turnaround.adapters.mailer import Mailer
+    from turnaround.adapters.workflow_client import WorkflowClient
+    from turnaround.adapters.x_api import XApi
+    from turnaround.logic.rep_actions.links import ActionLinkSigner
+    from turnaround.logic.reply_mail.reply_desk import ReplyDesk
 
 Clock = Callable[[], datetime]
 __all__ = ["CaseWorkflow", "case_ref", "customer_post_listener", "first_name"]
@@ -56,6 +53,9 @@ class CaseWorkflow:
         """The case's reply address and thread headers, and its conversation so far (issue 15)."""
         if self.replies is None:
             return {}
+        from turnaround.logic.reply_mail.conversation import timeline
+        from turnaround.logic.reply_mail.reply_emails import thread_headers
+
         case_id = str(case["case_id"])
         headers = thread_headers(
             case_id, self.replies.signer.domain, reply_to=self.replies.reply_address(case_id, recipient)
@@ -98,64 +98,41 @@ class CaseWorkflow:
     # --- tasks: one module each; the state machine, not this class, decides their order ---------
 
     def acknowledge(self, case_id: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import acknowledge
+
         return acknowledge.acknowledge(self, case_id)
 
     def notify(self, case_id: str, task_token: str, role: str, reminder: bool = False) -> dict[str, Any]:
+        from turnaround.logic.workflow import notify
+
         return notify.notify(self, case_id, task_token, role, reminder)
 
     def alert_ops(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
+        from turnaround.logic.workflow import alert_ops
+
         return alert_ops.alert_ops(self, case_id, error)
 
     def record_decision(self, case_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+        from turnaround.logic.workflow import decide
+
         return decide.record_decision(self, case_id, decision)
 
     def ask_follow_up(self, case_id: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import follow_up
+
         return follow_up.ask_follow_up(self, case_id)
 
     def await_follow_up(self, case_id: str, task_token: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import follow_up
+
         return follow_up.await_follow_up(self, case_id, task_token)
 
     def amplify(self, case_id: str, post: dict[str, Any]) -> dict[str, Any]:
+        from turnaround.logic.workflow import amplify
+
         return amplify.amplify(self, case_id, post)
 
     def close(self, case_id: str, outcome: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import close
+
         return close.close(self, case_id, outcome)
-
-
-def customer_post_listener(
-    store: MentionStore, playbook: Playbook, workflow: WorkflowClient
-) -> Callable[[Any], None]:
-    """What the poller does with each stored mention beyond storing it: honour opt-outs at once, and
-    hand a resolved customer's next post to the workflow waiting for it."""
-
-    def on_stored(mention: Any) -> None:
-        author_id = mention.author.id
-        if playbook.is_opt_out(mention.text):
-            for case in (
-                store.find_open_case_for_customer(author_id),
-                store.find_case_awaiting_follow_up(author_id),
-            ):
-                if case:
-                    store.update_case(
-                        str(case["case_id"]), opted_out=True, opted_out_at=mention.ingested_at.isoformat()
-                    )
-                    metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=1)
-            return
-        case = store.find_case_awaiting_follow_up(author_id)
-        if case is None or case.get("follow_up_post") or case.get("opted_out"):
-            return
-        post = {
-            "tweet_id": mention.tweet_id,
-            "text": mention.text,
-            "author_id": author_id,
-            "quoted_tweet_id": mention.quoted_tweet_id,
-        }
-        store.update_case(str(case["case_id"]), follow_up_post=post)
-        token = case.get("follow_up_token")
-        if token:
-            try:
-                workflow.succeed(str(token), post)
-            except TaskTokenRejected:
-                logger.info("follow-up window already closed", extra={"case_id": case["case_id"]})
-
-    return on_stored
