@@ -16,16 +16,16 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from turnaround.adapters import aws
-from turnaround.adapters.secrets import CredentialStore, action_link_keys, action_link_secret
-from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.dal.store import MentionStore
 from turnaround.models.playbook import Playbook, load_playbook
 
+# Each builder imports what it builds: a function loads only the adapters it uses.
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from turnaround.adapters.mailer import Mailer
+    from turnaround.adapters.workflow_client import WorkflowClient
     from turnaround.adapters.x_api import XApi
+    from turnaround.dal.store import MentionStore
     from turnaround.logic.rep_actions.links import ActionLinkKeys
     from turnaround.settings import XApiSettings
 
@@ -64,15 +64,21 @@ def secrets() -> SecretsProvider:
 def link_keys(secret_name: str) -> Callable[[], ActionLinkKeys]:
     """The action-link keys, AWSCURRENT and AWSPREVIOUS, each re-read after CACHE_SECONDS (a second
     provider: Powertools caches by name whatever the version stage)."""
+    from turnaround.adapters.secrets import action_link_keys
+
     return action_link_keys(secret_name, current=secrets(), previous=_secrets_provider())
 
 
 def link_secret(secret_name: str) -> bytes:
+    from turnaround.adapters.secrets import action_link_secret
+
     return action_link_secret(secret_name, provider=secrets())
 
 
 @per_container
 def store(table_name: str) -> MentionStore:
+    from turnaround.dal.store import MentionStore
+
     return MentionStore(table_name, table=aws.table(table_name))
 
 
@@ -85,6 +91,8 @@ def mailer() -> Mailer:
 
 @per_container
 def workflow_client(state_machine_arn: str | None = None) -> WorkflowClient:
+    from turnaround.adapters.workflow_client import WorkflowClient
+
     return WorkflowClient(state_machine_arn, client=aws.client("stepfunctions"))
 
 
@@ -105,6 +113,7 @@ def x_for(settings: XApiSettings) -> Callable[[str], XApi]:
 def _x_for(prefix: str, base_url: str | None, timeout: float, writes_enabled: bool) -> Callable[[str], XApi]:
     """One X client per handle per container (its HTTPS connection kept), rebuilt when the handle's
     credentials change: they are re-read from Secrets Manager at most every CACHE_SECONDS."""
+    from turnaround.adapters.secrets import CredentialStore
     from turnaround.adapters.x_api import XApi
 
     credentials = CredentialStore(prefix, provider=secrets())
