@@ -83,3 +83,30 @@ def test_traced_as_in_lambda_the_x_ray_sdk_builds_no_clients_and_patches_only_wh
     )
     assert "aws_xray_sdk.core" in loaded  # tracing is on
     assert loaded - {"aws_xray_sdk.core"} == set()
+
+
+def test_in_lambda_x_ray_traces_aws_calls_and_patches_requests_when_it_is_first_imported(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import functions.action_page.app, sys\n"
+        "import botocore.client\n"
+        "from aws_xray_sdk.core import xray_recorder\n"
+        "assert type(xray_recorder.sampler).__name__ == 'LocalSampler'\n"
+        "assert hasattr(botocore.client.BaseClient._make_api_call, '__wrapped__')\n"
+        "assert 'requests' not in sys.modules\n"
+        "import requests\n"
+        "assert hasattr(requests.Session.request, '__wrapped__')\n"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        LAMBDA_TASK_ROOT=str(tmp_path),
+        _X_AMZN_TRACE_ID="Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
