@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.exceptions import TaskTokenRejected
+from turnaround.handlers import container
 from turnaround.handlers.action_page import action_desk, review_desk, settings
 from turnaround.logic.rep_actions.links import ActionLinkExpired, ActionLinkInvalid, ActionLinkUsed
 from turnaround.logic.rep_actions.pages import confirm_page, result_page
@@ -20,6 +21,7 @@ from turnaround.logic.rep_actions.review import LABELS, review_page
 from turnaround.observability import logger, metrics, tracer
 
 app = LambdaFunctionUrlResolver()
+container.warm(action_desk, review_desk)  # in Lambda only: INIT has the full CPU
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",

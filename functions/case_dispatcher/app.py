@@ -7,10 +7,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from turnaround.handlers import container
 from turnaround.handlers.case_dispatcher import record_handler
 from turnaround.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+container.warm(record_handler)  # in Lambda only: INIT has the full CPU
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -8,10 +8,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from turnaround.handlers import container
 from turnaround.handlers.reply_mail import dm_mail_desk
 from turnaround.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+container.warm(dm_mail_desk)  # in Lambda only: INIT has the full CPU
 
 
 def _forward(record: DynamoDBRecord) -> bool:

@@ -8,8 +8,11 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.handlers.dm_poller import poll_dms
+from turnaround.handlers import container
+from turnaround.handlers.dm_poller import dm_poller
 from turnaround.observability import logger, metrics, tracer
+
+container.warm(dm_poller)  # in Lambda only: INIT has the full CPU
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -17,4 +20,4 @@ from turnaround.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parse(event=event, model=EventBridgeModel)
-    return {"handles": poll_dms()}
+    return {"handles": dm_poller().poll()}

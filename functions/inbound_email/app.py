@@ -10,9 +10,12 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.handlers.reply_mail import receive_replies
+from turnaround.handlers import container
+from turnaround.handlers.reply_mail import inbound_desk, mailbox, receive_replies
 from turnaround.logic.reply_mail.inbound_event import SesReceiptEvent
 from turnaround.observability import logger, metrics, tracer
+
+container.warm(inbound_desk, mailbox)  # in Lambda only: INIT has the full CPU
 
 
 @logger.inject_lambda_context(clear_state=True)

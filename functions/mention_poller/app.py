@@ -8,8 +8,11 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.handlers.mention_poller import mention_poller
+from turnaround.handlers import container
+from turnaround.handlers.mention_poller import mention_poller, triage_model
 from turnaround.observability import logger, metrics, tracer
+
+container.warm(mention_poller, triage_model)  # in Lambda only: INIT has the full CPU
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,8 +9,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from turnaround.handlers import container
 from turnaround.handlers.workflow_tasks import TASK, run_task, workflow
 from turnaround.observability import logger, metrics, tracer
+
+container.warm(workflow)  # in Lambda only: INIT has the full CPU
 
 
 @logger.inject_lambda_context(clear_state=True)

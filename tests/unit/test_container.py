@@ -4,7 +4,11 @@ lets rotated credentials in (issue 17)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -81,3 +85,52 @@ def test_an_x_client_per_handle_is_kept_until_its_credentials_rotate(monkeypatch
     assert rotated.credentials is not None
     assert rotated.credentials.access_token.get_secret_value() == "rotated"
     assert x_for("acme") is rotated
+
+
+def _import_in_lambda(code: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(root / "layers/turnaround/python"), str(root)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_TRACE_DISABLED="true",
+        AWS_LAMBDA_INITIALIZATION_TYPE="on-demand",  # what Lambda sets for INIT
+        **environment,
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
+
+
+POLLER_ENV = {
+    "TABLE_NAME": "mentions",
+    "MONITORED_HANDLES": "acmeair",
+    "X_CREDENTIALS_SECRET_PREFIX": "x/",
+    "PLAYBOOK_PATH": str(Path(__file__).resolve().parents[2] / "infrastructure/playbook.yaml"),
+}
+
+
+def test_in_lambda_what_every_poll_needs_is_built_at_init() -> None:
+    code = (
+        "import functions.mention_poller.app, sys\n"
+        "from turnaround.adapters import aws\n"
+        "from turnaround.handlers.mention_poller import mention_poller\n"
+        "assert aws._session is not None and mention_poller.cache_info().currsize == 1\n"
+        "from turnaround.logic.triage_model import load_model\n"
+        "assert load_model.cache_info().currsize == 1\n"
+    )
+    result = _import_in_lambda(code, **POLLER_ENV)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_a_deploy_mistake_is_still_the_first_invocations_error() -> None:
+    code = (
+        "import functions.mention_poller.app as app\n"
+        "from turnaround.exceptions import ConfigurationError\n"
+        "try:\n"
+        "    app.mention_poller()\n"
+        "except ConfigurationError as exc:\n"
+        "    print('raised', exc)\n"
+    )
+    result = _import_in_lambda(code, **{**POLLER_ENV, "MONITORED_HANDLES": ""})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "raised invalid environment for PollerSettings: MONITORED_HANDLES" in result.stdout
+    assert "not built at init" in result.stdout  # the INIT log line, with the builder's name

@@ -10,6 +10,7 @@ supplies defaults.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from functools import cache
@@ -46,6 +47,25 @@ def reset() -> None:
         cached.cache_clear()
     load_playbook.cache_clear()
     aws.reset()
+
+
+def warm(*builders: Callable[[], object]) -> None:
+    """In Lambda, build at INIT what every invocation needs: INIT runs at full CPU, an invocation gets
+    CPU in proportion to memory (0.29 vCPU at 512 MB). Builders make objects, never calls to AWS or X.
+    Outside Lambda (tests, the embedded cloud) nothing happens at import. A builder that fails here
+    (a deploy mistake in the environment) is not cached: the first invocation builds it again and
+    fails with its error, as it would without this."""
+    if not os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"):
+        return
+    for build in builders:
+        try:
+            build()
+        except Exception as exc:  # re-raised by the first invocation's own build
+            from turnaround.observability import logger
+
+            logger.warning(
+                "not built at init", extra={"builder": build.__name__, "error": type(exc).__name__}
+            )
 
 
 def _secrets_provider() -> SecretsProvider:

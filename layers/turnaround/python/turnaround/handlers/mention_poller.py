@@ -35,6 +35,14 @@ class MentionPoller:
         )
 
 
+def triage_model() -> None:
+    """The triage weights (~50 ms to load) and VADER's lexicon, which every poll with news uses."""
+    from turnaround.logic.triage_model import load_model, sentiment
+
+    load_model()
+    sentiment("")
+
+
 @container.per_container
 def mention_poller() -> MentionPoller:
     settings = get_settings(PollerSettings)
