@@ -6,31 +6,22 @@ are harmless; POST verifies the signed link again, consumes it once and answers 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.adapters.secrets import action_link_keys
-from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import TaskTokenRejected
-from turnaround.logic.rep_actions.desk import ActionDesk
-from turnaround.logic.rep_actions.links import (
-    ActionLinkExpired,
-    ActionLinkInvalid,
-    ActionLinkSigner,
-    ActionLinkUsed,
-)
+from turnaround.handlers import container
+from turnaround.handlers.action_page import action_desk, review_desk, settings
+from turnaround.logic.rep_actions.links import ActionLinkExpired, ActionLinkInvalid, ActionLinkUsed
 from turnaround.logic.rep_actions.pages import confirm_page, result_page
-from turnaround.logic.rep_actions.review import LABELS, ReviewDesk, ReviewLinkSigner, ReviewQueue, review_page
-from turnaround.models.playbook import load_playbook
+from turnaround.logic.rep_actions.review import LABELS, review_page
 from turnaround.observability import logger, metrics, tracer
-from turnaround.settings import ActionPageSettings, get_settings
 
 app = LambdaFunctionUrlResolver()
+container.warm(action_desk, review_desk)  # in Lambda only: INIT has the full CPU
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -56,16 +47,6 @@ class MalformedForm(ValueError):
 
 def _html(status: int, body: str) -> Response:
     return Response(status_code=status, content_type=content_types.TEXT_HTML, body=body, headers=HEADERS)
-
-
-@cache
-def _desk(settings: ActionPageSettings) -> ActionDesk:
-    return ActionDesk(
-        store=Repositories(settings.TABLE_NAME),
-        signer=ActionLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
-        workflow=WorkflowClient(),
-        playbook=load_playbook(settings.PLAYBOOK_PATH),
-    )
 
 
 @app.exception_handler(ActionLinkInvalid)
@@ -111,54 +92,43 @@ def _failed(error: Exception) -> Response:
     )
 
 
-@cache
-def _review_desk(settings: ActionPageSettings) -> ReviewDesk:
-    store = Repositories(settings.TABLE_NAME)
-    return ReviewDesk(
-        queue=ReviewQueue(store),
-        signer=ReviewLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
-    )
-
-
 @app.get("/review")
 def show_review() -> Response:
     """The unsure digest's links: a confirm page, no effect."""
     token = app.current_event.get_query_string_value("t", "") or ""
-    claim, mention = _review_desk(get_settings(ActionPageSettings)).preview(token)
+    claim, mention = review_desk().preview(token)
     return _html(200, review_page(claim, mention, token))
 
 
 @app.post("/review")
 def confirm_review() -> Response:
-    settings = get_settings(ActionPageSettings)
     raw = app.current_event.decoded_body or ""
-    if len(raw.encode()) > settings.ACTION_MAX_BODY_BYTES:
+    if len(raw.encode()) > settings().ACTION_MAX_BODY_BYTES:
         return _html(413, result_page("Too large", "The form was larger than allowed."))
     form = {key: values[0] for key, values in parse_qs(raw, max_num_fields=10).items()}
-    decision = _review_desk(settings).act(form.get("t", ""))
+    decision = review_desk().act(form.get("t", ""))
     return _html(200, result_page("Done", f"Recorded: {LABELS[decision].lower()}. Thank you."))
 
 
 @app.get("/")
 def show() -> Response:
     token = app.current_event.get_query_string_value("t", "") or ""
-    desk = _desk(get_settings(ActionPageSettings))
+    desk = action_desk()
     claim, _, context = desk.preview(token)
     return _html(200, confirm_page(action=claim.action, token=token, roster=desk.playbook.roster, **context))
 
 
 @app.post("/")
 def confirm() -> Response:
-    settings = get_settings(ActionPageSettings)
     raw = app.current_event.decoded_body or ""
-    if len(raw.encode()) > settings.ACTION_MAX_BODY_BYTES:
+    if len(raw.encode()) > settings().ACTION_MAX_BODY_BYTES:
         return _html(413, result_page("Too large", "The form was larger than allowed."))
     try:
         fields = parse_qs(raw, max_num_fields=MAX_FORM_FIELDS, strict_parsing=bool(raw))
     except ValueError as exc:  # more fields than the page has, or not a form at all
         raise MalformedForm(str(exc)) from None
     form = {key: values[0] for key, values in fields.items()}
-    action = _desk(settings).act(
+    action = action_desk().act(
         form.get("t", ""), note=form.get("note", ""), reassign_to=form.get("reassign_to")
     )
     return _html(200, result_page("Done", f"Recorded: {action.replace('_', ' ')}. Thank you."))

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.logic.reply_mail.reply_desk import ReplyDesk, build_reply_desk
+from turnaround.handlers import container
+from turnaround.handlers.reply_mail import dm_mail_desk
 from turnaround.observability import logger, metrics, tracer
-from turnaround.settings import ReplyMailSettings, get_settings
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-
-
-@cache
-def _desk(settings: ReplyMailSettings) -> ReplyDesk:
-    return build_reply_desk(settings)
+container.warm(dm_mail_desk)  # in Lambda only: INIT has the full CPU
 
 
 def _forward(record: DynamoDBRecord) -> bool:
     image = record.dynamodb.new_image if record.dynamodb else None
     if not image or image.get("type") != "dm" or image.get("direction") != "customer":
         return False
-    return _desk(get_settings(ReplyMailSettings)).forward_customer_dm(dict(image))
+    return dm_mail_desk().forward_customer_dm(dict(image))
 
 
 @logger.inject_lambda_context(clear_state=True)

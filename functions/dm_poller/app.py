@@ -8,15 +8,16 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.logic.ingest.dms import poll_dm_handles
+from turnaround.handlers import container
+from turnaround.handlers.dm_poller import dm_poller
 from turnaround.observability import logger, metrics, tracer
-from turnaround.settings import DmPollerSettings, get_settings
+
+container.warm(dm_poller)  # in Lambda only: INIT has the full CPU
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings(DmPollerSettings)
     parse(event=event, model=EventBridgeModel)
-    return {"handles": poll_dm_handles(settings)}
+    return {"handles": dm_poller().poll()}

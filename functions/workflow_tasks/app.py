@@ -9,16 +9,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from turnaround.handlers.workflow_tasks import build_case_workflow, parse_task, run_task
+from turnaround.handlers import container
+from turnaround.handlers.workflow_tasks import parse_task, run_task, workflow
 from turnaround.observability import logger, metrics, tracer
-from turnaround.settings import WorkflowSettings, get_settings
+
+container.warm(workflow)  # in Lambda only: INIT has the full CPU
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings(WorkflowSettings)
     task = parse_task(event)
     logger.append_keys(case_id=task.case_id, task=task.task)
-    return run_task(task, build_case_workflow(settings))
+    return run_task(task, workflow())

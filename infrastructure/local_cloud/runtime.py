@@ -136,21 +136,9 @@ def reset_process_state() -> None:
     every function in one process, a new deployment must not see the previous one's."""
     from aws_lambda_powertools.utilities import parameters
 
-    from functions.action_page.app import _desk, _review_desk
-    from functions.dm_mail.app import _desk as dm_mail_desk
-    from functions.inbound_email.app import _desk as inbound_desk
-    from turnaround.handlers.workflow_tasks import build_case_workflow
-    from turnaround.models.playbook import load_playbook
+    from turnaround.handlers import container
     from turnaround.settings import get_settings
 
-    for cached in (
-        get_settings,
-        load_playbook,
-        build_case_workflow,
-        _desk,
-        _review_desk,
-        inbound_desk,
-        dm_mail_desk,
-    ):
-        cached.cache_clear()
+    get_settings.cache_clear()
+    container.reset()  # the boto3 session, clients, secrets providers, X clients, playbook, services
     parameters.clear_caches()

@@ -317,6 +317,7 @@ def invoke(built: Path, lambda_root: Path, deployed: Deployed, logical_id: str, 
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",  # the handlers build their collaborators at INIT
         "LAMBDA_TASK_ROOT": str(built / logical_id),
         "_HANDLER": function.handler,
         "_X_AMZN_TRACE_ID": "Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",

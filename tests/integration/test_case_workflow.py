@@ -454,9 +454,9 @@ def test_forged_and_truncated_links_are_rejected(cloud):
 
 def test_expired_links_are_rejected(cloud, monkeypatch):
     case_id, links = _links(cloud)
-    from functions.action_page import app as page
+    from turnaround.handlers.action_page import action_desk
 
-    desk = page._desk(page.get_settings(page.ActionPageSettings))
+    desk = action_desk()
     monkeypatch.setattr(desk, "clock", lambda: datetime.now(UTC) + timedelta(days=3))
     assert cloud.click(links["resolved"])["statusCode"] == 410
     assert cloud.click(links["resolved"], method="POST")["statusCode"] == 410

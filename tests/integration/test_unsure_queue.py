@@ -158,8 +158,9 @@ def test_the_action_page_serves_review_links(queued, digest, store, monkeypatch)
     monkeypatch.setenv("ACTION_LINK_SECRET_NAME", secret)
     get_settings.cache_clear()
     from functions.action_page import app as page
+    from turnaround.handlers.action_page import review_desk
 
-    page._review_desk.cache_clear()
+    review_desk.cache_clear()  # type: ignore[attr-defined]
     sender, outbox = digest
     sender.send(BRAND)
     (links,) = _links(outbox.sent[0])

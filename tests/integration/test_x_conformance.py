@@ -30,7 +30,7 @@ from xdk.posts import models as post_models
 from xdk.users import models as user_models
 
 from tests.conftest import BRAND_ID, Brand
-from turnaround.adapters.x_api import RoutingTimeoutAdapter
+from turnaround.adapters.x_http import RoutingTimeoutAdapter
 from x_emulator import XApiEmulator
 from x_emulator.routes import ROUTES
 

@@ -9,7 +9,8 @@ import requests
 import tweepy
 
 from tests.conftest import BRAND_ID, Brand
-from turnaround.adapters.x_api import RoutingTimeoutAdapter, XApi, build_client
+from turnaround.adapters.x_api import XApi
+from turnaround.adapters.x_http import RoutingTimeoutAdapter, build_client
 from turnaround.exceptions import (
     MalformedXResponse,
     XApiError,

@@ -49,10 +49,11 @@ class BedrockClassifier:
     @property
     def bedrock(self) -> Any:
         if self.client is None:
-            import boto3  # only when Bedrock is configured: no import on the default cold path
             from botocore.config import Config
 
-            self.client = boto3.client(
+            from turnaround.adapters import aws
+
+            self.client = aws.configured_client(
                 "bedrock-runtime",
                 config=Config(
                     read_timeout=self.timeout_seconds,

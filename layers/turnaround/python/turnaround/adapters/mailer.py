@@ -6,7 +6,6 @@ Header values are checked for CR/LF so no customer text can add headers; bodies 
 
 from __future__ import annotations
 
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -25,6 +24,8 @@ def safe_header(value: str, limit: int = 200) -> str:
 def build_message(
     *, sender: str, to: list[str], subject: str, text: str, html: str, headers: dict[str, str] | None = None
 ) -> EmailMessage:
+    from email.headerregistry import Address  # with its header parser: only where mail is built
+
     message = EmailMessage()
     message["From"] = Address(addr_spec=sender)
     message["To"] = ", ".join(str(Address(addr_spec=address)) for address in to)

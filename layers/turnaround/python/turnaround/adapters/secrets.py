@@ -3,19 +3,33 @@ never logged)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from pydantic import ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
-from turnaround.adapters.x_api import XCredentials, credentials_from_secret
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.keys import ActionLinkKeys
 
 CACHE_SECONDS = 300
+
+
+class XCredentials(BaseModel):
+    """OAuth 1.0a user-context credentials of one monitored handle (kept in Secrets Manager)."""
+
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+    access_token: SecretStr
+    access_token_secret: SecretStr
+
+
+def credentials_from_secret(value: str | dict[str, Any]) -> XCredentials:
+    data = json.loads(value) if isinstance(value, str) else value
+    return XCredentials.model_validate(data)
 
 
 class CredentialStore:

@@ -1,8 +1,5 @@
-"""X API v2 through tweepy. The only module that imports tweepy.
-
-tweepy always builds URLs on https://api.twitter.com; a requests adapter mounted on its session adds a
-timeout to every call (tweepy sets none) and, for local runs and tests, sends the request to another
-base URL. The OAuth 1.0a signature is computed before the adapter runs, so it stays valid for X's host.
+"""Typed calls to the X API v2 for one handle. tweepy and requests, which do the HTTP, live in
+``x_http`` and are imported on the first call to X: a function that never calls X never loads them.
 """
 
 from __future__ import annotations
@@ -11,27 +8,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import requests
-import tweepy
-from pydantic import BaseModel, SecretStr, ValidationError
-from requests.adapters import HTTPAdapter
+from pydantic import BaseModel, ValidationError
 
-from turnaround.exceptions import (
-    MalformedXResponse,
-    XApiError,
-    XApiUnavailable,
-    XCreditsExhausted,
-    XDirectMessageRefused,
-    XDuplicateContent,
-    XForbidden,
-    XRateLimited,
-    XReplyNotAllowed,
-    XUnauthorized,
-    XUsageCapped,
-)
+from turnaround.adapters.secrets import XCredentials, credentials_from_secret
+from turnaround.exceptions import MalformedXResponse, XApiError
 from turnaround.models.x import DmEventsPage, MentionsPage, RateLimit, XUser
 from turnaround.observability import logger
 
@@ -43,60 +25,12 @@ TWEET_FIELDS = (
 USER_FIELDS = "public_metrics,verified,receives_your_dm,name,username"
 EXPANSIONS = "author_id,referenced_tweets.id"
 
+if TYPE_CHECKING:
+    import requests
+    import tweepy
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class XCredentials(BaseModel):
-    """OAuth 1.0a user-context credentials of one monitored handle (kept in Secrets Manager)."""
-
-    consumer_key: SecretStr
-    consumer_secret: SecretStr
-    access_token: SecretStr
-    access_token_secret: SecretStr
-
-
-class RoutingTimeoutAdapter(HTTPAdapter):
-    """Applies a default timeout and optionally rewrites X's host to ``base_url``."""
-
-    def __init__(self, *, timeout: float, base_url: str | None = None):
-        super().__init__(max_retries=0)
-        self.timeout = timeout
-        self.base_url = base_url.rstrip("/") if base_url else None
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        if self.base_url and request.url:
-            target, original = urlsplit(self.base_url), urlsplit(request.url)
-            request.url = urlunsplit(
-                (target.scheme, target.netloc, target.path + original.path, original.query, original.fragment)
-            )
-        return super().send(request, **kwargs)
-
-
-def build_client(
-    credentials: XCredentials, *, base_url: str | None = None, timeout: float = 10.0
-) -> tweepy.Client:
-    client = tweepy.Client(
-        consumer_key=credentials.consumer_key.get_secret_value(),
-        consumer_secret=credentials.consumer_secret.get_secret_value(),
-        access_token=credentials.access_token.get_secret_value(),
-        access_token_secret=credentials.access_token_secret.get_secret_value(),
-        return_type=requests.Response,  # we need the rate-limit headers and validate the JSON ourselves
-        wait_on_rate_limit=False,  # never sleep inside Lambda
-    )
-    client.session.mount(X_HOST + "/", RoutingTimeoutAdapter(timeout=timeout, base_url=base_url))
-    return client
-
-
-def _problem(response: requests.Response | None) -> dict[str, Any]:
-    if response is None:
-        return {}
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+__all__ = ["XApi", "XCredentials", "credentials_from_secret"]
 
 
 def _reset_at(response: requests.Response | None) -> datetime | None:
@@ -110,38 +44,6 @@ def _reset_at(response: requests.Response | None) -> datetime | None:
             resets.append(headers.get(f"x-{scope}-limit-24hour-reset"))
     seconds = [int(raw) for raw in resets if raw and raw.isdigit()]
     return datetime.fromtimestamp(max(seconds), UTC) if seconds else None
-
-
-def translate(exc: Exception) -> XApiError:
-    """Map tweepy/requests errors to the domain exceptions Step Functions and the poller act on."""
-    if isinstance(exc, requests.Timeout | requests.ConnectionError):
-        return XApiUnavailable(f"X API unreachable: {type(exc).__name__}")
-    if not isinstance(exc, tweepy.HTTPException):
-        return XApiError(str(exc))
-    response = exc.response
-    status = response.status_code if response is not None else None
-    problem = _problem(response)
-    kind, detail = str(problem.get("type", "")), str(problem.get("detail", "")) or str(exc)
-    if isinstance(exc, tweepy.TooManyRequests):
-        if kind.endswith("usage-capped"):
-            return XUsageCapped(f"X usage cap reached: {detail}", status=429, problem_type=kind)
-        return XRateLimited(f"X rate limit: {detail}", reset_at=_reset_at(response))
-    if status == 402:
-        return XCreditsExhausted(f"X credits exhausted: {detail}", status=402, problem_type=kind)
-    if isinstance(exc, tweepy.Unauthorized):
-        return XUnauthorized(f"X rejected our credentials: {detail}", status=401, problem_type=kind)
-    if isinstance(exc, tweepy.Forbidden):
-        lowered = detail.lower()
-        if "duplicate content" in lowered:
-            return XDuplicateContent(detail, status=403, problem_type=kind)
-        if "reply" in lowered or "mentioned" in lowered:
-            return XReplyNotAllowed(detail, status=403, problem_type=kind)
-        if "message" in lowered:
-            return XDirectMessageRefused(detail, status=403, problem_type=kind)
-        return XForbidden(detail, status=403, problem_type=kind)
-    if isinstance(exc, tweepy.TwitterServerError):
-        return XApiUnavailable(f"X server error {status}", status=status)
-    return XApiError(f"X API error {status}: {detail}", status=status, problem_type=kind)
 
 
 def _parse(response: requests.Response, model: type[ModelT]) -> ModelT:
@@ -214,16 +116,24 @@ class XApi:
         self.writes_enabled = writes_enabled
 
     @property
+    def credentials(self) -> XCredentials | None:
+        return self._credentials
+
+    @property
     def client(self) -> tweepy.Client:
         if self._client is None:
             assert self._credentials is not None
+            from turnaround.adapters.x_http import build_client
+
             self._client = build_client(self._credentials, base_url=self._base_url, timeout=self._timeout)
         return self._client
 
     def _call(self, operation: Callable[[], requests.Response]) -> requests.Response:
+        from turnaround.adapters.x_http import ERRORS, translate  # tweepy: on the first call to X
+
         try:
             return operation()
-        except (tweepy.TweepyException, requests.RequestException) as exc:
+        except ERRORS as exc:
             raise translate(exc) from exc
 
     def me(self) -> XUser:
@@ -350,8 +260,3 @@ class XApi:
             )
         )
         return _parse(response, MentionsPage), _rate_limit(response)
-
-
-def credentials_from_secret(value: str | dict[str, Any]) -> XCredentials:
-    data = json.loads(value) if isinstance(value, str) else value
-    return XCredentials.model_validate(data)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from turnaround.adapters.mailer import Mailer
-from turnaround.adapters.secrets import CredentialStore, action_link_keys
-from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.adapters.x_api import XApi
-from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import UnknownTaskInputVersion
+from turnaround.handlers import container
 from turnaround.logic.rep_actions.links import ActionLinkSigner
-from turnaround.logic.reply_mail.reply_desk import replies_for_workflow
 from turnaround.logic.workflow.case_workflow import CaseWorkflow
-from turnaround.models.playbook import load_playbook
-from turnaround.settings import WorkflowSettings
+from turnaround.settings import WorkflowSettings, get_settings
+
+if TYPE_CHECKING:
+    from turnaround.adapters.x_api import XApi
+    from turnaround.logic.reply_mail.reply_desk import ReplyDesk
 
 # The shapes of task input this code reads (`input_version` in each payload of the ASL). Payloads
 # from executions started before inputs were versioned carry none: they are version 1.
@@ -127,29 +125,39 @@ def run_task(task: WorkflowTask, workflow: CaseWorkflow) -> dict[str, Any]:
             return workflow.close(task.case_id, task.outcome)
 
 
-@cache
+@container.per_container
 def build_case_workflow(settings: WorkflowSettings) -> CaseWorkflow:
-    """Default collaborators for Lambda, created once per container (clients stay lazy)."""
-    credentials = CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
-    apis: dict[str, XApi] = {}
-
-    def x_for(handle: str) -> XApi:
-        if handle not in apis:
-            apis[handle] = XApi(
-                credentials.x_credentials(handle),
-                base_url=settings.X_API_BASE_URL,
-                timeout=settings.X_HTTP_TIMEOUT_SECONDS,
-                writes_enabled=settings.X_WRITES_ENABLED,
-            )
-        return apis[handle]
-
+    """Default collaborators for Lambda, created once per container on its one boto3 session."""
+    x_for = container.x_for(settings)
     return CaseWorkflow(
-        store=Repositories(settings.TABLE_NAME),
+        store=container.store(settings.TABLE_NAME),
         x_for=x_for,
-        mailer=Mailer(),
-        signer=ActionLinkSigner(action_link_keys(settings.ACTION_LINK_SECRET_NAME)),
-        playbook=load_playbook(settings.PLAYBOOK_PATH),
+        mailer=container.mailer(),
+        signer=ActionLinkSigner(container.link_keys(settings.ACTION_LINK_SECRET_NAME)),
+        playbook=container.playbook(settings.PLAYBOOK_PATH),
         action_url=settings.ACTION_URL,
-        workflow=WorkflowClient(),
-        replies=replies_for_workflow(settings, x_for),  # None unless REPLY_EMAIL_DOMAIN is set
+        workflow=container.workflow_client(),
+        replies=_replies(settings, x_for),  # None unless REPLY_EMAIL_DOMAIN is set
     )
+
+
+def _replies(settings: WorkflowSettings, x_for: Callable[[str], XApi]) -> ReplyDesk | None:
+    """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled."""
+    if not settings.REPLY_EMAIL_DOMAIN:
+        return None
+    from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
+    from turnaround.logic.reply_mail.reply_desk import ReplyDesk
+
+    return ReplyDesk(
+        store=container.store(settings.TABLE_NAME),
+        x_for=x_for,
+        mailer=container.mailer(),
+        signer=ReplyAddressSigner(
+            container.link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
+        ),
+        playbook=container.playbook(settings.PLAYBOOK_PATH),
+    )
+
+
+def workflow() -> CaseWorkflow:
+    return build_case_workflow(get_settings(WorkflowSettings))

@@ -10,16 +10,21 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from jinja2 import Environment, StrictUndefined
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.language import language_of
+from turnaround.rendering import render
 
 # In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
 # PLAYBOOK_PATH points at it.
 BUNDLED = Path(__file__).resolve().parents[1] / "playbook.yaml"
 SOURCE = Path(__file__).resolve().parents[5] / "infrastructure" / "playbook.yaml"
+
+
+# An address, checked for shape only: pydantic's EmailStr would load email-validator (and dnspython)
+# into every function that reads the playbook; SES checks deliverability when it sends.
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254)]
 
 
 class _Model(BaseModel):
@@ -29,7 +34,7 @@ class _Model(BaseModel):
 class Person(_Model):
     name: Annotated[str, Field(min_length=1)]
     initials: Annotated[str, Field(pattern=r"^[A-Z]{2,3}$")]
-    email: EmailStr
+    email: EmailAddress
 
 
 class Rep(Person):
@@ -88,8 +93,8 @@ class Playbook(_Model):
     roster: Annotated[list[Rep], Field(min_length=1)]
     supervisor: Person
     reviewer: Person | None = None  # who gets the unsure-queue digest; default the first generalist rep
-    ops_email: EmailStr
-    sender_email: EmailStr
+    ops_email: EmailAddress
+    sender_email: EmailAddress
     sla: Sla
     follow_up: FollowUp
     retention: Retention = Retention()
@@ -132,13 +137,8 @@ class Playbook(_Model):
         if isinstance(variants, str):
             variants = [variants]
         index = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(variants)
-        return _jinja().from_string(variants[index]).render(brand=self.brand, **values)
-
-
-@cache
-def _jinja() -> Environment:
-    # Posts are plain text, not HTML: no autoescape here (emails use their own escaping environment).
-    return Environment(undefined=StrictUndefined, autoescape=False)
+        # Posts are plain text, not HTML: no autoescape here (emails use their own escaping environment).
+        return render(variants[index], html=False, brand=self.brand, **values)
 
 
 @cache

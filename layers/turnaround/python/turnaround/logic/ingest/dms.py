@@ -25,7 +25,7 @@ from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import XCreditsExhausted, XDirectMessageRefused, XRateLimited, XUsageCapped
-from turnaround.logic.workflow.case_workflow import case_ref, first_name
+from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case, StoredDm
 from turnaround.models.playbook import Playbook, load_playbook
 from turnaround.models.x import XDmEvent
@@ -158,22 +158,30 @@ def poll_dm_handles(
     store: Repositories | None = None,
     credentials: CredentialStore | None = None,
     playbook: Playbook | None = None,
+    x_for: Callable[[str], XApi] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Every monitored handle; one handle's failure does not stop the others, but is re-raised."""
     store = store or Repositories(settings.TABLE_NAME)
-    credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
     playbook = playbook or load_playbook(settings.PLAYBOOK_PATH)
+
+    def default_x(handle: str) -> XApi:
+        nonlocal credentials
+        credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
+        return XApi(
+            credentials.x_credentials(handle),
+            base_url=settings.X_API_BASE_URL,
+            timeout=settings.X_HTTP_TIMEOUT_SECONDS,
+            writes_enabled=settings.X_WRITES_ENABLED,
+        )
+
+    make_x = x_for or default_x
     results: dict[str, dict[str, int]] = {}
     errors: list[Exception] = []
     for handle in settings.MONITORED_HANDLES:
         try:
-            x = XApi(
-                credentials.x_credentials(handle),
-                base_url=settings.X_API_BASE_URL,
-                timeout=settings.X_HTTP_TIMEOUT_SECONDS,
-                writes_enabled=settings.X_WRITES_ENABLED,
-            )
-            results[handle] = DmIngestor(handle=handle, x=x, store=store, playbook=playbook).poll()
+            results[handle] = DmIngestor(
+                handle=handle, x=make_x(handle), store=store, playbook=playbook
+            ).poll()
         except Exception as exc:
             logger.exception("DM polling failed", extra={"handle": handle, "error": type(exc).__name__})
             metrics.add_metric(name="DmPollFailed", unit=MetricUnit.Count, value=1)

@@ -289,12 +289,14 @@ def poll_monitored_handles(
     clock: Clock = utc_now,
     on_stored: Callable[[Mention], None] | None = None,
     time_left: Callable[[], float] | None = None,
+    classifier: BedrockClassifier | None = None,
 ) -> list[HandlePollResult]:
     """Poll every monitored handle; one handle's failure does not stop the others, but is re-raised."""
     store = store or Repositories(settings.TABLE_NAME)
-    credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
 
     def default_x(handle: str) -> XApi:
+        nonlocal credentials
+        credentials = credentials or CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX)
         return XApi(
             credentials.x_credentials(handle),
             base_url=settings.X_API_BASE_URL,
@@ -303,9 +305,8 @@ def poll_monitored_handles(
         )
 
     make_x = x_for or default_x
-    classifier = (
-        BedrockClassifier(settings.BEDROCK_TRIAGE_MODEL_ID) if settings.BEDROCK_TRIAGE_MODEL_ID else None
-    )
+    if classifier is None and settings.BEDROCK_TRIAGE_MODEL_ID:
+        classifier = BedrockClassifier(settings.BEDROCK_TRIAGE_MODEL_ID)
     results: list[HandlePollResult] = []
     errors: list[Exception] = []
     for handle in settings.MONITORED_HANDLES:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, select_autoescape
+from turnaround.rendering import render
 
 LABELS = {
     "resolved": "Mark as resolved",
@@ -35,15 +34,10 @@ RESULT = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround</
 <body style="font-family: sans-serif; max-width: 640px"><h1>{{ title }}</h1><p>{{ message }}</p></body></html>"""
 
 
-@cache
-def _env() -> Environment:
-    return Environment(undefined=StrictUndefined, autoescape=select_autoescape(default=True))
-
-
 def confirm_page(**context: Any) -> str:
     context.setdefault("post", None)
-    return _env().from_string(CONFIRM).render(label=LABELS[context["action"]], **context)
+    return render(CONFIRM, html=True, label=LABELS[context["action"]], **context)
 
 
 def result_page(title: str, message: str) -> str:
-    return _env().from_string(RESULT).render(title=title, message=message)
+    return render(RESULT, html=True, title=title, message=message)

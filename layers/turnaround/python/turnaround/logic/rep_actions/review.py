@@ -16,9 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from functools import cache
 
-from jinja2 import Environment, StrictUndefined, select_autoescape
 from pydantic import ValidationError
 
 from turnaround.adapters.mailer import Mailer, build_message
@@ -38,6 +36,7 @@ from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
 from turnaround.models.review import Decision, ReviewClaim
 from turnaround.observability import logger
+from turnaround.rendering import render
 
 DECISIONS: tuple[Decision, ...] = ("open_case", "not_complaint")
 LABELS = {"open_case": "Open a case", "not_complaint": "Not a complaint"}
@@ -107,11 +106,6 @@ Links expire {{ expires }}.
 """
 
 
-@cache
-def _env(html: bool) -> Environment:
-    return Environment(undefined=StrictUndefined, autoescape=select_autoescape(default=html))
-
-
 @dataclass
 class UnsureDigest:
     queue: ReviewQueue
@@ -176,8 +170,8 @@ class UnsureDigest:
             to=[recipient.email],
             subject=f"Triage {now.strftime('%d %b %H:%M')} UTC: {len(posts)} post(s) to @{handle} "
             f"need a person ({len(fresh)} new)",
-            text=_env(False).from_string(DIGEST_TEXT).render(context),
-            html=_env(True).from_string(DIGEST_HTML).render(context),
+            text=render(DIGEST_TEXT, html=True, **context),  # escaped as before
+            html=render(DIGEST_HTML, html=True, **context),
             headers={"X-Turnaround-Review": handle},
         )
         try:
@@ -238,13 +232,11 @@ REVIEW_PAGE = """<!doctype html>
 
 
 def review_page(claim: ReviewClaim, mention: Mention | None, token: str) -> str:
-    return (
-        _env(True)
-        .from_string(REVIEW_PAGE)
-        .render(
-            label=LABELS[claim.decision],
-            text=mention.text if mention else "",
-            username=mention.author.username if mention else "",
-            token=token,
-        )
+    return render(
+        REVIEW_PAGE,
+        html=True,
+        label=LABELS[claim.decision],
+        text=mention.text if mention else "",
+        username=mention.author.username if mention else "",
+        token=token,
     )

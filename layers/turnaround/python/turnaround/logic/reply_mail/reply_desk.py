@@ -59,7 +59,6 @@ from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weight
 from turnaround.models.case import Case, CaseMessage, CaseStatus, Channel, StoredDm
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
-from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings
 
 MAX_DM_LENGTH = 10_000
 Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"]
@@ -506,48 +505,3 @@ class ReplyDesk:
         return ReplyOutcome(
             status="expired_address" if expired else "invalid_address", detail=str(error)[:200]
         )
-
-
-def _reply_desk(
-    settings: ReplyMailSettings | WorkflowSettings, domain: str, x_for: Callable[[str], XApi]
-) -> ReplyDesk:
-    """The one constructor of both: the reply-mail functions' desk and the workflow's."""
-    from turnaround.adapters.secrets import action_link_secret
-    from turnaround.models.playbook import load_playbook
-
-    return ReplyDesk(
-        store=Repositories(settings.TABLE_NAME),
-        x_for=x_for,
-        mailer=Mailer(),
-        signer=ReplyAddressSigner(action_link_secret(settings.ACTION_LINK_SECRET_NAME), domain),
-        playbook=load_playbook(settings.PLAYBOOK_PATH),
-        address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
-    )
-
-
-def build_reply_desk(settings: ReplyMailSettings) -> ReplyDesk:
-    """Default collaborators for Lambda (clients stay lazy). X is needed only for inbound replies."""
-    from turnaround.adapters.secrets import CredentialStore
-
-    apis: dict[str, XApi] = {}
-
-    def x_for(handle: str) -> XApi:
-        if not isinstance(settings, InboundMailSettings):
-            raise TypeError("only the inbound-mail function posts to X")
-        if handle not in apis:
-            apis[handle] = XApi(
-                CredentialStore(settings.X_CREDENTIALS_SECRET_PREFIX).x_credentials(handle),
-                base_url=settings.X_API_BASE_URL,
-                timeout=settings.X_HTTP_TIMEOUT_SECONDS,
-                writes_enabled=settings.X_WRITES_ENABLED,  # a dev stack never posts a rep's reply
-            )
-        return apis[handle]
-
-    return _reply_desk(settings, settings.REPLY_EMAIL_DOMAIN, x_for)
-
-
-def replies_for_workflow(settings: WorkflowSettings, x_for: Callable[[str], XApi]) -> ReplyDesk | None:
-    """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled."""
-    if not settings.REPLY_EMAIL_DOMAIN:
-        return None
-    return _reply_desk(settings, settings.REPLY_EMAIL_DOMAIN, x_for)

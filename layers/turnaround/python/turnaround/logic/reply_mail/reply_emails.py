@@ -13,9 +13,9 @@ from email.message import EmailMessage
 
 from turnaround.adapters.mailer import build_message, safe_header
 from turnaround.logic.reply_mail.reply_address import thread_anchor
-from turnaround.logic.workflow.emails import _html
 from turnaround.models.case import Case
 from turnaround.models.playbook import Playbook
+from turnaround.rendering import render
 
 OUTCOME_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
@@ -71,7 +71,7 @@ def thread_email(
         "\n\nReply to this email to write to the customer again (only your new text is used; quoted "
         "history and your signature are left out).\n"
     )
-    html = _html().from_string(OUTCOME_HTML).render(headline=headline, text=text, notes=notes)
+    html = render(OUTCOME_HTML, html=True, headline=headline, text=text, notes=notes)
     return build_message(
         sender=playbook.sender_email, to=[to], subject=subject, text=plain, html=html, headers=headers
     )

@@ -10,31 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from turnaround.adapters.mailer import Mailer
-from turnaround.adapters.workflow_client import WorkflowClient
-from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
-from turnaround.exceptions import StorageError, TaskTokenRejected
-from turnaround.logic.rep_actions.links import ActionLinkSigner
-from turnaround.logic.reply_mail.conversation import timeline
-from turnaround.logic.reply_mail.reply_desk import ReplyDesk
-from turnaround.logic.reply_mail.reply_emails import thread_headers
-from turnaround.logic.triage import sounds_grateful
-from turnaround.logic.workflow import acknowledge, alert_ops, amplify, close, decide, follow_up, notify
+from turnaround.exceptions import StorageError
 from turnaround.logic.workflow.effects import Effects
 from turnaround.logic.workflow.voice import case_ref, first_name
-from turnaround.models.case import Case, FollowUpPost
+from turnaround.models.case import Case
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
-from turnaround.observability import logger, metrics
+
+if TYPE_CHECKING:  # each task's module, and what it alone needs, is imported when the task runs
+    from turnaround.adapters.mailer import Mailer
+    from turnaround.adapters.workflow_client import WorkflowClient
+    from turnaround.adapters.x_api import XApi
+    from turnaround.logic.rep_actions.links import ActionLinkSigner
+    from turnaround.logic.reply_mail.reply_desk import ReplyDesk
 
 Clock = Callable[[], datetime]
-__all__ = ["CaseWorkflow", "case_ref", "customer_post_listener", "first_name"]
+__all__ = ["CaseWorkflow", "case_ref", "first_name"]
 
 
 @dataclass
@@ -59,6 +54,9 @@ class CaseWorkflow:
         """The case's reply address and thread headers, and its conversation so far (issue 15)."""
         if self.replies is None:
             return {}
+        from turnaround.logic.reply_mail.conversation import timeline
+        from turnaround.logic.reply_mail.reply_emails import thread_headers
+
         case_id = case.case_id
         headers = thread_headers(
             case_id, self.replies.signer.domain, reply_to=self.replies.reply_address(case_id, recipient)
@@ -101,78 +99,46 @@ class CaseWorkflow:
     # --- tasks: one module each; the state machine, not this class, decides their order ---------
 
     def acknowledge(self, case_id: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import acknowledge
+
         return acknowledge.acknowledge(self, case_id)
 
     def notify(self, case_id: str, task_token: str, role: str, reminder: bool = False) -> dict[str, Any]:
+        from turnaround.logic.workflow import notify
+
         return notify.notify(self, case_id, task_token, role, reminder)
 
     def alert_ops(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
+        from turnaround.logic.workflow import alert_ops
+
         return alert_ops.alert_ops(self, case_id, error)
 
     def record_decision(self, case_id: str, decision: dict[str, Any]) -> dict[str, Any]:
+        from turnaround.logic.workflow import decide
+
         return decide.record_decision(self, case_id, decision)
 
     def ask_follow_up(self, case_id: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import follow_up
+
         return follow_up.ask_follow_up(self, case_id)
 
     def await_follow_up(self, case_id: str, task_token: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import follow_up
+
         return follow_up.await_follow_up(self, case_id, task_token)
 
     def amplify(self, case_id: str, post: dict[str, Any], confirmed: bool = False) -> dict[str, Any]:
+        from turnaround.logic.workflow import amplify
+
         return amplify.amplify(self, case_id, post, confirmed)
 
     def ask_rep_to_amplify(self, case_id: str, post: dict[str, Any], task_token: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import amplify
+
         return amplify.ask_rep_to_amplify(self, case_id, post, task_token)
 
     def close(self, case_id: str, outcome: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import close
+
         return close.close(self, case_id, outcome)
-
-
-def _about_the_old_case(category: str, thanks: bool) -> bool:
-    """Whether a post outside the case's thread is its follow-up: not a complaint, and if triage is
-    unsure of it, plain thanks (a new complaint, even a sarcastic one, opens its own case)."""
-    return category != "complaint" and (category != "unsure" or thanks)
-
-
-def customer_post_listener(
-    store: Repositories, playbook: Playbook, workflow: WorkflowClient
-) -> Callable[[Mention], None]:
-    """What the poller does with each stored mention beyond storing it: honour opt-outs at once, and
-    hand a resolved customer's next post to the workflow waiting for it."""
-
-    def on_stored(mention: Mention) -> None:
-        author_id = mention.author.id
-        if playbook.is_opt_out(mention.text):
-            for case in (
-                store.cases.find_open_for_customer(author_id),
-                store.cases.find_awaiting_follow_up(author_id),
-            ):
-                if case:
-                    store.cases.opted_out(case.case_id, at=mention.ingested_at)
-                    metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=1)
-            return
-        case = store.cases.find_awaiting_follow_up(author_id)
-        if case is None or case.follow_up_post or case.opted_out:
-            return
-        in_thread = mention.conversation_id == case.conversation_id
-        thanks = sounds_grateful(mention.text)
-        if not in_thread and not _about_the_old_case(mention.triage.category, thanks):
-            return  # a new complaint, not how the old one turned out: it opens its own case
-        post = FollowUpPost(
-            tweet_id=mention.tweet_id,
-            text=mention.text,
-            author_id=author_id,
-            quoted_tweet_id=mention.quoted_tweet_id,
-            category=mention.triage.category,
-            thanks=thanks,
-            triage_reason=", ".join(mention.triage.reasons[-2:]),
-            in_thread=in_thread,
-        )
-        store.cases.follow_up_arrived(case.case_id, post)
-        if case.follow_up_token:
-            try:
-                workflow.succeed(case.follow_up_token, post.model_dump(mode="json"))
-            except TaskTokenRejected:
-                logger.info("follow-up window already closed", extra={"case_id": case.case_id})
-
-    return on_stored

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from functools import cache
 from typing import Any
-
-from jinja2 import Environment, StrictUndefined, select_autoescape
 
 from turnaround.adapters.mailer import build_message, safe_header
 from turnaround.models.case import Case, FollowUpPost, StoredDm
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
+from turnaround.rendering import render
 
 ESCALATION_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
@@ -72,16 +70,6 @@ Links expire {{ expires }} and work once.
 """
 
 
-@cache
-def _html() -> Environment:
-    return Environment(undefined=StrictUndefined, autoescape=select_autoescape(default=True))
-
-
-@cache
-def _text() -> Environment:
-    return Environment(undefined=StrictUndefined, autoescape=False)
-
-
 def escalation_email(
     *,
     playbook: Playbook,
@@ -133,8 +121,8 @@ def escalation_email(
         sender=playbook.sender_email,
         to=[recipient.email],
         subject=subject,
-        text=_text().from_string(ESCALATION_TEXT).render(context),
-        html=_html().from_string(ESCALATION_HTML).render(context),
+        text=render(ESCALATION_TEXT, html=False, **context),
+        html=render(ESCALATION_HTML, html=True, **context),
         # One escalation, one email: a reminder is a new escalation (and says so in its subject).
         headers={"X-Turnaround-Case": case.case_id}
         | ({"X-Turnaround-Escalation": escalation_id} if escalation_id else {})
@@ -148,7 +136,7 @@ def ops_alert_email(*, playbook: Playbook, case_id: str, error: str, cause: str)
         "Top up X credits (or raise the usage cap), then delete the HOLD#x-billing item from the "
         "table to resume posting. Cases keep escalating to reps by email meanwhile."
     )
-    html = _html().from_string("<p>{{ text }}</p>").render(text=text)
+    html = render("<p>{{ text }}</p>", html=True, text=text)
     return build_message(
         sender=playbook.sender_email,
         to=[playbook.ops_email],
@@ -209,7 +197,7 @@ def amplify_request_email(
         sender=playbook.sender_email,
         to=[recipient.email],
         subject=f"Retweet this? @{safe_header(username, 30)} - case {ref}",
-        text=_text().from_string(AMPLIFY_TEXT).render(context),
-        html=_html().from_string(AMPLIFY_HTML).render(context),
+        text=render(AMPLIFY_TEXT, html=False, **context),
+        html=render(AMPLIFY_HTML, html=True, **context),
         headers={"X-Turnaround-Case": case.case_id, "X-Turnaround-Escalation": escalation_id},
     )

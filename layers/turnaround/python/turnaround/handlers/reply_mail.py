@@ -1,0 +1,62 @@
+"""InboundEmailFunction's and DmMailFunction's wiring: reps' emailed replies reach X, customers' DMs
+reach the rep's mailbox (logic/reply_mail)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from turnaround.adapters.mailbox import Mailbox
+from turnaround.adapters.x_api import XApi
+from turnaround.handlers import container
+from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
+from turnaround.logic.reply_mail.reply_desk import ReplyDesk
+from turnaround.settings import InboundMailSettings, ReplyMailSettings, get_settings
+
+if TYPE_CHECKING:
+    from turnaround.logic.reply_mail.inbound_event import SesReceiptEvent
+    from turnaround.logic.reply_mail.reply_desk import ReplyOutcome
+
+
+def _no_x(handle: str) -> XApi:
+    raise TypeError("only the inbound-mail function posts to X")
+
+
+def reply_desk(settings: ReplyMailSettings, x_for: Callable[[str], XApi] = _no_x) -> ReplyDesk:
+    return ReplyDesk(
+        store=container.store(settings.TABLE_NAME),
+        x_for=x_for,
+        mailer=container.mailer(),
+        signer=ReplyAddressSigner(
+            container.link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
+        ),
+        playbook=container.playbook(settings.PLAYBOOK_PATH),
+        address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
+    )
+
+
+@container.per_container
+def inbound_desk() -> ReplyDesk:
+    settings = get_settings(InboundMailSettings)
+    return reply_desk(settings, container.x_for(settings))
+
+
+@container.per_container
+def dm_mail_desk() -> ReplyDesk:
+    return reply_desk(get_settings(ReplyMailSettings))
+
+
+@container.per_container
+def mailbox() -> Mailbox:
+    from turnaround.adapters import aws
+
+    settings = get_settings(InboundMailSettings)
+    return Mailbox(settings.INBOUND_MAIL_BUCKET, settings.INBOUND_MAIL_PREFIX, client=aws.client("s3"))
+
+
+def receive_replies(event: SesReceiptEvent) -> list[ReplyOutcome]:
+    from turnaround.logic.reply_mail.receive import receive
+
+    settings = get_settings(InboundMailSettings)
+    return receive(event, mailbox=mailbox(), desk=inbound_desk(), max_bytes=settings.INBOUND_MAX_BYTES)

@@ -1,0 +1,67 @@
+"""What the poller does with each stored mention beyond storing it (the workflow's side of ingest):
+honour opt-outs at once, and hand a resolved customer's next post to the workflow waiting for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.adapters.workflow_client import WorkflowClient
+from turnaround.dal.repositories import Repositories
+from turnaround.exceptions import TaskTokenRejected
+from turnaround.logic.triage import sounds_grateful
+from turnaround.models.case import FollowUpPost
+from turnaround.models.mention import Mention
+from turnaround.models.playbook import Playbook
+from turnaround.observability import logger, metrics
+
+
+def _about_the_old_case(category: str, thanks: bool) -> bool:
+    """Whether a post outside the case's thread is its follow-up: not a complaint, and if triage is
+    unsure of it, plain thanks (a new complaint, even a sarcastic one, opens its own case)."""
+    return category != "complaint" and (category != "unsure" or thanks)
+
+
+def customer_post_listener(
+    store: Repositories, playbook: Playbook, workflow: WorkflowClient
+) -> Callable[[Mention], None]:
+    """What the poller does with each stored mention beyond storing it: honour opt-outs at once, and
+    hand a resolved customer's next post to the workflow waiting for it."""
+
+    def on_stored(mention: Mention) -> None:
+        author_id = mention.author.id
+        if playbook.is_opt_out(mention.text):
+            for case in (
+                store.cases.find_open_for_customer(author_id),
+                store.cases.find_awaiting_follow_up(author_id),
+            ):
+                if case:
+                    store.cases.opted_out(case.case_id, at=mention.ingested_at)
+                    metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=1)
+            return
+        case = store.cases.find_awaiting_follow_up(author_id)
+        if case is None or case.follow_up_post or case.opted_out:
+            return
+        in_thread = mention.conversation_id == case.conversation_id
+        thanks = sounds_grateful(mention.text)
+        if not in_thread and not _about_the_old_case(mention.triage.category, thanks):
+            return  # a new complaint, not how the old one turned out: it opens its own case
+        post = FollowUpPost(
+            tweet_id=mention.tweet_id,
+            text=mention.text,
+            author_id=author_id,
+            quoted_tweet_id=mention.quoted_tweet_id,
+            category=mention.triage.category,
+            thanks=thanks,
+            triage_reason=", ".join(mention.triage.reasons[-2:]),
+            in_thread=in_thread,
+        )
+        store.cases.follow_up_arrived(case.case_id, post)
+        if case.follow_up_token:
+            try:
+                workflow.succeed(case.follow_up_token, post.model_dump(mode="json"))
+            except TaskTokenRejected:
+                logger.info("follow-up window already closed", extra={"case_id": case.case_id})
+
+    return on_stored

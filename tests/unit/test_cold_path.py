@@ -1,0 +1,112 @@
+"""A handler imports only what it uses: each function's app module is imported by a fresh interpreter,
+as Lambda's INIT does, and the heavy libraries it does not need must not be loaded (issue 17).
+
+Pollers call X on every invocation, so they load tweepy at INIT on purpose (Lambda runs INIT at full
+CPU; an invocation at 512 MB gets 0.29 vCPU). Everything else that is heavy waits for first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
+
+X_HTTP = {"tweepy", "requests", "requests_oauthlib", "oauthlib"}
+RENDERING = {"jinja2"}
+SENTIMENT = {"vaderSentiment"}
+MAIL = {"email.headerregistry", "email.policy", "mailparser_reply"}
+EVERYWHERE = {"email_validator", "dns", "aws_xray_sdk.core", "twitter_text", "sqlite3"}
+# What each handler may load at import beyond the common set (anything not listed here is refused).
+ALLOWED = {
+    "mention_poller": X_HTTP | SENTIMENT,
+    "dm_poller": X_HTTP,
+    # they read and write mail on every invocation (the stdlib's header parser: ~10 ms)
+    "inbound_email": {"email.policy", "email.headerregistry"},
+    "dm_mail": {"email.policy", "email.headerregistry"},
+}
+WATCHED = X_HTTP | RENDERING | SENTIMENT | MAIL | EVERYWHERE
+
+
+def loaded_at_import(function: str, **environment: str) -> set[str]:
+    code = (
+        "import json, sys\n"
+        f"import functions.{function}.app\n"
+        f"print(json.dumps(sorted(set(sys.modules) & set({sorted(WATCHED)!r}))))\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY"))
+    }
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        **environment,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_every_function_is_checked() -> None:
+    assert set(FUNCTIONS) >= {"action_page", "case_dispatcher", "mention_poller", "workflow_tasks"}
+    assert set(ALLOWED) <= set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_handler_imports_only_what_it_uses(function: str) -> None:
+    loaded = loaded_at_import(function, POWERTOOLS_TRACE_DISABLED="true")
+    assert loaded - ALLOWED.get(function, set()) == set()
+
+
+@pytest.mark.parametrize("function", ["action_page", "workflow_tasks"])
+def test_traced_as_in_lambda_the_x_ray_sdk_builds_no_clients_and_patches_only_what_is_used(
+    function: str, tmp_path: Path
+) -> None:
+    """In Lambda (LAMBDA_TASK_ROOT) the X-Ray SDK samples locally; botocore is patched at INIT,
+    requests only once something imports it, so these handlers do not load it."""
+    loaded = loaded_at_import(
+        function,
+        LAMBDA_TASK_ROOT=str(tmp_path),
+        _X_AMZN_TRACE_ID="Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
+        AWS_XRAY_CONTEXT_MISSING="IGNORE_ERROR",
+    )
+    assert "aws_xray_sdk.core" in loaded  # tracing is on
+    assert loaded - {"aws_xray_sdk.core"} == set()
+
+
+def test_in_lambda_x_ray_traces_aws_calls_and_patches_requests_when_it_is_first_imported(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import functions.action_page.app, sys\n"
+        "import botocore.client\n"
+        "from aws_xray_sdk.core import xray_recorder\n"
+        "assert type(xray_recorder.sampler).__name__ == 'LocalSampler'\n"
+        "assert hasattr(botocore.client.BaseClient._make_api_call, '__wrapped__')\n"
+        "assert 'requests' not in sys.modules\n"
+        "import requests\n"
+        "assert hasattr(requests.Session.request, '__wrapped__')\n"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        LAMBDA_TASK_ROOT=str(tmp_path),
+        _X_AMZN_TRACE_ID="Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
