@@ -441,6 +441,6 @@ def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_o
         action_url="https://example.invalid/",
         clock=clock,
     )
-    assert workflow.ask_follow_up(case_id) == {"asked": True, "channel": "public"}
+    assert workflow.ask_follow_up(case_id) == {"asked": True, "listen": True, "channel": "public"}
     follow_up = emulator.posts_created(by="acmeair")[-1]
     assert follow_up.in_reply_to_tweet_id == typed.id and emulator.violations == []
