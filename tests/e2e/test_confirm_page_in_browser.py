@@ -42,6 +42,15 @@ def browser() -> Iterator[webdriver.Chrome]:
         chrome.quit()
 
 
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 1},  # a public case listens this long
+        }
+    ],
+)
 def test_rep_confirms_in_a_browser_and_the_case_resolves(cloud, browser):
     """The link in the email is the function URL the stack serves on loopback: opened as it is."""
     post = cloud.emulator.add_post(
@@ -61,4 +70,4 @@ def test_rep_confirms_in_a_browser_and_the_case_resolves(cloud, browser):
 
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     case = cloud.store.cases.get(case_id)
-    assert case.resolution_note == "Parcel found at the depot" and case.outcome == "resolved"
+    assert case.resolution_note == "Parcel found at the depot" and case.outcome == "resolved_no_follow_up"
