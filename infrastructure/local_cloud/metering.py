@@ -101,6 +101,7 @@ class MotoCpu:
     own threads, so it never shows in an invocation's thread time)."""
 
     ms: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: Counter[str] = field(default_factory=Counter)  # AWS calls made, by function
 
     @contextmanager
     def active(self) -> Iterator[MotoCpu]:
@@ -119,6 +120,7 @@ class MotoCpu:
                 function = current_function()
                 if function:
                     meter.ms[function] += (time.thread_time() - started) * 1000
+                    meter.calls[function] += 1
 
         with mock.patch.object(BotocoreStubber, "__call__", timed):
             yield self

@@ -35,7 +35,6 @@ FLOORS: dict[str, Floor] = {
     "our_cpu_us_per_mention": Floor(1500, " µs"),
     "idle_poll_ms": Floor(5, " ms"),
     "storm_mentions_lost": Floor(0),
-    "x_read_calls_per_1000": Floor(11),
 }
 
 LAMBDA_SIZES_MB = (128, 256, 512, 1024, 1536, 2048, 3008)
