@@ -49,7 +49,7 @@ LOCAL := PYTHONPATH=layers/turnaround/python:infrastructure:. $(BIN)/python -m l
 run: $(STAMP) ## Run the whole system on the embedded cloud (moto + X emulator); SCENARIO=path for another
 	$(LOCAL) --scenario $(SCENARIO)
 
-bench: $(STAMP) ## Print performance and cost figures beside their floors; JSON in out/bench/
+bench: $(STAMP) ## Figures beside their floors, production config; JSON in out/bench/ (BENCH_QUICK=1: no 10k runs)
 	PYTHONPATH=layers/turnaround/python:infrastructure:. $(BIN)/python -m tests.bench.bench
 
 faults: $(STAMP) ## The demo under seeded faults (X errors, throttling, SES rejects, killed Lambdas); checks invariants

@@ -10,9 +10,11 @@ that when eventually consistent (2 inside a transaction). GetItem is counted as 
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import math
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -99,6 +101,7 @@ class MotoCpu:
     own threads, so it never shows in an invocation's thread time)."""
 
     ms: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    calls: Counter[str] = field(default_factory=Counter)  # AWS calls made, by function
 
     @contextmanager
     def active(self) -> Iterator[MotoCpu]:
@@ -109,12 +112,59 @@ class MotoCpu:
 
         def timed(stubber: Any, *args: Any, **kwargs: Any) -> Any:
             started = time.thread_time()
+            _moto_call.depth = getattr(_moto_call, "depth", 0) + 1
             try:
                 return original(stubber, *args, **kwargs)
             finally:
+                _moto_call.depth -= 1
                 function = current_function()
                 if function:
                     meter.ms[function] += (time.thread_time() - started) * 1000
+                    meter.calls[function] += 1
 
         with mock.patch.object(BotocoreStubber, "__call__", timed):
             yield self
+
+
+_moto_call = threading.local()  # set while moto answers a call on this thread (MotoCpu)
+
+
+def inside_moto() -> bool:
+    return bool(getattr(_moto_call, "depth", 0))
+
+
+@dataclass
+class GcCpu:
+    """Thread CPU of the garbage collector's passes inside Lambda invocations, by function and
+    generation, apart from those that ran while moto answered a call (MotoCpu already counts them).
+
+    A full (generation 2) collection walks every tracked object in the process: here that is mostly
+    the fake cloud's own data (moto's tables and stream records, the emulator's posts), which a Lambda
+    process never holds, so `make bench` reports it apart from our CPU. Generations 0 and 1 only walk
+    recent allocations, which are ours, and stay counted as ours."""
+
+    ms: defaultdict[tuple[str, int], float] = field(default_factory=lambda: defaultdict(float))
+    _started: float = 0.0
+
+    def full_ms(self, functions: set[str] | None = None) -> float:
+        return sum(
+            ms
+            for (function, generation), ms in self.ms.items()
+            if generation == 2 and (functions is None or function in functions)
+        )
+
+    @contextmanager
+    def active(self) -> Iterator[GcCpu]:
+        def callback(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                self._started = time.thread_time()
+                return
+            function = current_function()
+            if function and not inside_moto():
+                self.ms[(function, int(info["generation"]))] += (time.thread_time() - self._started) * 1000
+
+        gc.callbacks.append(callback)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(callback)
