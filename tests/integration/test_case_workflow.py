@@ -6,6 +6,7 @@ moto's SES, the rep's clicks over HTTP to the function URL."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -273,7 +274,7 @@ def test_a_repeated_stream_delivery_starts_nothing_new(cloud):
 def test_x_5xx_on_the_ack_is_retried_and_posts_once(cloud):
     cloud.emulator.inject_fault("create_tweet", "server_error")
     _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
-    wait_until(lambda: cloud.emails_to(SAM), timeout=30, what="the escalation after the retry")
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), timeout=30, what="the ack after the retry")
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1
     assert ("XApiUnavailable", "X server error 503") in cloud.lambdas.errors
 
@@ -291,7 +292,9 @@ def test_lambda_killed_after_posting_before_recording_does_not_post_twice(cloud,
 
     monkeypatch.setattr(MentionStore, "outbox_complete", die_once)
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
-    wait_until(lambda: cloud.emails_to(SAM), timeout=30, what="the escalation after the retry")
+    wait_until(
+        lambda: cloud.store.get_case(case_id).get("first_response_at"), timeout=30, what="the ack recorded"
+    )
     assert calls["n"] == 1 and len(cloud.emulator.posts_created(by="acmeair")) == 1
     # ...and the acknowledgement counts as done (not a refused post routed to human review).
     assert cloud.store.get_case(case_id)["first_response_at"]
@@ -317,16 +320,71 @@ def test_notify_invoked_twice_with_one_token_sends_one_email(cloud):
 
 def test_credits_exhausted_stops_posting_and_alerts_ops_but_still_escalates(cloud):
     cloud.emulator.inject_fault("create_tweet", "payment_required", times=5)
-    _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
     wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
-    [alert] = cloud.emails_to("ops@acmeair.example")
+    wait_until(lambda: cloud.store.get_case(case_id).get("ack_error"), what="the ack recorded as not posted")
+    [alert] = cloud.emails_to("ops@acmeair.example")  # once: the billing stop, not the ack as well
     assert "XCreditsExhausted" in alert["Subject"] and "HOLD#x-billing" in body_of(alert, "plain")
     assert cloud.emulator.posts_created(by="acmeair") == []
     # While the hold stands, the next case does not even try to post.
     calls = cloud.emulator.calls["create_tweet"]
-    _start(cloud, "jane", CHARGED)
+    second, _ = _start(cloud, "jane", CHARGED)
     wait_until(lambda: cloud.emails_to(ALEX), what="the second escalation")
+    wait_until(lambda: cloud.store.get_case(second).get("ack_error"), what="the second ack not posted")
     assert cloud.emulator.calls["create_tweet"] == calls
+    assert len(cloud.emails_to("ops@acmeair.example")) == 1  # one alert per billing episode
+
+
+# --- every case reaches a person --------------------------------------------------------------------
+
+
+def test_the_rep_is_emailed_while_x_still_refuses_the_ack(cloud):
+    """X's post limit (429) keeps the ack retrying for up to half an hour; the rep's email does not wait."""
+    cloud.emulator.inject_fault("create_tweet", "rate_limit", times=50)
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    [email] = wait_until(lambda: cloud.emails_to(SAM), timeout=15, what="the escalation")
+    assert cloud.emulator.posts_created(by="acmeair") == []
+    assert "Acknowledge" in states_entered(cloud.execution_arn(case_id))
+    assert "not posted yet" in body_of(email, "plain")
+    cloud.decide(SAM, "resolved", note="Called the customer")  # the rep acts; the ack is still retrying
+    assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+
+
+def test_an_ack_x_refuses_is_recorded_told_to_the_rep_and_ops_and_the_case_goes_on(cloud):
+    cloud.emulator.inject_fault("create_tweet", "malformed", times=5)  # X's answer cannot be trusted
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    error = wait_until(lambda: cloud.store.get_case(case_id).get("ack_error"), what="the ack error")
+    assert error["error"] == "MalformedXResponse"
+    to_rep = wait_until(lambda: len(cloud.emails_to(SAM)) == 2 and cloud.emails_to(SAM), what="the note")
+    note = next(m for m in to_rep if not action_links(m))
+    assert "was not posted" in body_of(note, "plain") and str(note["Subject"]).startswith("Re: [P4]")
+    [ops] = wait_until(lambda: cloud.emails_to("ops@acmeair.example"), what="the ops alert")
+    assert "MalformedXResponse" in ops["Subject"] and "wifi on this flight" in body_of(ops, "plain")
+    assert cloud.emulator.posts_created(by="acmeair") == []
+    cloud.decide(SAM, "resolved", note="Answered in person")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    # A second case with the same failure the same day: the rep is told, ops are not told again.
+    second, _ = _start(cloud, "jane", CHARGED)
+    wait_until(lambda: cloud.store.get_case(second).get("ack_error"), what="the second ack error")
+    wait_until(lambda: len(cloud.emails_to(ALEX)) == 2, what="the second rep's note")
+    assert len(cloud.emails_to("ops@acmeair.example")) == 1
+
+
+def test_a_failure_nothing_else_handles_emails_ops_the_case_before_the_execution_fails(cloud, monkeypatch):
+    from turnaround.logic.workflow import notify
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in notify")  # no Retry matches it
+
+    monkeypatch.setattr(notify, "notify", broken)
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    final = wait_for_end(cloud.execution_arn(case_id))
+    assert final["status"] == "FAILED"
+    [alert] = cloud.emails_to("ops@acmeair.example")
+    text = body_of(alert, "plain")
+    assert "RuntimeError" in alert["Subject"] and case_id in text and "wifi on this flight" in text
+    assert "AlertOpsCaseFailed" in states_entered(cloud.execution_arn(case_id))
+    assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # the ack branch was not lost
 
 
 # --- the rep's links -------------------------------------------------------------------------------
@@ -403,23 +461,54 @@ def test_post_text_and_names_cannot_inject_markup_or_headers(cloud):
     "playbook_overrides",
     [
         {
-            "sla": {"rep_response_seconds": 1, "supervisor_response_seconds": 1},
+            "sla": {
+                "rep_response_seconds": 1,
+                "supervisor_response_seconds": 1,
+                "supervisor_reminder_cap": 2,
+            },
             "follow_up": {"delay_seconds": 0, "window_seconds": 1},
         }
     ],
 )
-def test_a_case_nobody_answers_keeps_escalating_and_never_closes_by_itself(cloud):
+def test_a_case_nobody_answers_gets_capped_backed_off_reminders_then_one_final_notice(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
     emails = wait_until(
-        lambda: len(cloud.emails_to(SUPERVISOR)) >= 3 and cloud.emails_to(SUPERVISOR),
-        timeout=20,
-        what="repeated supervisor reminders",
+        lambda: (
+            any("Final notice" in str(m["Subject"]) for m in cloud.emails_to(SUPERVISOR))
+            and cloud.emails_to(SUPERVISOR)
+        ),
+        timeout=30,
+        what="the final notice",
     )
     subjects = [str(m["Subject"]).split(" [")[0] for m in emails]
-    assert subjects[:3] == ["Escalated:", "Reminder: Escalated:", "Reminder: Escalated:"]
+    assert subjects == [
+        "Escalated:",
+        "Reminder: Escalated:",
+        "Reminder: Escalated:",
+        "Final notice: Escalated:",
+    ]
+    first, *_, final = emails
+    assert "Sam Evans (sam.evans@acmeair.example) has not answered this case for" in body_of(first, "plain")
+    assert "Reminder 2 of 2" in body_of(emails[2], "plain")
+    assert "ops@acmeair.example" in str(final["To"]) and "reminders stop here" in body_of(final, "plain")
+    # Each wait twice the last: the reminders' heartbeats as the execution scheduled them.
+    events = boto3.client("stepfunctions").get_execution_history(
+        executionArn=cloud.execution_arn(case_id), maxResults=1000
+    )["events"]
+    heartbeats = [
+        e["taskScheduledEventDetails"].get("heartbeatInSeconds")
+        for e in events
+        if e["type"] == "TaskScheduled"
+        and '"role": "supervisor"' in e["taskScheduledEventDetails"]["parameters"]
+    ]
+    assert heartbeats == [1, 2, 4, None]
+    time.sleep(3)  # no reminder after the final notice; the case waits open for a person
+    assert len(cloud.emails_to(SUPERVISOR)) == 4
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
     case = cloud.store.get_case(case_id)
-    assert "closed_at" not in case and "unresolved_at" not in case
+    assert "closed_at" not in case and case["final_notice_at"] and case["supervisor_reminders"] == 2
+    cloud.decide(SUPERVISOR, "resolved", note="Finally handled")  # the final notice's links work
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
 
 
 # --- effects that did not happen are retried, not lost ---------------------------------------------

@@ -55,6 +55,10 @@ class Sla(_Model):
     rep_response_seconds: Annotated[int, Field(ge=1)]
     supervisor_response_seconds: Annotated[int, Field(ge=1)]
     action_link_ttl_seconds: Annotated[int, Field(ge=60)]
+    # Supervisor reminders after the first escalation, each wait twice the last; then one final
+    # notice (copied to ops) and the case waits open. Bounded so no case nears Step Functions'
+    # 25,000-event history limit.
+    supervisor_reminder_cap: Annotated[int, Field(ge=0, le=10)] = 3
 
 
 class FollowUp(_Model):

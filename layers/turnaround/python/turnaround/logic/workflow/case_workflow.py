@@ -24,7 +24,16 @@ from turnaround.logic.rep_actions.links import ActionLinkSigner
 from turnaround.logic.reply_mail.conversation import timeline
 from turnaround.logic.reply_mail.reply_desk import ReplyDesk
 from turnaround.logic.reply_mail.reply_emails import thread_headers
-from turnaround.logic.workflow import acknowledge, alert_ops, amplify, close, decide, follow_up, notify
+from turnaround.logic.workflow import (
+    ack_not_posted,
+    acknowledge,
+    alert_ops,
+    amplify,
+    close,
+    decide,
+    follow_up,
+    notify,
+)
 from turnaround.logic.workflow.effects import Effects
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.playbook import Person, Playbook
@@ -100,8 +109,22 @@ class CaseWorkflow:
     def acknowledge(self, case_id: str) -> dict[str, Any]:
         return acknowledge.acknowledge(self, case_id)
 
-    def notify(self, case_id: str, task_token: str, role: str, reminder: bool = False) -> dict[str, Any]:
-        return notify.notify(self, case_id, task_token, role, reminder)
+    def notify(
+        self,
+        case_id: str,
+        task_token: str,
+        role: str,
+        reminder: bool = False,
+        *,
+        reminder_number: int = 0,
+        final: bool = False,
+    ) -> dict[str, Any]:
+        return notify.notify(
+            self, case_id, task_token, role, reminder, reminder_number=reminder_number, final=final
+        )
+
+    def ack_not_posted(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
+        return ack_not_posted.ack_not_posted(self, case_id, error)
 
     def alert_ops(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
         return alert_ops.alert_ops(self, case_id, error)

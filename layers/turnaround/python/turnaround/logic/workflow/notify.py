@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.logic.rep_actions.links import ACTIONS, ActionClaim
-from turnaround.logic.workflow.emails import escalation_email
+from turnaround.logic.workflow.emails import Wait, escalation_email
 from turnaround.models.playbook import Person
 from turnaround.observability import logger, metrics
 
@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 
 
 def notify(
-    flow: CaseWorkflow, case_id: str, task_token: str, role: str, reminder: bool = False
+    flow: CaseWorkflow,
+    case_id: str,
+    task_token: str,
+    role: str,
+    reminder: bool = False,
+    *,
+    reminder_number: int = 0,
+    final: bool = False,
 ) -> dict[str, Any]:
     """Email the rep (or the supervisor) the whole case with signed action links."""
     case = flow.case(case_id)
@@ -27,9 +34,10 @@ def notify(
     recipient: Person = flow.playbook.supervisor if role == "supervisor" else flow.assignee(case, mention)
     # Keyed on the task token: a retried invocation of the same wait sends no second email.
     escalation_id = hashlib.sha256(task_token.encode()).hexdigest()[:32]
+    wait = Wait(role=role, reminder=reminder, reminder_number=reminder_number, final=final)
     once = flow.effects.at_most_once(
         f"{escalation_id}#email",
-        lambda: _email_escalation(flow, case, mention, escalation_id, task_token, role, recipient, reminder),
+        lambda: _email_escalation(flow, case, mention, escalation_id, task_token, recipient, wait),
     )
     if not once.made_now:
         return {"escalation_id": escalation_id, "emailed": False}
@@ -42,13 +50,21 @@ def notify(
     }
     if not case.get("escalated_at"):
         fields["escalated_at"] = now
-    if reminder:
+    if reminder and role == "rep":
         fields["reminders"] = int(case.get("reminders", 0)) + 1
-    if role == "supervisor":
+    if role == "supervisor" and not reminder:
         fields["supervisor_escalated_at"] = now
+    if role == "supervisor" and reminder and not final:
+        fields["supervisor_reminders"] = int(case.get("supervisor_reminders", 0)) + 1
+    if final:
+        fields["final_notice_at"] = now
+    if case.get("ack_error"):  # this email told the recipient the acknowledgement was not posted
+        fields["ack_error_shown"] = True
     flow.store.update_case(case_id, **fields)
     metrics.add_metric(
-        name="SupervisorEscalations"
+        name="FinalNotices"
+        if final
+        else "SupervisorEscalations"
         if role == "supervisor"
         else ("RepReminders" if reminder else "RepEscalations"),
         unit=MetricUnit.Count,
@@ -64,9 +80,8 @@ def _email_escalation(
     mention: dict[str, Any],
     escalation_id: str,
     task_token: str,
-    role: str,
     recipient: Person,
-    reminder: bool,
+    wait: Wait,
 ) -> dict[str, Any]:
     """Store the escalation (what its links answer), then email it; returns the message id."""
     case_id = str(case["case_id"])
@@ -76,7 +91,7 @@ def _email_escalation(
         escalation_id,
         case_id=case_id,
         task_token=task_token,
-        role=role,
+        role=wait.role,
         recipient=recipient.email,
         created_at=now.isoformat(),
         expires_at=expires_at,
@@ -97,9 +112,12 @@ def _email_escalation(
         recipient=recipient,
         links=links,
         expires_at=expires_at,
-        reminder=reminder,
-        supervisor=role == "supervisor",
+        reminder=wait.reminder,
+        supervisor=wait.role == "supervisor",
         escalation_id=escalation_id,
+        wait=wait,
+        now=now,
+        rep=flow.assignee(case, mention),
         **flow.reply_context(case, recipient.email),
     )
     return {"result_id": flow.mailer.send(message)}
