@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from jinja2 import Environment, StrictUndefined
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from jinja2 import Environment, StrictUndefined, TemplateError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
 
 from turnaround.exceptions import ConfigurationError
 from turnaround.logic.triage_languages import language_of
@@ -67,6 +67,20 @@ class FollowUp(_Model):
     amplify_min_sentiment: Annotated[float, Field(ge=0, le=1)]
 
 
+# What each situation's callers pass to ``render`` (besides ``brand``), with a sample of each: every
+# variant of every language is rendered with exactly these at load, so a typo such as
+# ``{{ firstname }}`` stops the deploy-time test and `make run`, never an execution.
+_PUBLIC = {"customer": "sample_customer", "first_name": "Sam", "initials": "AB", "case_ref": "123456"}
+SITUATION_VARIABLES: dict[str, dict[str, str]] = {
+    "ack_public": _PUBLIC,
+    "ack_offline": _PUBLIC,
+    "dm_confirm": {"first_name": "Sam", "rep_name": "Alex Brown", "case_ref": "123456"},
+    "follow_up_dm": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
+    "follow_up_public": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
+    "dm_fallback_note": {"first_name": "Sam"},
+}
+
+
 class Playbook(_Model):
     brand: str
     templates: Templates
@@ -80,6 +94,27 @@ class Playbook(_Model):
     sender_email: EmailStr
     sla: Sla
     follow_up: FollowUp
+
+    @model_validator(mode="after")
+    def _every_template_renders(self) -> Playbook:
+        """Render every variant of every situation in every language with sample values."""
+        problems: list[str] = []
+        for where, templates in [("templates", self.templates)] + [
+            (f"languages.{lang}", t) for lang, t in self.languages.items()
+        ]:
+            for situation, values in SITUATION_VARIABLES.items():
+                variants = getattr(templates, situation, None)
+                for index, source in enumerate([variants] if isinstance(variants, str) else variants or []):
+                    try:
+                        _jinja().from_string(source).render(brand=self.brand, **values)
+                    except TemplateError as exc:
+                        problems.append(
+                            f"{where}.{situation}[{index}]: {exc.message or exc} "
+                            f"(available: {', '.join(sorted({'brand', *values}))})"
+                        )
+        if problems:
+            raise ValueError("templates that cannot render: " + "; ".join(problems))
+        return self
 
     def choose_rep(self, text: str, priority: int) -> Rep:
         """First rep whose topic appears in the post and who takes this priority; else the first who can."""
