@@ -70,7 +70,7 @@ def _result(cases: list[dict[str, Any]]) -> RunResult:
 
 def test_each_kind_of_expectation_is_checked():
     cases = [{"root_tweet_id": "1", "status": "CLOSED", "outcome": "resolved", "opted_out": True}]
-    expect = {
+    expect: dict[str, dict[str, Any]] = {
         "a": {"outcome": "resolved", "opted_out": True, "retweeted": True, "supervisor": False},
         "b": {"outcome": "resolved"},
         "c": {"outcom": "resolved"},
