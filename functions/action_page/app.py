@@ -17,7 +17,7 @@ from turnaround.adapters.secrets import action_link_keys
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.dal.store import MentionStore
 from turnaround.exceptions import TaskTokenRejected
-from turnaround.logic.rep_actions.desk import ActionDesk
+from turnaround.logic.rep_actions.desk import ActionDesk, ReassignRefused
 from turnaround.logic.rep_actions.links import (
     ActionLinkExpired,
     ActionLinkInvalid,
@@ -88,6 +88,11 @@ def _superseded(_: TaskTokenRejected) -> Response:
     return _html(
         409, result_page("Superseded", "This request timed out and was escalated; use the newest email.")
     )
+
+
+@app.exception_handler(ReassignRefused)
+def _no_reassignee(_: ReassignRefused) -> Response:
+    return _html(400, result_page("Choose a rep", "Go back and choose another rep to reassign the case to."))
 
 
 @app.exception_handler(MalformedForm)

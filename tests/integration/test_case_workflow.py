@@ -223,13 +223,44 @@ def test_opt_out_stops_all_further_contact(cloud):
     )
 
 
-def test_reassign_moves_the_case_to_another_rep(cloud):
+def test_reassign_requires_another_rep_and_the_new_rep_hears_who_why_and_the_history(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the promo code SPRING doesn't work at checkout")
-    cloud.decide(SAM, "reassign", reassign_to=CASEY)
-    wait_until(lambda: cloud.emails_to(CASEY), what="the reassigned rep's email")
-    assert cloud.store.get_case(case_id)["assignee_email"] == CASEY
+    [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    link = action_links(email)["reassign"]
+    page = cloud.click(link)["body"]
+    assert '<option value="" disabled selected>Choose a rep</option>' in page
+    assert CASEY in page and ALEX in page and SAM not in page  # not the case's rep, not yourself
+    for refused in ({}, {"reassign_to": SAM}, {"reassign_to": "someone@else.example"}):
+        assert cloud.click(link, method="POST", note="n", **refused)["statusCode"] == 400, refused
+    assert cloud.store.get_case(case_id)["assignee_email"] == SAM  # nothing changed, the link still works
+    done = cloud.click(link, method="POST", reassign_to=CASEY, note="Promo codes are billing's")
+    assert done["statusCode"] == 200
+    [to_casey] = wait_until(lambda: cloud.emails_to(CASEY), what="the reassigned rep's email")
+    text = body_of(to_casey, "plain")
+    assert 'Sam Evans reassigned this case to you. Their note: "Promo codes are billing\'s"' in text
+    assert "History:" in text and f"reassigned from {SAM} to {CASEY} by Sam Evans" in text
+    assert "case opened" in text and "first email to the assigned rep" in text
+    assert f"Public acknowledgement: posted, signed with the initials of {SAM}" in text
+    case = cloud.store.get_case(case_id)
+    assert case["assignee_email"] == CASEY and case["reassignments"][0]["by"] == "Sam Evans"
     cloud.decide(CASEY, "resolved")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
+def test_one_customers_overlapping_cases_of_one_day_share_an_email_thread(cloud):
+    first, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emails_to(SAM), what="the first escalation")
+    cloud.decide(SAM, "not_resolved", note="Wifi vendor issue")
+    wait_for_end(cloud.execution_arn(first))
+    _start(cloud, "bob", "@acmeair and now my seat is broken too")
+    emails = wait_until(lambda: len(cloud.emails_to(SAM)) == 2 and cloud.emails_to(SAM), what="the second")
+    anchors = {str(m["In-Reply-To"]) for m in emails}
+    [anchor] = anchors  # both answer the customer's day thread
+    assert anchor.startswith("<") and ".customer@acmeair.example>" in anchor
+    assert all(anchor in str(m["References"]).split() for m in emails)
+    _start(cloud, "jane", CHARGED)
+    [to_alex] = wait_until(lambda: cloud.emails_to(ALEX), what="another customer's escalation")
+    assert to_alex["In-Reply-To"] != anchor
 
 
 # --- effects happen once ---------------------------------------------------------------------------

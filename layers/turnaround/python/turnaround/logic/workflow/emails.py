@@ -136,7 +136,9 @@ def ack_status(case: dict[str, Any]) -> str:
     if isinstance(error, dict):
         return f"NOT posted ({error.get('reason')}); the customer has heard nothing from us yet"
     if case.get("ack_tweet_id") or case.get("first_response_at"):
-        return "posted"
+        moves = case.get("reassignments") or []
+        # The public reply keeps the first rep's initials; the new rep should know whose they are.
+        return f"posted, signed with the initials of {moves[0].get('from')}" if moves else "posted"
     return "not posted yet (being sent now, or none for this post)"
 
 
