@@ -36,7 +36,7 @@ def test_simple_complaint_is_acknowledged_publicly_and_settled_by_the_rep(cloud)
     arn = cloud.execution_arn(case_id)
 
     [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation email")
-    [ack] = cloud.emulator.posts_created(by="acmeair")
+    [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
     assert ack.in_reply_to_tweet_id == post.id and ack.text.startswith("@bob ") and ack.text.endswith("/SE")
     assert ack.direct_message_deep_link is None  # simple: stays public
     assert "Bob" in ack.text and len(ack.text) <= 280
@@ -72,7 +72,7 @@ def _start(cloud: Cloud, author: str, text: str) -> tuple[str, str]:
 def test_charged_complaint_goes_offline_with_one_automated_dm_after_the_customer_dms(cloud):
     case_id, root = _start(cloud, "jane", CHARGED)
     wait_until(lambda: cloud.emails_to(ALEX), what="escalation to the luggage rep")
-    [ack] = cloud.emulator.posts_created(by="acmeair")
+    [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
     assert ack.in_reply_to_tweet_id == root
     assert ack.direct_message_deep_link == f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
     assert (
@@ -276,6 +276,7 @@ def test_pile_on_is_one_case_one_ack_one_workflow(cloud):
         "executions"
     ]
     assert [e["name"] for e in executions] == [f"case-{root.id}"]
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1
     assert cloud.store.get_case(f"case-{root.id}")["mention_count"] == 31
 
