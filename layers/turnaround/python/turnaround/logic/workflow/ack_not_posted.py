@@ -51,7 +51,8 @@ def ack_not_posted(flow: CaseWorkflow, case_id: str, error: dict[str, Any]) -> d
             recipient=rep,
             username=str(mention["author"]["username"]),
             reason=reason,
-            headers=thread_headers(case_id, domain, reply_to=None),
+            headers=thread_headers(case_id, domain, reply_to=None)
+            | {"X-Turnaround-Case": case_id, "X-Turnaround-Effect": "ack-not-posted"},
         )
         told_rep = flow.effects.at_most_once(
             f"{case_id}#ack-not-posted", lambda: {"result_id": flow.mailer.send(message)}
