@@ -380,6 +380,10 @@ def test_the_rep_is_emailed_while_x_still_refuses_the_ack(cloud):
     assert "not posted yet" in body_of(email, "plain")
     cloud.decide(SAM, "resolved", note="Called the customer")  # the rep acts; the ack is still retrying
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+    # Its next retry finds the case settled by a person and posts nothing ("we're on it" would be late).
+    result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
+    assert not errored and result["reason"] == "a person already settled the case"
+    assert cloud.emulator.posts_created(by="acmeair") == []
 
 
 def test_an_ack_x_refuses_is_recorded_told_to_the_rep_and_ops_and_the_case_goes_on(cloud):
