@@ -16,7 +16,7 @@ SAM_CONFIG = --config-env $(ENV) --config-file $(CURDIR)/samconfig.toml
 export SAM_CLI_TELEMETRY := 0
 FIRST_PARTY := layers/turnaround/python/turnaround functions infrastructure/x_emulator infrastructure/local_cloud infrastructure/triage_lab
 
-.PHONY: help dev sam checkov run bench faults sandbox browser lint format typecheck cfn-lint validate unit integration e2e test build deploy delete clean lock lock-sam \
+.PHONY: help dev sam checkov run bench faults sandbox browser lint format typecheck cfn-lint validate unit integration e2e test check-playbook build deploy delete clean lock lock-sam \
 	train-triage triage-eval triage-cv
 
 help: ## List the targets
@@ -109,7 +109,10 @@ e2e: $(STAMP) browser ## End-to-end: the stack from template.yaml, the demo, fau
 
 test: lint unit integration e2e ## Set up, lint and run every test (what CI runs)
 
-build: $(SAM_STAMP) ## sam build: Lambda's python3.12/x86_64 artifacts from any Python 3.11+, no Docker (BUILD_DIR=)
+check-playbook: $(STAMP) ## Render every template variant of infrastructure/playbook.yaml (build runs it first)
+	PYTHONPATH=layers/turnaround/python $(BIN)/python infrastructure/check_playbook.py
+
+build: $(SAM_STAMP) check-playbook ## sam build: Lambda's python3.12/x86_64 artifacts from any Python 3.11+, no Docker (BUILD_DIR=)
 	# The layers' Makefiles run pip from this Python (.venv-sam has pip; a bare system python3 may not).
 	PYTHON=$(abspath $(SAM_VENV)/bin/python) $(SAM) build $(SAM_CONFIG) --template-file template.yaml \
 	  --build-dir $(BUILD_DIR)

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from turnaround.exceptions import TaskTokenRejected
 from turnaround.handlers import container
 from turnaround.handlers.action_page import action_desk, review_desk, settings
+from turnaround.logic.rep_actions.desk import ReassignRefused
 from turnaround.logic.rep_actions.links import ActionLinkExpired, ActionLinkInvalid, ActionLinkUsed
 from turnaround.logic.rep_actions.pages import confirm_page, result_page
 from turnaround.logic.rep_actions.review import LABELS, review_page
@@ -71,6 +72,11 @@ def _superseded(_: TaskTokenRejected) -> Response:
     )
 
 
+@app.exception_handler(ReassignRefused)
+def _no_reassignee(_: ReassignRefused) -> Response:
+    return _html(400, result_page("Choose a rep", "Go back and choose another rep to reassign the case to."))
+
+
 @app.exception_handler(MalformedForm)
 def _malformed(_: MalformedForm) -> Response:
     return _html(
@@ -115,7 +121,7 @@ def show() -> Response:
     token = app.current_event.get_query_string_value("t", "") or ""
     desk = action_desk()
     claim, _, context = desk.preview(token)
-    return _html(200, confirm_page(action=claim.action, token=token, roster=desk.playbook.roster, **context))
+    return _html(200, confirm_page(action=claim.action, token=token, **context))
 
 
 @app.post("/")

@@ -283,6 +283,7 @@ def embedded_cloud(
     from local_cloud.moto_fixes import dynamodb_as_in_aws
     from local_cloud.runtime import InProcessLambdas, merged_environment, reset_process_state
     from local_cloud.stack import deploy
+    from turnaround.models.playbook import load_playbook
     from x_emulator import load_scenario
 
     faults = faults or FaultPlan("none")
@@ -298,6 +299,9 @@ def embedded_cloud(
         emulator,
     ):
         playbook_path = scaled_playbook(Path(scratch), spec.get("playbook") or {}, scale)
+        # Validated as the layer will load it (every template rendered): a bad playbook stops the
+        # run here with the template and variable named, before any workflow can trip on it.
+        load_playbook(str(playbook_path))
         sender_domain = yaml.safe_load(playbook_path.read_text())["sender_email"].split("@")[1]
         boto3.client("ses").verify_domain_identity(Domain=sender_domain)
         boto3.client("secretsmanager").create_secret(

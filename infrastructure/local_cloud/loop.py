@@ -154,7 +154,11 @@ def maybe_click(now: datetime, action: RepAction, cloud: EmbeddedCloud, narrator
     """A scripted rep opens the newest email about their case once it is `after` seconds old."""
     if action.done or action.post not in cloud.keys:
         return
-    received: list[tuple[datetime, Message]] = narrator.email_times.get(f"case-{cloud.keys[action.post]}", [])
+    received: list[tuple[datetime, Message]] = [
+        (t, m)
+        for t, m in narrator.email_times.get(f"case-{cloud.keys[action.post]}", [])
+        if action_links(m)  # a note in the case's thread (the ack not posted) carries no links
+    ]
     if action.to == "supervisor":
         received = [(t, m) for t, m in received if "Escalated: " in str(m["Subject"])]
     received = [(t, m) for t, m in received if action.action in action_links(m)]  # e.g. "Retweet this?"

@@ -33,6 +33,35 @@ class RunResult:
         return next((c for c in self.cases if c.get("root_tweet_id") == root), None)
 
 
+EXPECTATION_KEYS = {"outcome", "retweeted", "dm_refused", "opted_out", "supervisor"}
+
+
+def unmet_expectations(result: RunResult, expect: dict[str, dict[str, Any]] | None) -> list[str]:
+    """The scenario's `expect` block against the run: one line per expectation that does not hold
+    (a case still open when the run stopped is an unmet outcome, not an error)."""
+    unmet: list[str] = []
+    for key, expected in (expect or {}).items():
+        unknown = set(expected) - EXPECTATION_KEYS
+        if unknown:
+            unmet.append(f"{key}: unknown expectations {sorted(unknown)}; known {sorted(EXPECTATION_KEYS)}")
+            continue
+        case = result.case_for(key)
+        if case is None:
+            unmet.append(f"{key}: no case was opened (expected {expected})")
+            continue
+        actual = {
+            "outcome": case.get("outcome") or f"still {case.get('status', 'open')}",
+            "retweeted": bool(case.get("amplified_at")),
+            "dm_refused": bool(case.get("dm_refused")),
+            "opted_out": bool(case.get("opted_out")),
+            "supervisor": bool(case.get("supervisor_escalated_at")),
+        }
+        for name, wanted in expected.items():
+            if actual[name] != wanted:
+                unmet.append(f"{key}: {name} expected {wanted!r}, was {actual[name]!r}")
+    return unmet
+
+
 def summarise(result: RunResult, scale: float) -> str:
     outcomes = Counter(str(c.get("outcome", c.get("status"))) for c in result.cases)
     first = sorted(
@@ -79,10 +108,21 @@ def summarise(result: RunResult, scale: float) -> str:
         f"rule violations: {len(state['violations'])}"
         + ("" if not state["violations"] else " " + json.dumps(state["violations"]))
     )
+    running = [e for e in result.executions if e.get("status") == "RUNNING"]
+    if running:
+        lines.append(f"workflows still running when the run stopped: {len(running)}")
     lines.append(
         f"wall time {result.seconds:.1f} s for {result.simulated_seconds / 3600:.1f} simulated hours"
     )
     return "\n".join(lines)
+
+
+def expectations_report(unmet: list[str], expect: dict[str, Any] | None) -> str:
+    if not expect:
+        return "expectations: none in the scenario"
+    if not unmet:
+        return f"expectations: all {len(expect)} cases as the scenario expects"
+    return "expectations NOT met:\n" + "\n".join(f"  !! {line}" for line in unmet)
 
 
 def save_email(mail: Path, number: int, message: Message) -> Path:

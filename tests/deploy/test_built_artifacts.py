@@ -91,6 +91,9 @@ def test_every_artifact_is_built_not_the_source_folder(built: Path, built_templa
 def test_the_layer_carries_the_playbook_the_brand_edits(built: Path, built_template: dict[str, Any]) -> None:
     shipped = _layer_dir(built, built_template, "TurnaroundLayer") / "python/turnaround/playbook.yaml"
     assert shipped.read_bytes() == (ROOT / "infrastructure/playbook.yaml").read_bytes()
+    from turnaround.models.playbook import load_playbook
+
+    load_playbook(str(shipped))  # validated as Lambda loads it: every template variant renders
     globals_env = built_template["Globals"]["Function"]["Environment"]["Variables"]
     assert globals_env["PLAYBOOK_PATH"] == "/opt/python/turnaround/playbook.yaml"
 

@@ -6,6 +6,7 @@ moto's SES, the rep's clicks over HTTP to the function URL."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -44,7 +45,7 @@ def test_simple_complaint_is_acknowledged_publicly_and_settled_by_the_rep(cloud)
     arn = cloud.execution_arn(case_id)
 
     [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation email")
-    [ack] = cloud.emulator.posts_created(by="acmeair")
+    [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
     assert ack.in_reply_to_tweet_id == post.id and ack.text.startswith("@bob ") and ack.text.endswith("/SE")
     assert ack.direct_message_deep_link is None  # simple: stays public
     assert "Bob" in ack.text and len(ack.text) <= 280
@@ -81,7 +82,7 @@ def _start(cloud: Cloud, author: str, text: str) -> tuple[str, str]:
 def test_charged_complaint_goes_offline_with_one_automated_dm_after_the_customer_dms(cloud):
     case_id, root = _start(cloud, "jane", CHARGED)
     wait_until(lambda: cloud.emails_to(ALEX), what="escalation to the luggage rep")
-    [ack] = cloud.emulator.posts_created(by="acmeair")
+    [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
     assert ack.in_reply_to_tweet_id == root
     assert ack.direct_message_deep_link == f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
     assert (
@@ -322,13 +323,44 @@ def test_opt_out_stops_all_further_contact(cloud):
         }
     ],
 )
-def test_reassign_moves_the_case_to_another_rep(cloud):
+def test_reassign_requires_another_rep_and_the_new_rep_hears_who_why_and_the_history(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the promo code SPRING doesn't work at checkout")
-    cloud.decide(SAM, "reassign", reassign_to=CASEY)
-    wait_until(lambda: cloud.emails_to(CASEY), what="the reassigned rep's email")
-    assert cloud.store.cases.get(case_id).assignee_email == CASEY
+    [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    link = action_links(email)["reassign"]
+    page = cloud.click(link)["body"]
+    assert '<option value="" disabled selected>Choose a rep</option>' in page
+    assert CASEY in page and ALEX in page and SAM not in page  # not the case's rep, not yourself
+    for refused in ({}, {"reassign_to": SAM}, {"reassign_to": "someone@else.example"}):
+        assert cloud.click(link, method="POST", note="n", **refused)["statusCode"] == 400, refused
+    assert cloud.store.cases.get(case_id).assignee_email == SAM  # nothing changed, the link still works
+    done = cloud.click(link, method="POST", reassign_to=CASEY, note="Promo codes are billing's")
+    assert done["statusCode"] == 200
+    [to_casey] = wait_until(lambda: cloud.emails_to(CASEY), what="the reassigned rep's email")
+    text = body_of(to_casey, "plain")
+    assert 'Sam Evans reassigned this case to you. Their note: "Promo codes are billing\'s"' in text
+    assert "History:" in text and f"reassigned from {SAM} to {CASEY} by Sam Evans" in text
+    assert "case opened" in text and "first email to the assigned rep" in text
+    assert f"Public acknowledgement: posted, signed with the initials of {SAM}" in text
+    case = cloud.store.cases.get(case_id)
+    assert case.assignee_email == CASEY and case.reassignments[0].by == "Sam Evans"
     cloud.decide(CASEY, "resolved")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
+def test_one_customers_overlapping_cases_of_one_day_share_an_email_thread(cloud):
+    first, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emails_to(SAM), what="the first escalation")
+    cloud.decide(SAM, "not_resolved", note="Wifi vendor issue")
+    wait_for_end(cloud.execution_arn(first))
+    _start(cloud, "bob", "@acmeair and now my seat is broken too")
+    emails = wait_until(lambda: len(cloud.emails_to(SAM)) == 2 and cloud.emails_to(SAM), what="the second")
+    anchors = {str(m["In-Reply-To"]) for m in emails}
+    [anchor] = anchors  # both answer the customer's day thread
+    assert anchor.startswith("<") and ".customer@acmeair.example>" in anchor
+    assert all(anchor in str(m["References"]).split() for m in emails)
+    _start(cloud, "jane", CHARGED)
+    [to_alex] = wait_until(lambda: cloud.emails_to(ALEX), what="another customer's escalation")
+    assert to_alex["In-Reply-To"] != anchor
 
 
 # --- effects happen once ---------------------------------------------------------------------------
@@ -344,6 +376,7 @@ def test_pile_on_is_one_case_one_ack_one_workflow(cloud):
         "executions"
     ]
     assert [e["name"] for e in executions] == [f"case-{root.id}"]
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1
     assert cloud.store.cases.get(f"case-{root.id}").mention_count == 31
 
@@ -373,7 +406,7 @@ def test_a_repeated_stream_delivery_starts_nothing_new(cloud):
 def test_x_5xx_on_the_ack_is_retried_and_posts_once(cloud):
     cloud.emulator.inject_fault("create_tweet", "server_error")
     _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
-    wait_until(lambda: cloud.emails_to(SAM), timeout=30, what="the escalation after the retry")
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), timeout=30, what="the ack after the retry")
     assert len(cloud.emulator.posts_created(by="acmeair")) == 1
     assert ("XApiUnavailable", "X server error 503") in cloud.lambdas.errors
 
@@ -391,7 +424,7 @@ def test_lambda_killed_after_posting_before_recording_does_not_post_twice(cloud,
 
     monkeypatch.setattr(OutboxRepository, "complete", die_once)
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
-    wait_until(lambda: cloud.emails_to(SAM), timeout=30, what="the escalation after the retry")
+    wait_until(lambda: cloud.store.cases.get(case_id).first_response_at, timeout=30, what="the ack recorded")
     assert calls["n"] == 1 and len(cloud.emulator.posts_created(by="acmeair")) == 1
     # ...and the acknowledgement counts as done (not a refused post routed to human review).
     assert cloud.store.cases.get(case_id).first_response_at
@@ -419,16 +452,84 @@ def test_notify_invoked_twice_with_one_token_sends_one_email(cloud):
 
 def test_credits_exhausted_stops_posting_and_alerts_ops_but_still_escalates(cloud):
     cloud.emulator.inject_fault("create_tweet", "payment_required", times=5)
-    _case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
     wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
-    [alert] = cloud.emails_to("ops@acmeair.example")
+    wait_until(lambda: cloud.store.cases.get(case_id).ack_error, what="the ack recorded as not posted")
+    [alert] = cloud.emails_to("ops@acmeair.example")  # once: the billing stop, not the ack as well
     assert "XCreditsExhausted" in alert["Subject"] and "HOLD#x-billing" in body_of(alert, "plain")
     assert cloud.emulator.posts_created(by="acmeair") == []
     # While the hold stands, the next case does not even try to post.
     calls = cloud.emulator.calls["create_tweet"]
-    _start(cloud, "jane", CHARGED)
+    second, _ = _start(cloud, "jane", CHARGED)
     wait_until(lambda: cloud.emails_to(ALEX), what="the second escalation")
+    wait_until(lambda: cloud.store.cases.get(second).ack_error, what="the second ack not posted")
     assert cloud.emulator.calls["create_tweet"] == calls
+    assert len(cloud.emails_to("ops@acmeair.example")) == 1  # one alert per billing episode
+
+
+# --- every case reaches a person --------------------------------------------------------------------
+
+
+def test_the_rep_is_emailed_while_x_still_refuses_the_ack(cloud):
+    """X's post limit (429) keeps the ack retrying for up to half an hour; the rep's email does not wait."""
+    cloud.emulator.inject_fault("create_tweet", "rate_limit", times=50)
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    [email] = wait_until(lambda: cloud.emails_to(SAM), timeout=15, what="the escalation")
+    assert cloud.emulator.posts_created(by="acmeair") == []
+    assert "Acknowledge" in states_entered(cloud.execution_arn(case_id))
+    assert "not posted yet" in body_of(email, "plain")
+    cloud.decide(SAM, "resolved", note="Called the customer")  # the rep acts; the ack is still retrying
+    assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
+    # Its next retry finds the case settled by a person and posts nothing ("we're on it" would be late).
+    result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
+    assert not errored and result["reason"] == "a person already settled the case"
+    assert cloud.emulator.posts_created(by="acmeair") == []
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 1},  # a public case listens this long
+        }
+    ],
+)
+def test_an_ack_x_refuses_is_recorded_told_to_the_rep_and_ops_and_the_case_goes_on(cloud):
+    cloud.emulator.inject_fault("create_tweet", "malformed", times=5)  # X's answer cannot be trusted
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    error = wait_until(lambda: cloud.store.cases.get(case_id).ack_error, what="the ack error")
+    assert error.error == "MalformedXResponse"
+    to_rep = wait_until(lambda: len(cloud.emails_to(SAM)) == 2 and cloud.emails_to(SAM), what="the note")
+    note = next(m for m in to_rep if not action_links(m))
+    assert "was not posted" in body_of(note, "plain") and str(note["Subject"]).startswith("Re: [P4]")
+    [ops] = wait_until(lambda: cloud.emails_to("ops@acmeair.example"), what="the ops alert")
+    assert "MalformedXResponse" in ops["Subject"] and "wifi on this flight" in body_of(ops, "plain")
+    assert cloud.emulator.posts_created(by="acmeair") == []
+    cloud.decide(SAM, "resolved", note="Answered in person")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    # A second case with the same failure the same day: the rep is told, ops are not told again.
+    second, _ = _start(cloud, "jane", CHARGED)
+    wait_until(lambda: cloud.store.cases.get(second).ack_error, what="the second ack error")
+    wait_until(lambda: len(cloud.emails_to(ALEX)) == 2, what="the second rep's note")
+    assert len(cloud.emails_to("ops@acmeair.example")) == 1
+
+
+def test_a_failure_nothing_else_handles_emails_ops_the_case_before_the_execution_fails(cloud, monkeypatch):
+    from turnaround.logic.workflow import notify
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in notify")  # no Retry matches it
+
+    monkeypatch.setattr(notify, "notify", broken)
+    case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    final = wait_for_end(cloud.execution_arn(case_id))
+    assert final["status"] == "FAILED"
+    [alert] = cloud.emails_to("ops@acmeair.example")
+    text = body_of(alert, "plain")
+    assert "RuntimeError" in alert["Subject"] and case_id in text and "wifi on this flight" in text
+    assert "AlertOpsCaseFailed" in states_entered(cloud.execution_arn(case_id))
+    assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # the ack branch was not lost
 
 
 # --- the rep's links -------------------------------------------------------------------------------
@@ -505,23 +606,54 @@ def test_post_text_and_names_cannot_inject_markup_or_headers(cloud):
     "playbook_overrides",
     [
         {
-            "sla": {"rep_response_seconds": 1, "supervisor_response_seconds": 1},
+            "sla": {
+                "rep_response_seconds": 1,
+                "supervisor_response_seconds": 1,
+                "supervisor_reminder_cap": 2,
+            },
             "follow_up": {"delay_seconds": 0, "window_seconds": 1},
         }
     ],
 )
-def test_a_case_nobody_answers_keeps_escalating_and_never_closes_by_itself(cloud):
+def test_a_case_nobody_answers_gets_capped_backed_off_reminders_then_one_final_notice(cloud):
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
     emails = wait_until(
-        lambda: len(cloud.emails_to(SUPERVISOR)) >= 3 and cloud.emails_to(SUPERVISOR),
-        timeout=20,
-        what="repeated supervisor reminders",
+        lambda: (
+            any("Final notice" in str(m["Subject"]) for m in cloud.emails_to(SUPERVISOR))
+            and cloud.emails_to(SUPERVISOR)
+        ),
+        timeout=30,
+        what="the final notice",
     )
     subjects = [str(m["Subject"]).split(" [")[0] for m in emails]
-    assert subjects[:3] == ["Escalated:", "Reminder: Escalated:", "Reminder: Escalated:"]
+    assert subjects == [
+        "Escalated:",
+        "Reminder: Escalated:",
+        "Reminder: Escalated:",
+        "Final notice: Escalated:",
+    ]
+    first, *_, final = emails
+    assert "Sam Evans (sam.evans@acmeair.example) has not answered this case for" in body_of(first, "plain")
+    assert "Reminder 2 of 2" in body_of(emails[2], "plain")
+    assert "ops@acmeair.example" in str(final["To"]) and "reminders stop here" in body_of(final, "plain")
+    # Each wait twice the last: the reminders' heartbeats as the execution scheduled them.
+    events = boto3.client("stepfunctions").get_execution_history(
+        executionArn=cloud.execution_arn(case_id), maxResults=1000
+    )["events"]
+    heartbeats = [
+        e["taskScheduledEventDetails"].get("heartbeatInSeconds")
+        for e in events
+        if e["type"] == "TaskScheduled"
+        and '"role": "supervisor"' in e["taskScheduledEventDetails"]["parameters"]
+    ]
+    assert heartbeats == [1, 2, 4, None]
+    time.sleep(3)  # no reminder after the final notice; the case waits open for a person
+    assert len(cloud.emails_to(SUPERVISOR)) == 4
     assert execution(cloud.execution_arn(case_id))["status"] == "RUNNING"
     case = cloud.store.cases.get(case_id)
-    assert case.closed_at is None and case.unresolved_at is None
+    assert case.closed_at is None and case.final_notice_at and case.supervisor_reminders == 2
+    cloud.decide(SUPERVISOR, "resolved", note="Finally handled")  # the final notice's links work
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
 
 
 # --- effects that did not happen are retried, not lost ---------------------------------------------

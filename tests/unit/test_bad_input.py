@@ -110,8 +110,10 @@ def test_no_post_or_name_can_put_markup_or_headers_into_the_email(
     assert sorted(k.lower() for k in parsed) == [
         "content-type",
         "from",
+        "in-reply-to",
         "message-id",
         "mime-version",
+        "references",
         "subject",
         "to",
         "x-turnaround-case",

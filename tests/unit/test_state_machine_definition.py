@@ -19,6 +19,18 @@ ASL = yaml.safe_load(ASL_FILE.read_text())
 PLATFORM = ("States.", "Lambda.", "Sandbox.")
 
 
+def _walk(machine: dict, enclosing: tuple[dict, ...] = ()):
+    """Every state with the Parallel states around it, into Parallel branches (names are unique)."""
+    for name, state in machine["States"].items():
+        yield name, state, enclosing
+        for branch in state.get("Branches", []):
+            yield from _walk(branch, (*enclosing, state))
+
+
+STATES = {name: state for name, state, _ in _walk(ASL)}
+assert len(STATES) == sum(1 for _ in _walk(ASL)), "state names are unique across branches"
+
+
 def _our_exceptions() -> set[str]:
     return {
         name
@@ -29,24 +41,32 @@ def _our_exceptions() -> set[str]:
 
 def test_every_error_name_in_retry_and_catch_exists():
     known = _our_exceptions()  # one module holds every name the ASL matches
-    for name, state in ASL["States"].items():
+    for name, state in STATES.items():
         for rule in state.get("Retry", []) + state.get("Catch", []):
             for error in rule["ErrorEquals"]:
                 assert error.startswith(PLATFORM) or error in known, f"{name}: unknown error {error}"
 
 
+def _machines(machine: dict):
+    yield machine
+    for state in machine["States"].values():
+        for branch in state.get("Branches", []):
+            yield from _machines(branch)
+
+
 def test_every_next_points_at_a_state_and_every_state_is_reachable():
-    states = ASL["States"]
-    targets = {ASL["StartAt"]}
-    for state in states.values():
-        targets |= {state.get("Next"), state.get("Default")} - {None}
-        targets |= {c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])}
-    assert targets <= set(states)
-    assert set(states) <= targets
+    for machine in _machines(ASL):  # a Next never leaves its branch
+        states = machine["States"]
+        targets = {machine["StartAt"]}
+        for state in states.values():
+            targets |= {state.get("Next"), state.get("Default")} - {None}
+            targets |= {c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])}
+        assert targets <= set(states)
+        assert set(states) <= targets
 
 
 def test_task_payloads_are_valid_task_inputs():
-    for name, state in ASL["States"].items():
+    for name, state in STATES.items():
         if state["Type"] != "Task":
             continue
         assert state["Parameters"]["FunctionName"] == "${WorkflowTasksFunctionArn}", name
@@ -54,7 +74,9 @@ def test_task_payloads_are_valid_task_inputs():
         for key, value in state["Parameters"]["Payload"].items():
             if key.endswith(".$"):  # a JSONPath: stand in a value of the shape it selects
                 name = key.removesuffix(".$")
-                sample[name] = "token" if name == "task_token" else "case-1" if name == "case_id" else {}
+                sample[name] = {"task_token": "token", "case_id": "case-1", "reminder_number": 2}.get(
+                    name, {}
+                )
             else:
                 sample[key] = value
         assert sample["input_version"] == INPUT_VERSION, name
@@ -82,15 +104,87 @@ def test_no_state_retries_an_unknown_task_input_version():
 
 def test_x_calling_tasks_retry_rate_limits_and_catch_budget_errors():
     for name in ("Acknowledge", "AskForFollowUp", "Amplify"):
-        retried = {e for rule in ASL["States"][name]["Retry"] for e in rule["ErrorEquals"]}
+        retried = {e for rule in STATES[name]["Retry"] for e in rule["ErrorEquals"]}
         assert {"XRateLimited", "XApiUnavailable"} <= retried, name
-    caught = {e for rule in ASL["States"]["Acknowledge"]["Catch"] for e in rule["ErrorEquals"]}
-    assert {"XCreditsExhausted", "XUsageCapped", "XReplyNotAllowed", "XDuplicateContent"} <= caught
+    catch = STATES["Acknowledge"]["Catch"]
+    assert {"XCreditsExhausted", "XUsageCapped"} <= set(catch[0]["ErrorEquals"])
+    assert catch[0]["Next"] == "AlertOpsBudget"
+    # Whatever else stops the ack (rate limit or 5xx beyond the retries, a refusal) is recorded:
+    # Step Functions matches names exactly, so only States.ALL catches them all.
+    assert catch[-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.ack_error", "Next": "AckNotPosted"}
+
+
+def _branch_of(name: str) -> dict:
+    return next(b for b in STATES["Engage"]["Branches"] if name in b["States"])
+
+
+def test_the_rep_is_emailed_in_parallel_with_the_ack_and_the_ack_branch_never_fails():
+    engage = STATES["Engage"]
+    assert ASL["StartAt"] == "Engage" and engage["Type"] == "Parallel"
+    assert [b["StartAt"] for b in engage["Branches"]] == ["Acknowledge", "NotifyRep"]
+    ack_branch = _branch_of("Acknowledge")["States"]
+    for name, state in ack_branch.items():  # every Task's failure ends in a recorded outcome
+        if state["Type"] == "Task":
+            assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
+    assert {s["Type"] for s in ack_branch.values()} <= {"Task", "Pass"}  # no Fail state
+    # The rep branch hands its decision on; nothing after the Parallel waits on the ack's result.
+    assert engage["ResultSelector"] == {"decision.$": "$[1]"}
+    assert STATES["Decided"]["OutputPath"] == "$.decision"
+
+
+def _can_fail(state: dict) -> bool:
+    return state["Type"] in ("Task", "Parallel", "Map")
+
+
+def test_no_execution_can_end_failed_without_an_email_to_ops():
+    """Every state that can fail is caught (itself, or by a Parallel around it) with States.ALL, and
+    the only Fail state comes after AlertOpsCaseFailed; that one task's own failure is left to the
+    ExecutionsEndedBadly alarm, which emails ops."""
+    for name, state, enclosing in _walk(ASL):
+        if not _can_fail(state) or name == "AlertOpsCaseFailed":
+            continue
+        catchers = [state, *enclosing]
+        assert any(rule["ErrorEquals"] == ["States.ALL"] for c in catchers for rule in c.get("Catch", [])), (
+            f"{name} can fail the execution with no email to ops"
+        )
+    fails = [name for name, state in STATES.items() if state["Type"] == "Fail"]
+    assert fails == ["CaseFailed"]
+    assert [n for n, s in STATES.items() if s.get("Next") == "CaseFailed"] == ["AlertOpsCaseFailed"]
+    assert STATES["AlertOpsCaseFailed"]["Parameters"]["Payload"]["task"] == "alert_ops"
+    top_level_all = {
+        rule["Next"]
+        for state in ASL["States"].values()
+        for rule in state.get("Catch", [])
+        if rule["ErrorEquals"] == ["States.ALL"]
+    }
+    # A failure at top level either closes the case as a courtesy step would, or alerts ops.
+    assert top_level_all <= {"AlertOpsCaseFailed", "CloseResolved", "CloseFollowedUp"}
+    alarm = resource("ExecutionsEndedBadlyAlarm")["Properties"]
+    assert any(
+        m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "ExecutionsFailed"
+        for m in alarm["Metrics"]
+    )
+
+
+def test_supervisor_reminders_back_off_and_stop_at_the_playbooks_cap():
+    silent, again = STATES["SupervisorSilent"], STATES["SupervisorStillSilent"]
+    assert "MathAdd" in silent["Parameters"]["heartbeat_seconds.$"]
+    doubling = again["Parameters"]["heartbeat_seconds.$"]
+    assert doubling.count("$.supervisor_reminders.heartbeat_seconds") == 2  # x + x: twice the last
+    assert STATES["RemindSupervisor"]["HeartbeatSecondsPath"] == "$.supervisor_reminders.heartbeat_seconds"
+    [cap] = STATES["ReminderCapReached"]["Choices"]
+    assert (
+        cap["NumericGreaterThanPath"] == "$.timing.supervisor_reminder_cap" and cap["Next"] == "FinalNotice"
+    )
+    final = STATES["FinalNotice"]
+    assert final["Parameters"]["Payload"]["final"] is True and "HeartbeatSecondsPath" not in final
+    # The loop's only way back is through the cap check.
+    assert again["Next"] == "ReminderCapReached" and silent["Next"] == "ReminderCapReached"
 
 
 def test_rep_waits_have_a_heartbeat_and_catch_its_timeout():
     for name in ("NotifyRep", "RemindRep", "NotifySupervisor", "RemindSupervisor"):
-        state = ASL["States"][name]
+        state = STATES[name]
         assert state["Resource"].endswith("waitForTaskToken") and "HeartbeatSecondsPath" in state
         caught = {e for rule in state["Catch"] for e in rule["ErrorEquals"]}
         assert {"States.HeartbeatTimeout", "States.Timeout", "CaseNotResolved"} <= caught
@@ -165,10 +259,12 @@ STORE_ONLY = ["lambda-service", "storage"]
 TASK_POLICIES = {
     "Acknowledge": CALLS_X,
     "AlertOpsBudget": SENDS_EMAIL,
+    "AckNotPosted": SENDS_EMAIL,  # the note to the rep, the ops alert
     "NotifyRep": SENDS_EMAIL,
     "RemindRep": SENDS_EMAIL,
     "NotifySupervisor": SENDS_EMAIL,
     "RemindSupervisor": SENDS_EMAIL,
+    "FinalNotice": SENDS_EMAIL,
     "RecordResolved": STORE_ONLY,
     "RecordNotResolved": STORE_ONLY,
     "CloseNotResolved": STORE_ONLY,
@@ -180,23 +276,25 @@ TASK_POLICIES = {
     "CloseFollowedUp": STORE_ONLY,
     "CloseNoFollowUp": STORE_ONLY,
     "CloseResolved": STORE_ONLY,
+    "AlertOpsCaseFailed": SENDS_EMAIL,
 }
 
 
 def test_every_task_retries_with_exactly_its_named_policies():
-    tasks = {name for name, state in ASL["States"].items() if state["Type"] == "Task"}
+    tasks = {name for name, state in STATES.items() if state["Type"] == "Task"}
     assert tasks == set(TASK_POLICIES)
     for name, policies in TASK_POLICIES.items():
-        assert ASL["States"][name]["Retry"] == [POLICIES[policy] for policy in policies], name
+        assert STATES[name]["Retry"] == [POLICIES[policy] for policy in policies], name
 
 
 def test_the_header_names_every_policy_and_each_state_says_which_it_uses():
     text = ASL_FILE.read_text()
     header, states = text.split("\nStates:\n")
     assert all(f"#   {policy} " in header for policy in POLICIES)
-    blocks = dict(re.findall(r"^  (\w+):\n((?:(?:    |  #).*\n?)*)", states, flags=re.MULTILINE))
     for name, policies in TASK_POLICIES.items():
-        assert f"    Retry:  # {', '.join(policies)}\n" in blocks[name], name
+        # The state's block: its name line, then every line indented deeper.
+        [(indent, block)] = re.findall(rf"^( +){name}:\n((?:\1  .*\n?)*)", states, flags=re.MULTILINE)
+        assert f"{indent}  Retry:  # {', '.join(policies)}\n" in block, name
 
 
 def test_the_file_uses_no_yaml_aliases():

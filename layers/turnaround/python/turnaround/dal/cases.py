@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from turnaround.dal.table import Repository, condition_failed, iso, storage_errors, to_item
 from turnaround.exceptions import StorageError
-from turnaround.models.case import Case, CaseStatus, FollowUpPost, Route
+from turnaround.models.case import AckError, Case, CaseStatus, FollowUpPost, Reassignment, Route
 
 Transacted = Literal["ok", "duplicate", "race"]
 
@@ -154,6 +154,17 @@ class CaseRepository(Repository):
     def assign(self, case_id: str, rep_email: str, *, route: Route | None = None) -> None:
         self._update(case_id, assignee_email=rep_email, route=route)
 
+    def reassigned(self, case: Case, move: Reassignment) -> None:
+        """The case moved to ``move.to_email``; the move is kept so the new rep's email tells it."""
+        self._update(
+            case.case_id,
+            assignee_email=move.to_email,
+            reassignments=[m.model_dump(mode="json") for m in [*case.reassignments, move]],
+        )
+
+    def ack_not_posted(self, case_id: str, error: AckError) -> None:
+        self._update(case_id, ack_error=error.model_dump(mode="json"))
+
     def acknowledged(self, case_id: str, *, tweet_id: str | None, at: datetime) -> None:
         self._update(case_id, ack_tweet_id=tweet_id, first_response_at=at.isoformat())
 
@@ -165,18 +176,25 @@ class CaseRepository(Repository):
         recipient: str,
         escalation_id: str,
         first: bool,
-        reminders: int | None,
+        rep_reminders: int | None,
         supervisor: bool,
+        supervisor_reminders: int | None = None,
+        final: bool = False,
+        ack_error_shown: bool = False,
     ) -> None:
-        """An escalation email went out; only its links work from now on."""
+        """An escalation email went out; only its links work from now on. ``None`` leaves a count
+        as it is; ``supervisor`` marks the first email to the supervisor, ``final`` the last."""
         self._update(
             case_id,
             last_notified_at=at.isoformat(),
             last_notified=recipient,
             current_escalation_id=escalation_id,
             escalated_at=at.isoformat() if first else None,
-            reminders=reminders,
+            reminders=rep_reminders,
             supervisor_escalated_at=at.isoformat() if supervisor else None,
+            supervisor_reminders=supervisor_reminders,
+            final_notice_at=at.isoformat() if final else None,
+            ack_error_shown=True if ack_error_shown else None,
         )
 
     def resolved(self, case_id: str, *, at: datetime, note: str | None) -> None:

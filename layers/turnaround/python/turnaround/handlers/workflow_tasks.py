@@ -38,10 +38,17 @@ class Notify(_Task):
     task_token: Annotated[str, Field(min_length=1, max_length=4096)]
     role: Literal["rep", "supervisor"] = "rep"
     reminder: bool = False
+    reminder_number: Annotated[int, Field(ge=0, le=100)] = 0  # the supervisor reminder's number
+    final: bool = False  # the last notice after the reminder cap: ops are copied
 
 
 class AlertOps(_Task):
     task: Literal["alert_ops"]
+    error: dict[str, Any]
+
+
+class AckNotPosted(_Task):
+    task: Literal["ack_not_posted"]
     error: dict[str, Any]
 
 
@@ -80,6 +87,7 @@ WorkflowTask = Annotated[
     Acknowledge
     | Notify
     | AlertOps
+    | AckNotPosted
     | RecordDecision
     | AskFollowUp
     | AwaitFollowUp
@@ -108,9 +116,18 @@ def run_task(task: WorkflowTask, workflow: CaseWorkflow) -> dict[str, Any]:
         case Acknowledge():
             return workflow.acknowledge(task.case_id)
         case Notify():
-            return workflow.notify(task.case_id, task.task_token, task.role, task.reminder)
+            return workflow.notify(
+                task.case_id,
+                task.task_token,
+                task.role,
+                task.reminder,
+                reminder_number=task.reminder_number,
+                final=task.final,
+            )
         case AlertOps():
             return workflow.alert_ops(task.case_id, task.error)
+        case AckNotPosted():
+            return workflow.ack_not_posted(task.case_id, task.error)
         case RecordDecision():
             return workflow.record_decision(task.case_id, task.decision)
         case AskFollowUp():

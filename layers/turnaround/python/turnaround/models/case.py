@@ -40,6 +40,24 @@ class FollowUpPost(_Stored):
     in_thread: bool = False
 
 
+class AckError(_Stored):
+    """Why the public acknowledgement could not be posted (the rep's email says so)."""
+
+    error: str  # the Step Functions error name, e.g. XRateLimited
+    reason: str  # in words, for the rep
+    at: datetime
+
+
+class Reassignment(_Stored):
+    """One move of the case to another rep, from an email link."""
+
+    from_email: str
+    to_email: str
+    by: str  # the name of who moved it (or their address)
+    at: datetime
+    note: str = ""
+
+
 class Case(_Stored):
     """One complaint thread, from its first post to its close. Every attribute the workflow writes."""
 
@@ -62,6 +80,8 @@ class Case(_Stored):
     assignee_email: str | None = None
     ack_tweet_id: str | None = None
     first_response_at: datetime | None = None
+    ack_error: AckError | None = None  # the ack could not be posted (the case went on without it)
+    ack_error_shown: bool = False  # an email to the rep has said so
     # Escalated to the rep (and perhaps the supervisor)
     escalated_at: datetime | None = None
     last_notified_at: datetime | None = None
@@ -69,6 +89,9 @@ class Case(_Stored):
     current_escalation_id: str | None = None  # only this escalation's links work
     reminders: int = 0
     supervisor_escalated_at: datetime | None = None
+    supervisor_reminders: int = 0  # reminders the supervisor was sent (capped by the playbook)
+    final_notice_at: datetime | None = None  # the last reminder: the case now waits, unreminded
+    reassignments: list[Reassignment] = []
     # The rep's decision
     resolved_at: datetime | None = None
     unresolved_at: datetime | None = None

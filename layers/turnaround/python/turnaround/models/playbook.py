@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.language import language_of
@@ -60,6 +60,10 @@ class Sla(_Model):
     rep_response_seconds: Annotated[int, Field(ge=1)]
     supervisor_response_seconds: Annotated[int, Field(ge=1)]
     action_link_ttl_seconds: Annotated[int, Field(ge=60)]
+    # Supervisor reminders after the first escalation, each wait twice the last; then one final
+    # notice (copied to ops) and the case waits open. Bounded so no case nears Step Functions'
+    # 25,000-event history limit.
+    supervisor_reminder_cap: Annotated[int, Field(ge=0, le=10)] = 3
 
 
 class FollowUp(_Model):
@@ -84,6 +88,20 @@ class Retention(_Model):
     outbox_days: Annotated[int, Field(ge=366, le=3650)] = 400
 
 
+# What each situation's callers pass to ``render`` (besides ``brand``), with a sample of each: every
+# variant of every language is rendered with exactly these at load, so a typo such as
+# ``{{ firstname }}`` stops the deploy-time test and `make run`, never an execution.
+_PUBLIC = {"customer": "sample_customer", "first_name": "Sam", "initials": "AB", "case_ref": "123456"}
+SITUATION_VARIABLES: dict[str, dict[str, str]] = {
+    "ack_public": _PUBLIC,
+    "ack_offline": _PUBLIC,
+    "dm_confirm": {"first_name": "Sam", "rep_name": "Alex Brown", "case_ref": "123456"},
+    "follow_up_dm": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
+    "follow_up_public": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
+    "dm_fallback_note": {"first_name": "Sam"},
+}
+
+
 class Playbook(_Model):
     brand: str
     templates: Templates
@@ -98,6 +116,35 @@ class Playbook(_Model):
     sla: Sla
     follow_up: FollowUp
     retention: Retention = Retention()
+
+    @model_validator(mode="after")
+    def _every_template_renders(self, info: ValidationInfo) -> Playbook:
+        """Render every variant of every situation in every language with sample values.
+
+        Skipped only when the loader says so: in Lambda, where the build (`make build`), the
+        deploy-time test and `make run` have rendered this same file, and a cold start should not
+        pay ~20 ms of CPU to render it again."""
+        if info.context and not info.context.get("render_check", True):
+            return self
+        from jinja2 import TemplateError
+
+        problems: list[str] = []
+        for where, templates in [("templates", self.templates)] + [
+            (f"languages.{lang}", t) for lang, t in self.languages.items()
+        ]:
+            for situation, values in SITUATION_VARIABLES.items():
+                variants = getattr(templates, situation, None)
+                for index, source in enumerate([variants] if isinstance(variants, str) else variants or []):
+                    try:
+                        render(source, html=False, brand=self.brand, **values)
+                    except TemplateError as exc:
+                        problems.append(
+                            f"{where}.{situation}[{index}]: {exc.message or exc} "
+                            f"(available: {', '.join(sorted({'brand', *values}))})"
+                        )
+        if problems:
+            raise ValueError("templates that cannot render: " + "; ".join(problems))
+        return self
 
     def choose_rep(self, text: str, priority: int) -> Rep:
         """First rep whose topic appears in the post and who takes this priority; else the first who can."""
@@ -142,10 +189,16 @@ class Playbook(_Model):
 
 
 @cache
-def load_playbook(path: str | None = None) -> Playbook:
+def load_playbook(path: str | None = None, *, render_check: bool | None = None) -> Playbook:
+    """The playbook, validated; every template variant is rendered too, except in Lambda by default
+    (``render_check=None``: the deployed file was rendered before it was built)."""
     chosen = Path(path or os.environ.get("PLAYBOOK_PATH") or (BUNDLED if BUNDLED.exists() else SOURCE))
+    if render_check is None:
+        render_check = "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
     try:
-        return Playbook.model_validate(yaml.safe_load(chosen.read_text()))
+        return Playbook.model_validate(
+            yaml.safe_load(chosen.read_text()), context={"render_check": render_check}
+        )
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"playbook {chosen} could not be read: {exc}") from exc
     except ValidationError as exc:

@@ -10,13 +10,17 @@ from typing import Any
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
-from turnaround.exceptions import CaseNotResolved, TaskTokenRejected
+from turnaround.exceptions import CaseNotResolved, TaskTokenRejected, TurnaroundError
 from turnaround.logic.rep_actions.links import ActionClaim, ActionLinkSigner, ActionLinkUsed
-from turnaround.models.case import Case, Escalation
-from turnaround.models.playbook import Playbook
+from turnaround.models.case import Case, Escalation, Reassignment
+from turnaround.models.playbook import Playbook, Rep
 from turnaround.observability import logger
 
 NOTE_LIMIT = 2000
+
+
+class ReassignRefused(TurnaroundError):
+    """A reassignment without another rep chosen from the roster (the page answers 400)."""
 
 
 @dataclass
@@ -41,18 +45,22 @@ class ActionDesk:
         if case.current_escalation_id not in (None, claim.escalation_id):
             raise ActionLinkUsed("a newer email about this case replaced this one; use its links")
         mention = self.store.mentions.get(case.root_tweet_id)
-        return claim, escalation, {"case": case, "mention": mention, "post": escalation.post}
+        context: dict[str, Any] = {"case": case, "mention": mention, "post": escalation.post}
+        context["choices"] = self.reassign_choices(case, escalation)
+        return claim, escalation, context
 
     def act(self, token: str, *, note: str, reassign_to: str | None = None) -> str:
         claim, escalation, context = self.preview(token)
         note = note.strip()[:NOTE_LIMIT]
+        if claim.action == "reassign":  # checked before the link is consumed: a wrong form keeps it
+            self.reassign_target(context["case"], escalation, reassign_to)
         used_at = self.clock()
         if not self.store.escalations.consume(
             claim.escalation_id, action=claim.action, note=note, used_at=used_at
         ):
             raise ActionLinkUsed("this case was already acted on from this email")
         try:
-            self._answer(claim, escalation.task_token, context["case"], note, reassign_to)
+            self._answer(claim, escalation, context["case"], note, reassign_to)
         except TaskTokenRejected:
             raise  # the workflow moved on (escalated): this link is rightly dead
         except Exception:
@@ -62,17 +70,38 @@ class ActionDesk:
         logger.info("rep acted", extra={"case_id": claim.case_id, "action": claim.action})
         return claim.action
 
+    def reassign_choices(self, case: Case, escalation: Escalation) -> list[Rep]:
+        """Whom a case can go to: any rep on the roster but its current rep and the one asking."""
+        excluded = {case.assignee_email, escalation.recipient}
+        return [rep for rep in self.playbook.roster if rep.email not in excluded]
+
+    def reassign_target(self, case: Case, escalation: Escalation, reassign_to: str | None) -> Rep:
+        chosen = next(
+            (rep for rep in self.reassign_choices(case, escalation) if rep.email == reassign_to), None
+        )
+        if chosen is None:
+            raise ReassignRefused("choose another rep from the list to reassign the case to")
+        return chosen
+
     def _answer(
-        self, claim: ActionClaim, task_token: str, case: Case, note: str, reassign_to: str | None
+        self, claim: ActionClaim, escalation: Escalation, case: Case, note: str, reassign_to: str | None
     ) -> None:
+        task_token = escalation.task_token
         if claim.action in ("resolved", "retweet", "no_retweet"):
             self.workflow.succeed(task_token, {"action": claim.action, "note": note})
         elif claim.action == "reassign":
-            current = case.assignee_email or ""
-            chosen = self.playbook.rep_by_email(reassign_to or "") or next(
-                (rep for rep in self.playbook.roster if rep.email != current), self.playbook.roster[0]
+            chosen = self.reassign_target(case, escalation, reassign_to)
+            person = self.playbook.rep_by_email(escalation.recipient) or (
+                self.playbook.supervisor if self.playbook.supervisor.email == escalation.recipient else None
             )
-            self.store.cases.assign(claim.case_id, chosen.email)
+            move = Reassignment(
+                from_email=case.assignee_email or "",
+                to_email=chosen.email,
+                by=person.name if person else escalation.recipient,
+                at=self.clock(),
+                note=note,
+            )
+            self.store.cases.reassigned(case, move)
             self.workflow.succeed(task_token, {"action": "reassign", "note": note, "assignee": chosen.email})
         else:
             self.workflow.fail(

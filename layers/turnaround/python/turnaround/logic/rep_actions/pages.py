@@ -23,9 +23,10 @@ CONFIRM = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround 
 <blockquote style="white-space: pre-wrap">{{ post.text }}</blockquote>{% endif %}
 <form method="post" action="">
 <input type="hidden" name="t" value="{{ token }}">
-{% if action == "reassign" %}<label>Reassign to
-<select name="reassign_to">{% for rep in roster %}<option value="{{ rep.email }}">{{ rep.name }}</option>{% endfor %}
-</select></label><br>{% endif %}
+{% if action == "reassign" %}{% if choices %}<label>Reassign to
+<select name="reassign_to" required><option value="" disabled selected>Choose a rep</option>
+{% for rep in choices %}<option value="{{ rep.email }}">{{ rep.name }}{% if rep.topics %} ({{ rep.topics|join(", ") }}){% endif %}</option>{% endfor %}
+</select></label><br>{% else %}<p>There is no other rep on the roster to reassign this case to.</p>{% endif %}{% endif %}
 <label>Note for the record<br><textarea name="note" rows="4" cols="60" maxlength="2000"></textarea></label><br>
 <button type="submit" id="confirm">{{ label }}</button>
 </form></body></html>"""
@@ -35,7 +36,10 @@ RESULT = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround</
 
 
 def confirm_page(**context: Any) -> str:
+    """The confirm form. Reassign offers ``choices`` (ActionDesk.reassign_choices: the roster but the
+    case's rep and the one asking) and preselects nobody: the rep must choose."""
     context.setdefault("post", None)
+    context.setdefault("choices", [])
     return render(CONFIRM, html=True, label=LABELS[context["action"]], **context)
 
 

@@ -12,6 +12,7 @@ from turnaround.observability import logger, metrics
 
 if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow
+    from turnaround.models.case import Case
 
 
 def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
@@ -23,6 +24,10 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     result = {"case_id": case_id, "offline": offline, "rep_email": rep.email, "acknowledged": False}
     if case.opted_out:
         return {**result, "reason": "customer opted out"}
+    if _settled_by_a_person(flow, case):
+        # The ack runs beside the rep's email and may still be retrying X's rate limit: "we're on
+        # it" after the rep has settled the case would embarrass the brand.
+        return {**result, "reason": "a person already settled the case"}
     if not mention.mentions_handle:
         # X only allows replies to posts that mention or quote us: a human decides instead.
         return {**result, "reason": "post does not mention or quote us"}
@@ -56,3 +61,9 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         )
     logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
     return {**result, "acknowledged": True, "tweet_id": tweet_id}
+
+
+def _settled_by_a_person(flow: CaseWorkflow, case: Case) -> bool:
+    escalation_id = case.current_escalation_id
+    escalation = flow.store.escalations.get(escalation_id) if escalation_id else None
+    return bool(escalation and escalation.used_at and escalation.used_action != "reassign")

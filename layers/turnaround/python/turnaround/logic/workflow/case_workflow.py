@@ -103,10 +103,26 @@ class CaseWorkflow:
 
         return acknowledge.acknowledge(self, case_id)
 
-    def notify(self, case_id: str, task_token: str, role: str, reminder: bool = False) -> dict[str, Any]:
+    def notify(
+        self,
+        case_id: str,
+        task_token: str,
+        role: str,
+        reminder: bool = False,
+        *,
+        reminder_number: int = 0,
+        final: bool = False,
+    ) -> dict[str, Any]:
         from turnaround.logic.workflow import notify
 
-        return notify.notify(self, case_id, task_token, role, reminder)
+        return notify.notify(
+            self, case_id, task_token, role, reminder, reminder_number=reminder_number, final=final
+        )
+
+    def ack_not_posted(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
+        from turnaround.logic.workflow import ack_not_posted
+
+        return ack_not_posted.ack_not_posted(self, case_id, error)
 
     def alert_ops(self, case_id: str, error: dict[str, Any]) -> dict[str, Any]:
         from turnaround.logic.workflow import alert_ops

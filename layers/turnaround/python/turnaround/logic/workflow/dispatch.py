@@ -18,6 +18,7 @@ def workflow_input(case_id: str, playbook: Playbook) -> dict[str, Any]:
         "timing": {
             "rep_response_seconds": playbook.sla.rep_response_seconds,
             "supervisor_response_seconds": playbook.sla.supervisor_response_seconds,
+            "supervisor_reminder_cap": playbook.sla.supervisor_reminder_cap,
             "follow_up_delay_seconds": playbook.follow_up.delay_seconds,
             "follow_up_window_seconds": playbook.follow_up.window_seconds,
             "action_link_ttl_seconds": playbook.sla.action_link_ttl_seconds,

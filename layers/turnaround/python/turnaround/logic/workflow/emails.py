@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -14,13 +15,16 @@ from turnaround.rendering import render
 
 ESCALATION_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
-<p>{{ intro }}</p>
+{% for line in intro.split("\\n") %}<p>{{ line }}</p>{% endfor %}
 <h2>Priority P{{ case.priority }} &middot; {{ severity }} &middot; case {{ ref }}</h2>
 <blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ mention.text }}</blockquote>
 <p><b>{{ mention.author.name }}</b> @{{ mention.author.username }} &middot; {{ "{:,}".format(followers) }} followers
 {% if mention.author.verified %}&middot; verified{% endif %} &middot; sentiment {{ "%+.2f"|format(sentiment) }}<br>
 <a href="{{ post_url }}">Open the post on X</a></p>
 <p>Why: {{ reasons }}</p>
+<p>Public acknowledgement: {{ ack_status }}</p>
+{% if history %}<h3>History</h3><ul>
+{% for h in history %}<li>{{ h }}</li>{% endfor %}</ul>{% endif %}
 {% if thread %}<h3>Thread ({{ thread|length }})</h3><ul>
 {% for m in thread %}<li>@{{ m.author.username }}: {{ m.text }}</li>{% endfor %}</ul>{% endif %}
 {% if conversation %}<h3>Conversation</h3><ul>
@@ -47,7 +51,11 @@ Priority P{{ case.priority }} - {{ severity }} - case {{ ref }}
 {{ mention.author.name }} @{{ mention.author.username }} - {{ followers }} followers{% if mention.author.verified %} - verified{% endif %} - sentiment {{ "%+.2f"|format(sentiment) }}
 {{ post_url }}
 Why: {{ reasons }}
-{% if thread %}
+Public acknowledgement: {{ ack_status }}
+{% if history %}
+History:
+{% for h in history %}  {{ h }}
+{% endfor %}{% endif %}{% if thread %}
 Thread:
 {% for m in thread %}  @{{ m.author.username }}: {{ m.text }}
 {% endfor %}{% endif %}{% if conversation %}
@@ -70,6 +78,87 @@ Links expire {{ expires }} and work once.
 """
 
 
+@dataclass(frozen=True)
+class Wait:
+    """Which wait of the workflow an escalation email opens (the ASL state that sent it)."""
+
+    role: str = "rep"
+    reminder: bool = False
+    reminder_number: int = 0
+    final: bool = False
+
+
+def _ago(start: datetime | None, now: datetime) -> str:
+    """'3 h 05 min' since ``start`` (empty when unknown)."""
+    if start is None:
+        return ""
+    seconds = max(0, int((now - start).total_seconds()))
+    hours, minutes = divmod(seconds // 60, 60)
+    days, hours = divmod(hours, 24)
+    return (f"{days} d " if days else "") + (f"{hours} h " if hours or days else "") + f"{minutes:02d} min"
+
+
+def case_history(case: Case) -> list[str]:
+    """What happened to the case so far, oldest first, for whoever reads it next."""
+    events: list[tuple[datetime | None, str]] = [(case.opened_at, "case opened")]
+    events.append((case.first_response_at, "public acknowledgement posted"))
+    if case.ack_error:
+        events.append((case.ack_error.at, f"public acknowledgement NOT posted: {case.ack_error.reason}"))
+    events.append((case.escalated_at, "first email to the assigned rep"))
+    for move in case.reassignments:
+        note = f' - note: "{move.note}"' if move.note else ""
+        events.append((move.at, f"reassigned from {move.from_email} to {move.to_email} by {move.by}{note}"))
+    events.append((case.supervisor_escalated_at, "escalated to the supervisor (no answer within the SLA)"))
+    known = [(at, what) for at, what in events if at is not None]
+    return [f"{at:%d %b %H:%M} UTC: {what}" for at, what in sorted(known, key=lambda e: e[0])]
+
+
+def ack_status(case: Case) -> str:
+    if case.ack_error:
+        return f"NOT posted ({case.ack_error.reason}); the customer has heard nothing from us yet"
+    if case.ack_tweet_id or case.first_response_at:
+        # The public reply keeps the first rep's initials; the new rep should know whose they are.
+        moves = case.reassignments
+        return f"posted, signed with the initials of {moves[0].from_email}" if moves else "posted"
+    return "not posted yet (being sent now, or none for this post)"
+
+
+def _intro(
+    *, playbook: Playbook, case: Case, recipient: Person, rep: Person | None, wait: Wait, now: datetime
+) -> str:
+    if wait.role == "supervisor":
+        silent = rep.name if rep else "The assigned rep"
+        lines = [
+            f"Hi {recipient.name}, {silent} ({rep.email if rep else 'unassigned'}) has not answered this case "
+            f"for {_ago(case.escalated_at, now)}; it was opened {_ago(case.opened_at, now)} ago."
+        ]
+        if wait.final:
+            lines.append(
+                f"Final notice: nobody has answered it after {case.supervisor_reminders} reminders, so "
+                "reminders stop here. The case stays open until someone acts on it; ops are copied."
+            )
+        elif wait.reminder:
+            lines.append(
+                f"Reminder {wait.reminder_number} of {playbook.sla.supervisor_reminder_cap}: you were "
+                f"first asked {_ago(case.supervisor_escalated_at, now)} ago."
+            )
+        else:
+            lines.append("It had no response from the assigned rep within the SLA.")
+        return "\n".join(lines)
+    if wait.reminder:
+        return f"Reminder, {recipient.name}: this case is still waiting for you."
+    if case.reassignments and case.reassignments[-1].to_email == recipient.email:
+        move = case.reassignments[-1]
+        note = f' Their note: "{move.note}"' if move.note else ""
+        return f"Hi {recipient.name}, {move.by} reassigned this case to you.{note}"
+    return f"Hi {recipient.name}, a new case on X is yours."
+
+
+def customer_day_anchor(case: Case, domain: str) -> str:
+    """The thread every email about one customer's cases of one (UTC) day refers to."""
+    return f"<{case.customer_id}.{case.opened_at.astimezone(UTC):%Y%m%d}.customer@{domain}>"
+
+
 def escalation_email(
     *,
     playbook: Playbook,
@@ -85,15 +174,16 @@ def escalation_email(
     escalation_id: str = "",
     conversation: list[Any] | None = None,
     reply_headers: dict[str, str] | None = None,
+    wait: Wait | None = None,
+    now: datetime | None = None,
+    rep: Person | None = None,
 ) -> EmailMessage:
     ref = case.case_id.rsplit("-", 1)[-1][-6:]
     username = mention.author.username
-    if supervisor:
-        intro = f"Hi {recipient.name}, this case has had no response from the assigned rep within the SLA."
-    elif reminder:
-        intro = f"Reminder, {recipient.name}: this case is still waiting for you."
-    else:
-        intro = f"Hi {recipient.name}, a new case on X is yours."
+    wait = wait or Wait(role="supervisor" if supervisor else "rep", reminder=reminder)
+    intro = _intro(
+        playbook=playbook, case=case, recipient=recipient, rep=rep, wait=wait, now=now or datetime.now(UTC)
+    )
     context = {
         "intro": intro,
         "case": case,
@@ -113,34 +203,76 @@ def escalation_email(
         if case.dm_refused
         else "",
         "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
+        "ack_status": ack_status(case),
+        "history": case_history(case),
     }
     # A reminder says so, to the supervisor too: each email of a case reads differently.
-    prefix = ("Reminder: " if reminder else "") + ("Escalated: " if supervisor else "")
+    prefix = ("Final notice: " if wait.final else "Reminder: " if reminder else "") + (
+        "Escalated: " if supervisor else ""
+    )
+    # One thread per customer per day: every case email refers to the customer's day anchor (and
+    # to the case's own thread when replies by email are on), so overlapping cases read as one.
+    day_anchor = customer_day_anchor(case, playbook.sender_email.split("@")[-1])
+    threading = dict(reply_headers or {})
+    threading["References"] = " ".join(filter(None, [day_anchor, threading.get("References")]))
+    threading["In-Reply-To"] = day_anchor
     subject = f"{prefix}[P{case.priority}] @{safe_header(username, 30)} - case {ref}"
     return build_message(
         sender=playbook.sender_email,
-        to=[recipient.email],
+        to=[recipient.email, *([playbook.ops_email] if wait.final else [])],
         subject=subject,
         text=render(ESCALATION_TEXT, html=False, **context),
         html=render(ESCALATION_HTML, html=True, **context),
         # One escalation, one email: a reminder is a new escalation (and says so in its subject).
         headers={"X-Turnaround-Case": case.case_id}
         | ({"X-Turnaround-Escalation": escalation_id} if escalation_id else {})
-        | (reply_headers or {}),
+        | threading,
     )
 
 
-def ops_alert_email(*, playbook: Playbook, case_id: str, error: str, cause: str) -> EmailMessage:
-    text = (
-        f"Turnaround stopped posting to X: {error}.\n\nCase {case_id} hit it. {cause}\n\n"
-        "Top up X credits (or raise the usage cap), then delete the HOLD#x-billing item from the "
-        "table to resume posting. Cases keep escalating to reps by email meanwhile."
-    )
-    html = render("<p>{{ text }}</p>", html=True, text=text)
+BILLING_STOPS = ("XCreditsExhausted", "XUsageCapped")
+PARAGRAPHS_HTML = "{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}"
+
+
+def ops_alert_email(
+    *,
+    playbook: Playbook,
+    case_id: str,
+    error: str,
+    cause: str,
+    what: str = "",
+    case: Case | None = None,
+    mention: Mention | None = None,
+) -> EmailMessage:
+    """X's billing stop (hold posting, top up), or a case that needs ops: ``what`` says what went
+    wrong and the case's post comes with it, so ops can hand the case to a person."""
+    if error in BILLING_STOPS:
+        text = (
+            f"Turnaround stopped posting to X: {error}.\n\nCase {case_id} hit it. {cause}\n\n"
+            "Top up X credits (or raise the usage cap), then delete the HOLD#x-billing item from the "
+            "table to resume posting. Cases keep escalating to reps by email meanwhile."
+        )
+        subject = f"[Turnaround ops] {error}"
+    else:
+        lines = [f"{what or 'A case needs ops'}: {error}.", f"Case {case_id}. {cause[:1000]}"]
+        if mention:
+            username = mention.author.username
+            lines.append(
+                f'The customer, @{username}, wrote: "{mention.text}" '
+                f"https://x.com/{username}/status/{mention.tweet_id}"
+            )
+        if case:
+            lines.append(f"Assigned to: {case.assignee_email or 'nobody yet'}.")
+        lines.append(
+            "What to do: docs/runbook.md, 'A case workflow failed or an acknowledgement was not posted'."
+        )
+        text = "\n\n".join(lines)
+        subject = f"[Turnaround ops] {what or 'case'}: {error} - case {case_id.rsplit('-', 1)[-1][-6:]}"
+    html = render(PARAGRAPHS_HTML, html=True, paragraphs=text.split("\n\n"))
     return build_message(
         sender=playbook.sender_email,
         to=[playbook.ops_email],
-        subject=f"[Turnaround ops] {error}",
+        subject=subject,
         text=text,
         html=html,
     )
@@ -200,4 +332,33 @@ def amplify_request_email(
         text=render(AMPLIFY_TEXT, html=False, **context),
         html=render(AMPLIFY_HTML, html=True, **context),
         headers={"X-Turnaround-Case": case.case_id, "X-Turnaround-Escalation": escalation_id},
+    )
+
+
+def ack_not_posted_email(
+    *,
+    playbook: Playbook,
+    case: Case,
+    recipient: Person,
+    username: str,
+    reason: str,
+    headers: dict[str, str],
+) -> EmailMessage:
+    """A note in the case's thread: the public acknowledgement was not posted, so the customer has
+    heard nothing from us yet."""
+    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    text = (
+        f"{recipient.name}, our public acknowledgement to @{username} (case {ref}) was not posted: "
+        f"{reason}.\n\nThe customer has heard nothing from us yet. Please answer them in person "
+        "(reply to the case email, or on X); the case email's links still resolve or reassign it."
+    )
+    html = render(PARAGRAPHS_HTML, html=True, paragraphs=text.split("\n\n"))
+    subject = f"Re: [P{case.priority}] @{safe_header(username, 30)} - case {ref}"
+    return build_message(
+        sender=playbook.sender_email,
+        to=[recipient.email],
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers,
     )

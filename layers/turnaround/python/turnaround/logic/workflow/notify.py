@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.logic.rep_actions.links import ACTIONS, Action, ActionClaim
-from turnaround.logic.workflow.emails import escalation_email
+from turnaround.logic.workflow.emails import Wait, escalation_email
 from turnaround.models.case import Case, Escalation, ShownPost
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person
@@ -21,7 +21,14 @@ if TYPE_CHECKING:
 
 
 def notify(
-    flow: CaseWorkflow, case_id: str, task_token: str, role: str, reminder: bool = False
+    flow: CaseWorkflow,
+    case_id: str,
+    task_token: str,
+    role: str,
+    reminder: bool = False,
+    *,
+    reminder_number: int = 0,
+    final: bool = False,
 ) -> dict[str, Any]:
     """Email the rep (or the supervisor) the whole case with signed action links."""
     case = flow.case(case_id)
@@ -29,9 +36,10 @@ def notify(
     recipient: Person = flow.playbook.supervisor if role == "supervisor" else flow.assignee(case, mention)
     # Keyed on the task token: a retried invocation of the same wait sends no second email.
     escalation_id = hashlib.sha256(task_token.encode()).hexdigest()[:32]
+    wait = Wait(role=role, reminder=reminder, reminder_number=reminder_number, final=final)
     once = flow.effects.at_most_once(
         f"{escalation_id}#email",
-        lambda: _email_escalation(flow, case, mention, escalation_id, task_token, role, recipient, reminder),
+        lambda: _email_escalation(flow, case, mention, escalation_id, task_token, recipient, wait),
     )
     if not once.made_now:
         return {"escalation_id": escalation_id, "emailed": False}
@@ -43,11 +51,18 @@ def notify(
         recipient=recipient.email,
         escalation_id=escalation_id,
         first=case.escalated_at is None,
-        reminders=case.reminders + 1 if reminder else None,
-        supervisor=role == "supervisor",
+        rep_reminders=case.reminders + 1 if reminder and role == "rep" else None,
+        supervisor=role == "supervisor" and not reminder,
+        supervisor_reminders=case.supervisor_reminders + 1
+        if role == "supervisor" and reminder and not final
+        else None,
+        final=final,
+        ack_error_shown=case.ack_error is not None,  # this email told them the ack was not posted
     )
     metrics.add_metric(
-        name="SupervisorEscalations"
+        name="FinalNotices"
+        if final
+        else "SupervisorEscalations"
         if role == "supervisor"
         else ("RepReminders" if reminder else "RepEscalations"),
         unit=MetricUnit.Count,
@@ -99,13 +114,13 @@ def _email_escalation(
     mention: Mention,
     escalation_id: str,
     task_token: str,
-    role: str,
     recipient: Person,
-    reminder: bool,
+    wait: Wait,
 ) -> dict[str, Any]:
     """Store the escalation (what its links answer), then email it; returns the message id."""
     case_id = case.case_id
-    links, expires_at = issue_links(flow, case_id, escalation_id, task_token, role, recipient, ACTIONS)
+    now = flow.clock()
+    links, expires_at = issue_links(flow, case_id, escalation_id, task_token, wait.role, recipient, ACTIONS)
     message = escalation_email(
         playbook=flow.playbook,
         case=case,
@@ -115,9 +130,12 @@ def _email_escalation(
         recipient=recipient,
         links=links,
         expires_at=expires_at,
-        reminder=reminder,
-        supervisor=role == "supervisor",
+        reminder=wait.reminder,
+        supervisor=wait.role == "supervisor",
         escalation_id=escalation_id,
+        wait=wait,
+        now=now,
+        rep=flow.assignee(case, mention),
         **flow.reply_context(case, recipient.email),
     )
     return {"result_id": flow.mailer.send(message)}

@@ -1,0 +1,119 @@
+"""What each escalation email says: who went silent and for how long, the reminder's number, the
+final notice (ops copied), the reassignment, the history, the ack's state, the customer-day thread."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from turnaround.logic.workflow.emails import Wait, escalation_email
+from turnaround.models.case import Case
+from turnaround.models.mention import Mention
+from turnaround.models.playbook import load_playbook
+
+PLAYBOOK = load_playbook(str(Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"))
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+SAM = PLAYBOOK.roster[2]
+MENTION = Mention.model_validate(
+    {
+        "tweet_id": "9",
+        "handle": "acmeair",
+        "text": "my order is late",
+        "author": {"id": "42", "username": "bob", "name": "Bob", "followers": 5, "verified": False},
+        "created_at": None,
+        "conversation_id": "9",
+        "mentions_handle": True,
+        "triage": {"category": "complaint", "severity": "simple", "sentiment": -0.4, "reasons": ["late"]},
+        "ingested_at": "2026-11-23T08:50:00+00:00",
+    }
+)
+
+
+def _case(**fields: Any) -> Case:
+    return Case.model_validate(
+        {
+            "case_id": "case-123456789",
+            "status": "OPEN",
+            "handle": "acmeair",
+            "root_tweet_id": "9",
+            "conversation_id": "9",
+            "customer_id": "42",
+            "customer_username": "bob",
+            "priority": 4,
+            "opened_at": "2026-11-23T08:50:00+00:00",
+            "escalated_at": "2026-11-23T09:00:00+00:00",
+            "assignee_email": SAM.email,
+            **fields,
+        }
+    )
+
+
+def _plain(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _email(case: Case, wait: Wait, recipient: Any = None) -> EmailMessage:
+    return escalation_email(
+        playbook=PLAYBOOK,
+        case=case,
+        mention=MENTION,
+        thread=[],
+        dms=[],
+        recipient=recipient or PLAYBOOK.supervisor,
+        links=dict.fromkeys(("resolved", "not_resolved", "reassign"), "https://x.test/?t=a.b"),
+        expires_at=int(NOW.timestamp()),
+        reminder=wait.reminder,
+        supervisor=wait.role == "supervisor",
+        wait=wait,
+        now=NOW,
+        rep=SAM,
+    )
+
+
+def test_the_supervisor_hears_who_went_silent_and_for_how_long():
+    text = _plain(_email(_case(), Wait(role="supervisor")))
+    assert f"{SAM.name} ({SAM.email}) has not answered this case for 3 h 00 min" in text
+    assert "opened 3 h 10 min ago" in text
+
+
+def test_a_supervisor_reminder_counts_against_the_cap():
+    case = _case(supervisor_escalated_at="2026-11-23T11:00:00+00:00")
+    message = _email(case, Wait(role="supervisor", reminder=True, reminder_number=2))
+    assert "Reminder 2 of 3: you were first asked 1 h 00 min ago" in _plain(message)
+    assert str(message["Subject"]).startswith("Reminder: Escalated: [P4]")
+    assert str(message["To"]) == PLAYBOOK.supervisor.email
+
+
+def test_the_final_notice_says_reminders_stop_and_copies_ops():
+    message = _email(_case(supervisor_reminders=3), Wait(role="supervisor", reminder=True, final=True))
+    assert str(message["Subject"]).startswith("Final notice: Escalated:")
+    assert PLAYBOOK.ops_email in str(message["To"]) and PLAYBOOK.supervisor.email in str(message["To"])
+    assert "after 3 reminders, so reminders stop here" in _plain(message)
+
+
+def test_the_ack_state_and_history_are_in_every_email():
+    failed = _case(
+        ack_error={"error": "XRateLimited", "reason": "X's post limit", "at": "2026-11-23T09:30:00+00:00"}
+    )
+    text = _plain(_email(failed, Wait(), recipient=SAM))
+    assert "Public acknowledgement: NOT posted (X's post limit)" in text
+    assert (
+        "23 Nov 08:50 UTC: case opened" in text
+        and "23 Nov 09:30 UTC: public acknowledgement NOT posted" in text
+    )
+    assert "Public acknowledgement: posted" in _plain(
+        _email(_case(first_response_at="2026-11-23T08:51:00+00:00"), Wait(), recipient=SAM)
+    )
+
+
+def test_cases_of_one_customer_on_one_day_share_a_thread_and_other_days_do_not():
+    morning = _email(_case(), Wait(), recipient=SAM)
+    evening = _email(_case(case_id="case-2", opened_at="2026-11-23T20:00:00+00:00"), Wait(), recipient=SAM)
+    tomorrow = _email(_case(case_id="case-3", opened_at="2026-11-24T08:00:00+00:00"), Wait(), recipient=SAM)
+    assert morning["In-Reply-To"] == evening["In-Reply-To"] == "<42.20261123.customer@acmeair.example>"
+    assert morning["References"] == morning["In-Reply-To"]
+    assert tomorrow["In-Reply-To"] != morning["In-Reply-To"]
