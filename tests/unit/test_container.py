@@ -134,3 +134,30 @@ def test_a_deploy_mistake_is_still_the_first_invocations_error() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "raised invalid environment for PollerSettings: MONITORED_HANDLES" in result.stdout
     assert "not built at init" in result.stdout  # the INIT log line, with the builder's name
+
+
+def test_the_workflow_signs_reply_addresses_with_the_mail_functions_desk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Was a second ReplyDesk that dropped REPLY_ADDRESS_TTL_DAYS: addresses in case emails expired
+    after the default 30 days whatever the stack said."""
+    from datetime import timedelta
+
+    from turnaround.handlers import workflow_tasks
+    from turnaround.settings import WorkflowSettings
+
+    monkeypatch.setattr(container, "link_secret", lambda name: b"s" * 32)
+    settings = WorkflowSettings.model_validate(
+        {
+            "TABLE_NAME": "table",
+            "ACTION_URL": "https://links.example/",
+            "ACTION_LINK_SECRET_NAME": "links",
+            "X_CREDENTIALS_SECRET_PREFIX": "turnaround/test/x-credentials/",
+            "REPLY_EMAIL_DOMAIN": "reply.acmeair.example",
+            "REPLY_ADDRESS_TTL_DAYS": 7,
+        }
+    )
+    desk = workflow_tasks._replies(settings, lambda handle: None)  # type: ignore[arg-type,return-value]
+    assert desk is not None and desk.address_ttl == timedelta(days=7)
+    assert desk.signer.domain == "reply.acmeair.example"
+    assert workflow_tasks._replies(settings.model_copy(update={"REPLY_EMAIL_DOMAIN": None}), print) is None  # type: ignore[arg-type]

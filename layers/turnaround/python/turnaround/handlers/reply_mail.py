@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from turnaround.adapters.mailbox import Mailbox
 from turnaround.adapters.x_api import XApi
+from turnaround.exceptions import ConfigurationError
 from turnaround.handlers import container
 from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
 from turnaround.logic.reply_mail.reply_desk import ReplyDesk
-from turnaround.settings import InboundMailSettings, ReplyMailSettings, get_settings
+from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings, get_settings
 
 if TYPE_CHECKING:
     from turnaround.logic.reply_mail.inbound_event import SesReceiptEvent
@@ -23,7 +24,13 @@ def _no_x(handle: str) -> XApi:
     raise TypeError("only the inbound-mail function posts to X")
 
 
-def reply_desk(settings: ReplyMailSettings, x_for: Callable[[str], XApi] = _no_x) -> ReplyDesk:
+def reply_desk(
+    settings: ReplyMailSettings | WorkflowSettings, x_for: Callable[[str], XApi] = _no_x
+) -> ReplyDesk:
+    """The one way a ReplyDesk is built: the mail functions' and the workflow's (its Reply-To
+    addresses) sign and expire reply addresses alike."""
+    if not settings.REPLY_EMAIL_DOMAIN:
+        raise ConfigurationError("REPLY_EMAIL_DOMAIN is not set: replies by email are off")
     return ReplyDesk(
         store=container.store(settings.TABLE_NAME),
         x_for=x_for,

@@ -159,21 +159,13 @@ def build_case_workflow(settings: WorkflowSettings) -> CaseWorkflow:
 
 
 def _replies(settings: WorkflowSettings, x_for: Callable[[str], XApi]) -> ReplyDesk | None:
-    """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled."""
+    """What the workflow's emails need for replies (Reply-To, thread, conversation), if enabled:
+    the same desk the mail functions build, so a reply address lives as long wherever it is made."""
     if not settings.REPLY_EMAIL_DOMAIN:
         return None
-    from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
-    from turnaround.logic.reply_mail.reply_desk import ReplyDesk
+    from turnaround.handlers.reply_mail import reply_desk
 
-    return ReplyDesk(
-        store=container.store(settings.TABLE_NAME),
-        x_for=x_for,
-        mailer=container.mailer(),
-        signer=ReplyAddressSigner(
-            container.link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
-        ),
-        playbook=container.playbook(settings.PLAYBOOK_PATH),
-    )
+    return reply_desk(settings, x_for)
 
 
 def workflow() -> CaseWorkflow:
