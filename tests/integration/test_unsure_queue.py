@@ -198,3 +198,31 @@ def test_a_post_claimed_by_one_run_is_not_news_to_another(queued, digest, store,
     (item,) = ReviewQueue(store).waiting(BRAND)
     assert ReviewQueue(store).claim(item, clock())  # another run got it first
     assert sender.send(BRAND) == 0 and outbox.sent == []
+
+
+def test_opening_a_case_in_a_closed_thread_opens_a_new_case_that_takes_the_thread_over(
+    emulator, x_api, store, digest, clock
+):
+    """Was: the post joined the thread's closed case, so the reviewer's "Open a case" started no
+    workflow and the customer reached nobody."""
+    emulator.add_user("bob", followers=40)
+    emulator.add_user("lucia", name="Lucía Pérez", followers=300)
+    root = emulator.add_post("bob", "@acmeair on hold for 2 hours and nobody calls back")
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    old = store.cases.for_conversation(root.id)
+    assert old is not None
+    store.cases.closed(old, at=clock(), outcome="resolved")
+    clock.advance(60)
+    reply = emulator.add_post("lucia", "il volo è stato cancellato e nessuno risponde", reply_to=root.id)
+    reply.lang = "it"
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    assert [item.tweet_id for item in ReviewQueue(store).waiting(BRAND)] == [reply.id]
+    sender, outbox = digest
+    sender.send(BRAND)
+    (links,) = _links(outbox.sent[0])
+    _desk(store, clock).act(_token(links["open_case"]), by="Sam Evans")
+    new = store.cases.for_conversation(root.id)
+    assert new is not None and new.case_id != old.case_id
+    assert new.status == "OPEN" and new.root_tweet_id == reply.id
+    assert store.mentions.get(reply.id).case_id == new.case_id
+    assert store.cases.get(old.case_id).status == "CLOSED"

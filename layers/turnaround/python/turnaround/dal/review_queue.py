@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from turnaround.dal.repositories import Repositories
 from turnaround.dal.table import to_item
 from turnaround.exceptions import StorageError
-from turnaround.models.case import Case
+from turnaround.models.case import Case, CaseStatus
 from turnaround.models.mention import Mention
 from turnaround.models.review import ReviewClaim, ReviewItem
 from turnaround.observability import metrics
@@ -119,8 +119,10 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
     (the same ``CaseRepository.open`` ingest uses; here the mention is already stored, so its write
     gives it the case instead of storing it).
 
-    If its thread already has a case, the post joins it instead. The new CASE item reaches the
-    dispatcher through the table's stream, like any case.
+    If its thread has an OPEN case, the post joins it instead. A thread whose case is closed, waits
+    for a follow-up or was deleted by TTL gets a new case that takes the thread over, as ingest does:
+    the reviewer said "complaint", so it must reach a workflow, never a case that will not act. The
+    new CASE item reaches the dispatcher through the table's stream, like any case.
     """
     triage = mention.triage.model_copy(
         update={
@@ -128,17 +130,18 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
             "reasons": [*mention.triage.reasons, f"opened by {by} from the unsure queue"],
         }
     )
-    owner = store.cases.owner_of_conversation(mention.conversation_id, consistent=False)
-    if owner:  # the thread has a case: attach, as ingest does
-        store.mentions.attach(mention.tweet_id, owner, triage)
-        return owner
+    owner = store.cases.owner_of_conversation(mention.conversation_id)
+    existing = store.cases.get(owner) if owner else None
+    if existing is not None and existing.status == CaseStatus.OPEN:
+        store.mentions.attach(mention.tweet_id, existing.case_id, triage)
+        return existing.case_id
     case = Case.opened_from(mention.model_copy(update={"triage": triage}), opened_at=opened_at, opened_by=by)
     result = store.cases.open(
         case,
         mention_write=store.mentions.claim_for_new_case(mention.tweet_id, case.case_id, triage),
-        previous_case_id=None,
+        previous_case_id=owner,  # taken over only if the thread still names that case
         what=f"open a case for {mention.tweet_id}",
     )
-    if result != "ok":
+    if result != "ok":  # the thread changed under us: the reviewer's retry reads it again
         raise StorageError(f"could not open a case for {mention.tweet_id}: {result}")
     return case.case_id
