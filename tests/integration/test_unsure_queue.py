@@ -226,3 +226,18 @@ def test_opening_a_case_in_a_closed_thread_opens_a_new_case_that_takes_the_threa
     assert new.status == "OPEN" and new.root_tweet_id == reply.id
     assert store.mentions.get(reply.id).case_id == new.case_id
     assert store.cases.get(old.case_id).status == "CLOSED"
+
+
+def test_the_digest_plain_text_shows_the_post_as_written_and_the_html_escapes_it(
+    emulator, x_api, store, digest, clock
+):
+    emulator.add_user("lucia", followers=300)
+    post = emulator.add_post("lucia", '@acmeair "R&D" <b>bagagli</b> & niente risposta')
+    post.lang = "it"
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    sender, outbox = digest
+    assert sender.send(BRAND) == 1
+    (message,) = outbox.sent
+    assert '"R&D" <b>bagagli</b> & niente risposta' in _text(message)
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None and "&lt;b&gt;bagagli&lt;/b&gt; &amp; niente" in str(html.get_content())

@@ -170,7 +170,7 @@ class UnsureDigest:
             to=[recipient.email],
             subject=f"Triage {now.strftime('%d %b %H:%M')} UTC: {len(posts)} post(s) to @{handle} "
             f"need a person ({len(fresh)} new)",
-            text=render(DIGEST_TEXT, html=True, **context),  # escaped as before
+            text=render(DIGEST_TEXT, html=False, **context),  # plain text: never HTML-escaped
             html=render(DIGEST_HTML, html=True, **context),
             headers={"X-Turnaround-Review": handle},
         )
