@@ -6,7 +6,8 @@
 - The project's own labelled set, ``tests/data/triage_labelled.yaml`` (complaint → complaint,
   praise → praise, anything else → neutral).
 - The written set, ``written_posts.csv`` beside this module (the CSV format): praise to brands,
-  written for training because no labelled set the project may use has any.
+  complaints in customers' own words and sarcasm, a few questions; written for training because no
+  labelled set the project may use has praise in it. Training data only, never a measure.
 - The development set ``../shared/data/complaints-social-media/complaints-data.csv`` (no header:
   id, text, 1/0, domain), binary: 1 → complaint, 0 → neutral. Never copied into the repository.
 """
@@ -21,8 +22,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_SET = ROOT / "tests" / "data" / "triage_labelled.yaml"
-# Brand-addressed praise (and a few chatty, sarcastic posts) written for training: the development set
-# has no praise label, and the project's set is the regression floor. Never a measure of triage.
+# Posts to brands written for training (mostly praise): the development set has no praise label, and
+# the project's set is the regression floor. Never a measure of triage.
 WRITTEN_SET = Path(__file__).with_name("written_posts.csv")
 DEV_SET = ROOT.parent / "shared" / "data" / "complaints-social-media" / "complaints-data.csv"
 LABELS = ("complaint", "praise", "neutral")

@@ -140,11 +140,12 @@ addressed tweets are used (label 1 → complaint, 0 → neutral), and its tweets
 (`random tweets`, all 0 → neutral) count {random_weight:g} times: they teach that glad, chatty posts are
 not complaints. The data itself is not shipped; only these weights. `project` is
 `tests/data/triage_labelled.yaml` (counted {project_weight:g} times). `written` is
-`infrastructure/triage_lab/written_posts.csv` (counted {written_weight:g} times): praise to brands, with a
-few questions and sarcastic complaints, written for training by the project (not real customers'
-posts) because no labelled set it may use has praise in it; its phrasing was guided by reading the
-airline slice's errors below, never by copying them. Figures on `random tweets` and `written` are
-shown but are not a measure of triage on real posts to brands; `all` leaves them out.
+`infrastructure/triage_lab/written_posts.csv` (counted {written_weight:g} times): praise to brands,
+complaints in customers' own words and sarcasm, and a few questions, written for training by the
+project (not real customers' posts) because no labelled set it may use has praise in it; what it
+covers was guided by reading the airline slice's errors below, never by copying them. Figures on
+`random tweets` and `written` are shown but are not a measure of triage on real posts to brands;
+`all` leaves them out.
 
 ## Figures (5-fold cross-validation: every post triaged by a model fitted without it)
 {_figures_table(cv) if cv else "(skipped: --no-cv)"}{_measured_section(card.get("measured", {}), note)}
