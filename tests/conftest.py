@@ -52,6 +52,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         **getattr(sys.modules.get("tests.unit.test_triage_model"), "FIGURES", {}),
         **getattr(sys.modules.get("tests.unit.test_triage"), "FIGURES", {}),
     }
+    if triage_figures:
+        # The shipped weights' figures on real labelled posts kept out of the repository (the model
+        # card's "not trained on" table, measured by make train-triage MEASURE=...), beside this run's.
+        from turnaround.logic.triage_model import load_model
+
+        measured = load_model().card.get("measured", {})
+        triage_figures |= {f"{name} (model card, measured when trained)": f for name, f in measured.items()}
     for name, figures in triage_figures.items():
         terminalreporter.write_line(
             f"triage, {name}: n={figures['n']} recall {figures['complaint_recall']} precision "

@@ -5,6 +5,9 @@
   ``followers``, ``verified``. ``make triage-eval DATA=file.csv`` reads the same format.
 - The project's own labelled set, ``tests/data/triage_labelled.yaml`` (complaint → complaint,
   praise → praise, anything else → neutral).
+- The written set, ``written_posts.csv`` beside this module (the CSV format): praise to brands,
+  complaints in customers' own words and sarcasm, a few questions; written for training because no
+  labelled set the project may use has praise in it. Training data only, never a measure.
 - The development set ``../shared/data/complaints-social-media/complaints-data.csv`` (no header:
   id, text, 1/0, domain), binary: 1 → complaint, 0 → neutral. Never copied into the repository.
 """
@@ -19,8 +22,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_SET = ROOT / "tests" / "data" / "triage_labelled.yaml"
+# Posts to brands written for training (mostly praise): the development set has no praise label, and
+# the project's set is the regression floor. Never a measure of triage.
+WRITTEN_SET = Path(__file__).with_name("written_posts.csv")
 DEV_SET = ROOT.parent / "shared" / "data" / "complaints-social-media" / "complaints-data.csv"
 LABELS = ("complaint", "praise", "neutral")
+WRITTEN_SOURCE = "written"
+RANDOM_SOURCE = "random tweets"  # the dev set's tweets addressed to no brand (all labelled 0)
 _TRUE = {"1", "true", "yes", "y", "t"}
 
 
@@ -80,6 +88,10 @@ def read_project_set(path: Path = PROJECT_SET) -> list[Labelled]:
         )
         for p in posts
     ]
+
+
+def read_written_set(path: Path = WRITTEN_SET) -> list[Labelled]:
+    return read_labelled_csv(path, source=WRITTEN_SOURCE)
 
 
 def read_dev_set(path: Path = DEV_SET) -> list[Labelled]:

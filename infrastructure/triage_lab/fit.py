@@ -14,21 +14,27 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from triage_lab.data import Labelled
+from triage_lab.data import RANDOM_SOURCE, WRITTEN_SOURCE, Labelled
 from turnaround.logic.triage_model import ComplaintModel, Thresholds, feature_names, hashed, train
 
-# 0.85, not 0.88: on real airline posts (the slice in the model card) 0.88 bought 0.855 recall for
-# 16% of praise apologised to; 0.85 keeps recall above 0.80 there and apologises to fewer.
-RECALL_GOAL = 0.85
-DROPPED_GOAL = 0.025
+# Chosen on the airline slice of the model card (error analysis only). With the random tweets and
+# the written set in training the scores sit lower than before; 0.87 gives slice recall 0.824 with
+# 5.9% of praise apologised to (first try, 0.85 with a smaller written set: 0.813, but 27% of dev-set
+# posts unsure in CV, over the digest's 25%).
+RECALL_GOAL = 0.87
+# 0.0275, not 0.025: with the random tweets in training 0.025 sent 26% of dev-set posts to a person
+# (smaller written set); 0.0275 keeps dev-set CV at 22.5% unsure and 3.6% dropped (issue: ≤ 5%).
+DROPPED_GOAL = 0.0275
 EPOCHS = 10
 # A small step and real L2: the dev set is small and its words are not every brand's words, so the
 # model should lean on what recurs, not memorise rare words (airline-slice AUC 0.915 → 0.927).
 RATE = 0.1
 L2 = 1e-3
 # The project's and a brand's own labelled posts are few but written in the voice triage meets in
-# production; each counts as this many dev-set rows.
-SOURCE_WEIGHTS = {"project": 3.0, "brand": 3.0}
+# production; each counts as this many dev-set rows. The written set counts twice, and the dev set's
+# random tweets, addressed to no brand, 0.3 times. Airline slice, praise apologised at recall 0.82:
+# 9.5% with neither, 6.3% with both and 101 written praise posts, 5.6% with the 276-row written set.
+SOURCE_WEIGHTS = {"project": 3.0, "brand": 3.0, WRITTEN_SOURCE: 2.0, RANDOM_SOURCE: 0.3}
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from triage_lab.data import LabelledDataError, read_labelled_csv
-from triage_lab.evaluate import Figures, cross_validate, measure, training_posts
-from triage_lab.fit import DROPPED_GOAL, EPOCHS, L2, RATE, RECALL_GOAL, fit, prepare
+from triage_lab.data import RANDOM_SOURCE, WRITTEN_SOURCE, LabelledDataError, read_labelled_csv
+from triage_lab.evaluate import brand_posts_total, cross_validate, measure, training_posts
+from triage_lab.fit import DROPPED_GOAL, EPOCHS, L2, RATE, RECALL_GOAL, SOURCE_WEIGHTS, fit, prepare
 from turnaround.logic.triage_model import WEIGHTS
 
 CARD = WEIGHTS.with_name("triage_model_card.md")
@@ -48,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     model = fit(prepare(posts))
     sources = Counter((p.source, p.label) for p in posts)
     cv = {} if args.no_cv else cross_validate(posts)
-    total = Figures()
-    for figures in cv.values():
-        total.merge(figures)
+    total = brand_posts_total(cv)
     model.card = {
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "training_rows": {f"{s} {lab}": n for (s, lab), n in sorted(sources.items())},
@@ -106,6 +104,8 @@ def _card(
     card: dict[str, Any], weights_kb: float, n_weights: int, on_training: dict[str, Any], note: str = ""
 ) -> str:
     training = "\n".join(f"- {name}: {n}" for name, n in card["training_rows"].items())
+    random_weight, written_weight = SOURCE_WEIGHTS[RANDOM_SOURCE], SOURCE_WEIGHTS[WRITTEN_SOURCE]
+    project_weight = SOURCE_WEIGHTS["project"]
     cv = card["cross_validation"]
     return f"""# Triage complaint model: model card
 
@@ -126,7 +126,7 @@ English only: posts X tags with another language are read by `triage_languages.p
 ## Thresholds
 - complaint ≥ {card["thresholds"]["complaint"]}: opens a case (chosen so {RECALL_GOAL:.0%} of complaints
   do on 3-fold out-of-fold scores)
-- unsure ≥ {card["thresholds"]["unsure"]}: a person decides (chosen so at most {DROPPED_GOAL:.1%} of
+- unsure ≥ {card["thresholds"]["unsure"]}: a person decides (chosen so at most {DROPPED_GOAL:.2%} of
   complaints fall below it)
 - below: not a complaint, stored with its label
 
@@ -136,8 +136,16 @@ English only: posts X tags with another language are read by `triage_languages.p
 `complaints-social-media` is the development set of Preoțiuc-Pietro, Găman and Aletras,
 "Automatically Identifying Complaints in Social Media" (ACL 2019), from
 github.com/danielpreotiuc/complaints-social-media (no licence stated; cite the paper). Its brand-
-addressed tweets are used (label 1 → complaint, 0 → neutral); its random tweets are not. The data
-itself is not shipped; only these weights. `project` is `tests/data/triage_labelled.yaml`.
+addressed tweets are used (label 1 → complaint, 0 → neutral), and its tweets addressed to no brand
+(`random tweets`, all 0 → neutral) count {random_weight:g} times: they teach that glad, chatty posts are
+not complaints. The data itself is not shipped; only these weights. `project` is
+`tests/data/triage_labelled.yaml` (counted {project_weight:g} times). `written` is
+`infrastructure/triage_lab/written_posts.csv` (counted {written_weight:g} times): praise to brands,
+complaints in customers' own words and sarcasm, and a few questions, written for training by the
+project (not real customers' posts) because no labelled set it may use has praise in it; what it
+covers was guided by reading the airline slice's errors below, never by copying them. Figures on
+`random tweets` and `written` are shown but are not a measure of triage on real posts to brands;
+`all` leaves them out.
 
 ## Figures (5-fold cross-validation: every post triaged by a model fitted without it)
 {_figures_table(cv) if cv else "(skipped: --no-cv)"}{_measured_section(card.get("measured", {}), note)}

@@ -109,6 +109,10 @@ NOT_A_PUBLIC_APOLOGY = {"unsure", "praise", "other"}
         # complaint, and a complaint above a quoted slogan still is one.
         ("Love this! RT @AcmeAir: Flight 12 is cancelled, sorry for the delay", NOT_A_PUBLIC_APOLOGY),
         ("3 hours on hold, nobody answers RT @AcmeAir: We are here to help 24/7!", {"complaint"}),
+        # A few words reacting to a quoted post, naming no problem: a person decides, no canned sorry.
+        ("Please stop this RT @AcmeAir: Our planes are on point today", NOT_A_PUBLIC_APOLOGY),
+        # Mixed: a problem, then praise after a "but": a person decides.
+        ("@AcmeAir sat at the gate for over an hour but as always your crew is great!", NOT_A_PUBLIC_APOLOGY),
         # Praise words around a named problem stay complaints.
         ("@AcmeAir I love you guys but why is the wifi always down?", {"complaint", "unsure"}),
         ("@AcmeAir great, another 2 hour delay and no one at the gate", {"complaint"}),

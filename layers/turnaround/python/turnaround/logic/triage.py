@@ -22,6 +22,7 @@ from turnaround.logic.triage_cues import (
     RESOLVED,
     STILL_OPEN,
     STILL_UNSOLVED,
+    ends_in_praise,
     names_a_problem,
     open_problem,
 )
@@ -39,6 +40,10 @@ _QUOTED = re.compile(r"\bRT @\w{1,15}:.*|[“\"]@\w{1,15}:[^”\"]*[”\"]?", re
 REPLY_LANGUAGES = frozenset({"en", "es", "fr", "pt", "de"})
 SARCASM_EMOJI = frozenset("🙄😒🤦😑")
 OPT_OUT = frozenset({"stop", "unsubscribe", "stop all"})
+# A quoted post with a few words of the customer's own that name no problem ("Stop this madness RT
+# @brand: Our fleet's on fleek"): a reaction to the quoted post, where a canned apology embarrasses.
+QUOTE_REACTION_WORDS = 6
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _patterns(*words: str) -> re.Pattern[str]:
@@ -280,6 +285,10 @@ def classify(
             return "unsure", score, confidence, [*reasons, "praise words and no problem named"]
         if _plain_question(body, score):  # "how many bags are included?": a person answers, no apology
             return "unsure", score, confidence, [*reasons, "a plain question: a person answers it"]
+        if ends_in_praise(body):  # "an hour late, but your staff is great!": mixed, a person decides
+            return "unsure", score, confidence, [*reasons, "ends in praise after a 'but': mixed"]
+        if own != text and len(_WORD.findall(body)) <= QUOTE_REACTION_WORDS and not names_a_problem(body):
+            return "unsure", score, confidence, [*reasons, "a short reaction to a quoted post"]
         return "complaint", score, confidence, reasons
     if confidence >= model.thresholds.unsure:
         if _spam(body) and not open_problem(body):  # "EARN $500 A DAY": spam naming no problem of its own

@@ -162,3 +162,17 @@ def open_problem(body: str) -> bool:
 def names_a_problem(body: str) -> bool:
     """A word of a problem ("delayed", "rude", "hours"), reading past negations that praise."""
     return PROBLEM.search(PRAISING_NEGATION.sub(" ", body)) is not None
+
+
+# A closing clause of praise after a "but" ("sat for an hour, but as always your staff is great!"):
+# a mixed post, so a person decides rather than a public sorry.
+_LAST_CLAUSE_AFTER_BUT = re.compile(r"\b(?:but|though|although|still)\b([^.!?]*)[.!?\s]*$", re.IGNORECASE)
+
+
+def ends_in_praise(body: str) -> bool:
+    """The post ends with a clause of praise, after a "but", that names no problem."""
+    match = _LAST_CLAUSE_AFTER_BUT.search(body)
+    if match is None:
+        return False
+    tail = match.group(1)
+    return PRAISE.search(tail) is not None and not names_a_problem(tail)
