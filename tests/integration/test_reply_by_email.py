@@ -303,33 +303,43 @@ def test_customer_dm_reaches_the_rep_in_the_thread_and_the_reply_goes_back_as_a_
     assert world.emulator.state()["violations"] == []
 
 
+@pytest.mark.parametrize("dies_in", ["outbox_record", "conversation_record"])
 def test_a_retry_after_the_lambda_died_mid_post_does_not_send_the_dm_twice(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, dies_in: str
 ) -> None:
-    world.open_case(CHARGED)
+    case = world.open_case(CHARGED)
     world.emulator.add_dm("jane", BRAND, "Booking XK42P")
     world.clock.advance(5)
     world.poll_dms()
     address = reply_to(sent_emails()[-1])
     from turnaround.dal.conversation_store import ConversationStore
+    from turnaround.dal.outbox import OutboxRepository
 
-    original = ConversationStore.record
+    target: Any = OutboxRepository if dies_in == "outbox_record" else ConversationStore
+    name = "complete" if dies_in == "outbox_record" else "record"
+    original = getattr(target, name)
     calls = {"n": 0}
 
-    def dies_once(self: ConversationStore, message: Any) -> None:
+    def dies_once(self: Any, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("Lambda killed after the DM was sent")
-        original(self, message)
+        original(self, *args, **kwargs)
 
-    monkeypatch.setattr(ConversationStore, "record", dies_once)
+    monkeypatch.setattr(target, name, dies_once)
     before = len(world.emulator.dms_sent())
     with pytest.raises(RuntimeError):
         world.send(reply(address, "We have refunded the hotel night in full."))
     assert len(world.emulator.dms_sent()) == before + 1
     outcome = world.redeliver(world.last_event)  # Lambda's async retry
-    assert outcome["status"] == "posted"
+    # Before the outbox record, the retry finds our DM on X and records it; after it, the retry
+    # finishes what the first attempt left (the conversation, the rep's confirmation).
+    assert outcome["status"] == ("posted" if dies_in == "outbox_record" else "duplicate")
     assert len(world.emulator.dms_sent()) == before + 1
+    [message] = [m for m in world.store.conversation.messages(case.case_id) if m.channel == "x_dm"]
+    assert message.outcome == "posted" and message.x_id == world.emulator.dms_sent()[-1].id
+    confirmations = [m for m in sent_emails() if "Sent to X as a DM" in plain(m)]
+    assert len(confirmations) == 1
 
 
 # --- reply → public reply; not summoned; too long ---------------------------------------------------
