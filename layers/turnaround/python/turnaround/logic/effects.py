@@ -21,7 +21,11 @@ never repeat it, and a retry after a failure never loses it. The rules, in one p
 - **Claim or record failing** (DynamoDB): a failed claim made nothing; a failed record leaves the
   claim pending, which the rules above treat as "may have been made".
 
-This module also owns the posting hold that X's billing stop puts in place.
+This module also owns the posting hold that X's billing stop puts in place. Its callers: the
+workflow's tasks (ack, notify, alerts, follow-up, amplify), the automated DM confirmation
+(``ingest/dms.py``), the rep's emailed replies and the customer's DMs to the rep
+(``reply_mail/reply_desk.py``) and the unsure digest (``rep_actions/review.py``);
+``tests/unit/test_one_effects_module.py`` keeps it that way.
 """
 
 from __future__ import annotations
