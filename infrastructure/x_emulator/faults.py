@@ -15,7 +15,8 @@ from x_emulator.problems import ProblemError
 
 FAULT_KINDS = {
     "server_error",
-    "timeout",
+    "timeout",  # nothing is done; the answer comes after delay_seconds (past the client's timeout)
+    "lost_response",  # the request is carried out, then the answer stalls: X made it, the client never hears
     "rate_limit",
     "payment_required",
     "usage_capped",

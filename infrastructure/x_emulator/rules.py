@@ -89,8 +89,10 @@ class Rules:
 
     def check_duplicate(self, user: User, text: str) -> None:
         normalized = " ".join(text.split())
+        # A reply's stored text starts with the "@user " X added; the author's own text follows it.
         if any(
-            p.author_id == user.id and " ".join(p.text.split()) == normalized
+            p.author_id == user.id
+            and normalized in (" ".join(p.text.split()), " ".join(p.text[p.display_start :].split()))
             for p in self.world.posts.values()
         ):
             raise self.violation(

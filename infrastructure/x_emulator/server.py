@@ -259,6 +259,8 @@ class XApiEmulator:
             if fault and fault.kind == "timeout":
                 delay = fault.delay_seconds
                 raise ProblemError(503, "Service Unavailable", "Upstream timeout")
+            if fault and fault.kind == "lost_response":
+                delay, fault = fault.delay_seconds, None  # served as usual, answered too late
             now = self.clock.now().timestamp()
             headers = self.limiter.take(route.name, user.id, now)
             headers |= self.limiter.take_daily(route.name, user.id, now)

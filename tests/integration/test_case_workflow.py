@@ -669,6 +669,28 @@ def test_an_x_5xx_on_the_follow_up_dm_is_retried_and_the_customer_is_asked(cloud
     assert getattr(cloud.store.cases.get(case_id), "follow_up_asked_at", None)
 
 
+def test_lambda_killed_after_the_follow_up_dm_finds_it_on_x_and_never_sends_it_twice(cloud, monkeypatch):
+    """A DM is never repeated in doubt; the retry finds ours on X, so the case counts it as asked."""
+    killed = type("Sandbox.Timedout", (Exception,), {})
+    original = OutboxRepository.complete
+    calls = {"n": 0}
+
+    def die_once(self, key, **result):  # type: ignore[no-untyped-def]
+        if key.endswith("#follow_up") and calls["n"] == 0:
+            calls["n"] += 1
+            raise killed("Task timed out after 60.00 seconds")
+        return original(self, key, **result)
+
+    monkeypatch.setattr(OutboxRepository, "complete", die_once)
+    case_id = _resolve_and_reach_follow_up(cloud)
+    assert calls["n"] == 1
+    dms = cloud.emulator.dms_sent(by="acmeair")
+    assert len(dms) == 2 and "how it turned out" in dms[-1].text  # the confirmation, then one follow-up
+    claim = cloud.store.outbox._get(f"OUTBOX#{case_id}#follow_up", "OUTBOX")
+    assert claim["state"] == "DONE" and claim["result_id"] == dms[-1].id
+    assert getattr(cloud.store.cases.get(case_id), "follow_up_asked_at", None)
+
+
 def test_an_ses_rejection_of_the_ops_alert_is_retried_and_ops_is_alerted(cloud):
     """Was lost: the rejected attempt's claim made the retry report 'already alerted'."""
     from moto.ses.exceptions import MessageRejectedError

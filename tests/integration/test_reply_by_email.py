@@ -34,6 +34,7 @@ from tests.lambda_context import FakeLambdaContext as LambdaContext
 from turnaround import clock as turnaround_clock
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.repositories import Repositories
+from turnaround.exceptions import XApiUnavailable
 from turnaround.handlers.workflow_tasks import build_case_workflow
 from turnaround.logic.ingest.dms import DmIngestor
 from turnaround.logic.ingest.mentions import MentionIngestor
@@ -303,33 +304,43 @@ def test_customer_dm_reaches_the_rep_in_the_thread_and_the_reply_goes_back_as_a_
     assert world.emulator.state()["violations"] == []
 
 
+@pytest.mark.parametrize("dies_in", ["outbox_record", "conversation_record"])
 def test_a_retry_after_the_lambda_died_mid_post_does_not_send_the_dm_twice(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch, dies_in: str
 ) -> None:
-    world.open_case(CHARGED)
+    case = world.open_case(CHARGED)
     world.emulator.add_dm("jane", BRAND, "Booking XK42P")
     world.clock.advance(5)
     world.poll_dms()
     address = reply_to(sent_emails()[-1])
     from turnaround.dal.conversation_store import ConversationStore
+    from turnaround.dal.outbox import OutboxRepository
 
-    original = ConversationStore.record
+    target: Any = OutboxRepository if dies_in == "outbox_record" else ConversationStore
+    name = "complete" if dies_in == "outbox_record" else "record"
+    original = getattr(target, name)
     calls = {"n": 0}
 
-    def dies_once(self: ConversationStore, message: Any) -> None:
+    def dies_once(self: Any, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("Lambda killed after the DM was sent")
-        original(self, message)
+        original(self, *args, **kwargs)
 
-    monkeypatch.setattr(ConversationStore, "record", dies_once)
+    monkeypatch.setattr(target, name, dies_once)
     before = len(world.emulator.dms_sent())
     with pytest.raises(RuntimeError):
         world.send(reply(address, "We have refunded the hotel night in full."))
     assert len(world.emulator.dms_sent()) == before + 1
     outcome = world.redeliver(world.last_event)  # Lambda's async retry
-    assert outcome["status"] == "posted"
+    # Before the outbox record, the retry finds our DM on X and records it; after it, the retry
+    # finishes what the first attempt left (the conversation, the rep's confirmation).
+    assert outcome["status"] == ("posted" if dies_in == "outbox_record" else "duplicate")
     assert len(world.emulator.dms_sent()) == before + 1
+    [message] = [m for m in world.store.conversation.messages(case.case_id) if m.channel == "x_dm"]
+    assert message.outcome == "posted" and message.x_id == world.emulator.dms_sent()[-1].id
+    confirmations = [m for m in sent_emails() if "Sent to X as a DM" in plain(m)]
+    assert len(confirmations) == 1
 
 
 # --- reply → public reply; not summoned; too long ---------------------------------------------------
@@ -550,3 +561,68 @@ def test_the_template_receives_mail_through_s3_then_the_function() -> None:
     assert permission["Principal"] == "ses.amazonaws.com" and permission["SourceAccount"]
     assert yaml.safe_dump(rule)  # plain data, no unresolved tags lost
     assert json.dumps(resource("DmMailFunction")["Properties"]["Events"])
+
+
+# --- every effect here goes through logic/effects.py: retried, never doubled, never silently lost ---
+
+
+def test_a_5xx_on_the_automated_dm_is_retried_by_the_next_poll(world: World) -> None:
+    case = world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "Booking XK42P")
+    world.clock.advance(5)
+    world.emulator.inject_fault("create_dm", "server_error")
+    with pytest.raises(XApiUnavailable):
+        world.poll_dms()  # the customer's DM is stored; the pass fails, so the checkpoint stays
+    assert world.emulator.dms_sent(by=BRAND) == []
+    world.poll_dms()  # re-reads the event: the confirmation was not made, so now it is
+    [confirmation] = world.emulator.dms_sent(by=BRAND)
+    world.poll_dms()
+    assert len(world.emulator.dms_sent(by=BRAND)) == 1
+    stored = {dm.event_id for dm in world.store.dms.for_case(case.case_id) if dm.direction == "brand"}
+    assert stored == {confirmation.id}
+
+
+def test_an_unanswered_automated_dm_is_found_by_the_next_poll_and_not_sent_again(world: World) -> None:
+    case = world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "Booking XK42P")
+    world.clock.advance(5)
+    world.emulator.inject_fault("create_dm", "lost_response", delay_seconds=1.5)  # X sends it; no answer
+    with pytest.raises(XApiUnavailable):
+        world.poll_dms()
+    world.poll_dms()
+    [confirmation] = world.emulator.dms_sent(by=BRAND)
+    stored = {dm.event_id for dm in world.store.dms.for_case(case.case_id) if dm.direction == "brand"}
+    assert stored == {confirmation.id}  # found among our DMs on X and recorded
+
+
+def test_an_emailed_public_reply_whose_answer_was_lost_is_posted_once_and_confirmed(world: World) -> None:
+    case = world.open_case(SIMPLE, customer="bob")
+    world.emulator.add_post("bob", "@acmeair any news?", reply_to=case.root_tweet_id)
+    world.clock.advance(5)
+    world.ingest()
+    posts = len(world.emulator.posts_created(by=BRAND))
+    world.emulator.inject_fault("create_tweet", "lost_response", delay_seconds=1.5)  # posted; no answer
+    with pytest.raises(XApiUnavailable):
+        world.send(
+            reply(reply_to(sent_emails()[-1]), "Bob, it arrives tomorrow.", sender=str(case.assignee_email))
+        )
+    outcome = world.redeliver(world.last_event)  # Lambda's async retry: X refuses the identical post
+    assert outcome["status"] == "posted"  # read as posted, not as "refused as a duplicate"
+    assert len(world.emulator.posts_created(by=BRAND)) == posts + 1
+    assert "as a public reply to @bob's post" in plain(sent_emails()[-1])
+
+
+def test_an_emailed_dm_in_doubt_is_not_sent_again_and_the_rep_is_told_to_check(world: World) -> None:
+    world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "Booking XK42P")
+    world.clock.advance(5)
+    world.poll_dms()
+    sent = len(world.emulator.dms_sent(by=BRAND))
+    world.emulator.inject_fault("create_dm", "timeout", delay_seconds=1.5)  # no answer within our timeout
+    with pytest.raises(XApiUnavailable):
+        world.send(reply(reply_to(sent_emails()[-1]), "We have refunded the hotel night in full."))
+    outcome = world.redeliver(world.last_event)
+    assert outcome["status"] == "duplicate" and outcome["detail"] == "in doubt"
+    assert len(world.emulator.dms_sent(by=BRAND)) == sent  # not repeated
+    told = plain(sent_emails()[-1])
+    assert "could not confirm" in told and "refunded the hotel night" in told

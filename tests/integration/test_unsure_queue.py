@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import BRAND
 from tests.lambda_context import FakeLambdaContext
+from turnaround.exceptions import EmailNotSent
 from turnaround.logic.ingest.mentions import MentionIngestor
 from turnaround.logic.rep_actions.links import ActionLinkInvalid, ActionLinkUsed
 from turnaround.logic.rep_actions.review import ReviewDesk, ReviewLinkSigner, ReviewQueue, UnsureDigest
@@ -182,13 +183,13 @@ def test_a_failed_send_releases_the_posts_for_the_next_digest(queued, digest, st
 
     class Rejects:
         def send(self, message: EmailMessage) -> str:
-            raise RuntimeError("SES rejected")
+            raise EmailNotSent("SES rejected (MessageRejected)")  # what the Mailer raises
 
     failing = UnsureDigest(
         queue=sender.queue, mailer=Rejects(), signer=sender.signer, playbook=sender.playbook,  # type: ignore[arg-type]
         action_url=ACTION_URL, clock=clock,
     )  # fmt: skip
-    with pytest.raises(RuntimeError):
+    with pytest.raises(EmailNotSent):
         failing.send(BRAND)
     assert sender.send(BRAND) == 1 and len(outbox.sent) == 1
 

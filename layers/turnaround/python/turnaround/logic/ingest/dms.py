@@ -25,6 +25,7 @@ from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import XCreditsExhausted, XDirectMessageRefused, XRateLimited, XUsageCapped
+from turnaround.logic.effects import Effects, find_our_dm
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case, StoredDm
 from turnaround.models.playbook import Playbook, load_playbook
@@ -44,6 +45,10 @@ class DmIngestor:
     store: Repositories
     playbook: Playbook
     clock: Callable[[], datetime] = utc_now
+
+    @property
+    def effects(self) -> Effects:
+        return Effects(self.store, self.clock)
 
     def poll(self) -> dict[str, int]:
         checkpoint = self.store.checkpoints.get(self.handle)
@@ -74,7 +79,11 @@ class DmIngestor:
                     created_at=event.created_at,
                 )
             ):
-                continue  # already threaded by an earlier poll
+                # Threaded by an earlier pass that then failed: its confirmation may not have gone out.
+                if case and case.route == "offline" and not case.opted_out:
+                    outcome = self._confirm(case, event.sender_id, user_id)
+                    counts[outcome] += outcome != "threaded"
+                continue
             if case is None:
                 continue
             counts["threaded"] += 1
@@ -83,7 +92,7 @@ class DmIngestor:
                 self.store.cases.opted_out(case.case_id)
                 continue
             if case.route == "offline" and not case.opted_out:
-                counts[self._confirm(case, event.sender_id)] += 1
+                counts[self._confirm(case, event.sender_id, user_id)] += 1
         if events and complete:
             self.store.checkpoints.save_dm_checkpoint(self.handle, events[-1].id)
         metrics.add_metric(name="DmsReceived", unit=MetricUnit.Count, value=counts["received"])
@@ -117,14 +126,16 @@ class DmIngestor:
         logger.warning("DM pass stopped before a known event", extra={"handle": self.handle})
         return sorted(fresh, key=lambda e: int(e.id)), pages, False
 
-    def _confirm(self, case: Case, customer_id: str) -> str:
+    def _confirm(self, case: Case, customer_id: str, brand_id: str) -> str:
+        """The one automated DM per case, through the effects module: a 429 or 5xx releases its
+        claim and the next pass (which re-reads the event) sends it; after a crash or a timeout the
+        retry looks for it on X and never sends it twice."""
         case_id = case.case_id
-        if self.store.outbox.claim(f"{case_id}#dm_confirm", claimed_at=self.clock()):
-            return "threaded"  # sent (or attempted) before: exactly one automated DM per case
+        key = f"{case_id}#dm_confirm"
         mention = self.store.mentions.get(case.root_tweet_id)
         lang = mention.triage.lang if mention else None
         if not self.playbook.speaks(lang):  # the rep writes to them personally; no canned DM
-            self.store.outbox.complete(f"{case_id}#dm_confirm", outcome="no templates")
+            self.effects.refused(key, "no templates")
             return "threaded"
         rep = self.playbook.rep_by_email(case.assignee_email or "") or self.playbook.roster[0]
         text = self.playbook.render(
@@ -136,20 +147,29 @@ class DmIngestor:
             case_ref=case_ref(case_id),
         )
         try:
-            event_id = self.x.send_dm(customer_id, text)
+            once = self.effects.at_most_once(
+                key,
+                lambda: {"result_id": self.x.send_dm(customer_id, text)},
+                find_earlier=find_our_dm(self.x, brand_id, text),
+            )
         except XDirectMessageRefused as exc:
             # Never fail the case: the rep's email says to use email or phone instead.
             self.store.cases.dm_refused(case_id, reason=str(exc))
-            self.store.outbox.complete(f"{case_id}#dm_confirm", outcome="refused")
+            self.effects.refused(key, "refused")
             logger.info("automated DM refused", extra={"case_id": case_id})
             return "refused"
-        self.store.outbox.complete(f"{case_id}#dm_confirm", result_id=event_id)
-        self.store.dms.record(
-            StoredDm(
-                event_id=event_id, case_id=case_id, direction="brand", text=text, created_at=self.clock()
+        if once.recorded.result_id:  # again after a crash before it was stored (the write is idempotent)
+            self.store.dms.record(
+                StoredDm(
+                    event_id=once.recorded.result_id,
+                    case_id=case_id,
+                    direction="brand",
+                    text=text,
+                    created_at=self.clock(),
+                )
             )
-        )
-        return "confirmations"
+        # Sent (or attempted) before: exactly one automated DM per case.
+        return "confirmations" if once.made_now else "threaded"
 
 
 def poll_dm_handles(

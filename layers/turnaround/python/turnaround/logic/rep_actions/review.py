@@ -23,6 +23,7 @@ from turnaround.adapters.mailer import Mailer, build_message
 from turnaround.clock import utc_now
 from turnaround.dal.review_queue import ReviewQueue, open_case_for
 from turnaround.exceptions import StorageError
+from turnaround.logic.effects import Effects, nothing_went_out
 from turnaround.logic.rep_actions.links import (
     MAX_TOKEN_LENGTH,
     ActionLinkExpired,
@@ -174,11 +175,18 @@ class UnsureDigest:
             html=render(DIGEST_HTML, html=True, **context),
             headers={"X-Turnaround-Review": handle},
         )
+        # One effect per set of new posts: a failure that proves nothing went out releases the posts
+        # for the next run; after a timeout the digest may have gone out, so they stay claimed.
+        news = hashlib.sha256(" ".join(sorted(item.review_key for item in fresh)).encode()).hexdigest()[:24]
+        effects = Effects(self.queue.store, self.clock)
         try:
-            self.mailer.send(message)
-        except Exception:
-            for item in fresh:
-                self.queue.release(item)
+            effects.at_most_once(
+                f"REVIEW#{handle}#digest#{news}", lambda: {"result_id": self.mailer.send(message)}
+            )
+        except Exception as error:
+            if nothing_went_out(error):
+                for item in fresh:
+                    self.queue.release(item)
             raise
         logger.info("unsure digest sent", extra={"handle": handle, "posts": len(posts), "new": len(fresh)})
         return len(posts)

@@ -12,8 +12,9 @@ and nothing the rep wrote is lost: refusals quote the text back to the rep):
   6. channel: DM if the customer has DMed us, else a public reply to their latest post that
      mentions us and that we have not replied to (X: replies only where summoned; one reply per
      post), within X's weighted 280.
-Posting is claim → act → record in the outbox under a key derived from the email's Message-ID, so a
-redelivered email or a retried Lambda never posts twice.
+Posting goes through the effects module (``logic/effects.py``) under a key derived from the email's
+Message-ID, so a redelivered email or a retried Lambda never posts twice, and a transient X error
+is retried, not lost.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict
 
-from turnaround.adapters.mailer import EmailNotSent, Mailer
+from turnaround.adapters.mailer import Mailer
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.conversation_store import ConversationStore
@@ -43,6 +44,7 @@ from turnaround.exceptions import (
     XReplyNotAllowed,
     XUsageCapped,
 )
+from turnaround.logic.effects import Effects, find_our_dm
 from turnaround.logic.reply_mail.inbound_mail import InboundMail
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
@@ -57,10 +59,15 @@ from turnaround.logic.reply_mail.reply_emails import (
 )
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
 from turnaround.models.case import Case, CaseMessage, CaseStatus, Channel, StoredDm
+from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
 
 MAX_DM_LENGTH = 10_000
+IN_DOUBT_HEADLINE = (
+    "We could not confirm that this went out to X (an earlier attempt failed without an answer), so it "
+    "was not sent again. Check the customer's DMs on X before you write again:"
+)
 Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"]
 
 
@@ -135,18 +142,14 @@ class ReplyDesk:
     def _subject(self, case: Case) -> str:
         return "Re: " + case_subject(case)
 
+    @property
+    def effects(self) -> Effects:
+        return Effects(self.store, self.clock)
+
     def _send_once(self, key: str, message: EmailMessage) -> bool:
-        """At most once, like every email here: a retry after a claim does not resend."""
+        """At most once, like every email (the effects module): a retry after a claim does not resend."""
         message["X-Turnaround-Effect"] = key
-        if self.store.outbox.claim(key, claimed_at=self.clock()):
-            return False
-        try:
-            message_id = self.mailer.send(message)
-        except EmailNotSent:
-            self.store.outbox.release(key)
-            raise
-        self.store.outbox.complete(key, result_id=message_id)
-        return True
+        return self.effects.at_most_once(key, lambda: {"result_id": self.mailer.send(message)}).made_now
 
     # --- customer DMs to the rep's mailbox -----------------------------------------------------
 
@@ -219,7 +222,7 @@ class ReplyDesk:
             return self._refuse(case, mail, key, verdicts, "there was no new text above the quoted email")
         if case.opted_out:
             return self._refuse(case, mail, key, verdicts, "the customer asked us to stop contacting them")
-        if self.store.outbox.posting_hold():
+        if self.effects.posting_hold():
             return self._refuse(
                 case,
                 mail,
@@ -248,21 +251,11 @@ class ReplyDesk:
         def send() -> str:
             return x.send_dm(customer, mail.text)
 
-        def already_sent(claimed_at: datetime) -> str | None:
-            # X does not refuse a repeated DM, so look for ours before sending it again.
+        def find_earlier(claim: OutboxClaim) -> dict[str, Any] | None:
             brand = self.store.checkpoints.get(case.handle).user_id or x.me().id
-            since = claimed_at.replace(microsecond=0)  # X reports milliseconds
-            page, _ = x.dm_events_page(max_results=20)  # ours would be among the newest
-            for event in page.data:
-                if (
-                    event.sender_id == brand
-                    and event.text == mail.text
-                    and (event.created_at is None or event.created_at >= since)
-                ):
-                    return event.id
-            return None
+            return find_our_dm(x, brand, mail.text)(claim)
 
-        return self._post(case, mail, key, verdicts, "x_dm", send, already_sent)
+        return self._post(case, mail, key, verdicts, "x_dm", send, find_earlier)
 
     def _post_public(self, case: Case, mail: InboundMail, key: str, verdicts: SesVerdicts) -> ReplyOutcome:
         length = weighted_length(mail.text)
@@ -305,35 +298,13 @@ class ReplyDesk:
         verdicts: SesVerdicts,
         channel: Channel,
         act: Callable[[], str],
-        already_sent: Callable[[datetime], str | None] | None,
+        find_earlier: Callable[[OutboxClaim], dict[str, Any] | None] | None,
         in_reply_to_tweet_id: str | None = None,
     ) -> ReplyOutcome:
+        """Through the effects module: a public reply is posted once (a retry after a crash reads X's
+        duplicate refusal as posted), a DM at most once (a retry looks for it on X first)."""
         case_id = case.case_id
         effect = f"{case_id}#mail#{key}"
-        earlier = self.store.outbox.claim(effect, claimed_at=self.clock(), channel=channel)
-        if earlier and earlier.state == "DONE":
-            if earlier.outcome == "posted":  # died before confirming? (sends at most once)
-                self._tell(case, mail, key, "confirm", str(earlier.headline), self._notes(mail))
-            return ReplyOutcome(status="duplicate", case_id=case_id, detail=earlier.outcome or "")
-        x_id: str | None = None
-        try:
-            if earlier and already_sent:
-                x_id = already_sent(earlier.claimed_at or self.clock())
-            if x_id is None:
-                x_id = act()
-        except (XDuplicateContent, XReplyNotAllowed) as exc:
-            if not earlier:
-                return self._x_refused(case, mail, key, verdicts, effect, exc)
-            logger.warning(
-                "earlier attempt already posted", extra={"outbox": effect}
-            )  # died before recording
-        except (XRateLimited, XApiUnavailable):
-            self.store.outbox.release(effect)  # transient: the Lambda's retry tries again
-            raise
-        except XApiError as exc:
-            return self._x_refused(case, mail, key, verdicts, effect, exc)
-        # Recorded before the claim completes: a retry after a crash here records it again (same key).
-        self._record(case_id, mail, key, channel, "posted", x_id=x_id, in_reply_to=in_reply_to_tweet_id)
         where = (
             f"as a DM to @{case.customer_username}"
             if channel == "x_dm"
@@ -341,7 +312,32 @@ class ReplyDesk:
             f"https://x.com/{case.customer_username}/status/{in_reply_to_tweet_id}"
         )
         headline = f"Sent to X {where}:"
-        self.store.outbox.complete(effect, result_id=x_id, outcome="posted", headline=headline)
+        record = {"outcome": "posted", "headline": headline}
+        try:
+            if channel == "x_dm":
+                once = self.effects.at_most_once(
+                    effect, lambda: {"result_id": act(), **record}, channel=channel, find_earlier=find_earlier
+                )
+            else:
+                once = self.effects.post(effect, act, channel=channel, record=record)
+        except (XRateLimited, XApiUnavailable):
+            raise  # transient: the Lambda's retry tries again (the claim was released if nothing went out)
+        except XApiError as exc:
+            return self._x_refused(case, mail, key, verdicts, effect, exc)
+        earlier = once.recorded
+        if once.in_doubt:
+            self._tell(case, mail, key, "in_doubt", IN_DOUBT_HEADLINE, self._notes(mail))
+            return ReplyOutcome(status="duplicate", case_id=case_id, detail="in doubt")
+        x_id = earlier.result_id
+        if not once.made_now:
+            if earlier.outcome == "posted":  # died before recording or confirming? (each at most once)
+                self._record(
+                    case_id, mail, key, channel, "posted", x_id=x_id, in_reply_to=in_reply_to_tweet_id,
+                    at=earlier.completed_at,
+                )  # fmt: skip
+                self._tell(case, mail, key, "confirm", str(earlier.headline), self._notes(mail))
+            return ReplyOutcome(status="duplicate", case_id=case_id, detail=earlier.outcome or "")
+        self._record(case_id, mail, key, channel, "posted", x_id=x_id, in_reply_to=in_reply_to_tweet_id)
         self._tell(case, mail, key, "confirm", headline, self._notes(mail))
         metrics.add_metric(name="RepRepliesPosted", unit=MetricUnit.Count, value=1)
         logger.info("rep reply posted", extra={"case_id": case_id, "channel": channel, "x_id": x_id})
@@ -366,7 +362,7 @@ class ReplyDesk:
             reason = "X stopped our posting (credits exhausted or usage cap reached)"
         else:
             reason = f"X refused it ({type(exc).__name__}: {str(exc)[:200]})"
-        self.store.outbox.complete(effect, outcome=f"refused: {reason}")
+        self.effects.refused(effect, f"refused: {reason}")
         return self._refuse(case, mail, key, verdicts, reason)
 
     # --- outcomes that post nothing --------------------------------------------------------------
@@ -393,13 +389,14 @@ class ReplyDesk:
         *,
         x_id: str | None = None,
         in_reply_to: str | None = None,
+        at: datetime | None = None,
     ) -> None:
         author = f"{mail.sender_name} <{mail.sender}>" if mail.sender_name else mail.sender
         self.conversation.record(
             CaseMessage(
                 case_id=case_id,
                 key=key,
-                at=self.clock(),
+                at=at or self.clock(),
                 author=author[:200],
                 channel=channel,
                 text=mail.text[:MAX_DM_LENGTH],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import StorageError
-from turnaround.logic.workflow.effects import Effects
+from turnaround.logic.effects import Effects
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case
 from turnaround.models.mention import Mention

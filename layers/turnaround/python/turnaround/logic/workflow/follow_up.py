@@ -7,12 +7,15 @@ is still the follow-up, and may be amplified."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from turnaround.adapters.x_api import XApi
 from turnaround.exceptions import XDirectMessageRefused
+from turnaround.logic.effects import find_our_dm
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case
+from turnaround.models.outbox import OutboxClaim
 from turnaround.observability import logger
 
 if TYPE_CHECKING:
@@ -39,7 +42,11 @@ def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     }
     x = flow.x_for(case.handle)
     flow.effects.check_posting_hold()
-    once = flow.effects.at_most_once(f"{case_id}#follow_up", lambda: _ask(flow, case, x, values))
+    once = flow.effects.at_most_once(
+        f"{case_id}#follow_up",
+        lambda: _ask(flow, case, x, values),
+        find_earlier=_find_dm(flow, case, x, values),  # the DM, if an earlier attempt died unrecorded
+    )
     if not once.made_now:
         earlier = once.recorded
         return {
@@ -69,6 +76,22 @@ def _ask(flow: CaseWorkflow, case: Case, x: XApi, values: dict[str, Any]) -> dic
         return {"channel": "none"}
     x.reply(target, flow.playbook.render("follow_up_public", key=case_id, **values))
     return {"channel": "public"}
+
+
+def _find_dm(
+    flow: CaseWorkflow, case: Case, x: XApi, values: dict[str, Any]
+) -> Callable[[OutboxClaim], dict[str, Any] | None] | None:
+    """After an attempt that died unrecorded, our follow-up DM found on X counts as asked."""
+    if not case.dm_open:
+        return None
+    text = flow.playbook.render("follow_up_dm", key=case.case_id, **values)
+
+    def find(claim: OutboxClaim) -> dict[str, Any] | None:
+        brand = flow.store.checkpoints.get(case.handle).user_id or x.me().id
+        found = find_our_dm(x, brand, text)(claim)
+        return {"channel": "dm", **found} if found else None
+
+    return find
 
 
 def _latest_customer_post(flow: CaseWorkflow, case: Case) -> str | None:
