@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from turnaround.dal.repositories import Repositories
 from turnaround.dal.table import to_item
 from turnaround.exceptions import StorageError
-from turnaround.models.case import Case
+from turnaround.models.case import Case, CaseStatus
 from turnaround.models.mention import Mention
 from turnaround.models.review import ReviewClaim, ReviewItem
 from turnaround.observability import metrics
@@ -119,7 +119,7 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
     (the same ``CaseRepository.open`` ingest uses; here the mention is already stored, so its write
     gives it the case instead of storing it).
 
-    If its thread already has a case, the post joins it instead. The new CASE item reaches the
+    If its thread has an open case, the post joins it instead. The new CASE item reaches the
     dispatcher through the table's stream, like any case.
     """
     triage = mention.triage.model_copy(
@@ -129,14 +129,18 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
         }
     )
     owner = store.cases.owner_of_conversation(mention.conversation_id, consistent=False)
-    if owner:  # the thread has a case: attach, as ingest does
-        store.mentions.attach(mention.tweet_id, owner, triage)
-        return owner
+    existing = store.cases.get(owner) if owner else None
+    if existing and existing.status == CaseStatus.OPEN:  # the thread's case is open: attach, as ingest does
+        store.mentions.attach(mention.tweet_id, existing.case_id, triage)
+        return existing.case_id
+    # No case, or one resolved or closed (the post may be on it): a case of its own takes the thread.
     case = Case.opened_from(mention.model_copy(update={"triage": triage}), opened_at=opened_at, opened_by=by)
     result = store.cases.open(
         case,
-        mention_write=store.mentions.claim_for_new_case(mention.tweet_id, case.case_id, triage),
-        previous_case_id=None,
+        mention_write=store.mentions.claim_for_new_case(
+            mention.tweet_id, case.case_id, triage, from_case_id=owner
+        ),
+        previous_case_id=owner,
         what=f"open a case for {mention.tweet_id}",
     )
     if result != "ok":
