@@ -14,7 +14,7 @@ from turnaround.adapters.x_api import XApi
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
-from turnaround.logic.ingest.mentions import MentionIngestor
+from turnaround.logic.ingest.mentions import MentionIngestor, _Pass
 from x_emulator import XApiEmulator
 
 
@@ -584,3 +584,27 @@ def test_a_reviewer_opens_a_case_for_an_unsure_post_in_a_closed_thread(
     assert store.mentions.get(unsure.id).case_id == opened
     assert store.cases.owner_of_conversation(root.id) == opened
     assert store.cases.customers_awaiting_follow_up() == set()  # the closed case left the marker
+
+
+def test_a_wrong_assumption_about_a_thread_costs_a_read_never_a_misfiled_post(
+    emulator, x_api, store, clock, customers
+):
+    """A reply stored before its root (a gap read later) opened the thread's case; the root, written
+    as if its thread were new, fails the pointer's condition, is re-read and joins that case."""
+    root = emulator.add_post("jane", "@acmeair my bag is lost and nobody answers")
+    reply = emulator.add_post("bob", "@acmeair @jane same, charged twice and no refund!", reply_to=root.id)
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID)
+    ingestor = _ingestor(x_api, store, clock)
+    by_id = {t.id: t for t in page.data}
+    state = _Pass(tweets=list(page.data), users={u.id: u for u in page.includes.users})
+    first = ingestor._mention(by_id[reply.id], state, BRAND_ID, clock.now())
+    then = ingestor._mention(by_id[root.id], state, BRAND_ID, clock.now())
+    assert first.triage.is_complaint and then.triage.is_complaint
+    opened = store.mentions.record(first, open_case=True, retention=timedelta(days=1))
+
+    joined = store.mentions.record(then, open_case=True, retention=timedelta(days=1), owner=None)
+
+    assert opened.case_opened and joined.stored and not joined.case_opened
+    assert joined.case_id == opened.case_id == f"case-{reply.id}"
+    assert store.cases.get(opened.case_id).mention_count == 2 and len(_cases(store.table_name)) == 1
