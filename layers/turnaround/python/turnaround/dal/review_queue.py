@@ -119,8 +119,10 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
     (the same ``CaseRepository.open`` ingest uses; here the mention is already stored, so its write
     gives it the case instead of storing it).
 
-    If its thread has an open case, the post joins it instead. The new CASE item reaches the
-    dispatcher through the table's stream, like any case.
+    If its thread has an OPEN case, the post joins it instead. A thread whose case is closed, waits
+    for a follow-up or was deleted by TTL gets a new case that takes the thread over, as ingest does:
+    the reviewer said "complaint", so it must reach a workflow, never a case that will not act. The
+    new CASE item reaches the dispatcher through the table's stream, like any case.
     """
     triage = mention.triage.model_copy(
         update={
@@ -128,21 +130,20 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
             "reasons": [*mention.triage.reasons, f"opened by {by} from the unsure queue"],
         }
     )
-    owner = store.cases.owner_of_conversation(mention.conversation_id, consistent=False)
+    owner = store.cases.owner_of_conversation(mention.conversation_id)
     existing = store.cases.get(owner) if owner else None
-    if existing and existing.status == CaseStatus.OPEN:  # the thread's case is open: attach, as ingest does
+    if existing is not None and existing.status == CaseStatus.OPEN:
         store.mentions.attach(mention.tweet_id, existing.case_id, triage)
         return existing.case_id
-    # No case, or one resolved or closed (the post may be on it): a case of its own takes the thread.
     case = Case.opened_from(mention.model_copy(update={"triage": triage}), opened_at=opened_at, opened_by=by)
     result = store.cases.open(
         case,
         mention_write=store.mentions.claim_for_new_case(
             mention.tweet_id, case.case_id, triage, from_case_id=owner
-        ),
-        previous_case_id=owner,
+        ),  # ingest may have put the post on that closed case
+        previous_case_id=owner,  # taken over only if the thread still names that case
         what=f"open a case for {mention.tweet_id}",
     )
-    if result != "ok":
+    if result != "ok":  # the thread changed under us: the reviewer's retry reads it again
         raise StorageError(f"could not open a case for {mention.tweet_id}: {result}")
     return case.case_id
