@@ -14,7 +14,7 @@ from turnaround.adapters.x_api import XApi
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
-from turnaround.logic.ingest.mentions import MentionIngestor
+from turnaround.logic.ingest.mentions import MentionIngestor, _Pass
 from x_emulator import XApiEmulator
 
 
@@ -444,3 +444,167 @@ def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_o
     assert workflow.ask_follow_up(case_id) == {"asked": True, "listen": True, "channel": "public"}
     follow_up = emulator.posts_created(by="acmeair")[-1]
     assert follow_up.in_reply_to_tweet_id == typed.id and emulator.violations == []
+
+
+class _CountedCalls:
+    """The DynamoDB calls the store makes, by operation (botocore's before-call event)."""
+
+    def __init__(self, store: Repositories) -> None:
+        self.ops: list[str] = []
+        store.table.meta.client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.ops.append(model.name)
+
+    def take(self) -> list[str]:
+        ops, self.ops = self.ops, []
+        return ops
+
+
+def test_one_dynamodb_call_per_new_mention_on_the_common_path(emulator, x_api, store, clock, customers):
+    """A thread root needs no lookup (nothing older in its thread can be stored outside a gap), a
+    reply under a case this pass opened needs none either, and who awaits a follow-up is one read a
+    pass: each new mention is its one conditional write."""
+    from turnaround.logic.workflow.listener import CustomerPostListener
+    from turnaround.models.playbook import load_playbook
+
+    listener = CustomerPostListener(store, load_playbook(), _Workflow())  # type: ignore[arg-type]
+    ingestor = MentionIngestor(
+        handle=BRAND, x=x_api, store=store, clock=clock, on_stored=listener, on_pass=listener.begin_pass
+    )
+    ingestor.poll()  # the first poll looks the brand up and records its user id
+    calls = _CountedCalls(store)
+    text = "@acmeair my bag is lost, flight {n}, nobody answers"
+    roots = [emulator.add_post("bob", text.format(n=n)) for n in range(5)]
+    for n in range(5):
+        emulator.add_post("jane", f"@acmeair @bob same here {n}, useless", reply_to=roots[0].id)
+    emulator.add_post("jane", "@acmeair lovely crew on my flight today, thank you!")
+    clock.advance(1)
+
+    result = ingestor.poll()
+
+    assert (result.stored, result.cases_opened, result.attached_to_case) == (11, 5, 5)
+    assert calls.take() == [
+        "Query",  # the checkpoint (and when quotes were last checked)
+        "TransactWriteItems",  # the first complaint: a case opened with its mention, at once
+        "Query",  # who awaits a follow-up: once for the pass, after its first post
+        *["TransactWriteItems"] * 4,  # the other complaints, each its case
+        *["TransactWriteItems"] * 5,  # five replies joining the case opened in this pass
+        "PutItem",  # the praise: stored, nothing else
+        "UpdateItem",  # the checkpoint moves
+    ]
+    assert ingestor.poll().fetched == 0
+    assert calls.take() == ["Query"]  # an idle poll: one read, nothing written
+
+
+class _Workflow:
+    def __init__(self) -> None:
+        self.succeeded: list[tuple[str, dict[str, Any]]] = []
+
+    def succeed(self, token: str, output: dict[str, Any]) -> None:
+        self.succeeded.append((token, output))
+
+
+def test_posts_after_resolution_attach_to_the_case_closed_or_not(emulator, x_api, store, clock, customers):
+    """A reply in a resolved case's thread is recorded on the case and handed to the workflow
+    awaiting the follow-up; after close, a thank-you still joins the case (no new case), while a new
+    complaint in that thread opens a case of its own, so a person sees it."""
+    from turnaround.dal.review_queue import ReviewQueue
+    from turnaround.logic.workflow.listener import CustomerPostListener
+    from turnaround.models.playbook import load_playbook
+
+    workflow = _Workflow()
+    listener = CustomerPostListener(store, load_playbook(), workflow)  # type: ignore[arg-type]
+
+    def poll() -> Any:
+        clock.advance(1)
+        return MentionIngestor(
+            handle=BRAND, x=x_api, store=store, clock=clock, on_stored=listener, on_pass=listener.begin_pass
+        ).poll()
+
+    root = emulator.add_post("bob", "@acmeair my order is late, tracking hasn't moved since Monday")
+    poll()
+    case_id = f"case-{root.id}"
+    store.cases.resolved(case_id, at=clock.now(), note="courier re-booked")
+    store.cases.await_follow_up(case_id, task_token="token-1")
+
+    thanks = emulator.add_post("bob", "@acmeair it arrived this morning, thank you!", reply_to=root.id)
+    assert poll().attached_to_case == 1
+    assert store.mentions.get(thanks.id).case_id == case_id
+    assert workflow.succeeded and workflow.succeeded[0][0] == "token-1"
+    assert workflow.succeeded[0][1]["tweet_id"] == thanks.id and workflow.succeeded[0][1]["in_thread"]
+
+    store.cases.closed(store.cases.get(case_id), at=clock.now(), outcome="resolved_followed_up")
+    again = emulator.add_post("bob", "@acmeair thanks again, great service", reply_to=root.id)
+    result = poll()
+    assert (result.stored, result.cases_opened, result.attached_to_case) == (1, 0, 1)
+    closed = store.cases.get(case_id)
+    assert closed.status == "CLOSED" and closed.mention_count == 3  # the rep sees both replies
+    assert {m.tweet_id for m in store.mentions.for_case(case_id)} == {root.id, thanks.id, again.id}
+    assert len(workflow.succeeded) == 1  # nobody awaits a follow-up any more
+
+    unsure = emulator.add_post("bob", "@acmeair hmm, the box is dented", reply_to=root.id)
+    poll()
+    assert store.mentions.get(unsure.id).triage.category == "unsure"
+    assert store.mentions.get(unsure.id).case_id == case_id  # on the case, and a person decides
+    assert [i.tweet_id for i in ReviewQueue(store).waiting(BRAND)] == [unsure.id]
+
+    complaint = emulator.add_post(
+        "bob", "@acmeair and now you charged my card twice for it. Unacceptable!", reply_to=root.id
+    )
+    assert poll().cases_opened == 1
+    new_case = store.mentions.get(complaint.id).case_id
+    assert new_case == f"case-{complaint.id}" and store.cases.get(new_case).status == "OPEN"
+    assert store.cases.owner_of_conversation(root.id) == new_case  # the thread's next posts join it
+    assert store.cases.get(case_id).status == "CLOSED" and len(workflow.succeeded) == 1
+
+
+def test_a_reviewer_opens_a_case_for_an_unsure_post_in_a_closed_thread(
+    emulator, x_api, store, clock, customers
+):
+    """The unsure post joined the closed case; 'open a case' gives it a case of its own (with a
+    workflow, so a rep is emailed), not the closed one nobody watches."""
+    from turnaround.dal.review_queue import open_case_for
+
+    root = emulator.add_post("bob", "@acmeair my order is late, tracking hasn't moved since Monday")
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    case_id = f"case-{root.id}"
+    store.cases.resolved(case_id, at=clock.now(), note=None)
+    store.cases.closed(store.cases.get(case_id), at=clock.now(), outcome="resolved_no_follow_up")
+    unsure = emulator.add_post("bob", "@acmeair is this normal?", reply_to=root.id)
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    mention = store.mentions.get(unsure.id)
+    assert mention.triage.category == "unsure" and mention.case_id == case_id
+
+    opened = open_case_for(store, mention, opened_at=clock.now(), by="Sam")
+
+    assert opened == f"case-{unsure.id}" and store.cases.get(opened).status == "OPEN"
+    assert store.mentions.get(unsure.id).case_id == opened
+    assert store.cases.owner_of_conversation(root.id) == opened
+    assert store.cases.customers_awaiting_follow_up() == set()  # the closed case left the marker
+
+
+def test_a_wrong_assumption_about_a_thread_costs_a_read_never_a_misfiled_post(
+    emulator, x_api, store, clock, customers
+):
+    """A reply stored before its root (a gap read later) opened the thread's case; the root, written
+    as if its thread were new, fails the pointer's condition, is re-read and joins that case."""
+    root = emulator.add_post("jane", "@acmeair my bag is lost and nobody answers")
+    reply = emulator.add_post("bob", "@acmeair @jane same, charged twice and no refund!", reply_to=root.id)
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID)
+    ingestor = _ingestor(x_api, store, clock)
+    by_id = {t.id: t for t in page.data}
+    state = _Pass(tweets=list(page.data), users={u.id: u for u in page.includes.users})
+    first = ingestor._mention(by_id[reply.id], state, BRAND_ID, clock.now())
+    then = ingestor._mention(by_id[root.id], state, BRAND_ID, clock.now())
+    assert first.triage.is_complaint and then.triage.is_complaint
+    opened = store.mentions.record(first, open_case=True, retention=timedelta(days=1))
+
+    joined = store.mentions.record(then, open_case=True, retention=timedelta(days=1), owner=None)
+
+    assert opened.case_opened and joined.stored and not joined.case_opened
+    assert joined.case_id == opened.case_id == f"case-{reply.id}"
+    assert store.cases.get(opened.case_id).mention_count == 2 and len(_cases(store.table_name)) == 1

@@ -31,6 +31,10 @@ class _Table:
         self.items = items or {}
         self.meta = type("Meta", (), {"client": _Client()})()
         self.updates: list[dict[str, Any]] = []
+        self.puts: list[dict[str, Any]] = []
+
+    def put_item(self, **kwargs: Any) -> None:
+        self.puts.append(kwargs)
 
     def get_item(self, Key: dict[str, str], **_: Any) -> dict[str, Any]:
         item = self.items.get((Key["pk"], Key["sk"]))
@@ -136,3 +140,14 @@ def test_a_status_change_moves_the_gsi_key_and_writes_only_what_it_names() -> No
         ":gsi1sk": "FOLLOW_UP#2026-11-23T10:00:05.250000+00:00",
         ":resolved_at": "2026-11-23T10:00:05.250000+00:00",
     }  # the note was None: not written
+    # New with the one-read follow-up lookup: the case is filed under the customers awaiting one.
+    assert table.puts == [
+        {
+            "Item": {
+                "pk": "AWAITING_FOLLOW_UP",
+                "sk": "42#case-1900",
+                "customer_id": "42",
+                "case_id": "case-1900",
+            }
+        }
+    ]

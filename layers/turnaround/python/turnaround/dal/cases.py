@@ -13,6 +13,13 @@ from turnaround.exceptions import StorageError
 from turnaround.models.case import AckError, Case, CaseStatus, FollowUpPost, Reassignment, Route
 
 Transacted = Literal["ok", "duplicate", "race"]
+# AWAITING_FOLLOW_UP / <customer_id>#<case_id>: one marker per case in FOLLOW_UP, so the poller can
+# read who awaits a follow-up in one query (GSI1 is keyed by customer, not by status).
+AWAITING_FOLLOW_UP = "AWAITING_FOLLOW_UP"
+
+
+def _awaiting_key(case: Case) -> dict[str, str]:
+    return {"pk": AWAITING_FOLLOW_UP, "sk": f"{case.customer_id}#{case.case_id}"}
 
 
 def _key(case_id: str) -> tuple[str, str]:
@@ -43,6 +50,18 @@ class CaseRepository(Repository):
 
     def find_awaiting_follow_up(self, author_id: str) -> Case | None:
         return self._latest_of_customer(author_id, CaseStatus.FOLLOW_UP, "follow-up case")
+
+    def customers_awaiting_follow_up(self) -> set[str]:
+        """Every customer with a case awaiting their follow-up, in one read (the marker items that
+        ``resolved`` files and ``closed`` removes): the poller asks once per pass, not per mention."""
+        items = self._query_all(
+            "the customers awaiting a follow-up",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": AWAITING_FOLLOW_UP},
+            ProjectionExpression="customer_id",
+            ConsistentRead=True,
+        )
+        return {str(item["customer_id"]) for item in items}
 
     def _latest_of_customer(self, author_id: str, status: CaseStatus, what: str) -> Case | None:
         with storage_errors(f"find the {what} of customer {author_id}"):
@@ -109,19 +128,23 @@ class CaseRepository(Repository):
             what,
         )
 
-    def count_mention(self, case_id: str, at: datetime) -> dict[str, Any]:
-        """The transaction item that counts one more mention on an open case (fails if not open)."""
+    def count_mention(self, case_id: str, at: datetime, *, open_only: bool = True) -> dict[str, Any]:
+        """The transaction item that counts one more mention on a case: only if it is OPEN, or
+        (``open_only=False``: a reply after resolution or close) whatever its status, if it exists."""
         pk, sk = _key(case_id)
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": {"pk": pk, "sk": sk},
-                "UpdateExpression": "ADD mention_count :one SET last_mention_at = :at",
-                "ConditionExpression": "#status = :open",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":one": 1, ":open": CaseStatus.OPEN, ":at": at.isoformat()},
-            }
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": {"pk": pk, "sk": sk},
+            "UpdateExpression": "ADD mention_count :one SET last_mention_at = :at",
+            "ExpressionAttributeValues": {":one": 1, ":at": at.isoformat()},
         }
+        if open_only:
+            update["ConditionExpression"] = "#status = :open"
+            update["ExpressionAttributeNames"] = {"#status": "status"}
+            update["ExpressionAttributeValues"][":open"] = CaseStatus.OPEN
+        else:  # never create a partial case item for a case TTL has deleted
+            update["ConditionExpression"] = "attribute_exists(pk)"
+        return {"Update": update}
 
     def transact(self, items: list[dict[str, Any]], what: str) -> Transacted:
         """Run a transaction whose first item writes the mention: 'ok', 'duplicate' (that first
@@ -198,7 +221,22 @@ class CaseRepository(Repository):
         )
 
     def resolved(self, case_id: str, *, at: datetime, note: str | None) -> None:
-        self._set_status(case_id, CaseStatus.FOLLOW_UP, resolved_at=at.isoformat(), resolution_note=note)
+        """The case awaits the customer's follow-up. Its marker is filed first: a retry after a
+        crash between the two writes repeats both, and a marker without the status costs a lookup."""
+        case = self.get(case_id)
+        if case is None:
+            raise StorageError(f"no case {case_id}")
+        with storage_errors(f"file {case_id} as awaiting a follow-up"):
+            self.table.put_item(
+                Item={**_awaiting_key(case), "customer_id": case.customer_id, "case_id": case_id}
+            )
+        self._update(
+            case_id,
+            status=str(CaseStatus.FOLLOW_UP),
+            gsi1sk=f"{CaseStatus.FOLLOW_UP}#{case.opened_at.isoformat()}",
+            resolved_at=at.isoformat(),
+            resolution_note=note,
+        )
 
     def not_resolved(self, case_id: str, *, at: datetime, note: str | None) -> None:
         self._update(case_id, unresolved_at=at.isoformat(), resolution_note=note)
@@ -210,6 +248,8 @@ class CaseRepository(Repository):
         self._set_status(
             case.case_id, CaseStatus.CLOSED, closed_at=at.isoformat(), outcome=outcome, expires_at=expires_at
         )
+        with storage_errors(f"remove {case.case_id} from those awaiting a follow-up"):
+            self.table.delete_item(Key=_awaiting_key(case))
         try:  # a newer case that took the thread over keeps the pointer, without a TTL
             self.table.update_item(
                 Key={"pk": f"CONVERSATION#{case.conversation_id}", "sk": "CASE"},

@@ -16,23 +16,44 @@ def _key(handle: str) -> dict[str, str]:
     return {"pk": f"HANDLE#{handle}", "sk": "CHECKPOINT"}
 
 
+_IDS = ("since_id", "pending_newest_id", "resume_until_id", "dm_newest_id")
+_CHECKPOINT_FIELDS = (*_IDS, "user_id", "rate_limited_until", "dm_rate_limited_until")
+
+
+def _checkpoint(handle: str, item: dict[str, Any]) -> Checkpoint:
+    ids = {k: str(item[k]) for k in _IDS if k in item}
+    until, dm_until = item.get("rate_limited_until"), item.get("dm_rate_limited_until")
+    return Checkpoint(
+        handle=handle,
+        user_id=item.get("user_id"),
+        rate_limited_until=datetime.fromisoformat(str(until)) if until else None,
+        dm_rate_limited_until=datetime.fromisoformat(str(dm_until)) if dm_until else None,
+        **ids,
+    )
+
+
 class CheckpointRepository(Repository):
     def get(self, handle: str) -> Checkpoint:
         with storage_errors(f"read the checkpoint of {handle}"):
             item = self.table.get_item(Key=_key(handle), ConsistentRead=True).get("Item") or {}
-        ids = {
-            k: str(item[k])
-            for k in ("since_id", "pending_newest_id", "resume_until_id", "dm_newest_id")
-            if k in item
-        }
-        until, dm_until = item.get("rate_limited_until"), item.get("dm_rate_limited_until")
-        return Checkpoint(
-            handle=handle,
-            user_id=item.get("user_id"),
-            rate_limited_until=datetime.fromisoformat(str(until)) if until else None,
-            dm_rate_limited_until=datetime.fromisoformat(str(dm_until)) if dm_until else None,
-            **ids,
-        )
+        return _checkpoint(handle, item)
+
+    def for_mention_poll(self, handle: str) -> Checkpoint:
+        """The checkpoint and when the quote watch last ran, in one read (both items of the
+        handle, without the watched posts): an idle poll costs one DynamoDB call."""
+        with storage_errors(f"read the checkpoint of {handle}"):
+            items = self.table.query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": f"HANDLE#{handle}"},
+                ProjectionExpression=", ".join(("sk", *_CHECKPOINT_FIELDS, "checked_at")),
+                ConsistentRead=True,
+            ).get("Items", [])
+        by_sk = {str(item["sk"]): item for item in items}
+        checkpoint = _checkpoint(handle, by_sk.get("CHECKPOINT") or {})
+        checked_at = (by_sk.get("QUOTES") or {}).get("checked_at")
+        if checked_at:
+            checkpoint.quotes_checked_at = datetime.fromisoformat(str(checked_at))
+        return checkpoint
 
     def set_user_id(self, handle: str, user_id: str) -> None:
         with storage_errors(f"save the user id of {handle}"):

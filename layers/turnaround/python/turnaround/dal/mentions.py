@@ -25,6 +25,15 @@ class RecordOutcome:
     stored: bool
     case_id: str | None = None
     case_opened: bool = False
+    case_open: bool = False  # the case it joined or opened is OPEN (False: resolved or closed, or none)
+
+
+class _Unknown:
+    """The thread's owner was not looked up: ``record`` reads the conversation pointer."""
+
+
+UNKNOWN = _Unknown()
+ThreadOwner = str | None | _Unknown  # a case id, None (the thread has no case), or UNKNOWN
 
 
 def _key(tweet_id: str) -> tuple[str, str]:
@@ -56,23 +65,29 @@ class MentionRepository(Repository):
             gsi1pk=f"CASE#{case_id}", gsi1sk=f"MENTION#{tweet_id}",
         )  # fmt: skip
 
-    def claim_for_new_case(self, tweet_id: str, case_id: str, triage: Triage) -> dict[str, Any]:
-        """The transaction item that gives a stored, caseless mention its new case."""
+    def claim_for_new_case(
+        self, tweet_id: str, case_id: str, triage: Triage, *, from_case_id: str | None = None
+    ) -> dict[str, Any]:
+        """The transaction item that gives a stored mention its new case: a caseless one, or one
+        that joined ``from_case_id`` (a resolved or closed case of its thread)."""
         pk, sk = _key(tweet_id)
+        condition = "attribute_exists(pk) AND attribute_not_exists(case_id)"
+        values = {
+            ":case": case_id,
+            ":triage": triage.model_dump(mode="json"),
+            ":g1": f"CASE#{case_id}",
+            ":g1s": f"MENTION#{tweet_id}",
+        }
+        if from_case_id is not None:
+            condition = "attribute_exists(pk) AND (attribute_not_exists(case_id) OR case_id = :from)"
+            values[":from"] = from_case_id
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": {"pk": pk, "sk": sk},
                 "UpdateExpression": "SET case_id = :case, triage = :triage, gsi1pk = :g1, gsi1sk = :g1s",
-                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(case_id)",
-                "ExpressionAttributeValues": to_item(
-                    {
-                        ":case": case_id,
-                        ":triage": triage.model_dump(mode="json"),
-                        ":g1": f"CASE#{case_id}",
-                        ":g1s": f"MENTION#{tweet_id}",
-                    }
-                ),
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": to_item(values),
             }
         }
 
@@ -86,26 +101,61 @@ class MentionRepository(Repository):
             item.update(gsi1pk=f"CASE#{case_id}", gsi1sk=f"MENTION#{mention.tweet_id}")
         return item
 
-    def record(self, mention: Mention, *, open_case: bool, retention: timedelta) -> RecordOutcome:
-        """Store ``mention`` once. It joins the open case of its conversation; if there is none and
-        ``open_case`` is set, it opens one. Returns ``stored=False`` if it was already stored."""
+    def record(
+        self, mention: Mention, *, open_case: bool, retention: timedelta, owner: ThreadOwner = UNKNOWN
+    ) -> RecordOutcome:
+        """Store ``mention`` once, in its conversation's case whatever that case's status (a reply
+        after resolution, or after close, belongs to the case a rep knows). A complaint in the thread
+        of a case no longer OPEN opens a case of its own (a person must see it; the old case's
+        workflow is done or only listening for a follow-up); with none and ``open_case`` set, it
+        opens one. Returns ``stored=False`` if it was already stored.
+
+        ``owner`` is the thread's case if the caller knows it (the poller's per-poll memory, or
+        None for a thread root it knows is new): then the common path is one DynamoDB call, the
+        conditional write itself. If what the caller knew was wrong, the write's condition fails
+        and the thread is read afresh: a hint can cost a call, never a wrong write."""
+        if isinstance(owner, _Unknown):
+            owner = self.cases.owner_of_conversation(mention.conversation_id)
+        outcome = self._write_assuming(mention, owner, open_case=open_case, retention=retention)
+        if outcome is not None:
+            return outcome
         for _ in range(MAX_CASE_RACE_RETRIES):
             # TTL deletes a closed case and its pointer independently: a pointer left to a deleted
-            # case is a closed thread, taken over like one.
+            # case is a thread without a case, taken over by the next complaint.
             owner = self.cases.owner_of_conversation(mention.conversation_id)
             existing = self.cases.get(owner) if owner else None
-            if existing and existing.status == CaseStatus.OPEN:
-                outcome = self._attach(mention, existing.case_id, retention)
+            if existing is None:
+                outcome = (
+                    self._open_case(mention, owner, retention)
+                    if open_case
+                    else self._put_plain(mention, retention)
+                )
+            elif existing.status == CaseStatus.OPEN:
+                outcome = self._attach(mention, existing.case_id, retention, open_only=True)
             elif open_case:
-                outcome = self._open_case(mention, owner, retention)
+                outcome = self._open_case(mention, existing.case_id, retention)
             else:
-                outcome = self._put_plain(mention, retention)
+                outcome = self._attach(mention, existing.case_id, retention, open_only=False)
             if outcome is not None:
                 return outcome
         raise StorageError(
             f"case for conversation {mention.conversation_id} kept changing; mention "
             f"{mention.tweet_id} not stored, the next poll retries it"
         )
+
+    def _write_assuming(
+        self, mention: Mention, owner: str | None, *, open_case: bool, retention: timedelta
+    ) -> RecordOutcome | None:
+        """One write, assuming ``owner`` owns the thread; None when a condition says otherwise.
+        A complaint, or a post triage is unsure of, joins only an OPEN case this way."""
+        if owner is None:
+            return (
+                self._open_case(mention, None, retention)
+                if open_case
+                else self._put_plain(mention, retention)
+            )
+        open_only = open_case or mention.triage.category == "unsure"
+        return self._attach(mention, owner, retention, open_only=open_only)
 
     def _put_plain(self, mention: Mention, retention: timedelta) -> RecordOutcome:
         try:
@@ -128,17 +178,22 @@ class MentionRepository(Repository):
             }
         }
 
-    def _attach(self, mention: Mention, case_id: str, retention: timedelta) -> RecordOutcome | None:
+    def _attach(
+        self, mention: Mention, case_id: str, retention: timedelta, *, open_only: bool
+    ) -> RecordOutcome | None:
         result = self.cases.transact(
             [
                 self._store_once(mention, case_id, retention),
-                self.cases.count_mention(case_id, mention.ingested_at),
+                self.cases.count_mention(case_id, mention.ingested_at, open_only=open_only),
             ],
             f"store mention {mention.tweet_id}",
         )
         if result == "race":
             return None
-        return RecordOutcome(stored=result == "ok", case_id=case_id)
+        stored = result == "ok"
+        return RecordOutcome(
+            stored=stored, case_id=case_id if stored else None, case_open=stored and open_only
+        )
 
     def _open_case(
         self, mention: Mention, previous_case_id: str | None, retention: timedelta
@@ -154,4 +209,6 @@ class MentionRepository(Repository):
         if result == "race":
             return None
         opened = result == "ok"
-        return RecordOutcome(stored=opened, case_id=case.case_id if opened else None, case_opened=opened)
+        return RecordOutcome(
+            stored=opened, case_id=case.case_id if opened else None, case_opened=opened, case_open=opened
+        )

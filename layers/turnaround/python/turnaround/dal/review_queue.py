@@ -138,7 +138,9 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
     case = Case.opened_from(mention.model_copy(update={"triage": triage}), opened_at=opened_at, opened_by=by)
     result = store.cases.open(
         case,
-        mention_write=store.mentions.claim_for_new_case(mention.tweet_id, case.case_id, triage),
+        mention_write=store.mentions.claim_for_new_case(
+            mention.tweet_id, case.case_id, triage, from_case_id=owner
+        ),  # ingest may have put the post on that closed case
         previous_case_id=owner,  # taken over only if the thread still names that case
         what=f"open a case for {mention.tweet_id}",
     )

@@ -11,7 +11,7 @@ from turnaround.adapters.x_api import XApi
 from turnaround.dal.repositories import Repositories
 from turnaround.handlers import container
 from turnaround.logic.ingest.mentions import poll_monitored_handles
-from turnaround.logic.workflow.listener import customer_post_listener
+from turnaround.logic.workflow.listener import CustomerPostListener
 from turnaround.models.mention import HandlePollResult, Mention
 from turnaround.settings import PollerSettings, get_settings
 
@@ -21,7 +21,7 @@ class MentionPoller:
     settings: PollerSettings
     store: Repositories
     x_for: Callable[[str], XApi]
-    on_stored: Callable[[Mention], None]
+    on_stored: CustomerPostListener | Callable[[Mention], None]
     classifier: BedrockClassifier | None = None
 
     def poll(self, time_left: Callable[[], float]) -> list[HandlePollResult]:
@@ -30,6 +30,7 @@ class MentionPoller:
             store=self.store,
             x_for=self.x_for,
             on_stored=self.on_stored,
+            on_pass=getattr(self.on_stored, "begin_pass", None),
             time_left=time_left,
             classifier=self.classifier,
         )
@@ -52,7 +53,7 @@ def mention_poller() -> MentionPoller:
         settings=settings,
         store=store,
         x_for=container.x_for(settings),
-        on_stored=customer_post_listener(
+        on_stored=CustomerPostListener(
             store, container.playbook(settings.PLAYBOOK_PATH), container.workflow_client()
         ),
         classifier=BedrockClassifier(model) if model else None,

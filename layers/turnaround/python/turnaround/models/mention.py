@@ -80,6 +80,7 @@ class Checkpoint(BaseModel):
     rate_limited_until: datetime | None = None
     dm_newest_id: str | None = None
     dm_rate_limited_until: datetime | None = None
+    quotes_checked_at: datetime | None = None  # the quote watch's last check (read with the mention poll's)
 
 
 class WatchedPost(BaseModel):

@@ -26,11 +26,12 @@ from turnaround.adapters.bedrock_triage import BedrockClassifier
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
+from turnaround.dal.mentions import UNKNOWN, ThreadOwner
 from turnaround.dal.repositories import Repositories
 from turnaround.dal.review_queue import ReviewQueue
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
 from turnaround.logic.triage import triage
-from turnaround.models.mention import Author, HandlePollResult, Mention
+from turnaround.models.mention import Author, Checkpoint, HandlePollResult, Mention
 from turnaround.models.x import XTweet, XUser
 from turnaround.observability import logger, metrics
 from turnaround.settings import PollerSettings
@@ -59,11 +60,13 @@ class MentionIngestor:
     max_results: int = 100
     retention: timedelta = timedelta(days=180)
     on_stored: Callable[[Mention], None] | None = None  # opt-outs and follow-ups (workflow side)
+    on_pass: Callable[[], None] | None = None  # before a pass writes: on_stored's per-pass reads reset
     classifier: BedrockClassifier | None = None  # optional Bedrock triage (BEDROCK_TRIAGE_MODEL_ID)
     burst_passes: int = 3  # extra passes in one invocation while mentions outrun one page a pass
     burst_interval_seconds: float = 15.0
     rate_limit_reserve: int = 30  # calls kept back from X's 300/15 min for the scheduled passes
     sleep: Callable[[float], None] = clocks.sleep
+    checkpoint: Checkpoint | None = None  # as the last pass read it (the quote watch reuses it)
 
     def poll_until_caught_up(self, time_left: Callable[[], float] | None = None) -> HandlePollResult:
         """A pass, then more passes ``burst_interval_seconds`` apart while each one needed more than
@@ -84,7 +87,7 @@ class MentionIngestor:
         return total
 
     def poll(self) -> HandlePollResult:
-        checkpoint = self.store.checkpoints.get(self.handle)
+        checkpoint = self.checkpoint = self.store.checkpoints.for_mention_poll(self.handle)
         result = HandlePollResult(handle=self.handle, since_id=checkpoint.since_id)
         now = self.clock()
         if checkpoint.rate_limited_until and now < checkpoint.rate_limited_until:
@@ -100,6 +103,7 @@ class MentionIngestor:
         if user_id is None:
             user_id = self.x.me().id
             self.store.checkpoints.set_user_id(self.handle, user_id)
+            self.checkpoint = checkpoint.model_copy(update={"user_id": user_id})
 
         state = _Pass(newest_id=checkpoint.pending_newest_id)
         interrupted_until: datetime | None = None
@@ -135,7 +139,9 @@ class MentionIngestor:
         except XApiError as exc:
             failure = exc
 
-        result = self._write(state, user_id, result)
+        # Outside a gap (resume_until_id), every post read is newer than every post stored before,
+        # so a thread root read now cannot have replies stored, nor a case: no lookup needed.
+        result = self._write(state, user_id, result, roots_are_new=checkpoint.resume_until_id is None)
         result.pages, result.rate_limit_remaining = state.pages, state.remaining
         if interrupted_until is not None or failure is not None:
             if state.tweets and state.newest_id:
@@ -163,7 +169,13 @@ class MentionIngestor:
             return result
         if checkpoint.since_id and not state.reached_since:
             self._beyond_reach(checkpoint.since_id, state, result)
-        if state.newest_id:
+        nothing_to_record = (
+            state.newest_id == checkpoint.since_id
+            and checkpoint.pending_newest_id is None
+            and checkpoint.resume_until_id is None
+            and checkpoint.rate_limited_until is None
+        )
+        if state.newest_id and not nothing_to_record:  # an idle pass writes nothing
             self.store.checkpoints.complete_pass(
                 self.handle, expected_since=checkpoint.since_id, since_id=state.newest_id
             )
@@ -184,10 +196,17 @@ class MentionIngestor:
             extra={"handle": self.handle, "since_id": since_id, "oldest_read_id": oldest},
         )
 
-    def _write(self, state: _Pass, user_id: str, result: HandlePollResult) -> HandlePollResult:
+    def _write(
+        self, state: _Pass, user_id: str, result: HandlePollResult, *, roots_are_new: bool = False
+    ) -> HandlePollResult:
         ordered = sorted(state.tweets, key=lambda t: int(t.id))  # oldest first
         result.fetched = len(ordered)
         ingested_at = self.clock()
+        # Which case owns each thread, as far as this pass knows (its own writes and reads): a
+        # pile-on under a complaint costs one write per reply, not a lookup each.
+        threads: dict[str, ThreadOwner] = {}
+        if ordered and self.on_pass:
+            self.on_pass()
         for tweet in ordered:
             if tweet.author_id == user_id:
                 result.skipped_own += 1
@@ -196,15 +215,21 @@ class MentionIngestor:
                 result.skipped_retweets += 1
                 continue
             mention = self._mention(tweet, state, user_id, ingested_at)
+            thread = mention.conversation_id
+            known = threads.get(thread, UNKNOWN)
+            if known is UNKNOWN and roots_are_new and thread == mention.tweet_id:
+                known = None
             outcome = self.store.mentions.record(
-                mention, open_case=mention.triage.is_complaint, retention=self.retention
+                mention, open_case=mention.triage.is_complaint, retention=self.retention, owner=known
             )
             if not outcome.stored:
                 result.duplicates += 1
                 continue
+            threads[thread] = outcome.case_id
             result.stored += 1
-            if mention.triage.category == "unsure" and not outcome.case_id:
-                ReviewQueue(self.store).add(mention)  # a person decides (turnaround/review.py)
+            if mention.triage.category == "unsure" and not outcome.case_open:
+                # a person decides (turnaround/review.py), also in a resolved or closed case's thread
+                ReviewQueue(self.store).add(mention)
             if self.on_stored:
                 self.on_stored(mention)
             if outcome.case_opened:
@@ -288,6 +313,7 @@ def poll_monitored_handles(
     x_for: Callable[[str], XApi] | None = None,
     clock: Clock = utc_now,
     on_stored: Callable[[Mention], None] | None = None,
+    on_pass: Callable[[], None] | None = None,
     time_left: Callable[[], float] | None = None,
     classifier: BedrockClassifier | None = None,
 ) -> list[HandlePollResult]:
@@ -318,6 +344,7 @@ def poll_monitored_handles(
             max_results=settings.X_MAX_RESULTS,
             retention=timedelta(days=settings.MENTION_RETENTION_DAYS),
             on_stored=on_stored,
+            on_pass=on_pass,
             burst_passes=settings.MENTION_BURST_PASSES,
             burst_interval_seconds=settings.MENTION_BURST_INTERVAL_SECONDS,
             classifier=classifier,
@@ -335,7 +362,8 @@ def poll_monitored_handles(
                     watch_days=settings.QUOTE_WATCH_DAYS,
                     retention=ingestor.retention,
                     on_stored=on_stored,
-                ).poll()
+                    on_pass=on_pass,
+                ).poll(known=ingestor.checkpoint)
         except Exception as exc:
             logger.exception("polling failed", extra={"handle": handle, "error": type(exc).__name__})
             metrics.add_metric(name="PollFailed", unit=MetricUnit.Count, value=1)

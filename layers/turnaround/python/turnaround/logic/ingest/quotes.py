@@ -20,9 +20,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
+from turnaround.dal.review_queue import ReviewQueue
 from turnaround.exceptions import XRateLimited
 from turnaround.logic.ingest.mentions import MentionIngestor, _Pass
-from turnaround.models.mention import Mention, QuoteWatch, WatchedPost
+from turnaround.models.mention import Checkpoint, Mention, QuoteWatch, WatchedPost
 from turnaround.observability import logger, metrics
 
 
@@ -36,15 +37,21 @@ class QuoteIngestor:
     max_calls: int = 4
     retention: timedelta = timedelta(days=180)
     on_stored: Callable[[Mention], None] | None = None
+    on_pass: Callable[[], None] | None = None  # before quotes are written (the listener's per-pass reads)
     every: timedelta = timedelta(minutes=5)
 
-    def poll(self) -> int:
-        """Store new quotes of our recent posts; returns how many were stored."""
+    def poll(self, *, known: Checkpoint | None = None) -> int:
+        """Store new quotes of our recent posts; returns how many were stored. ``known`` is the
+        checkpoint the mention poll just read (with when the watch last ran): while the check is
+        not due, nothing more is read."""
         now = self.clock()
+        if known and known.quotes_checked_at is not None and now - known.quotes_checked_at < self.every:
+            return 0
         watch = self.store.checkpoints.get_quote_watch(self.handle)
         if watch.checked_at is not None and now - watch.checked_at < self.every:
             return 0
-        user_id = self.store.checkpoints.get(self.handle).user_id or self.x.me().id
+        user_id = known.user_id if known else None
+        user_id = user_id or self.store.checkpoints.get(self.handle).user_id or self.x.me().id
         page, _ = self.x.own_posts_page(user_id)
         horizon = now - timedelta(days=self.watch_days)
         recent = {p.id: p for p in page.data if p.created_at is None or p.created_at >= horizon}
@@ -79,6 +86,8 @@ class QuoteIngestor:
         # The mention ingestor's own mapping and triage, so a quote is stored exactly like a mention.
         helper = MentionIngestor(handle=self.handle, x=self.x, store=self.store, clock=self.clock)
         stored = 0
+        if state.tweets and self.on_pass:
+            self.on_pass()
         for tweet in sorted(state.tweets, key=lambda t: int(t.id)):
             if tweet.author_id == user_id:
                 continue
@@ -88,6 +97,8 @@ class QuoteIngestor:
             )
             if outcome.stored:
                 stored += 1
+                if mention.triage.category == "unsure" and not outcome.case_open:
+                    ReviewQueue(self.store).add(mention)  # a person decides, as for a mention
                 if self.on_stored:
                     self.on_stored(mention)
                 logger.info("quote ingested", extra={"handle": self.handle, "tweet_id": tweet.id})

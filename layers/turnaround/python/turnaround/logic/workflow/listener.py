@@ -3,8 +3,6 @@ honour opt-outs at once, and hand a resolved customer's next post to the workflo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.adapters.workflow_client import WorkflowClient
@@ -23,15 +21,24 @@ def _about_the_old_case(category: str, thanks: bool) -> bool:
     return category != "complaint" and (category != "unsure" or thanks)
 
 
-def customer_post_listener(
-    store: Repositories, playbook: Playbook, workflow: WorkflowClient
-) -> Callable[[Mention], None]:
+class CustomerPostListener:
     """What the poller does with each stored mention beyond storing it: honour opt-outs at once, and
-    hand a resolved customer's next post to the workflow waiting for it."""
+    hand a resolved customer's next post to the workflow waiting for it.
 
-    def on_stored(mention: Mention) -> None:
+    Who awaits a follow-up is read once per pass (``begin_pass``, then on the first post), not once
+    per post: only a post from one of those customers costs a lookup of their case."""
+
+    def __init__(self, store: Repositories, playbook: Playbook, workflow: WorkflowClient) -> None:
+        self.store, self.playbook, self.workflow = store, playbook, workflow
+        self._awaiting: set[str] | None = None
+
+    def begin_pass(self) -> None:
+        self._awaiting = None  # cases resolve and close between passes: read it again
+
+    def __call__(self, mention: Mention) -> None:
+        store = self.store
         author_id = mention.author.id
-        if playbook.is_opt_out(mention.text):
+        if self.playbook.is_opt_out(mention.text):
             for case in (
                 store.cases.find_open_for_customer(author_id),
                 store.cases.find_awaiting_follow_up(author_id),
@@ -39,6 +46,10 @@ def customer_post_listener(
                 if case:
                     store.cases.opted_out(case.case_id, at=mention.ingested_at)
                     metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=1)
+            return
+        if self._awaiting is None:
+            self._awaiting = store.cases.customers_awaiting_follow_up()
+        if author_id not in self._awaiting:
             return
         case = store.cases.find_awaiting_follow_up(author_id)
         if case is None or case.follow_up_post or case.opted_out:
@@ -60,8 +71,6 @@ def customer_post_listener(
         store.cases.follow_up_arrived(case.case_id, post)
         if case.follow_up_token:
             try:
-                workflow.succeed(case.follow_up_token, post.model_dump(mode="json"))
+                self.workflow.succeed(case.follow_up_token, post.model_dump(mode="json"))
             except TaskTokenRejected:
                 logger.info("follow-up window already closed", extra={"case_id": case.case_id})
-
-    return on_stored
