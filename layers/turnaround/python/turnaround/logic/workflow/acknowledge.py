@@ -36,17 +36,21 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         return {**result, "reason": f"no reply templates in the customer's language ({lang})"}
     flow.effects.check_posting_hold()
     author = mention.author
-    text = flow.playbook.render(
-        "ack_offline" if offline else "ack_public",
-        key=case_id,
-        lang=lang,
-        customer=author.username,
-        first_name=first_name(author),
-        initials=rep.initials,
-        case_ref=case_ref(case_id),
-    )
+    values = {
+        "customer": author.username,
+        "first_name": first_name(author),
+        "initials": rep.initials,
+        "case_ref": case_ref(case_id),
+    }
+    # In an incident every case points to the one status post (and invites no DM).
+    text = _incident_ack(flow, case, lang, values)
+    incident_ack = text is not None
+    if text is None:
+        text = flow.playbook.render(
+            "ack_offline" if offline else "ack_public", key=case_id, lang=lang, **values
+        )
     x = flow.x_for(case.handle)
-    deep_link_to = flow.brand_user_id(case.handle) if offline else None
+    deep_link_to = flow.brand_user_id(case.handle) if offline and not incident_ack else None
     tweet_id, posted_now = flow.effects.post_once(
         f"{case_id}#ack", lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
     )
@@ -60,7 +64,25 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
             value=max(0.0, (now - case.opened_at).total_seconds()),
         )
     logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
-    return {**result, "acknowledged": True, "tweet_id": tweet_id}
+    return {**result, "acknowledged": True, "tweet_id": tweet_id, "incident_ack": incident_ack}
+
+
+def _incident_ack(flow: CaseWorkflow, case: Case, lang: str | None, values: dict[str, str]) -> str | None:
+    """The incident template with the incident's status post, if the case joined an incident."""
+    if not (case.incident_id and case.topic):
+        return None
+    incident = flow.store.incidents.current(case.handle, case.topic)
+    settings = flow.playbook.incidents
+    status_url = (
+        incident.status_url
+        if incident and incident.incident_id == case.incident_id
+        else settings.status_url
+        if settings
+        else None
+    )
+    if status_url is None:
+        return None
+    return flow.playbook.render_incident_ack(key=case.case_id, lang=lang, status_url=status_url, **values)
 
 
 def _settled_by_a_person(flow: CaseWorkflow, case: Case) -> bool:

@@ -1,0 +1,124 @@
+"""Assign: the workflow's first step. Counts the complaint towards its topic, opens or joins the
+topic's incident when complaints spike (playbook ``incidents``), gives the case to the least-loaded
+rep who may take it, and emails the supervisor the incident's digest (when it opens, then at most
+one per ``digest_minutes``). It runs before the ack and the rep's email, so both see one rep; if it
+fails, the workflow goes on and the rep is chosen from the roster as before."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.dal.incidents import keep_counts_until, window_start
+from turnaround.models.incident import Incident, IncidentCase
+from turnaround.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+    from turnaround.models.case import Case
+    from turnaround.models.playbook import Incidents, Rep
+
+
+def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
+    case = flow.case(case_id)
+    mention = flow.root_mention(case)
+    if case.assigned_at is not None:  # a retry of a step that finished
+        return _result(case_id, case.assignee_email, case.incident_id, topic=case.topic)
+    now = flow.clock()
+    settings = flow.playbook.incidents
+    topic = settings.topic_of(mention.text) if settings else None
+    incident = _incident(flow, settings, case, topic, now) if settings and topic else None
+    candidates = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=incident is not None)
+    rep = _least_loaded(flow, candidates)
+    incident_id = incident.incident_id if incident else None
+    if not flow.store.cases.assigned(case_id, rep.email, at=now, topic=topic, incident_id=incident_id):
+        case = flow.case(case_id)  # assigned by an attempt that died after: keep its choice
+        return _result(case_id, case.assignee_email, case.incident_id, topic=case.topic)
+    flow.store.incidents.add_rep_load(rep.email, 1)
+    if incident and settings:
+        flow.store.incidents.add_case(
+            incident.incident_id,
+            IncidentCase(
+                case_id=case_id,
+                tweet_id=mention.tweet_id,
+                username=mention.author.username,
+                followers=mention.author.followers,
+                verified=mention.author.verified,
+                priority=case.priority,
+                text=mention.text,
+                rep_email=rep.email,
+                joined_at=now,
+            ),
+            expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
+        )
+        _digest(flow, settings, incident, now)
+    logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
+    return _result(case_id, rep.email, incident_id, topic=topic)
+
+
+def _result(
+    case_id: str, rep_email: str | None, incident_id: str | None, *, topic: str | None
+) -> dict[str, Any]:
+    return {"case_id": case_id, "rep_email": rep_email, "topic": topic, "incident_id": incident_id}
+
+
+def _incident(
+    flow: CaseWorkflow, settings: Incidents, case: Case, topic: str, now: datetime
+) -> Incident | None:
+    """The topic's active incident, joined; or one opened now if this complaint crosses the threshold."""
+    incidents = flow.store.incidents
+    active_since = now - timedelta(minutes=settings.quiet_minutes)
+    count = incidents.count_complaint(
+        case.handle,
+        topic,
+        window_start(now, settings.window_minutes),
+        keep_until=keep_counts_until(now, settings.window_minutes),
+    )
+    joined = incidents.join(case.handle, topic, at=now, active_since=active_since)
+    if joined or count < settings.threshold:
+        return joined
+    opened = Incident(
+        incident_id=f"incident-{topic}-{now.strftime('%Y%m%dT%H%M%S')}",
+        handle=case.handle,
+        topic=topic,
+        opened_at=now,
+        last_case_at=now,
+        case_count=1,
+        status_url=settings.status_url,
+    )
+    if incidents.open(opened, active_since=active_since):
+        metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=1)
+        logger.warning("incident opened", extra={"incident_id": opened.incident_id, "topic": topic})
+        return opened
+    # Another case opened it a moment ago: join that one.
+    return incidents.join(case.handle, topic, at=now, active_since=active_since)
+
+
+def _least_loaded(flow: CaseWorkflow, candidates: list[Rep]) -> Rep:
+    """The candidate with the fewest open cases (roster order breaks ties)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    loads = flow.store.incidents.rep_loads([rep.email for rep in candidates])
+    return min(candidates, key=lambda rep: loads.get(rep.email, 0))
+
+
+def _digest(flow: CaseWorkflow, settings: Incidents, incident: Incident, now: datetime) -> None:
+    """The supervisor's digest for this digest interval, at most once (the effects outbox)."""
+    interval = int((now - incident.opened_at).total_seconds() // (settings.digest_minutes * 60))
+    once = flow.effects.at_most_once(
+        f"{incident.incident_id}#digest#{interval}",
+        lambda: {"result_id": flow.mailer.send(_digest_email(flow, incident, now, number=interval))},
+    )
+    if once.made_now:
+        metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
+
+
+def _digest_email(flow: CaseWorkflow, incident: Incident, now: datetime, *, number: int) -> Any:
+    from turnaround.logic.workflow.incident_email import incident_digest_email
+
+    cases = flow.store.incidents.cases(incident.incident_id)
+    return incident_digest_email(
+        playbook=flow.playbook, incident=incident, cases=cases, now=now, first=number == 0
+    )
