@@ -23,6 +23,10 @@ class Incident(_Stored):
     last_case_at: datetime
     case_count: int = 0
     status_url: str
+    noticed_at: datetime | None = None  # when the workflow opened it (later than opened_at in a backlog)
+    opened_on_count: int = (
+        0  # complaints on the topic in the window when it opened (the earlier ones stay ordinary cases)
+    )
 
 
 class IncidentCase(_Stored):

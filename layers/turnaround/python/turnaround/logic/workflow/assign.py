@@ -29,7 +29,10 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     now = flow.clock()
     settings = flow.playbook.incidents
     topic = settings.topic_of(mention.text) if settings else None
-    incident = _incident(flow, settings, case, topic, now) if settings and topic else None
+    # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
+    # in a storm the workflows start late, and the storm must not look slower than it was.
+    arrived = min(case.opened_at, now)
+    incident = _incident(flow, settings, case, topic, arrived, now) if settings and topic else None
     candidates = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=incident is not None)
     rep = _least_loaded(flow, candidates)
     incident_id = incident.incident_id if incident else None
@@ -49,7 +52,7 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
                 priority=case.priority,
                 text=mention.text,
                 rep_email=rep.email,
-                joined_at=now,
+                joined_at=arrived,
             ),
             expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
         )
@@ -65,9 +68,10 @@ def _result(
 
 
 def _incident(
-    flow: CaseWorkflow, settings: Incidents, case: Case, topic: str, now: datetime
+    flow: CaseWorkflow, settings: Incidents, case: Case, topic: str, now: datetime, noticed: datetime
 ) -> Incident | None:
-    """The topic's active incident, joined; or one opened now if this complaint crosses the threshold."""
+    """The topic's active incident, joined; or one opened now if this complaint crosses the threshold.
+    ``now`` is when the complaint arrived, ``noticed`` when its workflow got here."""
     incidents = flow.store.incidents
     active_since = now - timedelta(minutes=settings.quiet_minutes)
     count = incidents.count_complaint(
@@ -87,6 +91,8 @@ def _incident(
         last_case_at=now,
         case_count=1,
         status_url=settings.status_url,
+        opened_on_count=count,
+        noticed_at=noticed,
     )
     if incidents.open(opened, active_since=active_since):
         metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=1)
@@ -105,20 +111,21 @@ def _least_loaded(flow: CaseWorkflow, candidates: list[Rep]) -> Rep:
 
 
 def _digest(flow: CaseWorkflow, settings: Incidents, incident: Incident, now: datetime) -> None:
-    """The supervisor's digest for this digest interval, at most once (the effects outbox)."""
-    interval = int((now - incident.opened_at).total_seconds() // (settings.digest_minutes * 60))
+    """The supervisor's digest for this digest interval, at most once (the effects outbox): the
+    first when the incident opens, then one per interval in which a case joins. Intervals count
+    from when the workflow opened it (in a backlog, later than the complaints arrived)."""
+    since = (now - (incident.noticed_at or incident.opened_at)).total_seconds()
+    interval = max(0, int(since // (settings.digest_minutes * 60)))
     once = flow.effects.at_most_once(
         f"{incident.incident_id}#digest#{interval}",
-        lambda: {"result_id": flow.mailer.send(_digest_email(flow, incident, now, number=interval))},
+        lambda: {"result_id": flow.mailer.send(_digest_email(flow, incident, now, first=interval == 0))},
     )
     if once.made_now:
         metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
 
 
-def _digest_email(flow: CaseWorkflow, incident: Incident, now: datetime, *, number: int) -> Any:
+def _digest_email(flow: CaseWorkflow, incident: Incident, now: datetime, *, first: bool) -> Any:
     from turnaround.logic.workflow.incident_email import incident_digest_email
 
     cases = flow.store.incidents.cases(incident.incident_id)
-    return incident_digest_email(
-        playbook=flow.playbook, incident=incident, cases=cases, now=now, first=number == 0
-    )
+    return incident_digest_email(playbook=flow.playbook, incident=incident, cases=cases, now=now, first=first)

@@ -15,7 +15,7 @@ TOP_POSTS = 10
 
 DIGEST_TEXT = """Hi {{ supervisor }},
 
-{% if first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }}.{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
+{% if first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
 
 Cases in the incident: {{ cases|length }} (opened {{ opened }}, latest {{ latest }})
 By priority: {% for p, n in by_priority %}P{{ p }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}
@@ -37,7 +37,8 @@ DIGEST_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
 <p>Hi {{ supervisor }},</p>
 <p>{% if first %}Complaints about <b>{{ incident.topic }}</b> spiked past the playbook's threshold
-({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }}.
+({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at
+complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).
 {% else %}Incident {{ incident.incident_id }} (<b>{{ incident.topic }}</b>) is still going.{% endif %}</p>
 <p>Cases in the incident: <b>{{ cases|length }}</b> (opened {{ opened }}, latest {{ latest }})<br>
 By priority: {% for p, n in by_priority %}P{{ p }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}<br>
@@ -74,13 +75,13 @@ def incident_digest_email(
         "vips": [c for c in reach if c.vip],
         "top": reach[:TOP_POSTS],
     }
-    subject = f"[Incident] {incident.topic}: {len(cases)} cases" + (
-        " - incident opened" if first else " - update"
-    )
+    count = f"{len(cases)} case" + ("" if len(cases) == 1 else "s")
+    subject = f"[Incident] {incident.topic}: {count}" + (" - incident opened" if first else " - update")
     return build_message(
         sender=playbook.sender_email,
         to=[playbook.supervisor.email],
         subject=subject,
         text=render(DIGEST_TEXT, html=False, **values),
         html=render(DIGEST_HTML, html=True, **values),
+        headers={"X-Turnaround-Thread": incident.incident_id},
     )
