@@ -87,3 +87,31 @@ def test_a_storm_on_one_topic_becomes_one_incident_with_one_digest_and_status_ac
     # Every case's rep email went out (the rep branch runs beside the ack).
     wait_until(lambda: sum(len(cloud.emails_to(rep)) for rep in ROSTER) == 13, what="every rep email")
     assert cloud.emulator.violations == []
+
+
+BUDGET = {
+    **OVERRIDES,
+    "incidents": {"threshold": 50, "post_budget_per_15_minutes": 4, "urgent_reserve": 2},
+}
+
+
+@pytest.mark.parametrize("playbook_overrides", [BUDGET])
+def test_acks_stay_within_our_post_budget_urgent_cases_first_and_every_case_reaches_a_rep(cloud):
+    """With 4 acks per 15 minutes, 2 of them reserved for priority 1-2: of six ordinary complaints
+    two are acknowledged and the rest wait for the next window, while a VIP still is; every case's
+    rep is emailed at once."""
+    ordinary = _complain(cloud, 6)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 2, what="the ordinary cases' share")
+    cloud.emulator.add_user("vip", name="Vera Important", followers=250_000, verified=True)
+    vip = f"case-{cloud.emulator.add_post('vip', '@acmeair app down, cannot check in, fix it now').id}"
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 3, what="the VIP's ack")
+    assert cloud.store.cases.get(vip).priority <= 2
+    assert cloud.store.cases.get(vip).first_response_at is not None  # the VIP jumped the queue
+    wait_until(lambda: sum(len(cloud.emails_to(rep)) for rep in ROSTER) == 7, what="every rep email")
+    # The rest are queued, not failed: still waiting for a slot, with no ack error recorded.
+    waiting = [c for c in map(cloud.store.cases.get, ordinary) if c.first_response_at is None]
+    assert len(waiting) == 4 and all(c.ack_error is None for c in waiting)
+    assert all(cloud.execution_arn(c.case_id) for c in waiting)
+    assert cloud.emulator.violations == []

@@ -65,6 +65,8 @@ def test_an_incident_ack_must_point_to_the_status_post(tmp_path):
         (lambda i: i["topics"].update(outage=["Outage"]), "lower case"),
         (lambda i: i["ack"].update(it=["{{ status_url }} a", "{{ status_url }} b"]), "['it']"),
         (lambda i: i.update(surprise=1), "surprise"),
+        (lambda i: i.update(post_budget_per_15_minutes=101), "post_budget_per_15_minutes"),  # X allows 100
+        (lambda i: i.update(post_budget_per_15_minutes=10, urgent_reserve=10), "urgent_reserve must be less"),
     ],
 )
 def test_bad_incident_settings_are_refused(tmp_path, edit, expected):

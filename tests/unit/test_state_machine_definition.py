@@ -240,6 +240,14 @@ POLICIES = {
         "JitterStrategy": "FULL",
     },
     "storage": {"ErrorEquals": ["StorageError"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2},
+    "post-budget": {
+        "ErrorEquals": ["PostBudgetExhausted"],
+        "IntervalSeconds": 60,
+        "MaxAttempts": 40,
+        "BackoffRate": 1.5,
+        "MaxDelaySeconds": 900,
+        "JitterStrategy": "FULL",
+    },
     "x-rate-limited": {
         "ErrorEquals": ["XRateLimited"],
         "IntervalSeconds": 60,
@@ -264,7 +272,7 @@ SENDS_EMAIL = ["lambda-service", "email-rejected", "storage"]
 STORE_ONLY = ["lambda-service", "storage"]
 TASK_POLICIES = {
     "Assign": SENDS_EMAIL,  # the supervisor's incident digest
-    "Acknowledge": CALLS_X,
+    "Acknowledge": ["lambda-service", "post-budget", "x-rate-limited", "x-unavailable", "storage"],
     "AlertOpsBudget": SENDS_EMAIL,
     "AckNotPosted": SENDS_EMAIL,  # the note to the rep, the ops alert
     "NotifyRep": SENDS_EMAIL,

@@ -88,6 +88,25 @@ class IncidentRepository(Repository):
         )
         return [IncidentCase.model_validate(item) for item in items]
 
+    # --- our share of X's post window ---------------------------------------------------------
+
+    def take_post_slot(
+        self, handle: str, window_start: datetime, *, limit: int, keep_until: datetime
+    ) -> bool:
+        """Count one post in the handle's 15-minute window if fewer than ``limit`` were; False if not."""
+        try:
+            self.table.update_item(
+                Key={"pk": f"POSTS#{handle}", "sk": f"WINDOW#{window_start.isoformat()}"},
+                UpdateExpression="ADD posts :one SET expires_at = :ttl",
+                ConditionExpression="attribute_not_exists(posts) OR posts < :limit",
+                ExpressionAttributeValues={":one": 1, ":limit": limit, ":ttl": epoch(keep_until)},
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise StorageError(f"could not count a post of {handle}: {exc}") from exc
+        return True
+
     # --- rep load ----------------------------------------------------------------------------------
 
     def rep_loads(self, emails: list[str]) -> dict[str, int]:

@@ -106,6 +106,10 @@ class Incidents(_Model):
     quiet_minutes: Annotated[int, Field(ge=1, le=10080)] = 60
     digest_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     status_url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    # Acks per 15 minutes per handle, under X's 100 posts per 15 minutes (the rest is headroom for
+    # reps' replies and follow-ups); the last ``urgent_reserve`` of them only for priority 1-2 cases.
+    post_budget_per_15_minutes: Annotated[int, Field(ge=1, le=100)] = 80
+    urgent_reserve: Annotated[int, Field(ge=0, le=99)] = 10
     # The incident acknowledgement per language (X's tag); a language without one gets the usual ack.
     ack: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Annotated[list[str], Field(min_length=2)]]
 
@@ -114,6 +118,8 @@ class Incidents(_Model):
         for topic, words in self.topics.items():
             if any(not word.strip() or word != word.lower() for word in words):
                 raise ValueError(f"incidents.topics.{topic}: words must be non-empty and lower case")
+        if self.urgent_reserve >= self.post_budget_per_15_minutes:
+            raise ValueError("incidents.urgent_reserve must be less than post_budget_per_15_minutes")
         for lang, variants in self.ack.items():
             for index, source in enumerate(variants):
                 if "status_url" not in source:

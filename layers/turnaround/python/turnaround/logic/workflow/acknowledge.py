@@ -3,10 +3,13 @@ complaints), only to a post that mentions or quotes us, never twice."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from turnaround.dal.incidents import window_start
+from turnaround.exceptions import PostBudgetExhausted
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.observability import logger, metrics
 
@@ -51,9 +54,12 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         )
     x = flow.x_for(case.handle)
     deep_link_to = flow.brand_user_id(case.handle) if offline and not incident_ack else None
-    tweet_id, posted_now = flow.effects.post_once(
-        f"{case_id}#ack", lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
-    )
+
+    def post() -> str:
+        _take_post_slot(flow, case)  # inside the claim: a retry that finds the ack posted takes none
+        return x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
+
+    tweet_id, posted_now = flow.effects.post_once(f"{case_id}#ack", post)
     if posted_now:
         now = flow.clock()
         flow.store.cases.acknowledged(case_id, tweet_id=tweet_id, at=now)
@@ -65,6 +71,25 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         )
     logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
     return {**result, "acknowledged": True, "tweet_id": tweet_id, "incident_ack": incident_ack}
+
+
+def _take_post_slot(flow: CaseWorkflow, case: Case) -> None:
+    """Our share of X's post window, urgent cases first: raise PostBudgetExhausted when it is used
+    up (the state machine retries, and the window refills every 15 minutes, so every ack gets a turn)."""
+    settings = flow.playbook.incidents
+    if settings is None:
+        return
+    now = flow.clock()
+    urgent = case.priority <= 2
+    limit = settings.post_budget_per_15_minutes - (0 if urgent else settings.urgent_reserve)
+    if not flow.store.incidents.take_post_slot(
+        case.handle, window_start(now, 15), limit=limit, keep_until=now + timedelta(minutes=30)
+    ):
+        metrics.add_metric(name="AcksQueued", unit=MetricUnit.Count, value=1)
+        raise PostBudgetExhausted(
+            f"{limit} acks posted in this 15-minute window for @{case.handle}"
+            + ("" if urgent else " (the rest is reserved for priority 1-2)")
+        )
 
 
 def _incident_ack(flow: CaseWorkflow, case: Case, lang: str | None, values: dict[str, str]) -> str | None:
