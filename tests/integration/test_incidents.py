@@ -5,6 +5,8 @@ X is the emulator over HTTP (real tweepy), email is moto's SES, the ASL runs on 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.cloud import Cloud, body_of, wait_until
@@ -115,3 +117,33 @@ def test_acks_stay_within_our_post_budget_urgent_cases_first_and_every_case_reac
     assert len(waiting) == 4 and all(c.ack_error is None for c in waiting)
     assert all(cloud.execution_arn(c.case_id) for c in waiting)
     assert cloud.emulator.violations == []
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides", [{**OVERRIDES, "incidents": {"threshold": 2, "window_minutes": 15}}]
+)
+def test_a_digest_ses_rejected_is_sent_by_the_retry_once(cloud):
+    from moto.ses.exceptions import MessageRejectedError
+    from moto.ses.models import SESBackend
+
+    _complain(cloud, 1)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 1, what="the first ack")
+
+    def reject(*args, **kwargs):
+        raise MessageRejectedError("rejected (injected)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SESBackend, "send_raw_email", reject)
+        [case_id] = _complain(cloud, 1, start=1)
+        cloud.poll()  # its Assign opens the incident; the digest is refused
+        case = wait_until(
+            lambda: (c := cloud.store.cases.get(case_id)) and c.incident_id and c, what="the incident case"
+        )
+        time.sleep(0.5)  # the refused attempt releases its claim
+    assert cloud.emails_to(SUPERVISOR) == []
+    for _ in range(2):  # Step Functions' retry, then a duplicate invocation
+        result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "assign", "case_id": case_id})
+        assert not errored and result["incident_id"] == case.incident_id
+    [digest] = cloud.emails_to(SUPERVISOR)
+    assert "incident opened" in digest["Subject"]

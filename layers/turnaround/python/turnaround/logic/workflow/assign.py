@@ -18,15 +18,16 @@ from turnaround.observability import logger, metrics
 if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow
     from turnaround.models.case import Case
+    from turnaround.models.mention import Mention
     from turnaround.models.playbook import Incidents, Rep
 
 
 def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     case = flow.case(case_id)
     mention = flow.root_mention(case)
-    if case.assigned_at is not None:  # a retry of a step that finished
-        return _result(case_id, case.assignee_email, case.incident_id, topic=case.topic)
     now = flow.clock()
+    if case.assigned_at is not None:  # a retry: the choice stands; finish what may not have happened
+        return _joined(flow, case, mention, now)
     settings = flow.playbook.incidents
     topic = settings.topic_of(mention.text) if settings else None
     # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
@@ -37,28 +38,39 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     rep = _least_loaded(flow, candidates)
     incident_id = incident.incident_id if incident else None
     if not flow.store.cases.assigned(case_id, rep.email, at=now, topic=topic, incident_id=incident_id):
-        case = flow.case(case_id)  # assigned by an attempt that died after: keep its choice
-        return _result(case_id, case.assignee_email, case.incident_id, topic=case.topic)
+        return _joined(flow, flow.case(case_id), mention, now)  # an earlier attempt assigned it
     flow.store.incidents.add_rep_load(rep.email, 1)
-    if incident and settings:
-        flow.store.incidents.add_case(
-            incident.incident_id,
-            IncidentCase(
-                case_id=case_id,
-                tweet_id=mention.tweet_id,
-                username=mention.author.username,
-                followers=mention.author.followers,
-                verified=mention.author.verified,
-                priority=case.priority,
-                text=mention.text,
-                rep_email=rep.email,
-                joined_at=arrived,
-            ),
-            expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
-        )
-        _digest(flow, settings, incident, now)
     logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
-    return _result(case_id, rep.email, incident_id, topic=topic)
+    return _joined(flow, flow.case(case_id), mention, now)
+
+
+def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> dict[str, Any]:
+    """An incident case is listed for the digest and the digest sent (both repeatable: a retry after
+    an SES rejection or a crash completes them)."""
+    result = _result(case.case_id, case.assignee_email, case.incident_id, topic=case.topic)
+    settings = flow.playbook.incidents
+    if not (settings and case.incident_id and case.topic and case.assignee_email):
+        return result
+    incident = flow.store.incidents.current(case.handle, case.topic)
+    if incident is None or incident.incident_id != case.incident_id:
+        return result  # a later incident of the topic has taken over: this one's digests are done
+    flow.store.incidents.add_case(
+        incident.incident_id,
+        IncidentCase(
+            case_id=case.case_id,
+            tweet_id=mention.tweet_id,
+            username=mention.author.username,
+            followers=mention.author.followers,
+            verified=mention.author.verified,
+            priority=case.priority,
+            text=mention.text,
+            rep_email=case.assignee_email,
+            joined_at=min(case.opened_at, now),
+        ),
+        expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
+    )
+    _digest(flow, settings, incident, now)
+    return result
 
 
 def _result(
