@@ -33,7 +33,15 @@ class RunResult:
         return next((c for c in self.cases if c.get("root_tweet_id") == root), None)
 
 
-EXPECTATION_KEYS = {"outcome", "retweeted", "dm_refused", "opted_out", "supervisor"}
+EXPECTATION_KEYS = {
+    "outcome",
+    "retweeted",
+    "dm_refused",
+    "opted_out",
+    "supervisor",
+    "incident",
+    "acknowledged",
+}
 
 
 def unmet_expectations(result: RunResult, expect: dict[str, dict[str, Any]] | None) -> list[str]:
@@ -55,6 +63,8 @@ def unmet_expectations(result: RunResult, expect: dict[str, dict[str, Any]] | No
             "dm_refused": bool(case.get("dm_refused")),
             "opted_out": bool(case.get("opted_out")),
             "supervisor": bool(case.get("supervisor_escalated_at")),
+            "incident": bool(case.get("incident_id")),  # joined a storm's incident
+            "acknowledged": bool(case.get("first_response_at")),
         }
         for name, wanted in expected.items():
             if actual[name] != wanted:
@@ -90,6 +100,13 @@ def summarise(result: RunResult, scale: float) -> str:
         )
     if resolution:
         lines.append(f"resolution: median {resolution[len(resolution) // 2]:.1f} h (simulated)")
+    incidents = Counter(str(c["incident_id"]) for c in result.cases if c.get("incident_id"))
+    if incidents:
+        lines.append(
+            f"incidents: {len(incidents)} ("
+            + ", ".join(f"{name}: {count} cases" for name, count in sorted(incidents.items()))
+            + ")"
+        )
     lost = set(result.mentions_expected) - set(result.mentions_stored)
     lines.append(
         f"mentions: {len(result.mentions_expected)} to ingest, {len(result.mentions_stored)} stored, "

@@ -79,6 +79,9 @@ def test_each_kind_of_expectation_is_checked():
         "a: retweeted expected True, was False",
         "b: no case was opened (expected {'outcome': 'resolved'})",
         "c: unknown expectations ['outcom']; "
-        "known ['dm_refused', 'opted_out', 'outcome', 'retweeted', 'supervisor']",
+        "known ['acknowledged', 'dm_refused', 'incident', 'opted_out', 'outcome', 'retweeted', 'supervisor']",
     ]
     assert unmet_expectations(_result(cases), {"a": {"outcome": "resolved", "opted_out": True}}) == []
+    assert unmet_expectations(_result(cases), {"a": {"incident": True, "acknowledged": False}}) == [
+        "a: incident expected True, was False"
+    ]

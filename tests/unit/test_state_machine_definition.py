@@ -120,7 +120,12 @@ def _branch_of(name: str) -> dict:
 
 def test_the_rep_is_emailed_in_parallel_with_the_ack_and_the_ack_branch_never_fails():
     engage = STATES["Engage"]
-    assert ASL["StartAt"] == "Engage" and engage["Type"] == "Parallel"
+    # Assign (topic, incident, rep by load) goes first and, whatever happens to it, on to Engage.
+    assert ASL["StartAt"] == "Assign" and STATES["Assign"]["Next"] == "Engage"
+    assert STATES["Assign"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.assign_error", "Next": "Engage"}
+    ]
+    assert engage["Type"] == "Parallel"
     assert [b["StartAt"] for b in engage["Branches"]] == ["Acknowledge", "NotifyRep"]
     ack_branch = _branch_of("Acknowledge")["States"]
     for name, state in ack_branch.items():  # every Task's failure ends in a recorded outcome
@@ -157,8 +162,9 @@ def test_no_execution_can_end_failed_without_an_email_to_ops():
         for rule in state.get("Catch", [])
         if rule["ErrorEquals"] == ["States.ALL"]
     }
-    # A failure at top level either closes the case as a courtesy step would, or alerts ops.
-    assert top_level_all <= {"AlertOpsCaseFailed", "CloseResolved", "CloseFollowedUp"}
+    # A failure at top level either closes the case as a courtesy step would, or alerts ops; a failed
+    # assignment goes on to engage the rep chosen from the roster.
+    assert top_level_all <= {"AlertOpsCaseFailed", "CloseResolved", "CloseFollowedUp", "Engage"}
     alarm = resource("ExecutionsEndedBadlyAlarm")["Properties"]
     assert any(
         m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == "ExecutionsFailed"
@@ -234,6 +240,14 @@ POLICIES = {
         "JitterStrategy": "FULL",
     },
     "storage": {"ErrorEquals": ["StorageError"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2},
+    "post-budget": {
+        "ErrorEquals": ["PostBudgetExhausted"],
+        "IntervalSeconds": 60,
+        "MaxAttempts": 40,
+        "BackoffRate": 1.5,
+        "MaxDelaySeconds": 900,
+        "JitterStrategy": "FULL",
+    },
     "x-rate-limited": {
         "ErrorEquals": ["XRateLimited"],
         "IntervalSeconds": 60,
@@ -257,7 +271,8 @@ CALLS_X = ["lambda-service", "x-rate-limited", "x-unavailable", "storage"]
 SENDS_EMAIL = ["lambda-service", "email-rejected", "storage"]
 STORE_ONLY = ["lambda-service", "storage"]
 TASK_POLICIES = {
-    "Acknowledge": CALLS_X,
+    "Assign": SENDS_EMAIL,  # the supervisor's incident digest
+    "Acknowledge": ["lambda-service", "post-budget", "x-rate-limited", "x-unavailable", "storage"],
     "AlertOpsBudget": SENDS_EMAIL,
     "AckNotPosted": SENDS_EMAIL,  # the note to the rep, the ops alert
     "NotifyRep": SENDS_EMAIL,

@@ -37,6 +37,12 @@ class XRateLimited(XApiError):
         self.reset_at = reset_at
 
 
+class PostBudgetExhausted(TurnaroundError):
+    """Our own share of X's post window is used up (playbook ``incidents.post_budget_per_15_minutes``,
+    under X's 100 posts per 15 minutes): the acknowledgement waits for the next window, and urgent
+    cases (priority 1-2) may use the reserve the others leave."""
+
+
 class XUsageCapped(XApiError):
     """The monthly post-read cap is reached (429 usage-capped): stop and alert, do not retry."""
 

@@ -174,6 +174,33 @@ class CaseRepository(Repository):
             raise StorageError(f"no case {case_id}")
         self._update(case_id, status=str(status), gsi1sk=f"{status}#{case.opened_at.isoformat()}", **fields)
 
+    def assigned(
+        self, case_id: str, rep_email: str, *, at: datetime, topic: str | None, incident_id: str | None
+    ) -> bool:
+        """The workflow's first assignment, once: False if the case was assigned before (a retry)."""
+        values = to_item(
+            {":rep": rep_email, ":at": at.isoformat(), ":topic": topic, ":incident": incident_id}
+        )
+        fields = {
+            "assignee_email": ":rep",
+            "assigned_at": ":at",
+            "topic": ":topic",
+            "incident_id": ":incident",
+        }
+        sets = [f"{name} = {value}" for name, value in fields.items() if value in values]
+        try:
+            self.table.update_item(
+                Key={"pk": f"CASE#{case_id}", "sk": "CASE"},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(assigned_at)",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise StorageError(f"could not assign {case_id}: {exc}") from exc
+        return True
+
     def assign(self, case_id: str, rep_email: str, *, route: Route | None = None) -> None:
         self._update(case_id, assignee_email=rep_email, route=route)
 

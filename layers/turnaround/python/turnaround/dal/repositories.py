@@ -16,6 +16,7 @@ from turnaround.dal.checkpoints import CheckpointRepository
 from turnaround.dal.conversation_store import ConversationStore
 from turnaround.dal.dms import DmRepository
 from turnaround.dal.escalations import EscalationRepository
+from turnaround.dal.incidents import IncidentRepository
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.outbox import OutboxRepository
 from turnaround.dal.table import TableRef
@@ -43,6 +44,7 @@ class Repositories:
         self.escalations = EscalationRepository(self.ref)
         self.outbox = OutboxRepository(self.ref)
         self.conversation = ConversationStore(self.ref)
+        self.incidents = IncidentRepository(self.ref)
 
     @property
     def table_name(self) -> str:

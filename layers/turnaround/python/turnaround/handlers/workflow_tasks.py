@@ -29,6 +29,10 @@ class _Task(BaseModel):
     input_version: Literal[1] = 1
 
 
+class Assign(_Task):
+    task: Literal["assign"]
+
+
 class Acknowledge(_Task):
     task: Literal["acknowledge"]
 
@@ -84,7 +88,8 @@ class Close(_Task):
 
 
 WorkflowTask = Annotated[
-    Acknowledge
+    Assign
+    | Acknowledge
     | Notify
     | AlertOps
     | AckNotPosted
@@ -113,6 +118,8 @@ def parse_task(event: dict[str, Any]) -> WorkflowTask:
 
 def run_task(task: WorkflowTask, workflow: CaseWorkflow) -> dict[str, Any]:
     match task:
+        case Assign():
+            return workflow.assign(task.case_id)
         case Acknowledge():
             return workflow.acknowledge(task.case_id)
         case Notify():

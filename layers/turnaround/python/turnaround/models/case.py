@@ -76,6 +76,10 @@ class Case(_Stored):
     opened_by: str | None = None  # the reviewer, when opened from the unsure queue
     mention_count: int = 1
     last_mention_at: datetime | None = None
+    # Assigned (the workflow's first step): the rep by load, the topic and the incident it joined
+    assigned_at: datetime | None = None
+    topic: str | None = None
+    incident_id: str | None = None
     # Acknowledged
     assignee_email: str | None = None
     ack_tweet_id: str | None = None

@@ -88,6 +88,49 @@ class Retention(_Model):
     outbox_days: Annotated[int, Field(ge=366, le=3650)] = 400
 
 
+class Incidents(_Model):
+    """Storm mode: when complaints on one topic spike, one incident, one status post, one digest.
+
+    A complaint counts towards the first topic one of whose words it contains. ``threshold``
+    complaints on one topic within one window of ``window_minutes`` (fixed windows) open an incident;
+    it takes every complaint on its topic until ``quiet_minutes`` pass without one. Its cases are
+    acknowledged with ``ack`` (pointing at ``status_url``, the one status post), spread over the
+    whole roster by load, and the supervisor gets a digest when it opens and then at most one per
+    ``digest_minutes`` while cases join."""
+
+    topics: dict[
+        Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")], Annotated[list[str], Field(min_length=1)]
+    ]
+    threshold: Annotated[int, Field(ge=2)] = 20
+    window_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    quiet_minutes: Annotated[int, Field(ge=1, le=10080)] = 60
+    digest_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    status_url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    # Acks per 15 minutes per handle, under X's 100 posts per 15 minutes (the rest is headroom for
+    # reps' replies and follow-ups); the last ``urgent_reserve`` of them only for priority 1-2 cases.
+    post_budget_per_15_minutes: Annotated[int, Field(ge=1, le=100)] = 80
+    urgent_reserve: Annotated[int, Field(ge=0, le=99)] = 10
+    # The incident acknowledgement per language (X's tag); a language without one gets the usual ack.
+    ack: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Annotated[list[str], Field(min_length=2)]]
+
+    @model_validator(mode="after")
+    def _words_and_status_post(self) -> Incidents:
+        for topic, words in self.topics.items():
+            if any(not word.strip() or word != word.lower() for word in words):
+                raise ValueError(f"incidents.topics.{topic}: words must be non-empty and lower case")
+        if self.urgent_reserve >= self.post_budget_per_15_minutes:
+            raise ValueError("incidents.urgent_reserve must be less than post_budget_per_15_minutes")
+        for lang, variants in self.ack.items():
+            for index, source in enumerate(variants):
+                if "status_url" not in source:
+                    raise ValueError(f"incidents.ack.{lang}[{index}] must point to {{{{ status_url }}}}")
+        return self
+
+    def topic_of(self, text: str) -> str | None:
+        lowered = text.lower()
+        return next((topic for topic, words in self.topics.items() if any(w in lowered for w in words)), None)
+
+
 # What each situation's callers pass to ``render`` (besides ``brand``), with a sample of each: every
 # variant of every language is rendered with exactly these at load, so a typo such as
 # ``{{ firstname }}`` stops the deploy-time test and `make run`, never an execution.
@@ -100,6 +143,7 @@ SITUATION_VARIABLES: dict[str, dict[str, str]] = {
     "follow_up_public": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
     "dm_fallback_note": {"first_name": "Sam"},
 }
+INCIDENT_ACK_VARIABLES = {**_PUBLIC, "status_url": "https://status.example.com/1"}
 
 
 class Playbook(_Model):
@@ -116,6 +160,17 @@ class Playbook(_Model):
     sla: Sla
     follow_up: FollowUp
     retention: Retention = Retention()
+    incidents: Incidents | None = None  # storm mode; off when absent
+
+    @model_validator(mode="after")
+    def _incident_languages_are_spoken(self) -> Playbook:
+        if self.incidents:
+            unknown = set(self.incidents.ack) - {self.language, *self.languages}
+            if unknown:
+                raise ValueError(
+                    f"incidents.ack has languages the playbook has no templates for: {sorted(unknown)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _every_template_renders(self, info: ValidationInfo) -> Playbook:
@@ -142,18 +197,41 @@ class Playbook(_Model):
                             f"{where}.{situation}[{index}]: {exc.message or exc} "
                             f"(available: {', '.join(sorted({'brand', *values}))})"
                         )
+        for lang, variants in (self.incidents.ack if self.incidents else {}).items():
+            for index, source in enumerate(variants):
+                try:
+                    render(source, html=False, brand=self.brand, **INCIDENT_ACK_VARIABLES)
+                except TemplateError as exc:
+                    problems.append(
+                        f"incidents.ack.{lang}[{index}]: {exc.message or exc} "
+                        f"(available: {', '.join(sorted({'brand', *INCIDENT_ACK_VARIABLES}))})"
+                    )
         if problems:
             raise ValueError("templates that cannot render: " + "; ".join(problems))
         return self
 
     def choose_rep(self, text: str, priority: int) -> Rep:
         """First rep whose topic appears in the post and who takes this priority; else the first who can."""
+        return self.candidate_reps(text, priority)[0]
+
+    def candidate_reps(self, text: str, priority: int, *, whole_roster: bool = False) -> list[Rep]:
+        """Who may take the case, in roster order: the reps who take this priority and whose topic
+        appears in the post, else those without topics, else the first who takes it. In an
+        incident (``whole_roster``) every rep who takes the priority: the cases are one issue."""
         lowered = text.lower()
         eligible = [rep for rep in self.roster if priority >= rep.max_priority] or list(self.roster)
-        for rep in eligible:
-            if any(topic in lowered for topic in rep.topics):
-                return rep
-        return next((rep for rep in eligible if not rep.topics), eligible[0])
+        if whole_roster:
+            return eligible
+        on_topic = [rep for rep in eligible if any(topic in lowered for topic in rep.topics)]
+        return on_topic or [rep for rep in eligible if not rep.topics] or eligible[:1]
+
+    def render_incident_ack(self, *, key: str, lang: str | None, **values: object) -> str | None:
+        """The incident acknowledgement in the customer's language, or None if it has none."""
+        variants = self.incidents.ack.get(language_of(lang, self.language)) if self.incidents else None
+        if not variants:
+            return None
+        index = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(variants)
+        return render(variants[index], html=False, brand=self.brand, **values)
 
     def rep_by_email(self, email: str) -> Rep | None:
         return next((rep for rep in self.roster if rep.email == email), None)

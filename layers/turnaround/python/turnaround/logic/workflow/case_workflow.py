@@ -98,6 +98,11 @@ class CaseWorkflow:
 
     # --- tasks: one module each; the state machine, not this class, decides their order ---------
 
+    def assign(self, case_id: str) -> dict[str, Any]:
+        from turnaround.logic.workflow import assign
+
+        return assign.assign(self, case_id)
+
     def acknowledge(self, case_id: str) -> dict[str, Any]:
         from turnaround.logic.workflow import acknowledge
 

@@ -17,6 +17,8 @@ def close(flow: CaseWorkflow, case_id: str, outcome: str) -> dict[str, Any]:
     now = flow.clock()
     expires_at = flow.store.cases.closed(case, at=now, outcome=outcome)
     flow.store.conversation.expire(case_id, expires_at)  # what belongs to the case alone goes with it
+    if case.assigned_at and case.assignee_email and case.status != "CLOSED":
+        flow.store.incidents.add_rep_load(case.assignee_email, -1)  # roster by load counts open cases
     metrics.add_metric(name="CasesClosed", unit=MetricUnit.Count, value=1)
     if case.resolved_at:
         metrics.add_metric(

@@ -1,0 +1,144 @@
+"""Incidents and what storm mode counts (playbook ``incidents``):
+
+TOPIC#<handle>#<topic>    / WINDOW#<start>  complaints on a topic in one window (atomic ADD; TTL)
+INCIDENT#<handle>#<topic> / CURRENT         the topic's incident (one at a time: conditional put)
+INCIDENT#<incident_id>    / CASE#<case_id>  a case of the incident, for the supervisor's digest
+REP#<email>               / LOAD            the rep's open cases (ADD on assign, on close)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from turnaround.dal.table import Repository, condition_failed, epoch, storage_errors, to_item
+from turnaround.exceptions import StorageError
+from turnaround.models.incident import Incident, IncidentCase
+
+
+def _current(handle: str, topic: str) -> dict[str, str]:
+    return {"pk": f"INCIDENT#{handle}#{topic}", "sk": "CURRENT"}
+
+
+class IncidentRepository(Repository):
+    def count_complaint(
+        self, handle: str, topic: str, window_start: datetime, *, keep_until: datetime
+    ) -> int:
+        """Count one complaint in the topic's window; returns the window's count so far."""
+        with storage_errors(f"count a {topic} complaint"):
+            result = self.table.update_item(
+                Key={"pk": f"TOPIC#{handle}#{topic}", "sk": f"WINDOW#{window_start.isoformat()}"},
+                UpdateExpression="ADD complaints :one SET expires_at = :ttl",
+                ExpressionAttributeValues={":one": 1, ":ttl": epoch(keep_until)},
+                ReturnValues="UPDATED_NEW",
+            )
+        return int(result["Attributes"]["complaints"])
+
+    def current(self, handle: str, topic: str) -> Incident | None:
+        item = self._get(f"INCIDENT#{handle}#{topic}", "CURRENT")
+        return Incident.model_validate(item) if item else None
+
+    def join(self, handle: str, topic: str, *, at: datetime, active_since: datetime) -> Incident | None:
+        """Join the topic's incident if one is active (a case joined it since ``active_since``)."""
+        try:
+            result = self.table.update_item(
+                Key=_current(handle, topic),
+                UpdateExpression="SET last_case_at = :at ADD case_count :one",
+                ConditionExpression="attribute_exists(pk) AND last_case_at >= :since",
+                ExpressionAttributeValues={
+                    ":at": at.isoformat(),
+                    ":one": 1,
+                    ":since": active_since.isoformat(),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return None
+            raise StorageError(f"could not join the {topic} incident: {exc}") from exc
+        return Incident.model_validate(result["Attributes"])
+
+    def open(self, incident: Incident, *, active_since: datetime) -> bool:
+        """Open ``incident`` unless the topic has an active one (then join that); True if opened."""
+        item = to_item({**_current(incident.handle, incident.topic), **incident.model_dump(mode="json")})
+        try:
+            self.table.put_item(
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR last_case_at < :since",
+                ExpressionAttributeValues={":since": active_since.isoformat()},
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise StorageError(f"could not open the {incident.topic} incident: {exc}") from exc
+        return True
+
+    def add_case(self, incident_id: str, case: IncidentCase, *, expires_at: int) -> None:
+        item = {"pk": f"INCIDENT#{incident_id}", "sk": f"CASE#{case.case_id}", "expires_at": expires_at}
+        with storage_errors(f"add {case.case_id} to {incident_id}"):
+            self.table.put_item(Item=to_item({**item, **case.model_dump(mode="json")}))
+
+    def cases(self, incident_id: str) -> list[IncidentCase]:
+        items = self._query_all(
+            f"the cases of {incident_id}",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :case)",
+            ExpressionAttributeValues={":pk": f"INCIDENT#{incident_id}", ":case": "CASE#"},
+        )
+        return [IncidentCase.model_validate(item) for item in items]
+
+    # --- our share of X's post window ---------------------------------------------------------
+
+    def take_post_slot(
+        self, handle: str, window_start: datetime, *, limit: int, keep_until: datetime
+    ) -> bool:
+        """Count one post in the handle's 15-minute window if fewer than ``limit`` were; False if not."""
+        try:
+            self.table.update_item(
+                Key={"pk": f"POSTS#{handle}", "sk": f"WINDOW#{window_start.isoformat()}"},
+                UpdateExpression="ADD posts :one SET expires_at = :ttl",
+                ConditionExpression="attribute_not_exists(posts) OR posts < :limit",
+                ExpressionAttributeValues={":one": 1, ":limit": limit, ":ttl": epoch(keep_until)},
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise StorageError(f"could not count a post of {handle}: {exc}") from exc
+        return True
+
+    # --- rep load ----------------------------------------------------------------------------------
+
+    def rep_loads(self, emails: list[str]) -> dict[str, int]:
+        """Open cases per rep (0 for a rep never assigned one), in one read."""
+        if not emails:
+            return {}
+        keys: list[dict[str, Any]] = [{"pk": f"REP#{email}", "sk": "LOAD"} for email in dict.fromkeys(emails)]
+        with storage_errors("read the reps' loads"):
+            response = self.table.meta.client.batch_get_item(
+                RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            )
+            items = response["Responses"].get(self.table_name, [])
+            # Unprocessed keys (throttling) read as no load: the choice is a spread, not a promise.
+        loads = dict.fromkeys(emails, 0)
+        for item in items:
+            loads[str(item["pk"]).removeprefix("REP#")] = int(item.get("open_cases", 0))
+        return loads
+
+    def add_rep_load(self, email: str, delta: int) -> None:
+        with storage_errors(f"count {email}'s cases"):
+            self.table.update_item(
+                Key={"pk": f"REP#{email}", "sk": "LOAD"},
+                UpdateExpression="ADD open_cases :delta",
+                ExpressionAttributeValues={":delta": delta},
+            )
+
+
+def window_start(at: datetime, minutes: int) -> datetime:
+    """The start of the fixed window of ``minutes`` that ``at`` falls in."""
+    size = minutes * 60
+    return datetime.fromtimestamp(epoch(at) // size * size, tz=at.tzinfo)
+
+
+def keep_counts_until(at: datetime, minutes: int) -> datetime:
+    return at + timedelta(minutes=2 * minutes)

@@ -1,0 +1,143 @@
+"""Assign: the workflow's first step. Counts the complaint towards its topic, opens or joins the
+topic's incident when complaints spike (playbook ``incidents``), gives the case to the least-loaded
+rep who may take it, and emails the supervisor the incident's digest (when it opens, then at most
+one per ``digest_minutes``). It runs before the ack and the rep's email, so both see one rep; if it
+fails, the workflow goes on and the rep is chosen from the roster as before."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.dal.incidents import keep_counts_until, window_start
+from turnaround.models.incident import Incident, IncidentCase
+from turnaround.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+    from turnaround.models.case import Case
+    from turnaround.models.mention import Mention
+    from turnaround.models.playbook import Incidents, Rep
+
+
+def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
+    case = flow.case(case_id)
+    mention = flow.root_mention(case)
+    now = flow.clock()
+    if case.assigned_at is not None:  # a retry: the choice stands; finish what may not have happened
+        return _joined(flow, case, mention, now)
+    settings = flow.playbook.incidents
+    topic = settings.topic_of(mention.text) if settings else None
+    # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
+    # in a storm the workflows start late, and the storm must not look slower than it was.
+    arrived = min(case.opened_at, now)
+    incident = _incident(flow, settings, case, topic, arrived, now) if settings and topic else None
+    candidates = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=incident is not None)
+    rep = _least_loaded(flow, candidates)
+    incident_id = incident.incident_id if incident else None
+    if not flow.store.cases.assigned(case_id, rep.email, at=now, topic=topic, incident_id=incident_id):
+        return _joined(flow, flow.case(case_id), mention, now)  # an earlier attempt assigned it
+    flow.store.incidents.add_rep_load(rep.email, 1)
+    logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
+    return _joined(flow, flow.case(case_id), mention, now)
+
+
+def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> dict[str, Any]:
+    """An incident case is listed for the digest and the digest sent (both repeatable: a retry after
+    an SES rejection or a crash completes them)."""
+    result = _result(case.case_id, case.assignee_email, case.incident_id, topic=case.topic)
+    settings = flow.playbook.incidents
+    if not (settings and case.incident_id and case.topic and case.assignee_email):
+        return result
+    incident = flow.store.incidents.current(case.handle, case.topic)
+    if incident is None or incident.incident_id != case.incident_id:
+        return result  # a later incident of the topic has taken over: this one's digests are done
+    flow.store.incidents.add_case(
+        incident.incident_id,
+        IncidentCase(
+            case_id=case.case_id,
+            tweet_id=mention.tweet_id,
+            username=mention.author.username,
+            followers=mention.author.followers,
+            verified=mention.author.verified,
+            priority=case.priority,
+            text=mention.text,
+            rep_email=case.assignee_email,
+            joined_at=min(case.opened_at, now),
+        ),
+        expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
+    )
+    _digest(flow, settings, incident, now)
+    return result
+
+
+def _result(
+    case_id: str, rep_email: str | None, incident_id: str | None, *, topic: str | None
+) -> dict[str, Any]:
+    return {"case_id": case_id, "rep_email": rep_email, "topic": topic, "incident_id": incident_id}
+
+
+def _incident(
+    flow: CaseWorkflow, settings: Incidents, case: Case, topic: str, now: datetime, noticed: datetime
+) -> Incident | None:
+    """The topic's active incident, joined; or one opened now if this complaint crosses the threshold.
+    ``now`` is when the complaint arrived, ``noticed`` when its workflow got here."""
+    incidents = flow.store.incidents
+    active_since = now - timedelta(minutes=settings.quiet_minutes)
+    count = incidents.count_complaint(
+        case.handle,
+        topic,
+        window_start(now, settings.window_minutes),
+        keep_until=keep_counts_until(now, settings.window_minutes),
+    )
+    joined = incidents.join(case.handle, topic, at=now, active_since=active_since)
+    if joined or count < settings.threshold:
+        return joined
+    opened = Incident(
+        incident_id=f"incident-{topic}-{now.strftime('%Y%m%dT%H%M%S')}",
+        handle=case.handle,
+        topic=topic,
+        opened_at=now,
+        last_case_at=now,
+        case_count=1,
+        status_url=settings.status_url,
+        opened_on_count=count,
+        noticed_at=noticed,
+    )
+    if incidents.open(opened, active_since=active_since):
+        metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=1)
+        logger.warning("incident opened", extra={"incident_id": opened.incident_id, "topic": topic})
+        return opened
+    # Another case opened it a moment ago: join that one.
+    return incidents.join(case.handle, topic, at=now, active_since=active_since)
+
+
+def _least_loaded(flow: CaseWorkflow, candidates: list[Rep]) -> Rep:
+    """The candidate with the fewest open cases (roster order breaks ties)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    loads = flow.store.incidents.rep_loads([rep.email for rep in candidates])
+    return min(candidates, key=lambda rep: loads.get(rep.email, 0))
+
+
+def _digest(flow: CaseWorkflow, settings: Incidents, incident: Incident, now: datetime) -> None:
+    """The supervisor's digest for this digest interval, at most once (the effects outbox): the
+    first when the incident opens, then one per interval in which a case joins. Intervals count
+    from when the workflow opened it (in a backlog, later than the complaints arrived)."""
+    since = (now - (incident.noticed_at or incident.opened_at)).total_seconds()
+    interval = max(0, int(since // (settings.digest_minutes * 60)))
+    once = flow.effects.at_most_once(
+        f"{incident.incident_id}#digest#{interval}",
+        lambda: {"result_id": flow.mailer.send(_digest_email(flow, incident, now, first=interval == 0))},
+    )
+    if once.made_now:
+        metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
+
+
+def _digest_email(flow: CaseWorkflow, incident: Incident, now: datetime, *, first: bool) -> Any:
+    from turnaround.logic.workflow.incident_email import incident_digest_email
+
+    cases = flow.store.incidents.cases(incident.incident_id)
+    return incident_digest_email(playbook=flow.playbook, incident=incident, cases=cases, now=now, first=first)

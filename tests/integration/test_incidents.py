@@ -1,0 +1,149 @@
+"""Storm mode on the deployed stack: complaints on one topic past the playbook's threshold become one
+incident, the supervisor gets its digest once, incident cases are acknowledged with the incident
+template pointing to the status post, spread over the roster by load, and every case reaches a rep.
+X is the emulator over HTTP (real tweepy), email is moto's SES, the ASL runs on moto's interpreter."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.cloud import Cloud, body_of, wait_until
+
+SUPERVISOR = "jordan.lee@acmeair.example"
+ROSTER = ["alex.brown@acmeair.example", "casey.diaz@acmeair.example", "sam.evans@acmeair.example"]
+STATUS = "https://status.acmeair.example/"
+OVERRIDES = {
+    "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+    "follow_up": {"delay_seconds": 0, "window_seconds": 30},
+    "incidents": {"threshold": 5, "window_minutes": 15, "digest_minutes": 15},
+}
+
+
+def _complain(cloud: Cloud, n: int, start: int = 0) -> list[str]:
+    ids = []
+    for i in range(start, start + n):
+        cloud.emulator.add_user(f"flyer{i}", name=f"Flyer{i} Smith", followers=120 + i)
+        text = f"@acmeair your app is down again and I can't check in for flight AC{100 + i}. Useless."
+        ids.append(f"case-{cloud.emulator.add_post(f'flyer{i}', text).id}")
+    return ids
+
+
+def _acks(cloud: Cloud) -> list:
+    return cloud.emulator.posts_created(by="acmeair")
+
+
+@pytest.mark.parametrize("playbook_overrides", [OVERRIDES])
+def test_a_storm_on_one_topic_becomes_one_incident_with_one_digest_and_status_acks(cloud):
+    before = _complain(cloud, 4)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 4, what="the acks before the storm")
+    assert not any(STATUS in ack.text for ack in _acks(cloud))  # below the threshold: usual acks
+    assert cloud.emails_to(SUPERVISOR) == []
+
+    during = _complain(cloud, 6, start=4)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 10, timeout=40, what="the storm's acks")
+    [opened] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the incident digest")
+    assert opened["Subject"].startswith("[Incident] outage") and "incident opened" in opened["Subject"]
+
+    # 16 minutes on, the storm goes on: a VIP and two more join; one more digest (a new interval).
+    cloud.emulator.clock.advance(16 * 60)
+    cloud.emulator.add_user("vip", name="Vera Important", followers=250_000, verified=True)
+    vip_post = cloud.emulator.add_post(
+        "vip", "@acmeair app down, can't check in, 250k people will hear of this"
+    )
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 11, timeout=40, what="the VIP's ack")
+    during += [f"case-{vip_post.id}", *_complain(cloud, 2, start=10)]
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 13, timeout=40, what="every ack")
+
+    cases = {case_id: cloud.store.cases.get(case_id) for case_id in before + during}
+    assert all(c.assignee_email for c in cases.values())  # every case has its rep
+    incident_ids = {c.incident_id for c in cases.values() if c.incident_id}
+    assert len(incident_ids) == 1, incident_ids  # one incident, not one per case
+    assert all(cases[case_id].incident_id for case_id in during)
+    assert not any(cases[case_id].incident_id for case_id in before)
+    by_tweet = {ack.in_reply_to_tweet_id: ack for ack in _acks(cloud)}
+    for case_id in during:  # incident acks point to the one status post
+        assert STATUS in by_tweet[cases[case_id].root_tweet_id].text
+    assert len({ack.text for ack in _acks(cloud)}) == 13  # never duplicate text
+    # Before the storm every case went to the one generalist (no rep's topic is in the post); the
+    # incident's cases go to the whole roster by load, so the topic reps take them until even.
+    assert {cases[case_id].assignee_email for case_id in before} == {ROSTER[2]}
+    loads = [[c.assignee_email for c in cases.values()].count(rep) for rep in ROSTER]
+    assert max(loads) - min(loads) <= 2, loads
+    assert {cases[case_id].assignee_email for case_id in during} >= set(ROSTER[:2])
+
+    # One digest per interval however many cases joined (9 here): the first case to join in a new
+    # interval sends it, with what the incident holds then (7 cases: the 6, then the VIP).
+    digests = wait_until(lambda: len(cloud.emails_to(SUPERVISOR)) == 2 and cloud.emails_to(SUPERVISOR))
+    update = digests[1]
+    assert update["Subject"] == "[Incident] outage: 7 cases - update"
+    text = body_of(update, "plain")
+    assert "Cases in the incident: 7" in text and STATUS in text
+    assert "VIPs (1):\n  @vip (250,000 followers, verified, P" in text
+    assert text.index("Top posts by reach:\n  @vip") > 0  # the widest reach first
+    # Every case's rep email went out (the rep branch runs beside the ack).
+    wait_until(lambda: sum(len(cloud.emails_to(rep)) for rep in ROSTER) == 13, what="every rep email")
+    assert cloud.emulator.violations == []
+
+
+BUDGET = {
+    **OVERRIDES,
+    "incidents": {"threshold": 50, "post_budget_per_15_minutes": 4, "urgent_reserve": 2},
+}
+
+
+@pytest.mark.parametrize("playbook_overrides", [BUDGET])
+def test_acks_stay_within_our_post_budget_urgent_cases_first_and_every_case_reaches_a_rep(cloud):
+    """With 4 acks per 15 minutes, 2 of them reserved for priority 1-2: of six ordinary complaints
+    two are acknowledged and the rest wait for the next window, while a VIP still is; every case's
+    rep is emailed at once."""
+    ordinary = _complain(cloud, 6)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 2, what="the ordinary cases' share")
+    cloud.emulator.add_user("vip", name="Vera Important", followers=250_000, verified=True)
+    vip = f"case-{cloud.emulator.add_post('vip', '@acmeair app down, cannot check in, fix it now').id}"
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 3, what="the VIP's ack")
+    assert cloud.store.cases.get(vip).priority <= 2
+    assert cloud.store.cases.get(vip).first_response_at is not None  # the VIP jumped the queue
+    wait_until(lambda: sum(len(cloud.emails_to(rep)) for rep in ROSTER) == 7, what="every rep email")
+    # The rest are queued, not failed: still waiting for a slot, with no ack error recorded.
+    waiting = [c for c in map(cloud.store.cases.get, ordinary) if c.first_response_at is None]
+    assert len(waiting) == 4 and all(c.ack_error is None for c in waiting)
+    assert all(cloud.execution_arn(c.case_id) for c in waiting)
+    assert cloud.emulator.violations == []
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides", [{**OVERRIDES, "incidents": {"threshold": 2, "window_minutes": 15}}]
+)
+def test_a_digest_ses_rejected_is_sent_by_the_retry_once(cloud):
+    from moto.ses.exceptions import MessageRejectedError
+    from moto.ses.models import SESBackend
+
+    _complain(cloud, 1)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 1, what="the first ack")
+
+    def reject(*args, **kwargs):
+        raise MessageRejectedError("rejected (injected)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SESBackend, "send_raw_email", reject)
+        [case_id] = _complain(cloud, 1, start=1)
+        cloud.poll()  # its Assign opens the incident; the digest is refused
+        case = wait_until(
+            lambda: (c := cloud.store.cases.get(case_id)) and c.incident_id and c, what="the incident case"
+        )
+        time.sleep(0.5)  # the refused attempt releases its claim
+    assert cloud.emails_to(SUPERVISOR) == []
+    for _ in range(2):  # Step Functions' retry, then a duplicate invocation
+        result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "assign", "case_id": case_id})
+        assert not errored and result["incident_id"] == case.incident_id
+    [digest] = cloud.emails_to(SUPERVISOR)
+    assert "incident opened" in digest["Subject"]

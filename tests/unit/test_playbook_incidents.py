@@ -1,0 +1,82 @@
+"""The playbook's ``incidents`` block (storm mode) is validated at load, and picks topics and reps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from turnaround.exceptions import ConfigurationError
+from turnaround.models.playbook import load_playbook
+
+SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
+
+
+def _load(tmp_path: Path, edit: Any) -> Any:
+    playbook = yaml.safe_load(SOURCE.read_text())
+    edit(playbook["incidents"])
+    path = tmp_path / "playbook.yaml"
+    path.write_text(yaml.safe_dump(playbook, allow_unicode=True))
+    load_playbook.cache_clear()
+    try:
+        return load_playbook(str(path))
+    finally:
+        load_playbook.cache_clear()
+
+
+def _refused(tmp_path: Path, edit: Any) -> str:
+    with pytest.raises(ConfigurationError) as error:
+        _load(tmp_path, edit)
+    return str(error.value)
+
+
+def test_the_shipped_incidents_block_loads_and_reads_topics(tmp_path):
+    incidents = _load(tmp_path, lambda i: None).incidents
+    assert incidents.threshold >= 2 and incidents.status_url.startswith("https://")
+    assert incidents.topic_of("@AcmeAir your app is NOT WORKING again") == "outage"
+    assert incidents.topic_of("@AcmeAir flight delayed 3 hours") == "delays"
+    assert incidents.topic_of("@AcmeAir lovely crew today") is None
+
+
+def test_an_incident_ack_with_a_typo_is_refused_naming_it(tmp_path):
+    def typo(i: dict[str, Any]) -> None:
+        i["ack"]["en"][1] = "@{{ customer }} known issue {{ status_url }} {{ firstname }}"
+
+    message = _refused(tmp_path, typo)
+    assert "incidents.ack.en[1]" in message and "'firstname' is undefined" in message
+    assert "status_url" in message  # the variables it could have used
+
+
+def test_an_incident_ack_must_point_to_the_status_post(tmp_path):
+    def no_status(i: dict[str, Any]) -> None:
+        i["ack"]["en"][0] = "@{{ customer }} We know, sorry (ref {{ case_ref }})"
+
+    assert "incidents.ack.en[0] must point to {{ status_url }}" in _refused(tmp_path, no_status)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda i: i.update(threshold=1), "threshold"),
+        (lambda i: i.update(status_url="http://insecure.example"), "status_url"),
+        (lambda i: i["topics"].update(outage=[]), "topics.outage"),
+        (lambda i: i["topics"].update(outage=["Outage"]), "lower case"),
+        (lambda i: i["ack"].update(it=["{{ status_url }} a", "{{ status_url }} b"]), "['it']"),
+        (lambda i: i.update(surprise=1), "surprise"),
+        (lambda i: i.update(post_budget_per_15_minutes=101), "post_budget_per_15_minutes"),  # X allows 100
+        (lambda i: i.update(post_budget_per_15_minutes=10, urgent_reserve=10), "urgent_reserve must be less"),
+    ],
+)
+def test_bad_incident_settings_are_refused(tmp_path, edit, expected):
+    assert expected in _refused(tmp_path, edit)
+
+
+def test_in_an_incident_every_rep_who_takes_the_priority_is_a_candidate(tmp_path):
+    playbook = _load(tmp_path, lambda i: None)
+    text = "@AcmeAir the app is down"
+    assert [r.initials for r in playbook.candidate_reps(text, 4)] == ["SE"]  # the generalist
+    assert [r.initials for r in playbook.candidate_reps(text, 4, whole_roster=True)] == ["AB", "CD", "SE"]
+    assert [r.initials for r in playbook.candidate_reps(text, 1, whole_roster=True)] == ["AB", "CD"]
+    assert playbook.choose_rep("@AcmeAir lost my bag", 4).initials == "AB"
