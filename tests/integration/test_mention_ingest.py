@@ -543,7 +543,7 @@ def test_posts_after_resolution_attach_to_the_case_closed_or_not(emulator, x_api
     assert {m.tweet_id for m in store.mentions.for_case(case_id)} == {root.id, thanks.id, again.id}
     assert len(workflow.succeeded) == 1  # nobody awaits a follow-up any more
 
-    unsure = emulator.add_post("bob", "@acmeair hmm, the box is dented", reply_to=root.id)
+    unsure = emulator.add_post("bob", "@acmeair is this normal?", reply_to=root.id)
     poll()
     assert store.mentions.get(unsure.id).triage.category == "unsure"
     assert store.mentions.get(unsure.id).case_id == case_id  # on the case, and a person decides
