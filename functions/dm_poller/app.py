@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.handlers import container
 from turnaround.handlers.dm_poller import dm_poller
+from turnaround.handlers.schedule import scheduled_time
 from turnaround.observability import logger, metrics, tracer
 
 container.warm(dm_poller)  # in Lambda only: INIT has the full CPU
@@ -19,5 +18,5 @@ container.warm(dm_poller)  # in Lambda only: INIT has the full CPU
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parse(event=event, model=EventBridgeModel)
+    scheduled_time(event)
     return {"handles": dm_poller().poll()}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.handlers import container
 from turnaround.handlers.mention_poller import mention_poller, triage_model
+from turnaround.handlers.schedule import scheduled_time
 from turnaround.observability import logger, metrics, tracer
 
 container.warm(mention_poller, triage_model)  # in Lambda only: INIT has the full CPU
@@ -19,7 +18,6 @@ container.warm(mention_poller, triage_model)  # in Lambda only: INIT has the ful
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    schedule = parse(event=event, model=EventBridgeModel)
-    logger.append_keys(schedule_time=schedule.time.isoformat())
+    logger.append_keys(schedule_time=scheduled_time(event).isoformat())
     results = mention_poller().poll(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     return {"handles": [result.model_dump(mode="json") for result in results]}

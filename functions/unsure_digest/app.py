@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.handlers import container
+from turnaround.handlers.schedule import scheduled_time
 from turnaround.handlers.unsure_digest import send_digests, unsure_digest
 from turnaround.observability import logger, metrics, tracer
 
@@ -19,5 +18,5 @@ container.warm(unsure_digest)  # in Lambda only: INIT has the full CPU
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parse(event=event, model=EventBridgeModel)
+    scheduled_time(event)
     return {"posts_in_digest": send_digests()}

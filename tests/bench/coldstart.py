@@ -1,6 +1,16 @@
 """Cold start per handler as Lambda pays it: INIT (the handler module's import) plus the first
 invocation, each in a fresh interpreter, beside ``import boto3`` measured the same way.
 
+The code is what Lambda runs: both layers built by their own Makefiles, as `sam build` runs them
+(the dependencies' cp312 wheels; each layer's .pyc as the build ships them, or none), merged as Lambda
+extracts them, the function folder as /var/task and the SDK where the runtime has it, precompiled as
+the runtime's is; a CPython 3.12, the template's runtime, runs it with ``-S -B`` (no site-packages,
+nothing written: /opt and /var/task are read-only in Lambda, so a module without a shipped .pyc is
+compiled at every cold start, and the child counts those). Without a CPython 3.12 on the machine the
+children run the source tree on this Python instead, with its caches, and the rows say so.
+BENCH_LAYER_PYC=off builds the layers as a machine without python3.12 does (no .pyc), to see what
+that costs.
+
 The stack from template.yaml is deployed into a moto *server* and the X emulator serves X, both in
 this process; each child (coldstart_child.py) is a clean CPython with the function's Lambda
 environment (the template's variables, tracing on with a trace header and a daemon address, INFO
@@ -16,8 +26,10 @@ process for its peak memory under load.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,6 +49,102 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("coldstart_child.py")
 SCHEDULED = json.loads((ROOT / "tests/events/scheduled_poll.json").read_text())
 FULL_PASS = 800  # mentions: 8 pages of X_MAX_RESULTS=100, the template's most per pass
+RUNTIME_VERSION = (3, 12)  # template.yaml: Runtime python3.12
+
+
+def lambda_python() -> str | None:
+    """A CPython of the runtime's version, looked for where layers/lambda_bytecode.sh looks."""
+    version = ".".join(map(str, RUNTIME_VERSION))
+    candidates = [
+        os.environ.get("LAMBDA_PYTHON"),
+        shutil.which(f"python{version}"),
+        *sorted(
+            glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python{version}")), reverse=True
+        ),
+        f"/usr/bin/python{version}",
+        f"/usr/local/bin/python{version}",
+    ]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", f"import sys; sys.exit(sys.version_info[:2] != {RUNTIME_VERSION})"],
+            capture_output=True,
+        )
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+@dataclass
+class LambdaCode:
+    """What a Lambda sandbox holds: the interpreter, the merged layers (/opt) and the runtime's SDK."""
+
+    python: str
+    opt: Path | None  # None: the source tree on this Python (no CPython 3.12 here)
+    runtime: Path | None
+    layer_pyc: bool
+
+    def describe(self) -> str:
+        if self.opt is None:
+            return f"NOT Lambda's: the source tree on {sys.version.split()[0]}, cached .pyc (no CPython 3.12)"
+        return "built layers on CPython 3.12, " + (
+            "with the .pyc the build ships" if self.layer_pyc else "without .pyc (BENCH_LAYER_PYC=off)"
+        )
+
+
+def built_code(scratch: Path) -> LambdaCode:
+    """Both layers built by their Makefiles (as sam build runs them) and merged as Lambda extracts them."""
+    python = lambda_python()
+    layer_pyc = os.environ.get("BENCH_LAYER_PYC", "on") != "off"
+    if python is None:
+        return LambdaCode(sys.executable, None, None, layer_pyc=True)
+    opt = scratch / "opt"
+    for layer, logical_id in (("turnaround", "TurnaroundLayer"), ("dependencies", "DependenciesLayer")):
+        artifacts = scratch / logical_id
+        subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "-s",
+                "-f",
+                "Makefile",
+                f"build-{logical_id}",
+                f"ARTIFACTS_DIR={artifacts}",
+            ],
+            cwd=ROOT / "layers" / layer,
+            env={**os.environ, "PYTHON": sys.executable, "LAMBDA_PYTHON": python},
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        shutil.copytree(artifacts, opt, dirs_exist_ok=True)
+    if not layer_pyc:
+        for cache in list(opt.rglob("__pycache__")):
+            shutil.rmtree(cache)
+    runtime = scratch / "runtime"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-compile",
+            "--target",
+            str(runtime),
+            "-r",
+            str(ROOT / "tests/deploy/lambda_runtime.txt"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    # The runtime's SDK comes with its .pyc (pip compiled it where the runtime image was made).
+    subprocess.run(
+        [python, "-m", "compileall", "-q", "-j", "0", str(runtime)], check=True, capture_output=True
+    )
+    return LambdaCode(python, opt, runtime, layer_pyc)
 
 
 @dataclass
@@ -49,7 +157,17 @@ class Served:
     playbook: Path
     daemon: socket.socket  # a UDP sink for X-Ray segments (tracing on, as in Lambda)
     brand: str
+    code: LambdaCode
     cases_seen: set[str] = field(default_factory=set)
+
+    def python_path(self, logical_id: str | None) -> str:
+        """Lambda's: /var/task, /opt/python, the runtime's SDK (None: the peer, the SDK alone)."""
+        if self.code.opt is None or self.code.runtime is None:
+            return f"{ROOT / 'layers/turnaround/python'}:{ROOT}"
+        if logical_id is None:
+            return str(self.code.runtime)
+        task = ROOT / self.stack.functions[logical_id].code_uri
+        return f"{task}:{self.code.opt / 'python'}:{self.code.runtime}"
 
     def environment(self, logical_id: str) -> dict[str, str]:
         function = self.stack.functions[logical_id]
@@ -58,7 +176,8 @@ class Served:
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
-            "PYTHONPATH": f"{ROOT / 'layers/turnaround/python'}:{ROOT}",
+            "PYTHONPATH": self.python_path(logical_id),
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",  # the handlers build their collaborators at INIT
             # What Lambda sets; tracing on as Tracing: Active makes it.
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
@@ -124,7 +243,9 @@ def served_stack() -> Iterator[Served]:
     daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     daemon.bind(("127.0.0.1", 0))
     daemon.setblocking(False)
+    build = tempfile.TemporaryDirectory(prefix="bench-lambda-")
     try:
+        code = built_code(Path(build.name))
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": endpoint,
@@ -157,8 +278,9 @@ def served_stack() -> Iterator[Served]:
                 stack_name="turnaround-bench-cold",
             )
             with dynamodb_as_in_aws():  # after the deploy: the stream reaches no function by itself
-                yield Served(stack, endpoint, emulator, playbook, daemon, brand.username)
+                yield Served(stack, endpoint, emulator, playbook, daemon, brand.username, code)
     finally:
+        build.cleanup()
         os.environ.clear()
         os.environ.update(saved)
         daemon.close()
@@ -166,10 +288,17 @@ def served_stack() -> Iterator[Served]:
 
 
 def run_child(
-    environment: dict[str, str], module: str, attribute: str = "", event: Any = None
+    served: Served, environment: dict[str, str], module: str, attribute: str = "", event: Any = None
 ) -> dict[str, Any]:
+    lambda_like = served.code.opt is not None
     result = subprocess.run(
-        [sys.executable, str(CHILD), module, *([attribute] if attribute else [])],
+        [
+            served.code.python,
+            *(["-S", "-B"] if lambda_like else []),
+            str(CHILD),
+            module,
+            *([attribute] if attribute else []),
+        ],
         input=json.dumps(event, default=str),
         capture_output=True,
         text=True,
@@ -234,9 +363,13 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
         for logical_id, function in served.stack.functions.items():
             by_logical[Path(function.code_uri).name] = logical_id
         samples: dict[str, list[dict[str, Any]]] = {name: [] for name in ["boto3", *sorted(by_logical)]}
-        peer_env = served.environment(by_logical["mention_poller"])
+        peer_env = {
+            **served.environment(by_logical["mention_poller"]),
+            "PYTHONPATH": served.python_path(None),
+        }
+        figures["code"] = served.code.describe()
         for round_number in range(rounds):
-            samples["boto3"].append(run_child(peer_env, "boto3"))
+            samples["boto3"].append(run_child(served, peer_env, "boto3"))
             post = served.emulator.add_post(
                 f"c{round_number % 300 + 1}",
                 f"@{served.brand} my bag is lost and nobody answers (cold {round_number})",
@@ -259,7 +392,13 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
                 if name == "inbound_email":
                     event = _ses_receipt(served, function.environment, round_number)
                 samples[name].append(
-                    run_child(served.environment(logical_id), function.module, function.attribute, event)
+                    run_child(
+                        served,
+                        served.environment(logical_id),
+                        _module(served, function),
+                        function.attribute,
+                        event,
+                    )
                 )
         # The poller's peak memory under a full pass, in its own fresh process.
         root = served.emulator.add_post("c1", f"@{served.brand} you lost my bag and my medication")
@@ -269,13 +408,22 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
             )
         poller = served.stack.functions[by_logical["mention_poller"]]
         full_pass = run_child(
-            served.environment(by_logical["mention_poller"]), poller.module, poller.attribute, SCHEDULED
+            served,
+            served.environment(by_logical["mention_poller"]),
+            _module(served, poller),
+            poller.attribute,
+            SCHEDULED,
         )
         template_memory = {
             name: int(served.stack.template["Resources"][logical]["Properties"].get("MemorySize", 128))
             for name, logical in by_logical.items()
         }
     return _rows(samples, full_pass, template_memory, figures)
+
+
+def _module(served: Served, function: Any) -> str:
+    """The handler's module as Lambda imports it from /var/task, or from the repository's root."""
+    return str(function.handler.rsplit(".", 1)[0]) if served.code.opt is not None else str(function.module)
 
 
 def _ses_receipt(served: Served, environment: dict[str, str], round_number: int) -> dict[str, Any]:
@@ -345,6 +493,7 @@ def _rows(
         )
     ]
     figures["boto3_import_ms"] = peer * 1000
+    rows.append(("cold start: the code the children ran", "", str(figures.get("code", ""))))
     memory_rows: list[Row] = []
     for name, runs in samples.items():
         total, init = _best(runs, "total_s"), _best(runs, "init_s")
@@ -353,6 +502,7 @@ def _rows(
         if name == "mention_poller" and "peak_mib" in full_pass:
             peaks.append(full_pass["peak_mib"])
         figure: dict[str, Any] = {
+            "compiled_at_start": max((r.get("compiled", 0) for r in runs), default=0),
             "errors": errors,
             "work": WORK.get(name, ""),
             "first_result": next((r.get("result") for r in runs), None),

@@ -3,11 +3,13 @@
 Started by coldstart.py as ``python coldstart_child.py MODULE [ATTRIBUTE]`` with the function's Lambda
 environment and the event as JSON on stdin. Prints one line ``COLD <json>``: the process CPU (user +
 sys, since the interpreter started) when the import finished and when the first invocation returned,
-the peak RSS, and the handler's error if it raised. With no ATTRIBUTE it only imports the module:
+the peak RSS, how many modules were compiled from source (no usable .pyc) and the handler's error if
+it raised. With no ATTRIBUTE it only imports the module:
 that is how the peer, ``import boto3``, is measured the same way.
 """
 
 import importlib
+import importlib._bootstrap_external
 import json
 import os
 import resource
@@ -42,6 +44,19 @@ def _peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+compiled = [0]
+_source_to_code = importlib._bootstrap_external.SourceLoader.source_to_code
+
+
+def _counted_source_to_code(self, data, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Called only when a module has no valid .pyc: Lambda compiles it at every cold start."""
+    compiled[0] += 1
+    return _source_to_code(self, data, path, *args, **kwargs)
+
+
+importlib._bootstrap_external.SourceLoader.source_to_code = _counted_source_to_code  # type: ignore[method-assign]
+
+
 def main() -> None:
     module_name = sys.argv[1]
     attribute = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -65,6 +80,7 @@ def main() -> None:
                 "init_s": init,
                 "total_s": first,
                 "peak_mib": peak_kib / 1024,
+                "compiled": compiled[0],
                 "error": error,
                 "result": json.dumps(result, default=str)[:300],
             }

@@ -1,14 +1,17 @@
 """Run one Lambda handler as the python3.12 runtime would, from built artifacts only.
 
-Started by test_built_artifacts.py as ``python3.12 -I -S lambda_bootstrap.py TASK OPT RUNTIME HANDLER``
+Started by test_built_artifacts.py as ``python3.12 -I -S -B lambda_bootstrap.py TASK OPT RUNTIME HANDLER``
 with the function's environment. ``-I -S``: no site-packages, no PYTHONPATH, no current directory, so
 the only code that can be imported is the standard library, the built function folder (Lambda's
 /var/task), the built layers merged as Lambda extracts them (/opt/python) and the SDK the runtime
-provides. Reads the event as JSON on stdin; prints one line ``RESULT <json>`` with the handler's return
-value, or ``ERROR <json>`` with the exception, as Lambda would report it.
+provides; ``-B``: nothing is written beside them, as /opt and /var/task are read-only in Lambda.
+Reads the event as JSON on stdin; prints one line ``RESULT <json>`` with the handler's return value,
+or ``ERROR <json>`` with the exception, as Lambda would report it, and one line ``COMPILED <json>``:
+the layers' modules that had to be compiled from source because no usable .pyc was shipped.
 """
 
 import importlib
+import importlib._bootstrap_external
 import json
 import sys
 import time
@@ -16,6 +19,18 @@ import traceback
 
 task_root, opt, runtime, handler_name = sys.argv[1:5]
 sys.path[:0] = [task_root, f"{opt}/python", runtime]
+compiled: list[str] = []
+_source_to_code = importlib._bootstrap_external.SourceLoader.source_to_code
+
+
+def _counted_source_to_code(self, data, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Called only when no valid .pyc exists for the module being imported."""
+    if str(path).startswith(opt):
+        compiled.append(str(path)[len(opt) :])
+    return _source_to_code(self, data, path, *args, **kwargs)
+
+
+importlib._bootstrap_external.SourceLoader.source_to_code = _counted_source_to_code  # type: ignore[method-assign]
 
 
 class Context:
@@ -36,6 +51,13 @@ class Context:
 
 
 def main() -> None:
+    try:
+        run()
+    finally:
+        print("COMPILED " + json.dumps(compiled))
+
+
+def run() -> None:
     event = json.load(sys.stdin)
     module_name, attribute = handler_name.rsplit(".", 1)
     try:

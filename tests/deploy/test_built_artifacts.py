@@ -165,6 +165,25 @@ def test_dependencies_layer_is_the_closed_pinned_set_without_the_sdk(
     )
 
 
+def test_the_layers_ship_bytecode_for_the_runtime(built: Path, built_template: dict[str, Any]) -> None:
+    """Every module of both layers has a hash-based .pyc for CPython 3.12, the template's runtime.
+    (The build finds a 3.12 where this test does: layers/lambda_bytecode.sh; invoke() below checks
+    that the runtime really loads them.)"""
+    tag = "cpython-" + LAMBDA_RUNTIME.removeprefix("python").replace(".", "")
+    for layer in ("TurnaroundLayer", "DependenciesLayer"):
+        site = _layer_dir(built, built_template, layer) / "python"
+        sources = list(site.rglob("*.py"))
+        assert sources
+        missing = [
+            str(source.relative_to(site))
+            for source in sources
+            if not (source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc").is_file()
+        ]
+        assert not missing, f"{layer}: {len(missing)} of {len(sources)} modules without {tag} .pyc"
+        stray = [p for p in site.rglob("*.pyc") if f".{tag}." not in p.name]
+        assert not stray, f"{layer} ships bytecode for another Python: {stray[:3]}"
+
+
 def _tree_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -344,6 +363,7 @@ def invoke(built: Path, lambda_root: Path, deployed: Deployed, logical_id: str, 
             _lambda_python(),
             "-I",
             "-S",
+            "-B",
             str(HERE / "lambda_bootstrap.py"),
             str(built / logical_id),
             str(lambda_root / "opt"),
@@ -364,6 +384,11 @@ def invoke(built: Path, lambda_root: Path, deployed: Deployed, logical_id: str, 
     assert kind == "RESULT", (
         f"{logical_id} raised: {json.loads(payload)['errorType']}\n{payload}\n{result.stderr}"
     )
+    # The layers ship .pyc the runtime's CPython loads (layers/lambda_bytecode.sh): a cold start
+    # compiles none of their modules. /opt is read-only in Lambda, so a module compiled here would
+    # be compiled again at every cold start.
+    [compiled] = [json.loads(line[9:]) for line in result.stdout.splitlines() if line.startswith("COMPILED ")]
+    assert compiled == [], f"{logical_id} compiled {len(compiled)} modules of the layers: {compiled[:5]}"
     return json.loads(payload)
 
 

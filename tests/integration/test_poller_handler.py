@@ -7,13 +7,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.parser import ValidationError
 
 from functions.mention_poller.app import lambda_handler
 from tests.conftest import BRAND
 from tests.helpers import load_template, resource
 from tests.lambda_context import FakeLambdaContext
-from turnaround.exceptions import ConfigurationError, XCreditsExhausted
+from turnaround.exceptions import ConfigurationError, NotAScheduledEvent, XCreditsExhausted
 from turnaround.settings import PollerSettings
 
 EVENT = json.loads((Path(__file__).parent.parent / "events" / "scheduled_poll.json").read_text())
@@ -55,7 +54,7 @@ def test_missing_environment_is_a_configuration_error_that_echoes_no_values(poll
 
 
 def test_event_that_is_not_a_schedule_is_rejected(poller_env):
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotAScheduledEvent, match="no version, id, detail-type"):
         lambda_handler({"hello": "world"}, FakeLambdaContext())
 
 

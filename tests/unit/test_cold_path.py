@@ -22,7 +22,14 @@ X_HTTP = {"tweepy", "requests", "requests_oauthlib", "oauthlib"}
 RENDERING = {"jinja2"}
 SENTIMENT = {"vaderSentiment"}
 MAIL = {"email.headerregistry", "email.policy", "mailparser_reply"}
-EVERYWHERE = {"email_validator", "dns", "aws_xray_sdk.core", "twitter_text", "sqlite3"}
+EVERYWHERE = {
+    "email_validator",
+    "dns",
+    "aws_xray_sdk.core",
+    "twitter_text",
+    "sqlite3",
+    "aws_lambda_powertools.utilities.parser",  # the schedule is read by handlers/schedule.py
+}
 # What each handler may load at import beyond the common set (anything not listed here is refused).
 ALLOWED = {
     "mention_poller": X_HTTP | SENTIMENT,

@@ -17,6 +17,10 @@ class ConfigurationError(TurnaroundError):
     """The function's environment or a secret is missing or invalid."""
 
 
+class NotAScheduledEvent(TurnaroundError, ValueError):
+    """A scheduled function was invoked with something other than EventBridge's schedule event."""
+
+
 # --- X API -------------------------------------------------------------------------------------
 
 
