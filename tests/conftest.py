@@ -28,7 +28,7 @@ from moto import mock_aws
 from local_cloud.cloud import embedded_cloud
 from local_cloud.runtime import reset_process_state
 from tests.cloud import BRAND, BRAND_ID, Cloud, spec
-from tests.helpers import create_table_from_template
+from tests.helpers import X_TIMEOUT, create_table_from_template
 from turnaround.adapters.x_api import XApi, XCredentials
 from turnaround.dal.repositories import Repositories
 from turnaround.settings import get_settings
@@ -156,7 +156,7 @@ def brand(emulator: XApiEmulator) -> Brand:
 
 @pytest.fixture
 def x_api(emulator: XApiEmulator, brand: Brand) -> XApi:
-    return XApi(brand.credentials, base_url=emulator.base_url, timeout=1.0)
+    return XApi(brand.credentials, base_url=emulator.base_url, timeout=X_TIMEOUT)
 
 
 @pytest.fixture

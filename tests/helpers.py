@@ -9,6 +9,11 @@ from typing import Any
 from local_cloud.stack import load_template as _load_template
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The tests' X client timeout, and a delay past it for timeout faults. Short, so a timeout test is
+# quick, but long enough that a 100-post page served on a loaded 2-core machine never trips it.
+X_TIMEOUT = 2.5
+PAST_X_TIMEOUT = X_TIMEOUT + 0.5
 TEMPLATE = ROOT / "template.yaml"
 
 

@@ -19,6 +19,7 @@ from moto.ses.exceptions import MessageRejectedError
 from moto.ses.models import SESBackend, ses_backends
 
 from tests.conftest import BRAND
+from tests.helpers import PAST_X_TIMEOUT
 from turnaround.adapters.mailer import Mailer, build_message
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.outbox import OutboxRepository
@@ -207,7 +208,9 @@ def _lose_the_answer(
 
         monkeypatch.setattr(Mailer, "send", _once(send, original))
     else:
-        emulator.inject_fault(X_ROUTE[kind], "lost_response" if made else "timeout", delay_seconds=1.5)
+        emulator.inject_fault(
+            X_ROUTE[kind], "lost_response" if made else "timeout", delay_seconds=PAST_X_TIMEOUT
+        )
 
 
 def _once(first: Callable[..., Any], then: Callable[..., Any]) -> Callable[..., Any]:

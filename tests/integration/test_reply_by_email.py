@@ -29,7 +29,7 @@ from local_cloud.runtime import InProcessLambdas
 from local_cloud.stack import StreamMapping
 from local_cloud.streams import StreamDeliveries
 from tests.conftest import BRAND
-from tests.helpers import resource
+from tests.helpers import PAST_X_TIMEOUT, resource
 from tests.lambda_context import FakeLambdaContext as LambdaContext
 from turnaround import clock as turnaround_clock
 from turnaround.adapters.x_api import XApi
@@ -618,7 +618,8 @@ def test_an_emailed_dm_in_doubt_is_not_sent_again_and_the_rep_is_told_to_check(w
     world.clock.advance(5)
     world.poll_dms()
     sent = len(world.emulator.dms_sent(by=BRAND))
-    world.emulator.inject_fault("create_dm", "timeout", delay_seconds=1.5)  # no answer within our timeout
+    # no answer within our timeout
+    world.emulator.inject_fault("create_dm", "timeout", delay_seconds=PAST_X_TIMEOUT)
     with pytest.raises(XApiUnavailable):
         world.send(reply(reply_to(sent_emails()[-1]), "We have refunded the hotel night in full."))
     outcome = world.redeliver(world.last_event)

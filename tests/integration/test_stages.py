@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from local_cloud.stack import DeployedStack, deploy
+from tests.helpers import X_TIMEOUT
 from turnaround.adapters.x_api import XApi
 from turnaround.observability import logger
 from x_emulator import XApiEmulator
@@ -85,7 +86,7 @@ def test_writes_off_posts_nothing_and_logs_what_it_would_have_posted(
 ) -> None:
     emulator.add_user("jane", name="Jane Chan")
     complaint = emulator.add_post("jane", "@acmeair my bag is lost")
-    dry = XApi(x_api._credentials, base_url=emulator.base_url, timeout=1.0, writes_enabled=False)
+    dry = XApi(x_api._credentials, base_url=emulator.base_url, timeout=X_TIMEOUT, writes_enabled=False)
 
     log = io.StringIO()
     previous = logger.logger_handler.setStream(log)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ import requests
 import tweepy
 
 from tests.conftest import BRAND_ID, Brand
+from tests.helpers import PAST_X_TIMEOUT, X_TIMEOUT
 from turnaround.adapters.x_api import XApi
 from turnaround.adapters.x_http import RoutingTimeoutAdapter, build_client
 from turnaround.exceptions import (
@@ -25,7 +26,7 @@ from x_emulator import XApiEmulator, load_scenario
 
 @pytest.fixture
 def client(emulator: XApiEmulator, brand: Brand) -> tweepy.Client:
-    return build_client(brand.credentials, base_url=emulator.base_url, timeout=1.0)
+    return build_client(brand.credentials, base_url=emulator.base_url, timeout=X_TIMEOUT)
 
 
 @pytest.fixture
@@ -474,7 +475,7 @@ def test_quote_posts_of_a_post_are_listed_and_billed_as_post_reads(emulator, cli
 
 
 def test_timeout_fault_trips_the_client_timeout(emulator, x_api):
-    emulator.inject_fault("mentions", "timeout", delay_seconds=1.5)
+    emulator.inject_fault("mentions", "timeout", delay_seconds=PAST_X_TIMEOUT)
     with pytest.raises(XApiUnavailable, match="ReadTimeout"):
         x_api.mentions_page(BRAND_ID, max_results=5)
 
