@@ -183,29 +183,26 @@ class Playbook(_Model):
             return self
         from jinja2 import TemplateError
 
-        problems: list[str] = []
+        def problem(where: str, source: str, values: dict[str, str]) -> str | None:
+            try:
+                render(source, html=False, brand=self.brand, **values)
+            except TemplateError as exc:
+                available = ", ".join(sorted({"brand", *values}))
+                return f"{where}: {exc.message or exc} (available: {available})"
+            return None
+
+        checks: list[tuple[str, str, dict[str, str]]] = []
         for where, templates in [("templates", self.templates)] + [
             (f"languages.{lang}", t) for lang, t in self.languages.items()
         ]:
             for situation, values in SITUATION_VARIABLES.items():
                 variants = getattr(templates, situation, None)
                 for index, source in enumerate([variants] if isinstance(variants, str) else variants or []):
-                    try:
-                        render(source, html=False, brand=self.brand, **values)
-                    except TemplateError as exc:
-                        problems.append(
-                            f"{where}.{situation}[{index}]: {exc.message or exc} "
-                            f"(available: {', '.join(sorted({'brand', *values}))})"
-                        )
-        for lang, variants in (self.incidents.ack if self.incidents else {}).items():
-            for index, source in enumerate(variants):
-                try:
-                    render(source, html=False, brand=self.brand, **INCIDENT_ACK_VARIABLES)
-                except TemplateError as exc:
-                    problems.append(
-                        f"incidents.ack.{lang}[{index}]: {exc.message or exc} "
-                        f"(available: {', '.join(sorted({'brand', *INCIDENT_ACK_VARIABLES}))})"
-                    )
+                    checks.append((f"{where}.{situation}[{index}]", source, values))
+        for lang, ack_variants in (self.incidents.ack if self.incidents else {}).items():
+            for index, source in enumerate(ack_variants):
+                checks.append((f"incidents.ack.{lang}[{index}]", source, INCIDENT_ACK_VARIABLES))
+        problems = [found for where, source, values in checks if (found := problem(where, source, values))]
         if problems:
             raise ValueError("templates that cannot render: " + "; ".join(problems))
         return self
