@@ -10,7 +10,38 @@ def case_ref(case_id: str) -> str:
     return case_id.rsplit("-", 1)[-1][-6:]
 
 
+# Titles people put before their name: "Dr. Jane Doe" is greeted as "Jane".
+_HONORIFICS = frozenset(
+    {"dr", "mr", "mrs", "ms", "mx", "miss", "prof", "sir", "dame", "rev", "sr", "sra", "mme", "herr", "frau"}
+)
+_NAME_JOINERS = "-'\u2019"  # hyphen, apostrophe, typographic apostrophe
+
+
 def first_name(author: Author | None) -> str:
-    name = "".join(ch for ch in (author.name if author else "") if ch.isprintable()).split()
-    candidate = name[0] if name else (author.username if author else "")
-    return candidate[:20] or "there"
+    """The name we greet the customer by in public: the first word of the display name if it is
+    plainly a name, else their username (their own handle, which every language reads as a name).
+
+    A display name is whatever the customer typed, and our post repeats it to everyone: a word that
+    is not plainly a name ("@elonmusk" would mention a third party from our account, "#boycott",
+    "BOYCOTT", "Sam2024") is never used. Titles and emoji before the name are skipped."""
+    for word in (author.name if author else "").split():
+        word = word.rstrip(".,:;!")
+        if word.lower() in _HONORIFICS or not any(ch.isalpha() for ch in word):
+            continue  # "Dr." or a decoration such as an emoji
+        if _plainly_a_name(word):
+            return word
+        break  # the first word that is not a title is the name, or there is none we can use
+    username = author.username if author else ""
+    return username[:20] if username.replace("_", "").isalnum() and username.isascii() else "there"
+
+
+def _plainly_a_name(word: str) -> bool:
+    letters = [ch for ch in word if ch not in _NAME_JOINERS]
+    return (
+        2 <= len(word) <= 20
+        and bool(letters)
+        and all(ch.isalpha() for ch in letters)
+        and word[0].isalpha()
+        and word[-1].isalpha()
+        and not (word.isupper() and len(letters) > 3)  # shouting, not a name
+    )
