@@ -100,3 +100,47 @@ def test_one_handles_failure_does_not_skip_the_next(emulator, brand, store, cloc
     with pytest.raises(XApiUnavailable):
         poll_dm_handles(settings, store=store, credentials=Credentials(), playbook=load_playbook())  # type: ignore[arg-type]
     assert store.checkpoints.get("acmehelp").dm_newest_id is not None  # the second handle still ran
+
+
+def _complaints(emulator, store, clock, x_api, *texts: str) -> list[str]:
+    """Open one case per text for jane, as the mention poller does."""
+    from turnaround.logic.ingest.mentions import MentionIngestor
+
+    emulator.add_user("jane")
+    posts = [emulator.add_post("jane", text) for text in texts]
+    clock.advance(1)
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    return [f"case-{post.id}" for post in posts]
+
+
+def test_stop_by_dm_opts_out_every_case_of_the_customer(emulator, ingestor, store, clock, x_api):
+    """Two complaints on one day, one already resolved and awaiting her follow-up: "please stop
+    messaging me" covers both, though she has no case the DM could be threaded into by id."""
+    bag, refund = _complaints(
+        emulator,
+        store,
+        clock,
+        x_api,
+        "@acmeair my bag never arrived in Denver, three days now",
+        "@acmeair and you charged my card twice for the same ticket",
+    )
+    store.cases.resolved(bag, at=clock.now(), note="bag delivered")
+    store.cases.await_follow_up(bag, task_token="token-1")
+    emulator.add_dm("jane", "acmeair", "Please stop messaging me, just send the money.")
+    clock.advance(1)
+    ingestor.poll()
+    assert store.cases.get(bag).opted_out and store.cases.get(refund).opted_out
+    assert emulator.dms_sent(by="acmeair") == []  # and no confirmation DM to someone who said stop
+
+
+def test_an_answer_to_our_follow_up_dm_joins_the_case_that_asked(emulator, ingestor, store, clock, x_api):
+    [bag] = _complaints(
+        emulator, store, clock, x_api, "@acmeair my bag never arrived in Denver, three days now"
+    )
+    store.cases.resolved(bag, at=clock.now(), note="bag delivered")
+    store.cases.await_follow_up(bag, task_token="token-1")
+    answer = emulator.add_dm("jane", "acmeair", "It arrived yesterday, all good now. Thanks Alex!")
+    clock.advance(1)
+    assert ingestor.poll()["threaded"] == 1
+    assert [dm.event_id for dm in store.dms.for_case(bag)] == [answer.id]  # the rep sees it on the case
+    assert emulator.dms_sent(by="acmeair") == []  # no "your case is with..." after it was settled

@@ -298,6 +298,23 @@ class CaseRepository(Repository):
     def opted_out(self, case_id: str, *, at: datetime | None = None) -> None:
         self._update(case_id, opted_out=True, opted_out_at=iso(at))
 
+    def customer_opted_out(self, author_id: str, *, at: datetime | None = None) -> list[str]:
+        """ "Stop" covers the customer, not one case: every case of theirs that is open or awaits
+        their follow-up is opted out (a customer may have two). Returns their ids."""
+        case_ids: list[str] = []
+        for status in (CaseStatus.OPEN, CaseStatus.FOLLOW_UP):
+            items = self._query_all(
+                f"the {status} cases of customer {author_id}",
+                IndexName="GSI1",
+                KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :status)",
+                ExpressionAttributeValues={":pk": f"CUSTOMER#{author_id}", ":status": f"{status}#"},
+                ProjectionExpression="case_id",
+            )
+            case_ids += [str(item["case_id"]) for item in items]
+        for case_id in case_ids:
+            self.opted_out(case_id, at=at)
+        return case_ids
+
     def follow_up_asked(self, case_id: str, *, at: datetime, channel: str) -> None:
         self._update(case_id, follow_up_asked_at=at.isoformat(), follow_up_channel=channel)
 

@@ -27,7 +27,7 @@ from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import XCreditsExhausted, XDirectMessageRefused, XRateLimited, XUsageCapped
 from turnaround.logic.effects import Effects, find_our_dm
 from turnaround.logic.workflow.voice import case_ref, first_name
-from turnaround.models.case import Case, StoredDm
+from turnaround.models.case import Case, CaseStatus, StoredDm
 from turnaround.models.playbook import Playbook, load_playbook
 from turnaround.models.x import XDmEvent
 from turnaround.observability import logger, metrics
@@ -68,7 +68,10 @@ class DmIngestor:
             if event.sender_id == user_id:
                 continue  # our own DMs are recorded when we send them
             counts["received"] += 1
-            case = self.store.cases.find_open_for_customer(event.sender_id)
+            # An answer to our follow-up DM belongs to the case that asked it (the rep sees it there).
+            case = self.store.cases.find_open_for_customer(
+                event.sender_id
+            ) or self.store.cases.find_awaiting_follow_up(event.sender_id)
             if not self.store.dms.record(
                 StoredDm(
                     event_id=event.id,
@@ -80,18 +83,20 @@ class DmIngestor:
                 )
             ):
                 # Threaded by an earlier pass that then failed: its confirmation may not have gone out.
-                if case and case.route == "offline" and not case.opted_out:
+                if case and self._may_confirm(case, event.text):
                     outcome = self._confirm(case, event.sender_id, user_id)
                     counts[outcome] += outcome != "threaded"
                 continue
+            if self.playbook.is_opt_out(event.text):  # every case of theirs, with or without this one
+                opted_out = self.store.cases.customer_opted_out(event.sender_id, at=event.created_at)
+                metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=len(opted_out))
             if case is None:
+                metrics.add_metric(name="DmsWithoutCase", unit=MetricUnit.Count, value=1)
+                logger.warning("a DM from a customer with no open case", extra={"event_id": event.id})
                 continue
             counts["threaded"] += 1
             self.store.cases.dm_opened(case.case_id, at=self.clock())
-            if self.playbook.is_opt_out(event.text):
-                self.store.cases.opted_out(case.case_id)
-                continue
-            if case.route == "offline" and not case.opted_out:
+            if self._may_confirm(case, event.text):
                 counts[self._confirm(case, event.sender_id, user_id)] += 1
         if events and complete:
             self.store.checkpoints.save_dm_checkpoint(self.handle, events[-1].id)
@@ -125,6 +130,15 @@ class DmIngestor:
         metrics.add_metric(name="DmPassIncomplete", unit=MetricUnit.Count, value=1)
         logger.warning("DM pass stopped before a known event", extra={"handle": self.handle})
         return sorted(fresh, key=lambda e: int(e.id)), pages, False
+
+    def _may_confirm(self, case: Case, text: str) -> bool:
+        """The confirmation DM goes to an open offline case whose customer has not said stop."""
+        return (
+            case.status == CaseStatus.OPEN
+            and case.route == "offline"
+            and not case.opted_out
+            and not self.playbook.is_opt_out(text)
+        )
 
     def _confirm(self, case: Case, customer_id: str, brand_id: str) -> str:
         """The one automated DM per case, through the effects module: a 429 or 5xx releases its

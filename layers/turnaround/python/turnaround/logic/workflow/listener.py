@@ -39,13 +39,8 @@ class CustomerPostListener:
         store = self.store
         author_id = mention.author.id
         if self.playbook.is_opt_out(mention.text):
-            for case in (
-                store.cases.find_open_for_customer(author_id),
-                store.cases.find_awaiting_follow_up(author_id),
-            ):
-                if case:
-                    store.cases.opted_out(case.case_id, at=mention.ingested_at)
-                    metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=1)
+            opted_out = store.cases.customer_opted_out(author_id, at=mention.ingested_at)
+            metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=len(opted_out))
             return
         if self._awaiting is None:
             self._awaiting = store.cases.customers_awaiting_follow_up()
