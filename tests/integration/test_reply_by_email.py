@@ -348,19 +348,23 @@ def test_a_retry_after_the_lambda_died_mid_post_does_not_send_the_dm_twice(
 
 def test_reply_goes_public_to_the_customers_latest_post_that_mentions_us(world: World) -> None:
     case = world.open_case(SIMPLE, customer="bob")
-    assert case.route == "public" and not case.dm_open
+    assert case.route == "public" and not case.dm_open and case.ack_tweet_id
     address = reply_to(sent_emails()[-1])
-    # Only the root post exists and our acknowledgement answered it: X allows no second reply.
-    outcome = world.send(
-        reply(address, "Bob, your order left the depot this morning.", sender=SAM, sender_name="Sam")
-    )
-    assert outcome["status"] == "refused"  # Sam is not the assignee
     assignee = str(case.assignee_email)
-    outcome = world.send(reply(address, "Bob, your order left the depot this morning.", sender=assignee))
-    assert outcome["status"] == "refused" and "mentions us" in outcome["detail"]
-    refusal = sent_emails()[-1]
-    assert refusal["To"] == assignee and "Nothing was posted to X" in plain(refusal)
-    assert "your order left the depot" in plain(refusal)  # the text is kept for the rep
+    assert assignee == SAM  # the generalist: an order is no one's topic
+    outcome = world.send(
+        reply(address, "Bob, your order left the depot this morning.", sender=ALEX, sender_name="Alex")
+    )
+    assert outcome["status"] == "refused" and "current rep" in outcome["detail"]
+
+    # Only the root post exists and our ack answered it (one reply per post): the ack promised to
+    # "update you here", so the rep's update goes under our ack, where X names bob for us.
+    first = "Bob, your order left the depot this morning."
+    outcome = world.send(reply(address, first, sender=assignee))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
+    post = world.emulator.posts_created()[-1]
+    assert post.in_reply_to_tweet_id == case.ack_tweet_id and post.text == f"@bob {first}"
+    assert "under our post https://x.com/acmeair/status/" in plain(sent_emails()[-1])
 
     follow_up = world.emulator.add_post(
         "bob", "@acmeair any news? still nothing", reply_to=case.root_tweet_id
@@ -377,7 +381,32 @@ def test_reply_goes_public_to_the_customers_latest_post_that_mentions_us(world: 
         post.text[post.display_start :] == text and post.in_reply_to_tweet_id == follow_up.id
     )  # X adds "@bob "
     assert "as a public reply to @bob's post" in plain(sent_emails()[-1])
+
+    # Bob's post is answered now: the next update continues under our latest reply.
+    outcome = world.send(reply(address, "Bob, delivered at 10:04 - enjoy!", sender=assignee))
+    assert outcome["status"] == "posted"
+    assert world.emulator.posts_created()[-1].in_reply_to_tweet_id == post.id
     assert world.emulator.state()["violations"] == []
+
+
+def test_without_a_post_of_ours_or_an_unanswered_one_of_theirs_nothing_is_posted(world: World) -> None:
+    """A reply to our promo that does not type @acmeair gets no ack (X's rule): the rep has no
+    customer post to answer and no post of ours in the case to continue under (the promo does not
+    name bob), so nothing is posted and the rep keeps the text."""
+    promo = world.emulator.add_post("acmeair", "Our spring sale starts today!")
+    world.emulator.add_post("bob", "my duty-free order is late, tracking hasn't moved", reply_to=promo.id)
+    world.clock.advance(5)
+    world.ingest()
+    case = next(c for c in world.cases() if c.customer_username == "bob")
+    assert not build_case_workflow(get_settings(WorkflowSettings)).acknowledge(case.case_id)["acknowledged"]
+    world.notify(case.case_id)
+    posts = len(world.emulator.posts_created())
+    assignee = str(world.store.cases.get(case.case_id).assignee_email)
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), "Bob, it ships today.", sender=assignee))
+    assert outcome["status"] == "refused" and "mentions us" in outcome["detail"]
+    refusal = sent_emails()[-1]
+    assert "Nothing was posted to X" in plain(refusal) and "it ships today" in plain(refusal)
+    assert len(world.emulator.posts_created()) == posts
 
 
 def test_too_long_for_x_is_refused_by_weighted_length_with_the_text_kept(world: World) -> None:
@@ -586,7 +615,9 @@ def test_an_unanswered_automated_dm_is_found_by_the_next_poll_and_not_sent_again
     case = world.open_case(CHARGED)
     world.emulator.add_dm("jane", BRAND, "Booking XK42P")
     world.clock.advance(5)
-    world.emulator.inject_fault("create_dm", "lost_response", delay_seconds=1.5)  # X sends it; no answer
+    world.emulator.inject_fault(
+        "create_dm", "lost_response", delay_seconds=PAST_X_TIMEOUT
+    )  # X sends it; no answer
     with pytest.raises(XApiUnavailable):
         world.poll_dms()
     world.poll_dms()
@@ -601,7 +632,9 @@ def test_an_emailed_public_reply_whose_answer_was_lost_is_posted_once_and_confir
     world.clock.advance(5)
     world.ingest()
     posts = len(world.emulator.posts_created(by=BRAND))
-    world.emulator.inject_fault("create_tweet", "lost_response", delay_seconds=1.5)  # posted; no answer
+    world.emulator.inject_fault(
+        "create_tweet", "lost_response", delay_seconds=PAST_X_TIMEOUT
+    )  # posted; no answer
     with pytest.raises(XApiUnavailable):
         world.send(
             reply(reply_to(sent_emails()[-1]), "Bob, it arrives tomorrow.", sender=str(case.assignee_email))

@@ -258,7 +258,20 @@ class ReplyDesk:
         return self._post(case, mail, key, verdicts, "x_dm", send, find_earlier)
 
     def _post_public(self, case: Case, mail: InboundMail, key: str, verdicts: SesVerdicts) -> ReplyOutcome:
-        length = weighted_length(mail.text)
+        target = self._reply_target(case)
+        if target is None:
+            return self._refuse(
+                case, mail, key, verdicts,
+                "the customer has no post that mentions us and that we have not already answered, and "
+                "we have no post in their thread to continue; X allows replies only where we are "
+                "mentioned (once per post) or under our own posts",
+                "Wait for the customer to write again (their next post or DM comes to this thread).",
+            )  # fmt: skip
+        tweet_id, ours = target
+        # Under our own post X still names the customer: a reply's leading mentions (everyone the
+        # parent named, and the ack named them) are added by X and do not count towards the length.
+        text = mail.text
+        length = weighted_length(text)
         if length > MAX_WEIGHTED_LENGTH:
             return self._refuse(
                 case, mail, key, verdicts,
@@ -266,21 +279,19 @@ class ReplyDesk:
                 f"{MAX_WEIGHTED_LENGTH}",
                 "Shorten it and reply again, or ask the customer to DM us for a longer answer.",
             )  # fmt: skip
-        target = self._reply_target(case)
-        if target is None:
-            return self._refuse(
-                case, mail, key, verdicts,
-                "the customer has no post that mentions us and that we have not already answered; X "
-                "allows replies only where we are mentioned, one per post",
-                "Wait for the customer to write again (their next post or DM comes to this thread).",
-            )  # fmt: skip
         x = self.x_for(case.handle)
         return self._post(
-            case, mail, key, verdicts, "x_public", lambda: x.reply(target, mail.text), None, target
-        )
+            case, mail, key, verdicts, "x_public", lambda: x.reply(tweet_id, text), None, tweet_id,
+            under_our_post=ours,
+        )  # fmt: skip
 
-    def _reply_target(self, case: Case) -> str | None:
-        replied = {m.in_reply_to_tweet_id for m in self.conversation.messages(case.case_id)}
+    def _reply_target(self, case: Case) -> tuple[str, bool] | None:
+        """Where a rep's public reply goes: the customer's latest post that mentions us and that we
+        have not answered; else under our latest post in their thread (the ack, or a rep's earlier
+        reply), which X allows and which keeps the ack's promise to "update you here". With whether
+        the target is ours."""
+        messages = self.conversation.messages(case.case_id)
+        replied = {m.in_reply_to_tweet_id for m in messages}
         if case.ack_tweet_id:
             replied.add(case.root_tweet_id)
         own = [
@@ -288,7 +299,13 @@ class ReplyDesk:
             for m in self.store.mentions.for_case(case.case_id)
             if m.author.id == case.customer_id and m.mentions_handle and m.tweet_id not in replied
         ]
-        return str(max(own)) if own else None
+        if own:
+            return str(max(own)), False
+        ours = [int(case.ack_tweet_id)] if case.ack_tweet_id else []
+        ours += [
+            int(m.x_id) for m in messages if m.channel == "x_public" and m.outcome == "posted" and m.x_id
+        ]
+        return (str(max(ours)), True) if ours else None
 
     def _post(
         self,
@@ -300,6 +317,8 @@ class ReplyDesk:
         act: Callable[[], str],
         find_earlier: Callable[[OutboxClaim], dict[str, Any] | None] | None,
         in_reply_to_tweet_id: str | None = None,
+        *,
+        under_our_post: bool = False,
     ) -> ReplyOutcome:
         """Through the effects module: a public reply is posted once (a retry after a crash reads X's
         duplicate refusal as posted), a DM at most once (a retry looks for it on X first)."""
@@ -308,6 +327,9 @@ class ReplyDesk:
         where = (
             f"as a DM to @{case.customer_username}"
             if channel == "x_dm"
+            else f"as a public reply in @{case.customer_username}'s thread, under our post "
+            f"https://x.com/{case.handle}/status/{in_reply_to_tweet_id}"
+            if under_our_post
             else f"as a public reply to @{case.customer_username}'s post "
             f"https://x.com/{case.customer_username}/status/{in_reply_to_tweet_id}"
         )
