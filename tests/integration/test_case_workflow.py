@@ -283,6 +283,35 @@ def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it
     [
         {
             "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 30, "amplify": "automatic"},
+        }
+    ],
+)
+def test_backhanded_thanks_is_never_amplified_even_when_automatic(cloud):
+    """Praise words that count what it cost ("only took 3 weeks and 9 phone calls") are how the case
+    ended, but the brand retweeting them would embarrass it."""
+    case_id, root = _start(cloud, "bob", "@acmeair my order is late again, tracking says nothing")
+    cloud.decide(SAM, "resolved", note="Refund issued")
+    wait_until(
+        lambda: getattr(cloud.store.cases.get(case_id), "follow_up_token", None), what="the follow-up wait"
+    )
+    cloud.emulator.add_post(
+        "bob",
+        "@acmeair wow, only took 3 weeks and 9 phone calls to get my money back. Amazing service, thanks!",
+        reply_to=root,
+    )
+    cloud.poll()
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    case = cloud.store.cases.get(case_id)
+    assert case.outcome == "resolved_followed_up" and cloud.emulator.retweets == []
+    assert "backhanded" in str(case.amplification)
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "supervisor_response_seconds": 600},
             "follow_up": {"delay_seconds": 0, "window_seconds": 2},
         }
     ],

@@ -401,7 +401,9 @@ def test_without_a_post_of_ours_or_an_unanswered_one_of_theirs_nothing_is_posted
     assert not build_case_workflow(get_settings(WorkflowSettings)).acknowledge(case.case_id)["acknowledged"]
     world.notify(case.case_id)
     posts = len(world.emulator.posts_created())
-    assignee = str(world.store.cases.get(case.case_id).assignee_email)
+    notified = world.store.cases.get(case.case_id)
+    assert notified is not None
+    assignee = str(notified.assignee_email)
     outcome = world.send(reply(reply_to(sent_emails()[-1]), "Bob, it ships today.", sender=assignee))
     assert outcome["status"] == "refused" and "mentions us" in outcome["detail"]
     refusal = sent_emails()[-1]

@@ -116,6 +116,15 @@ NOT_A_PUBLIC_APOLOGY = {"unsure", "praise", "other"}
         # Praise words around a named problem stay complaints.
         ("@AcmeAir I love you guys but why is the wifi always down?", {"complaint", "unsure"}),
         ("@AcmeAir great, another 2 hour delay and no one at the gate", {"complaint"}),
+        # Thanks for a harm is sarcasm the model and VADER read as praise; thanks for a fix is not.
+        (
+            "Thanks @AcmeAir for losing my bag for the third time this year. Truly world class 👏",
+            {"complaint"},
+        ),
+        ("@AcmeAir thanks for ruining my holiday", {"complaint"}),
+        ("@AcmeAir thank you so much for the 5 hour delay", {"complaint"}),
+        ("@AcmeAir thank you for finding my lost bag!", NOT_A_PUBLIC_APOLOGY),
+        ("@AcmeAir thanks for getting me home despite the delay", NOT_A_PUBLIC_APOLOGY),
     ],
 )
 def test_praise_is_not_apologised_to_and_named_problems_still_count(text, expected):

@@ -20,6 +20,7 @@ from turnaround.logic.triage_cues import (
     GRATITUDE,
     PRAISE,
     RESOLVED,
+    SARCASTIC_THANKS,
     STILL_OPEN,
     STILL_UNSOLVED,
     ends_in_praise,
@@ -278,6 +279,8 @@ def classify(
     model = model or load_model()
     confidence = model.probability(own, score)
     reasons.append(f"complaint model {confidence:.2f}")
+    if SARCASTIC_THANKS.search(body):  # "thanks for losing my bag": the model and VADER read praise
+        return "complaint", score, confidence, [*reasons, "thanks for a harm: sarcasm"]
     if confidence >= model.thresholds.complaint:
         if _sounds_grateful(body, score) or _sounds_pleased(body, score):  # never a public sorry for praise
             return "unsure", score, confidence, [*reasons, "thanks or praise, yet reads like a complaint"]

@@ -176,3 +176,24 @@ def ends_in_praise(body: str) -> bool:
         return False
     tail = match.group(1)
     return PRAISE.search(tail) is not None and not names_a_problem(tail)
+
+
+# Thanks for a harm ("thanks for losing my bag", "thank you for ruining my holiday"): sarcasm that
+# reads as praise to the model and to VADER. Rule only (not a model feature): the harm follows the
+# "for" at once, so "thanks for finding my lost bag" is not one.
+SARCASTIC_THANKS = re.compile(
+    r"\b(?:thanks?(?: you)?|thx|ty)\b[^.!?]{0,12}?\bfor\s+(?:(?:the|another|yet another)\s+)?(?:"
+    r"losing|lose|ruining|ruin|cancel+ing|delaying|wasting|ignoring|stranding|leaving me|"
+    r"overcharging|double[- ]charging|charging me twice|breaking|damaging|misplacing|bumping me|"
+    r"making me (?:wait|miss)|keeping me waiting|nothing|absolutely nothing|"
+    r"(?:\d+[- ]hours?[- ])?delay|cancellation)\b",
+    re.IGNORECASE,
+)
+# Thanks that count what it cost ("only took 3 weeks and 9 phone calls", "the third time"):
+# possibly backhanded, so the brand never amplifies them.
+BACKHANDED = _patterns(
+    r"\bonly took\b",
+    r"\b\d+\s+(?:phone\s+)?calls\b",
+    r"\b(?:third|fourth|fifth|\d+(?:rd|th))\s+time\b",
+    r"\bafter\s+(?:\d+|two|three|four|five|six|several)\s+(?:weeks|months|days|hours|calls|emails|tries)\b",
+)

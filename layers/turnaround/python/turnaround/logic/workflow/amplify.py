@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from turnaround.adapters.x_api import XApi
 from turnaround.logic.rep_actions.links import AMPLIFY_ACTIONS
 from turnaround.logic.triage import sentiment
+from turnaround.logic.triage_cues import BACKHANDED
 from turnaround.logic.workflow.emails import amplify_request_email
 from turnaround.logic.workflow.notify import issue_links
 from turnaround.models.case import Case, FollowUpPost, ShownPost
@@ -108,6 +109,8 @@ def _amplify_refusal(flow: CaseWorkflow, case: Case, post: FollowUpPost, score: 
         return f"triage does not call it praise ({post.category or 'not triaged'})"
     if PROFANITY.search(post.text):
         return "contains profanity"
+    if BACKHANDED.search(post.text):  # "only took 3 weeks and 9 calls... amazing service"
+        return "it counts what it cost the customer: maybe backhanded"
     if score < flow.playbook.follow_up.amplify_min_sentiment:
         return f"sentiment {score:+.2f} below {flow.playbook.follow_up.amplify_min_sentiment:+.2f}"
     return None
