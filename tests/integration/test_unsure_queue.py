@@ -242,3 +242,35 @@ def test_the_digest_plain_text_shows_the_post_as_written_and_the_html_escapes_it
     assert '"R&D" <b>bagagli</b> & niente risposta' in _text(message)
     html = message.get_body(preferencelist=("html",))
     assert html is not None and "&lt;b&gt;bagagli&lt;/b&gt; &amp; niente" in str(html.get_content())
+
+
+def test_a_dm_from_a_customer_with_no_case_reaches_a_person_once(emulator, x_api, store, clock, digest):
+    """A customer who only DMs (no post, so no case) is shown to the on-duty rep in the next digest,
+    once, and nothing automated is sent to them; a failed send shows it in the next digest."""
+    from turnaround.logic.ingest.dms import DmIngestor
+
+    emulator.add_user("dana")
+    emulator.add_dm("dana", BRAND, "Flight AA90 was cancelled and I have a funeral to attend. Please help")
+    clock.advance(1)
+    DmIngestor(handle=BRAND, x=x_api, store=store, playbook=load_playbook(), clock=clock).poll()
+    assert emulator.dms_sent(by=BRAND) == []
+
+    sender, outbox = digest
+
+    def refuse(message: EmailMessage) -> str:
+        raise EmailNotSent("SES rejected it")
+
+    sender.mailer = type("Refusing", (), {"send": staticmethod(refuse)})()  # type: ignore[assignment]
+    with pytest.raises(EmailNotSent):
+        sender.send(BRAND)
+    sender.mailer = outbox  # type: ignore[assignment]
+    assert sender.send(BRAND) == 1
+    (message,) = outbox.sent
+    text = _text(message)
+    assert (
+        "funeral to attend" in text
+        and "no open case" in text
+        and "1 DM(s) with no case" in message["Subject"]
+    )
+    assert _links(message) == []  # nothing to decide: a person answers in X's inbox
+    assert sender.send(BRAND) == 0 and len(outbox.sent) == 1  # shown once

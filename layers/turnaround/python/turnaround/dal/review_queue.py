@@ -16,7 +16,7 @@ from turnaround.dal.table import to_item
 from turnaround.exceptions import StorageError
 from turnaround.models.case import Case, CaseStatus
 from turnaround.models.mention import Mention
-from turnaround.models.review import ReviewClaim, ReviewItem
+from turnaround.models.review import ReviewClaim, ReviewItem, WaitingDm
 from turnaround.observability import metrics
 
 RETENTION = timedelta(days=30)
@@ -52,6 +52,69 @@ class ReviewQueue:
                 raise StorageError(f"could not queue {mention.tweet_id} for review: {exc}") from exc
             return
         metrics.add_metric(name="MentionsUnsure", unit=MetricUnit.Count, value=1)
+
+    # --- DMs no case could take: shown once in the next digest ------------------------------------
+
+    @staticmethod
+    def dm_partition(handle: str) -> str:
+        return f"REVIEW#{handle}#DM"
+
+    def add_dm(self, handle: str, dm: WaitingDm) -> None:
+        """File a DM from a customer with no open case once (a re-read DM is already there)."""
+        item = to_item(
+            {
+                **dm.model_dump(mode="json", exclude={"review_key"}),
+                "pk": self.dm_partition(handle),
+                "sk": dm.review_key,
+                "type": "review_dm",
+                "expires_at": int((dm.queued_at + RETENTION).timestamp()),
+            }
+        )
+        try:
+            self.store.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StorageError(f"could not queue DM {dm.event_id} for a person: {exc}") from exc
+            return
+        metrics.add_metric(name="DmsWithoutCase", unit=MetricUnit.Count, value=1)
+
+    def waiting_dms(self, handle: str) -> list[WaitingDm]:
+        """DMs not yet shown in a digest, oldest first."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(self.dm_partition(handle)),
+            "FilterExpression": Attr("digested_at").not_exists(),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.store.table.query(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return [WaitingDm.model_validate(item) for item in items]
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def claim_dm(self, dm: WaitingDm, at: datetime) -> bool:
+        """Claim a DM for one digest; False if another run already has it."""
+        try:
+            self.store.table.update_item(
+                Key={"pk": self.dm_partition(dm.handle), "sk": dm.review_key},
+                UpdateExpression="SET digested_at = :at",
+                ConditionExpression="attribute_not_exists(digested_at)",
+                ExpressionAttributeValues={":at": at.isoformat()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StorageError(f"could not claim DM {dm.event_id} for a digest: {exc}") from exc
+        return True
+
+    def release_dm(self, dm: WaitingDm) -> None:
+        self.store.table.update_item(
+            Key={"pk": self.dm_partition(dm.handle), "sk": dm.review_key},
+            UpdateExpression="REMOVE digested_at",
+        )
+
+    # --- posts triage could not decide ------------------------------------------------------------
 
     def waiting(self, handle: str) -> list[ReviewItem]:
         """Posts not yet decided, oldest first."""

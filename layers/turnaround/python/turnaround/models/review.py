@@ -31,3 +31,19 @@ class ReviewItem(BaseModel):
     digested_at: datetime | None = None  # claimed for a digest
     decision: Decision | None = None
     decided_at: datetime | None = None
+
+
+class WaitingDm(BaseModel):
+    """A customer's DM that no case could take (they have none open): it waits for the next unsure
+    digest, which shows it once so a person answers it in X's inbox."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    handle: str
+    review_key: str = Field(validation_alias="sk")  # the zero-padded event id: oldest first
+    event_id: str
+    sender_id: str
+    text: str
+    created_at: datetime | None = None
+    queued_at: datetime
+    digested_at: datetime | None = None

@@ -24,11 +24,13 @@ from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
+from turnaround.dal.review_queue import ReviewQueue
 from turnaround.exceptions import XCreditsExhausted, XDirectMessageRefused, XRateLimited, XUsageCapped
 from turnaround.logic.effects import Effects, find_our_dm
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case, CaseStatus, StoredDm
 from turnaround.models.playbook import Playbook, load_playbook
+from turnaround.models.review import WaitingDm
 from turnaround.models.x import XDmEvent
 from turnaround.observability import logger, metrics
 from turnaround.settings import DmPollerSettings
@@ -90,9 +92,19 @@ class DmIngestor:
             if self.playbook.is_opt_out(event.text):  # every case of theirs, with or without this one
                 opted_out = self.store.cases.customer_opted_out(event.sender_id, at=event.created_at)
                 metrics.add_metric(name="OptOuts", unit=MetricUnit.Count, value=len(opted_out))
-            if case is None:
-                metrics.add_metric(name="DmsWithoutCase", unit=MetricUnit.Count, value=1)
-                logger.warning("a DM from a customer with no open case", extra={"event_id": event.id})
+            if case is None:  # no case to take it: the next unsure digest shows it to a person
+                ReviewQueue(self.store).add_dm(
+                    self.handle,
+                    WaitingDm(
+                        handle=self.handle,
+                        review_key=ReviewQueue.key(event.id),
+                        event_id=event.id,
+                        sender_id=event.sender_id,
+                        text=event.text,
+                        created_at=event.created_at,
+                        queued_at=self.clock(),
+                    ),
+                )
                 continue
             counts["threaded"] += 1
             self.store.cases.dm_opened(case.case_id, at=self.clock())

@@ -81,19 +81,27 @@ class ReviewLinkSigner:
 
 DIGEST_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
-<p>Hi {{ recipient }}, triage could not decide about {{ posts|length }} post{{ "s" if posts|length != 1 }}
-to @{{ handle }}. Please open a case for each complaint and mark the rest "not a complaint".</p>
+<p>Hi {{ recipient }},{% if posts %} triage could not decide about {{ posts|length }} post{{ "s" if posts|length != 1 }}
+to @{{ handle }}. Please open a case for each complaint and mark the rest "not a complaint".{% endif %}</p>
 {% for p in posts %}<hr>
 <blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ p.text }}</blockquote>
 <p>@{{ p.username }} &middot; {{ "{:,}".format(p.followers) }} followers{% if p.lang %} &middot; language {{ p.lang }}{% endif %}
 &middot; queued {{ p.queued }}<br>Why unsure: {{ p.reasons }}<br><a href="{{ p.url }}">Open the post on X</a></p>
 <p><a href="{{ p.links.open_case }}">Open a case</a> &middot; <a href="{{ p.links.not_complaint }}">Not a complaint</a></p>
 {% endfor %}
-<p style="color: #666">Each link asks you to confirm. Links expire {{ expires }}; a post stays in the digest until decided.</p>
+{% if posts %}<p style="color: #666">Each link asks you to confirm. Links expire {{ expires }}; a post stays in the digest until decided.</p>{% endif %}
+{% if dms %}<h3>{{ dms|length }} direct message{{ "s" if dms|length != 1 }} from customers with no open case</h3>
+<p>Nothing was sent to them; please answer in X's inbox (each is shown once).</p>
+{% for d in dms %}<hr>
+<blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ d.text }}</blockquote>
+<p>From X user {{ d.sender_id }} &middot; sent {{ d.sent }}<br><a href="{{ d.url }}">Open their profile on X</a></p>
+{% endfor %}{% endif %}
 </body></html>
 """
 
-DIGEST_TEXT = """Hi {{ recipient }}, triage could not decide about {{ posts|length }} post(s) to @{{ handle }}.
+DIGEST_TEXT = """Hi {{ recipient }},
+{% if posts %}
+triage could not decide about {{ posts|length }} post(s) to @{{ handle }}.
 Open a case for each complaint; mark the rest "not a complaint" (each link asks you to confirm).
 {% for p in posts %}
 "{{ p.text }}"
@@ -104,6 +112,14 @@ Why unsure: {{ p.reasons }}
   Not a complaint: {{ p.links.not_complaint }}
 {% endfor %}
 Links expire {{ expires }}.
+{% endif %}{% if dms %}
+{{ dms|length }} direct message(s) to @{{ handle }} from customers with no open case. Nothing was
+sent to them; please answer in X's inbox (each is shown once).
+{% for d in dms %}
+"{{ d.text }}"
+From X user {{ d.sender_id }} - sent {{ d.sent }}
+{{ d.url }}
+{% endfor %}{% endif %}
 """
 
 
@@ -126,9 +142,12 @@ class UnsureDigest:
         # Each new post is claimed for one digest by a conditional write, so two runs at once (a
         # schedule firing twice) never email the same news twice; a failed send releases them.
         fresh = [item for item in waiting if not item.digested_at and self.queue.claim(item, now)]
-        if not fresh:
+        fresh_dms = [
+            dm for dm in self.queue.waiting_dms(handle)[:DIGEST_LIMIT] if self.queue.claim_dm(dm, now)
+        ]
+        if not fresh and not fresh_dms:
             return 0
-        shown = waiting[-DIGEST_LIMIT:]
+        shown = waiting[-DIGEST_LIMIT:]  # every post still waiting for a decision
         expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
         posts = []
         for item in shown:
@@ -159,25 +178,44 @@ class UnsureDigest:
                     "links": links,
                 }
             )
+        dms = [
+            {
+                "text": dm.text,
+                "sender_id": dm.sender_id,
+                "sent": (dm.created_at or dm.queued_at).strftime("%Y-%m-%d %H:%M") + " UTC",
+                "url": f"https://x.com/i/user/{dm.sender_id}",  # their profile: "Message" opens the chat
+            }
+            for dm in fresh_dms
+        ]
         recipient = self.reviewer()
         context = {
             "recipient": recipient.name,
             "handle": handle,
             "posts": posts,
+            "dms": dms,
             "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
         }
         message: EmailMessage = build_message(
             sender=self.playbook.sender_email,
             to=[recipient.email],
-            subject=f"Triage {now.strftime('%d %b %H:%M')} UTC: {len(posts)} post(s) to @{handle} "
-            f"need a person ({len(fresh)} new)",
+            subject=f"Triage {now.strftime('%d %b %H:%M')} UTC: "
+            + " and ".join(
+                part
+                for part in (
+                    f"{len(posts)} post(s) ({len(fresh)} new)" if posts else "",
+                    f"{len(dms)} DM(s) with no case" if dms else "",
+                )
+                if part
+            )
+            + f" to @{handle} need a person",
             text=render(DIGEST_TEXT, html=False, **context),  # plain text: never HTML-escaped
             html=render(DIGEST_HTML, html=True, **context),
             headers={"X-Turnaround-Review": handle},
         )
         # One effect per set of new posts: a failure that proves nothing went out releases the posts
         # for the next run; after a timeout the digest may have gone out, so they stay claimed.
-        news = hashlib.sha256(" ".join(sorted(item.review_key for item in fresh)).encode()).hexdigest()[:24]
+        keys = [item.review_key for item in fresh] + [f"DM#{dm.review_key}" for dm in fresh_dms]
+        news = hashlib.sha256(" ".join(sorted(keys)).encode()).hexdigest()[:24]
         effects = Effects(self.queue.store, self.clock)
         try:
             effects.at_most_once(
@@ -187,9 +225,14 @@ class UnsureDigest:
             if nothing_went_out(error):
                 for item in fresh:
                     self.queue.release(item)
+                for dm in fresh_dms:
+                    self.queue.release_dm(dm)
             raise
-        logger.info("unsure digest sent", extra={"handle": handle, "posts": len(posts), "new": len(fresh)})
-        return len(posts)
+        logger.info(
+            "unsure digest sent",
+            extra={"handle": handle, "posts": len(posts), "new": len(fresh), "dms": len(dms)},
+        )
+        return len(posts) + len(dms)
 
 
 @dataclass
