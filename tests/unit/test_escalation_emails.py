@@ -56,11 +56,11 @@ def _plain(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
-def _email(case: Case, wait: Wait, recipient: Any = None) -> EmailMessage:
+def _email(case: Case, wait: Wait, recipient: Any = None, mention: Mention = MENTION) -> EmailMessage:
     return escalation_email(
         playbook=PLAYBOOK,
         case=case,
-        mention=MENTION,
+        mention=mention,
         thread=[],
         dms=[],
         recipient=recipient or PLAYBOOK.supervisor,
@@ -117,3 +117,12 @@ def test_cases_of_one_customer_on_one_day_share_a_thread_and_other_days_do_not()
     assert morning["In-Reply-To"] == evening["In-Reply-To"] == "<42.20261123.customer@acmeair.example>"
     assert morning["References"] == morning["In-Reply-To"]
     assert tomorrow["In-Reply-To"] != morning["In-Reply-To"]
+
+
+def test_a_post_not_in_english_says_which_language_to_answer_in():
+    assert "written in" not in _plain(_email(_case(), Wait(role="rep")))
+    spanish = MENTION.model_copy(
+        update={"triage": MENTION.triage.model_copy(update={"lang": "es"}), "text": "me cobraron dos veces"}
+    )
+    message = _email(_case(), Wait(role="rep"), mention=spanish)
+    assert "written in es" in _plain(message) and "written in es" in str(message.get_body(("html",)))

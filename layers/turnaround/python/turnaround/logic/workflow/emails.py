@@ -9,6 +9,7 @@ from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
 from turnaround.models.case import Case, FollowUpPost, StoredDm
+from turnaround.models.language import language_of
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
 from turnaround.rendering import render
@@ -19,7 +20,8 @@ ESCALATION_HTML = """<!doctype html>
 <h2>Priority P{{ case.priority }} &middot; {{ severity }} &middot; case {{ ref }}</h2>
 <blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ mention.text }}</blockquote>
 <p><b>{{ mention.author.name }}</b> @{{ mention.author.username }} &middot; {{ "{:,}".format(followers) }} followers
-{% if mention.author.verified %}&middot; verified{% endif %} &middot; sentiment {{ "%+.2f"|format(sentiment) }}<br>
+{% if mention.author.verified %}&middot; verified{% endif %} &middot; sentiment {{ "%+.2f"|format(sentiment) }}
+{% if language %}&middot; <b>written in {{ language }}</b>{% endif %}<br>
 <a href="{{ post_url }}">Open the post on X</a></p>
 <p>Why: {{ reasons }}</p>
 <p>Public acknowledgement: {{ ack_status }}</p>
@@ -33,7 +35,8 @@ ESCALATION_HTML = """<!doctype html>
 {% elif dms %}<h3>Direct messages</h3><ul>
 {% for d in dms %}<li>{{ d.direction }}: {{ d.text }}</li>{% endfor %}</ul>{% endif %}
 {% if reply_to %}<p>Reply to this email to write to the customer: your text goes to them as a DM if they
-have DMed us, otherwise as a public reply to their latest post that mentions us.</p>{% endif %}
+have DMed us, otherwise as a public reply to their latest post that mentions us (or, when we have
+answered it, under our last reply in their thread).</p>{% endif %}
 {% if fallback %}<p><b>{{ fallback }}</b></p>{% endif %}
 <h3>Act on this case</h3>
 <p>Each link opens a page that asks you to confirm; nothing happens until you press its button.</p>
@@ -48,7 +51,7 @@ ESCALATION_TEXT = """{{ intro }}
 Priority P{{ case.priority }} - {{ severity }} - case {{ ref }}
 
 "{{ mention.text }}"
-{{ mention.author.name }} @{{ mention.author.username }} - {{ followers }} followers{% if mention.author.verified %} - verified{% endif %} - sentiment {{ "%+.2f"|format(sentiment) }}
+{{ mention.author.name }} @{{ mention.author.username }} - {{ followers }} followers{% if mention.author.verified %} - verified{% endif %} - sentiment {{ "%+.2f"|format(sentiment) }}{% if language %} - written in {{ language }}{% endif %}
 {{ post_url }}
 Why: {{ reasons }}
 Public acknowledgement: {{ ack_status }}
@@ -66,7 +69,7 @@ Direct messages:
 {% for d in dms %}  {{ d.direction }}: {{ d.text }}
 {% endfor %}{% endif %}{% if reply_to %}
 Reply to this email to write to the customer (a DM if they have DMed us, otherwise a public
-reply to their latest post that mentions us).
+reply to their latest post that mentions us, or under our last reply in their thread).
 {% endif %}{% if fallback %}
 {{ fallback }}
 {% endif %}
@@ -193,6 +196,8 @@ def escalation_email(
         "followers": mention.author.followers,
         "sentiment": mention.triage.sentiment,
         "reasons": ", ".join(mention.triage.reasons),
+        # Not English: the rep answers in the customer's language (X's tag, e.g. "es").
+        "language": "" if language_of(mention.triage.lang) == "en" else language_of(mention.triage.lang),
         "post_url": f"https://x.com/{username}/status/{mention.tweet_id}",
         "thread": [m for m in thread if m.tweet_id != mention.tweet_id],
         "dms": dms,
