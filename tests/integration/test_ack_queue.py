@@ -16,7 +16,7 @@ import pytest
 
 from local_cloud.cloud import action_links
 from local_cloud.moto_fixes import dynamodb_as_in_aws
-from tests.cloud import Cloud, execution, states_entered, wait_until
+from tests.cloud import Cloud, body_of, execution, states_entered, wait_until
 from turnaround.dal.incidents import PostLane, epoch_ms
 from turnaround.dal.repositories import Repositories
 from turnaround.logic.workflow.acknowledge import zulu
@@ -101,6 +101,11 @@ def test_a_queue_longer_than_the_longest_wait_reserves_nothing(store):
 
 def test_no_rolling_15_minutes_ever_hold_more_than_the_budget_and_each_priority_is_first_come(store):
     """300 acks of mixed priority arriving over an hour and a half, budget 10 (3 for priority 1-2)."""
+    with dynamodb_as_in_aws():  # (moto's transactions otherwise copy the whole table each time)
+        _reserve_at_random(store)
+
+
+def _reserve_at_random(store: Repositories) -> None:
     rng = random.Random(12)
     at = NOW
     slots: list[datetime] = []
@@ -253,3 +258,30 @@ def test_a_storm_queue_posts_vips_first_then_first_come_within_the_budget(cloud)
     assert history.count("WaitForPostSlot") == 1 and history.count("Acknowledge") == 2
     assert execution(cloud.execution_arn(later))["status"] == "RUNNING"  # with its rep
     assert cloud.emulator.violations == []
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [{**BUDGET, "incidents": {**BUDGET["incidents"], "max_ack_wait_minutes": 10}}],
+)
+def test_an_ack_the_queue_would_post_too_late_is_not_posted_and_the_rep_is_told(cloud):
+    """With at most 10 minutes' wait, the third ordinary ack (its slot 15 minutes on) is not queued."""
+    text = "@acmeair the app is broken, I can't check in ({}). Useless."
+    cases = [_complain(cloud, name, text.format(name), followers=90) for name in ("ann", "ben", "cal")]
+    cloud.poll()
+    wait_until(lambda: len(_acked(cloud)) == 2, what="the ordinary lane's share")
+    [late] = wait_until(
+        lambda: [c for c in map(cloud.store.cases.get, cases) if c and c.ack_error] or None,
+        what="the ack recorded as not posted",
+    )
+    assert late.ack_error.error == "PostBudgetExhausted" and "queue" in late.ack_error.reason
+    assert late.ack_post_at is None and _queue(cloud.store)["ordinary_taken"] == 2
+    # The rep has the case, and is told the customer heard nothing (in its email or a note after).
+    wait_until(
+        lambda: any(
+            m["X-Turnaround-Case"] == late.case_id and "ack queue was too long" in body_of(m, "plain")
+            for m in cloud.emails_to(SAM)
+        ),
+        what="the rep told",
+    )
+    assert execution(cloud.execution_arn(late.case_id))["status"] == "RUNNING"
