@@ -9,6 +9,8 @@ POSTS#<handle>            / QUEUE           the ack queue: the last slot reserve
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,8 +21,11 @@ from turnaround.dal.table import Repository, condition_failed, epoch, storage_er
 from turnaround.exceptions import StorageError
 from turnaround.models.incident import Incident, IncidentCase
 
-# Concurrent acks each take the next slot; a try lost to another retries with the lane read anew.
-RESERVATION_TRIES = 50
+# Concurrent acks each take the next slot; a try lost to another retries with the lane read anew,
+# after a jittered pause that doubles each time (a storm's acks start together: spread them out).
+RESERVATION_TRIES = 30
+LOST_TRY_PAUSE_SECONDS = 0.02
+MAX_LOST_TRY_PAUSE_SECONDS = 1.0
 WINDOW_MS = 15 * 60 * 1000  # X's post window
 
 
@@ -134,7 +139,10 @@ class IncidentRepository(Repository):
         slot. None if the earliest is after ``latest`` (then nothing is reserved). One transaction
         per try; a try loses only to a concurrent reservation, and the next reads the lane anew."""
         queue_key = {"pk": f"POSTS#{handle}", "sk": "QUEUE"}
-        for _ in range(RESERVATION_TRIES):
+        for attempt in range(RESERVATION_TRIES):
+            if attempt:
+                pause = min(MAX_LOST_TRY_PAUSE_SECONDS, LOST_TRY_PAUSE_SECONDS * 2**attempt)
+                time.sleep(random.uniform(0, pause))  # real time: the contention is real
             queue = self._get(queue_key["pk"], queue_key["sk"]) or {}
             offers = []
             for lane in lanes:
