@@ -6,7 +6,7 @@ naive, its local time). Waits given in seconds are left alone: the playbook's ar
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -21,18 +21,28 @@ from turnaround import clock
 POLL_SECONDS = 0.1  # real seconds between looks at the clock (a test moves it by hand)
 
 
-def _wait_on_the_functions_clock(self: Timestamp, env: Any) -> None:
-    self.string.eval(env=env)
-    text = env.stack.pop()
-    moment = self._from_timestamp_string(timestamp=text)
-    if moment is None:
-        raise FailureEventException(self._create_failure_event(env, text))
-    moment = moment.replace(tzinfo=UTC)
-    while env.is_running() and clock.utc_now() < moment:
-        time.sleep(POLL_SECONDS)
+def _waiting_on_the_functions_clock(torn_down: threading.Event) -> Any:
+    def wait(self: Timestamp, env: Any) -> None:
+        self.string.eval(env=env)
+        text = env.stack.pop()
+        moment = self._from_timestamp_string(timestamp=text)
+        if moment is None:
+            raise FailureEventException(self._create_failure_event(env, text))
+        moment = moment.replace(tzinfo=UTC)
+        while env.is_running() and clock.utc_now() < moment:
+            if torn_down.wait(POLL_SECONDS):
+                # The cloud is gone (its clock with it): never run the next state against it; the
+                # interpreter's daemon thread ends with the process.
+                threading.Event().wait()
+
+    return wait
 
 
 @contextmanager
 def timestamp_waits_on_the_functions_clock() -> Iterator[None]:
-    with mock.patch.object(Timestamp, "_eval_body", _wait_on_the_functions_clock):
-        yield
+    torn_down = threading.Event()
+    try:
+        with mock.patch.object(Timestamp, "_eval_body", _waiting_on_the_functions_clock(torn_down)):
+            yield
+    finally:
+        torn_down.set()
