@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -285,3 +285,12 @@ def test_an_ack_the_queue_would_post_too_late_is_not_posted_and_the_rep_is_told(
         what="the rep told",
     )
     assert execution(cloud.execution_arn(late.case_id))["status"] == "RUNNING"
+
+
+def test_the_wait_timestamp_is_the_slot_rounded_up_to_the_second_in_utc():
+    """Step Functions reads `2026-11-23T07:15:01Z`; a slot is never posted before its time."""
+    assert zulu(NOW) == "2026-11-23T07:00:00Z"
+    assert zulu(NOW + timedelta(milliseconds=1)) == "2026-11-23T07:00:01Z"
+    assert zulu(datetime(2026, 11, 23, 8, 0, 0, 500_000, tzinfo=timezone(timedelta(hours=1)))) == (
+        "2026-11-23T07:00:01Z"
+    )
