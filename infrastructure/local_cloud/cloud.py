@@ -283,6 +283,7 @@ def embedded_cloud(
     from local_cloud.moto_fixes import dynamodb_as_in_aws
     from local_cloud.runtime import InProcessLambdas, merged_environment, reset_process_state
     from local_cloud.stack import deploy
+    from local_cloud.wait_clock import timestamp_waits_on_the_functions_clock
     from turnaround.models.playbook import load_playbook
     from x_emulator import load_scenario
 
@@ -358,7 +359,12 @@ def embedded_cloud(
 
             weighted_length("warm-up")
             clock.use(emulator.clock.now)  # the functions live in X's simulated time
-            with lambdas.active(), faults.active(), dynamodb_as_in_aws():
+            with (
+                lambdas.active(),
+                faults.active(),
+                dynamodb_as_in_aws(),
+                timestamp_waits_on_the_functions_clock(),
+            ):
                 yield EmbeddedCloud(emulator, keys, stack, lambdas, action_url, inbound)
         finally:
             clock.use(None)

@@ -131,7 +131,7 @@ def test_the_rep_is_emailed_in_parallel_with_the_ack_and_the_ack_branch_never_fa
     for name, state in ack_branch.items():  # every Task's failure ends in a recorded outcome
         if state["Type"] == "Task":
             assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"], name
-    assert {s["Type"] for s in ack_branch.values()} <= {"Task", "Pass"}  # no Fail state
+    assert {s["Type"] for s in ack_branch.values()} <= {"Task", "Pass", "Choice", "Wait"}  # no Fail
     # The rep branch hands its decision on; nothing after the Parallel waits on the ack's result.
     assert engage["ResultSelector"] == {"decision.$": "$[1]"}
     assert STATES["Decided"]["OutputPath"] == "$.decision"
@@ -240,14 +240,6 @@ POLICIES = {
         "JitterStrategy": "FULL",
     },
     "storage": {"ErrorEquals": ["StorageError"], "IntervalSeconds": 5, "MaxAttempts": 3, "BackoffRate": 2},
-    "post-budget": {
-        "ErrorEquals": ["PostBudgetExhausted"],
-        "IntervalSeconds": 60,
-        "MaxAttempts": 40,
-        "BackoffRate": 1.5,
-        "MaxDelaySeconds": 900,
-        "JitterStrategy": "FULL",
-    },
     "x-rate-limited": {
         "ErrorEquals": ["XRateLimited"],
         "IntervalSeconds": 60,
@@ -272,7 +264,7 @@ SENDS_EMAIL = ["lambda-service", "email-rejected", "storage"]
 STORE_ONLY = ["lambda-service", "storage"]
 TASK_POLICIES = {
     "Assign": SENDS_EMAIL,  # the supervisor's incident digest
-    "Acknowledge": ["lambda-service", "post-budget", "x-rate-limited", "x-unavailable", "storage"],
+    "Acknowledge": CALLS_X,
     "AlertOpsBudget": SENDS_EMAIL,
     "AckNotPosted": SENDS_EMAIL,  # the note to the rep, the ops alert
     "NotifyRep": SENDS_EMAIL,
@@ -316,3 +308,17 @@ def test_the_file_uses_no_yaml_aliases():
     """Step Functions rejects aliases in a definition uploaded from S3, as `sam package` does."""
     events = yaml.parse(ASL_FILE.read_text())
     assert not any(isinstance(event, yaml.AliasEvent) for event in events)
+
+
+def test_a_queued_ack_waits_for_its_slot_with_one_timer_then_posts():
+    """Storm mode: the ack's first attempt reserves its slot in the ack queue; one still ahead comes
+    back as `post_at`, and the branch waits for it with a Wait state (no retries of a budget error)
+    and runs Acknowledge again, which posts (or finds the case settled meanwhile)."""
+    assert STATES["Acknowledge"]["Next"] == "AckQueued"
+    [queued] = STATES["AckQueued"]["Choices"]
+    assert queued == {"Variable": "$.ack.result.post_at", "IsPresent": True, "Next": "WaitForPostSlot"}
+    assert STATES["AckQueued"]["Default"] == "AckDone" and STATES["AckDone"].get("End") is True
+    wait = STATES["WaitForPostSlot"]
+    assert wait == {"Type": "Wait", "TimestampPath": "$.ack.result.post_at", "Next": "Acknowledge"}
+    retried = {e for rule in STATES["Acknowledge"]["Retry"] for e in rule["ErrorEquals"]}
+    assert "PostBudgetExhausted" not in retried  # a queue too long for the wait is recorded, not retried

@@ -42,9 +42,8 @@ class XRateLimited(XApiError):
 
 
 class PostBudgetExhausted(TurnaroundError):
-    """Our own share of X's post window is used up (playbook ``incidents.post_budget_per_15_minutes``,
-    under X's 100 posts per 15 minutes): the acknowledgement waits for the next window, and urgent
-    cases (priority 1-2) may use the reserve the others leave."""
+    """The ack queue (our share of X's post window, playbook ``incidents.post_budget_per_15_minutes``)
+    has no slot within ``incidents.max_ack_wait_minutes``: the ack is not posted; the rep is told."""
 
 
 class XUsageCapped(XApiError):

@@ -4,11 +4,15 @@ TOPIC#<handle>#<topic>    / WINDOW#<start>  complaints on a topic in one window 
 INCIDENT#<handle>#<topic> / CURRENT         the topic's incident (one at a time: conditional put)
 INCIDENT#<incident_id>    / CASE#<case_id>  a case of the incident, for the supervisor's digest
 REP#<email>               / LOAD            the rep's open cases (ADD on assign, on close)
+POSTS#<handle>            / QUEUE           the ack queue: the last slot reserved in each lane
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +20,36 @@ from botocore.exceptions import ClientError
 from turnaround.dal.table import Repository, condition_failed, epoch, storage_errors, to_item
 from turnaround.exceptions import StorageError
 from turnaround.models.incident import Incident, IncidentCase
+
+# Concurrent acks each take the next slot; a try lost to another retries with the lane read anew,
+# after a jittered pause that doubles each time (a storm's acks start together: spread them out).
+RESERVATION_TRIES = 30
+LOST_TRY_PAUSE_SECONDS = 0.02
+MAX_LOST_TRY_PAUSE_SECONDS = 1.0
+WINDOW_MS = 15 * 60 * 1000  # X's post window
+
+
+@dataclass(frozen=True)
+class PostLane:
+    """A lane of the ack queue: first-come slots, at most ``per_window`` of them in any 15 minutes
+    (a slot is never earlier than the last, nor than 15 minutes after the ``per_window``-th last)."""
+
+    name: str  # the queue item keeps the lane's last slots (epoch ms) and how many it ever gave
+    per_window: int
+
+    def next_slot(self, slots: list[int], now_ms: int) -> int:
+        earliest = max([now_ms, *slots[-1:]])
+        if len(slots) >= self.per_window:
+            earliest = max(earliest, slots[-self.per_window] + WINDOW_MS)
+        return earliest
+
+
+def epoch_ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def from_epoch_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _current(handle: str, topic: str) -> dict[str, str]:
@@ -88,24 +122,103 @@ class IncidentRepository(Repository):
         )
         return [IncidentCase.model_validate(item) for item in items]
 
-    # --- our share of X's post window ---------------------------------------------------------
+    # --- our share of X's post window: the ack queue ---------------------------------------------
 
-    def take_post_slot(
-        self, handle: str, window_start: datetime, *, limit: int, keep_until: datetime
-    ) -> bool:
-        """Count one post in the handle's 15-minute window if fewer than ``limit`` were; False if not."""
+    def reserve_post_slot(
+        self,
+        handle: str,
+        case_id: str,
+        *,
+        now: datetime,
+        lanes: list[PostLane],
+        latest: datetime,
+    ) -> datetime | None:
+        """The time the case's ack may be posted: its reservation if it has one, else the earliest
+        next slot of ``lanes`` (the first on a tie), reserved on the case in the one transaction
+        that moves the lane on, so a retry or a crash never reserves twice and never loses the
+        slot. None if the earliest is after ``latest`` (then nothing is reserved). One transaction
+        per try; a try loses only to a concurrent reservation, and the next reads the lane anew."""
+        queue_key = {"pk": f"POSTS#{handle}", "sk": "QUEUE"}
+        for attempt in range(RESERVATION_TRIES):
+            if attempt:
+                pause = min(MAX_LOST_TRY_PAUSE_SECONDS, LOST_TRY_PAUSE_SECONDS * 2**attempt)
+                time.sleep(random.uniform(0, pause))  # real time: the contention is real
+            queue = self._get(queue_key["pk"], queue_key["sk"]) or {}
+            offers = []
+            for lane in lanes:
+                slots = [int(ms) for ms in queue.get(f"{lane.name}_slots", [])]
+                offers.append((lane.next_slot(slots, epoch_ms(now)), lane, slots))
+            slot_ms, lane, slots = min(offers, key=lambda offer: offer[0])
+            if slot_ms > epoch_ms(latest):
+                return None
+            taken = queue.get(f"{lane.name}_taken")
+            slot = from_epoch_ms(slot_ms)
+            outcome = self._reserve(queue_key, lane, [*slots, slot_ms], taken, case_id, slot)
+            if outcome == "reserved":
+                return slot
+            if outcome == "case has one":
+                return self._reserved(case_id)  # an earlier attempt reserved it
+        raise StorageError(f"could not reserve a post slot for {case_id}: {RESERVATION_TRIES} tries lost")
+
+    def _reserve(
+        self,
+        queue_key: dict[str, str],
+        lane: PostLane,
+        slots: list[int],
+        taken: Any,
+        case_id: str,
+        slot: datetime,
+    ) -> str:
+        """Move the lane on (if nobody else did since we read it) and put the slot on the case (if
+        it has none): 'reserved', 'lane moved' or 'case has one'."""
+        values: dict[str, Any] = {":slots": slots[-lane.per_window :], ":one": 1}
+        if taken is not None:
+            values[":taken"] = taken
         try:
-            self.table.update_item(
-                Key={"pk": f"POSTS#{handle}", "sk": f"WINDOW#{window_start.isoformat()}"},
-                UpdateExpression="ADD posts :one SET expires_at = :ttl",
-                ConditionExpression="attribute_not_exists(posts) OR posts < :limit",
-                ExpressionAttributeValues={":one": 1, ":limit": limit, ":ttl": epoch(keep_until)},
+            self.table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": queue_key,
+                            "UpdateExpression": f"SET {lane.name}_slots = :slots ADD {lane.name}_taken :one",
+                            "ConditionExpression": (
+                                f"attribute_not_exists({lane.name}_taken)"
+                                if taken is None
+                                else f"{lane.name}_taken = :taken"
+                            ),
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": {"pk": f"CASE#{case_id}", "sk": "CASE"},
+                            "UpdateExpression": "SET ack_post_at = :at",
+                            "ConditionExpression": (
+                                "attribute_exists(pk) AND attribute_not_exists(ack_post_at)"
+                            ),
+                            "ExpressionAttributeValues": {":at": slot.isoformat()},
+                        }
+                    },
+                ]
             )
         except ClientError as exc:
-            if condition_failed(exc):
-                return False
-            raise StorageError(f"could not count a post of {handle}: {exc}") from exc
-        return True
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise StorageError(f"could not reserve a post slot for {case_id}: {exc}") from exc
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                return "case has one"
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return "lane moved"
+            raise StorageError(f"could not reserve a post slot for {case_id}: {reasons or exc}") from exc
+        return "reserved"
+
+    def _reserved(self, case_id: str) -> datetime:
+        item = self._get(f"CASE#{case_id}", "CASE")
+        if item is None or "ack_post_at" not in item:
+            raise StorageError(f"no case {case_id} to reserve a post slot for")
+        return datetime.fromisoformat(str(item["ack_post_at"]))
 
     # --- rep load ----------------------------------------------------------------------------------
 

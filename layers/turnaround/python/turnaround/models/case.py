@@ -82,6 +82,7 @@ class Case(_Stored):
     incident_id: str | None = None
     # Acknowledged
     assignee_email: str | None = None
+    ack_post_at: datetime | None = None  # its slot in the ack queue (storm mode), reserved once
     ack_tweet_id: str | None = None
     first_response_at: datetime | None = None
     ack_error: AckError | None = None  # the ack could not be posted (the case went on without it)

@@ -106,10 +106,13 @@ class Incidents(_Model):
     quiet_minutes: Annotated[int, Field(ge=1, le=10080)] = 60
     digest_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     status_url: Annotated[str, Field(pattern=r"^https://\S+$")]
-    # Acks per 15 minutes per handle, under X's 100 posts per 15 minutes (the rest is headroom for
-    # reps' replies and follow-ups); the last ``urgent_reserve`` of them only for priority 1-2 cases.
+    # Acks per 15 minutes per handle, in any 15 minutes, under X's 100 posts per 15 minutes (the rest
+    # is headroom for reps' replies and follow-ups); ``urgent_reserve`` of them only for priority 1-2
+    # cases. Acks queue first-come for their slot; one that would wait longer than
+    # ``max_ack_wait_minutes`` is not posted (the rep, who has the case by email, is told).
     post_budget_per_15_minutes: Annotated[int, Field(ge=1, le=100)] = 80
     urgent_reserve: Annotated[int, Field(ge=0, le=99)] = 10
+    max_ack_wait_minutes: Annotated[int, Field(ge=1, le=10080)] = 540
     # The incident acknowledgement per language (X's tag); a language without one gets the usual ack.
     ack: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], Annotated[list[str], Field(min_length=2)]]
 

@@ -27,10 +27,17 @@ REASONS = {
     "XDuplicateContent": "X refused the text as a duplicate of another of our posts",
     "XForbidden": "X refused the reply (our access tier or permissions)",
     "XUnauthorized": "X rejected our credentials; ops were alerted",
+    "PostBudgetExhausted": "the storm's ack queue was too long (a reply from you now beats a late ack)",
 }
-# Nothing for ops to do: a storm's rate limit passes, a refusal concerns one post, and the billing
-# stop already alerted them (AlertOpsBudget).
-OPS_NEED_NOT_ACT = {"XRateLimited", "XReplyNotAllowed", "XDuplicateContent", *BILLING_STOPS}
+# Nothing for ops to do: a storm's rate limit (or our ack queue) passes, a refusal concerns one post,
+# and the billing stop already alerted them (AlertOpsBudget).
+OPS_NEED_NOT_ACT = {
+    "XRateLimited",
+    "XReplyNotAllowed",
+    "XDuplicateContent",
+    "PostBudgetExhausted",
+    *BILLING_STOPS,
+}
 
 
 def ack_not_posted(flow: CaseWorkflow, case_id: str, error: dict[str, Any]) -> dict[str, Any]:

@@ -3,12 +3,12 @@ complaints), only to a post that mentions or quotes us, never twice."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.dal.incidents import window_start
+from turnaround.dal.incidents import PostLane
 from turnaround.exceptions import PostBudgetExhausted
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.observability import logger, metrics
@@ -38,6 +38,14 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     if not flow.playbook.speaks(lang):  # never an English canned reply to another language
         return {**result, "reason": f"no reply templates in the customer's language ({lang})"}
     flow.effects.check_posting_hold()
+    post_at = _post_slot(flow, case)
+    if post_at is not None and post_at > flow.clock():
+        # Queued: the state machine waits until the slot (the rep has the case already), then runs
+        # this task again, which checks again that nobody settled the case meanwhile.
+        if case.ack_post_at is None:
+            metrics.add_metric(name="AcksQueued", unit=MetricUnit.Count, value=1)
+        logger.info("ack queued", extra={"case_id": case_id, "post_at": post_at.isoformat()})
+        return {**result, "post_at": zulu(post_at)}
     author = mention.author
     values = {
         "customer": author.username,
@@ -55,11 +63,9 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     x = flow.x_for(case.handle)
     deep_link_to = flow.brand_user_id(case.handle) if offline and not incident_ack else None
 
-    def post() -> str:
-        _take_post_slot(flow, case)  # inside the claim: a retry that finds the ack posted takes none
-        return x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
-
-    tweet_id, posted_now = flow.effects.post_once(f"{case_id}#ack", post)
+    tweet_id, posted_now = flow.effects.post_once(
+        f"{case_id}#ack", lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
+    )
     if posted_now:
         now = flow.clock()
         flow.store.cases.acknowledged(case_id, tweet_id=tweet_id, at=now)
@@ -73,23 +79,46 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     return {**result, "acknowledged": True, "tweet_id": tweet_id, "incident_ack": incident_ack}
 
 
-def _take_post_slot(flow: CaseWorkflow, case: Case) -> None:
-    """Our share of X's post window, urgent cases first: raise PostBudgetExhausted when it is used
-    up (the state machine retries, and the window refills every 15 minutes, so every ack gets a turn)."""
+def _post_slot(flow: CaseWorkflow, case: Case) -> datetime | None:
+    """When the ack may be posted: its slot in the handle's ack queue, reserved on the first attempt
+    (None without a post budget: at once).
+
+    Two first-come lanes share our budget of X's post window: ordinary acks take the next slot of
+    theirs, which holds ``budget - urgent_reserve`` in any 15 minutes; priority 1-2 acks the earlier
+    of both lanes' next slots (the urgent lane holds ``urgent_reserve``), so a VIP goes before the
+    backlog. So no 15 minutes, rolling, hold more than the budget, an idle queue posts at once (a
+    burst up to the lane's share), and a later complaint only ever queues behind earlier ones, so
+    none is starved. Raises PostBudgetExhausted when the queue is longer than
+    ``max_ack_wait_minutes`` (the rep has the case; a late "we're on it" helps nobody)."""
     settings = flow.playbook.incidents
     if settings is None:
-        return
-    now = flow.clock()
+        return None
+    if case.ack_post_at is not None:
+        return case.ack_post_at  # reserved by an earlier attempt (a retry, or after the Wait)
+    budget, reserve = settings.post_budget_per_15_minutes, settings.urgent_reserve
+    ordinary = PostLane("ordinary", budget - reserve)
     urgent = case.priority <= 2
-    limit = settings.post_budget_per_15_minutes - (0 if urgent else settings.urgent_reserve)
-    if not flow.store.incidents.take_post_slot(
-        case.handle, window_start(now, 15), limit=limit, keep_until=now + timedelta(minutes=30)
-    ):
-        metrics.add_metric(name="AcksQueued", unit=MetricUnit.Count, value=1)
+    lanes = [PostLane("urgent", reserve), ordinary] if urgent and reserve else [ordinary]
+    now = flow.clock()
+    slot = flow.store.incidents.reserve_post_slot(
+        case.handle,
+        case.case_id,
+        now=now,
+        lanes=lanes,
+        latest=now + timedelta(minutes=settings.max_ack_wait_minutes),
+    )
+    if slot is None:
         raise PostBudgetExhausted(
-            f"{limit} acks posted in this 15-minute window for @{case.handle}"
-            + ("" if urgent else " (the rest is reserved for priority 1-2)")
+            f"the ack queue of @{case.handle} is full for the next {settings.max_ack_wait_minutes} minutes"
+            + ("" if urgent else " (priority 1-2 cases still go first)")
         )
+    return slot
+
+
+def zulu(at: datetime) -> str:
+    """``at`` rounded up to the second, as Step Functions' Wait reads a timestamp."""
+    whole = at.replace(microsecond=0) + (timedelta(seconds=1) if at.microsecond else timedelta())
+    return whole.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _incident_ack(flow: CaseWorkflow, case: Case, lang: str | None, values: dict[str, str]) -> str | None:
