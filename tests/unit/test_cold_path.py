@@ -225,3 +225,30 @@ def test_in_lambda_x_ray_traces_aws_calls_and_patches_requests_when_it_is_first_
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_in_lambda_every_function_ends_its_init_with_the_collector_on(function: str) -> None:
+    """A function whose INIT never reached ``container.warm`` would run its container without
+    garbage collection: each app.py must end INIT there."""
+    code = (
+        "import gc, json\n"
+        f"import functions.{function}.app\n"
+        "print(json.dumps([gc.isenabled(), gc.get_freeze_count() > 0]))\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
+    }
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_TRACE_DISABLED="true",
+        AWS_LAMBDA_INITIALIZATION_TYPE="on-demand",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == [True, True]
