@@ -6,6 +6,10 @@ are harmless; POST verifies the signed link again, consumes it once and answers 
 
 from __future__ import annotations
 
+# First, before anything else loads: in Lambda, no garbage collection during INIT (lambda_init).
+import turnaround.handlers.lambda_init  # noqa: F401
+
+# isort: split
 from typing import Any
 from urllib.parse import parse_qs
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# First, before anything else loads: in Lambda, no garbage collection during INIT (lambda_init).
+import turnaround.handlers.lambda_init  # noqa: F401
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -5,6 +5,10 @@ Domain exceptions propagate: their class names are the errors the ASL's Retry an
 
 from __future__ import annotations
 
+# First, before anything else loads: in Lambda, no garbage collection during INIT (lambda_init).
+import turnaround.handlers.lambda_init  # noqa: F401
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

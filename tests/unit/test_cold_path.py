@@ -92,6 +92,114 @@ def test_traced_as_in_lambda_the_x_ray_sdk_builds_no_clients_and_patches_only_wh
     assert loaded - {"aws_xray_sdk.core"} == set()
 
 
+# Powertools loads asyncio for these: its batch utility, and event_handler's AppSync resolver.
+ASYNCIO_FROM_POWERTOOLS = {"action_page", "case_dispatcher", "dm_mail"}
+
+
+@pytest.mark.parametrize("function", sorted(set(FUNCTIONS) - ASYNCIO_FROM_POWERTOOLS))
+def test_traced_the_x_ray_sdk_does_not_load_asyncio(function: str, tmp_path: Path) -> None:
+    """wrapt 2.x (the X-Ray SDK's dependency) imports asyncio, ~11 ms of every traced cold start; the
+    layer pins 1.17."""
+    code = (
+        "import sys\n"
+        f"import functions.{function}.app\n"
+        "assert 'aws_xray_sdk.core' in sys.modules\n"
+        "print(sorted(m for m in sys.modules if m == 'asyncio' or m.startswith('asyncio.')))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        LAMBDA_TASK_ROOT=str(tmp_path),
+        _X_AMZN_TRACE_ID="Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split("\n")[-2] == "[]"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_model_builds_its_validator_at_import(function: str) -> None:
+    """Every first-party pydantic model is ``defer_build``: a handler pays for the models it validates,
+    when it first validates them, not for every model its imports define (workflow task inputs are
+    one TypeAdapter, built at import: any task validates all of them)."""
+    code = (
+        "import json, sys\n"
+        f"import functions.{function}.app\n"
+        "from pydantic import BaseModel\n"
+        "def subclasses(cls):\n"
+        "    for sub in cls.__subclasses__():\n"
+        "        yield sub\n"
+        "        yield from subclasses(sub)\n"
+        "first_party = ('turnaround.', 'functions.')\n"
+        "ours = {m for m in subclasses(BaseModel) if m.__module__.startswith(first_party)}\n"
+        "print(json.dumps([len(ours), sorted(m.__qualname__ for m in ours if m.__pydantic_complete__)]))\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
+    }
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_TRACE_DISABLED="true",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    defined, built = json.loads(result.stdout.splitlines()[-1])
+    assert defined > 0
+    assert built == []
+
+
+def test_in_lambda_init_runs_without_garbage_collection_and_freezes_what_it_built() -> None:
+    """``lambda_init`` pauses the collector from a function's first import to the end of INIT
+    (``container.warm``), then freezes INIT's objects and collects again; outside Lambda it does
+    nothing."""
+    code = (
+        "import gc, json, sys\n"
+        "seen = []\n"
+        "import turnaround.handlers.container as container\n"
+        "real_warm = container.warm\n"
+        "def warm(*builders):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    real_warm(*builders)\n"
+        "container.warm = warm\n"
+        "import functions.case_dispatcher.app\n"
+        "print(json.dumps([seen, gc.isenabled(), gc.get_freeze_count() > 0]))\n"
+    )
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
+    }
+    base.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_TRACE_DISABLED="true",
+        STATE_MACHINE_ARN="arn:aws:states:us-east-1:123456789012:stateMachine:t",
+    )
+    outcomes = {}
+    for where, extra in {"lambda": {"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}, "local": {}}.items():
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**base, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        outcomes[where] = json.loads(result.stdout.splitlines()[-1])
+    assert outcomes["lambda"] == [[False], True, True]  # paused through INIT, on again, INIT frozen
+    assert outcomes["local"] == [[True], True, False]
+
+
 def test_in_lambda_x_ray_traces_aws_calls_and_patches_requests_when_it_is_first_imported(
     tmp_path: Path,
 ) -> None:
@@ -117,3 +225,30 @@ def test_in_lambda_x_ray_traces_aws_calls_and_patches_requests_when_it_is_first_
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_in_lambda_every_function_ends_its_init_with_the_collector_on(function: str) -> None:
+    """A function whose INIT never reached ``container.warm`` would run its container without
+    garbage collection: each app.py must end INIT there."""
+    code = (
+        "import gc, json\n"
+        f"import functions.{function}.app\n"
+        "print(json.dumps([gc.isenabled(), gc.get_freeze_count() > 0]))\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
+    }
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_TRACE_DISABLED="true",
+        AWS_LAMBDA_INITIALIZATION_TYPE="on-demand",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == [True, True]

@@ -24,7 +24,7 @@ HandleList = Annotated[list[str], BeforeValidator(_split_handles), Field(min_len
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
 class XApiSettings(_Settings):

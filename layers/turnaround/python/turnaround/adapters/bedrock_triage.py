@@ -33,7 +33,7 @@ _JSON = re.compile(r"\{.*\}", re.DOTALL)
 
 
 class BedrockAnswer(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     category: Verdict
     confidence: float = Field(ge=0, le=1)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.keys import ActionLinkKeys
@@ -20,6 +20,8 @@ CACHE_SECONDS = 300
 
 class XCredentials(BaseModel):
     """OAuth 1.0a user-context credentials of one monitored handle (kept in Secrets Manager)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     consumer_key: SecretStr
     consumer_secret: SecretStr

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from turnaround.adapters.secrets import XCredentials, credentials_from_secret
 from turnaround.exceptions import MalformedXResponse, XApiError
@@ -76,24 +76,28 @@ def _rate_limit(response: requests.Response) -> RateLimit:
     )
 
 
-class _Me(BaseModel):
+class _Response(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built when first read: a function pays for what it calls
+
+
+class _Me(_Response):
     data: XUser
 
 
-class _Created(BaseModel):
+class _Created(_Response):
     id: str
 
 
-class _CreatedPost(BaseModel):
+class _CreatedPost(_Response):
     data: _Created
 
 
-class _DmCreated(BaseModel):
+class _DmCreated(_Response):
     dm_event_id: str
     dm_conversation_id: str
 
 
-class _DmCreatedResponse(BaseModel):
+class _DmCreatedResponse(_Response):
     data: _DmCreated
 
 

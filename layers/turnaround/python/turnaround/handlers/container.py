@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from turnaround.adapters import aws
+from turnaround.handlers import lambda_init
 from turnaround.models.playbook import Playbook, load_playbook
 
 # Each builder imports what it builds: a function loads only the adapters it uses.
@@ -54,18 +55,22 @@ def warm(*builders: Callable[[], object]) -> None:
     CPU in proportion to memory (0.29 vCPU at 512 MB). Builders make objects, never calls to AWS or X.
     Outside Lambda (tests, the embedded cloud) nothing happens at import. A builder that fails here
     (a deploy mistake in the environment) is not cached: the first invocation builds it again and
-    fails with its error, as it would without this."""
+    fails with its error, as it would without this. Last, INIT's garbage-collector pause ends
+    (``lambda_init``)."""
     if not os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"):
         return
-    for build in builders:
-        try:
-            build()
-        except Exception as exc:  # re-raised by the first invocation's own build
-            from turnaround.observability import logger
+    try:
+        for build in builders:
+            try:
+                build()
+            except Exception as exc:  # re-raised by the first invocation's own build
+                from turnaround.observability import logger
 
-            logger.warning(
-                "not built at init", extra={"builder": build.__name__, "error": type(exc).__name__}
-            )
+                logger.warning(
+                    "not built at init", extra={"builder": build.__name__, "error": type(exc).__name__}
+                )
+    finally:
+        lambda_init.end()
 
 
 def _secrets_provider() -> SecretsProvider:

@@ -24,7 +24,7 @@ READS_INPUT_VERSIONS = frozenset({1})
 
 
 class _Task(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
     case_id: Annotated[str, Field(pattern=r"^case-[0-9]{1,19}$")]
     input_version: Literal[1] = 1
 

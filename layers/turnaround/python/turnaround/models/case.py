@@ -22,7 +22,7 @@ class CaseStatus(StrEnum):
 
 class _Stored(BaseModel):
     # Items carry their key attributes (pk, sk, gsi1pk...) too; the models leave them out.
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
 
 class FollowUpPost(_Stored):

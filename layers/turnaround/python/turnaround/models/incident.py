@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class _Stored(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
 
 class Incident(_Stored):

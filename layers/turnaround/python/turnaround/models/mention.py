@@ -15,7 +15,7 @@ Severity = Literal["charged", "complex", "simple"]
 class Triage(BaseModel):
     """What ingest decided about a post; stored with the mention."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     category: Category
     sentiment: Annotated[float, Field(ge=-1, le=1)]
@@ -36,7 +36,7 @@ class Triage(BaseModel):
 
 
 class Author(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     id: str
     username: str
@@ -49,7 +49,7 @@ class Author(BaseModel):
 class Mention(BaseModel):
     """One post that mentions a monitored handle, stored exactly once."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     tweet_id: str
     handle: str
@@ -72,6 +72,8 @@ class Checkpoint(BaseModel):
     next run fetches only what is older than ``resume_until_id`` and newer than ``since_id``.
     """
 
+    model_config = ConfigDict(defer_build=True)
+
     handle: str
     user_id: str | None = None
     since_id: str | None = None
@@ -86,6 +88,8 @@ class Checkpoint(BaseModel):
 class WatchedPost(BaseModel):
     """One of our recent posts watched for quotes: how many quotes X counted, the newest we read."""
 
+    model_config = ConfigDict(defer_build=True)
+
     quotes: int = 0
     newest: str | None = None
 
@@ -93,11 +97,15 @@ class WatchedPost(BaseModel):
 class QuoteWatch(BaseModel):
     """Per-handle quote watch: our recent posts by id, and when they were last checked."""
 
+    model_config = ConfigDict(defer_build=True)
+
     posts: dict[str, WatchedPost] = {}
     checked_at: datetime | None = None
 
 
 class HandlePollResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     handle: str
     fetched: int = 0
     stored: int = 0

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 class OutboxClaim(BaseModel):
     """The claim on one effect: PENDING while it is being made, DONE once recorded."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     state: Literal["PENDING", "DONE"]
     claimed_at: datetime | None = None
@@ -25,7 +25,7 @@ class OutboxClaim(BaseModel):
 class PostingHold(BaseModel):
     """Present while X's billing stop holds all posting; ops delete the item to resume."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
 
     since: str  # ISO 8601; names the episode, so it is kept exactly as stored
     reason: str

@@ -20,6 +20,9 @@ from turnaround.rendering import render
 # PLAYBOOK_PATH points at it.
 BUNDLED = Path(__file__).resolve().parents[1] / "playbook.yaml"
 SOURCE = Path(__file__).resolve().parents[5] / "infrastructure" / "playbook.yaml"
+# libyaml's parser when PyYAML's wheel has it (it does for Lambda's x86_64 and arm64): the same safe
+# constructor, ~10x less CPU than the pure-Python parser (11 ms of every cold start for this file).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # An address, checked for shape only: pydantic's EmailStr would load email-validator (and dnspython)
@@ -28,7 +31,7 @@ EmailAddress = Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Person(_Model):
@@ -162,7 +165,7 @@ class Playbook(_Model):
     sender_email: EmailAddress
     sla: Sla
     follow_up: FollowUp
-    retention: Retention = Retention()
+    retention: Retention = Field(default_factory=Retention)  # not built at import (defer_build)
     incidents: Incidents | None = None  # storm mode; off when absent
 
     @model_validator(mode="after")
@@ -275,7 +278,7 @@ def load_playbook(path: str | None = None, *, render_check: bool | None = None) 
         render_check = "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
     try:
         return Playbook.model_validate(
-            yaml.safe_load(chosen.read_text()), context={"render_check": render_check}
+            yaml.load(chosen.read_text(), Loader=_YAML_LOADER), context={"render_check": render_check}
         )
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"playbook {chosen} could not be read: {exc}") from exc

@@ -13,6 +13,8 @@ Decision = Literal["open_case", "not_complaint"]
 class ReviewClaim(BaseModel):
     """What a digest's signed review link carries: which queued post, and the decision it makes."""
 
+    model_config = ConfigDict(defer_build=True)
+
     handle: str
     review_key: str
     tweet_id: str
@@ -21,7 +23,7 @@ class ReviewClaim(BaseModel):
 
 
 class ReviewItem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", populate_by_name=True)
 
     handle: str
     review_key: str = Field(validation_alias="sk")  # the zero-padded post id: oldest first

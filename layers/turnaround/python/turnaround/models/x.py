@@ -14,7 +14,7 @@ TweetId = Annotated[str, Field(pattern=r"^[0-9]{1,19}$")]
 
 
 class _XModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
 class PublicMetrics(_XModel):
@@ -28,7 +28,7 @@ class XUser(_XModel):
     username: Annotated[str, Field(min_length=1, max_length=50)]
     name: str = ""
     verified: bool = False
-    public_metrics: PublicMetrics = PublicMetrics()
+    public_metrics: PublicMetrics = Field(default_factory=PublicMetrics)
     receives_your_dm: bool | None = None
 
 
@@ -60,7 +60,7 @@ class XTweet(_XModel):
     lang: str | None = None
     in_reply_to_user_id: TweetId | None = None
     referenced_tweets: list[ReferencedTweet] = []
-    entities: Entities = Entities()
+    entities: Entities = Field(default_factory=Entities)
     # Where the author's own text begins: X prefixes a reply with @ of everyone in the parent.
     display_text_range: tuple[int, int] | None = None
     public_metrics: PostMetrics | None = None
@@ -104,7 +104,7 @@ class PageMeta(_XModel):
 
 class MentionsPage(_XModel):
     data: list[XTweet] = []
-    includes: Includes = Includes()
+    includes: Includes = Field(default_factory=Includes)
     meta: PageMeta
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from turnaround.exceptions import TurnaroundError
 from turnaround.models.keys import ActionLinkKeys
@@ -43,6 +43,8 @@ class ActionLinkUsed(TurnaroundError):
 
 
 class ActionClaim(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     escalation_id: str
     case_id: str
     action: Action

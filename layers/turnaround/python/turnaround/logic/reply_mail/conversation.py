@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from turnaround.models.case import Case, CaseMessage, StoredDm
 from turnaround.models.mention import Mention
@@ -11,6 +11,8 @@ CHANNEL_LABELS = {"x_public": "X post", "x_dm": "X DM", "email": "email"}
 
 
 class Entry(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     at: str  # ISO 8601, UTC
     who: str
     channel: str

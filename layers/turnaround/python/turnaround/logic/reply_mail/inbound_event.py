@@ -14,18 +14,20 @@ from turnaround.logic.reply_mail.reply_desk import SesVerdicts
 
 
 class _Verdict(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: str = "GRAY"
 
 
 class SesReceipt(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     recipients: list[str] = Field(min_length=1)
-    spamVerdict: _Verdict = _Verdict()
-    virusVerdict: _Verdict = _Verdict()
-    spfVerdict: _Verdict = _Verdict()
-    dkimVerdict: _Verdict = _Verdict()
-    dmarcVerdict: _Verdict = _Verdict()
+    spamVerdict: _Verdict = Field(default_factory=_Verdict)
+    virusVerdict: _Verdict = Field(default_factory=_Verdict)
+    spfVerdict: _Verdict = Field(default_factory=_Verdict)
+    dkimVerdict: _Verdict = Field(default_factory=_Verdict)
+    dmarcVerdict: _Verdict = Field(default_factory=_Verdict)
 
     def verdicts(self) -> SesVerdicts:
         def status(verdict: _Verdict) -> Any:
@@ -42,22 +44,26 @@ class SesReceipt(BaseModel):
 
 
 class SesMail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     messageId: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._-]+$")
     source: str = ""
 
 
 class SesMessage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     mail: SesMail
     receipt: SesReceipt
 
 
 class SesRecord(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     ses: SesMessage
 
 
 class SesReceiptEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     Records: list[SesRecord] = Field(min_length=1)

@@ -74,7 +74,7 @@ Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"]
 class SesVerdicts(BaseModel):
     """What SES decided about the inbound message (the receipt in the SES Lambda event)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     spf: Verdict = "GRAY"
     dkim: Verdict = "GRAY"
@@ -97,6 +97,8 @@ class SesVerdicts(BaseModel):
 
 
 class ReplyOutcome(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: Literal[
         "posted", "duplicate", "refused", "ignored", "unauthenticated", "invalid_address", "expired_address"
     ]
