@@ -39,7 +39,7 @@ class WaitingDm(BaseModel):
     """A customer's DM that no case could take (they have none open): it waits for the next unsure
     digest, which shows it once so a person answers it in X's inbox."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", populate_by_name=True)
 
     handle: str
     review_key: str = Field(validation_alias="sk")  # the zero-padded event id: oldest first
