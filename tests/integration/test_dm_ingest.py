@@ -144,3 +144,24 @@ def test_an_answer_to_our_follow_up_dm_joins_the_case_that_asked(emulator, inges
     assert ingestor.poll()["threaded"] == 1
     assert [dm.event_id for dm in store.dms.for_case(bag)] == [answer.id]  # the rep sees it on the case
     assert emulator.dms_sent(by="acmeair") == []  # no "your case is with..." after it was settled
+
+
+def test_the_confirmation_dm_waits_for_the_case_to_have_a_rep_and_names_them(
+    emulator, ingestor, store, clock, x_api
+):
+    """A DM before the workflow assigned the case gets no confirmation (it would name a guess);
+    the next DM after assignment gets it, naming the rep the case went to."""
+    [bag] = _complaints(
+        emulator, store, clock, x_api, "@acmeair my bag never arrived in Denver, three days now. Furious."
+    )
+    assert store.cases.get(bag).route == "offline" and store.cases.get(bag).assignee_email is None
+    emulator.add_dm("jane", "acmeair", "Hi, here are my details: tag AA123456")
+    clock.advance(1)
+    ingestor.poll()
+    assert emulator.dms_sent(by="acmeair") == []
+    store.cases.assign(bag, "casey.diaz@acmeair.example", route="offline")
+    emulator.add_dm("jane", "acmeair", "Any news?")
+    clock.advance(1)
+    ingestor.poll()
+    [confirmation] = emulator.dms_sent(by="acmeair")
+    assert "Casey Diaz" in confirmation.text

@@ -144,10 +144,13 @@ class DmIngestor:
         return sorted(fresh, key=lambda e: int(e.id)), pages, False
 
     def _may_confirm(self, case: Case, text: str) -> bool:
-        """The confirmation DM goes to an open offline case whose customer has not said stop."""
+        """The confirmation DM goes to an open offline case whose customer has not said stop, once
+        the workflow has given it a rep: it names them (a DM before that gets none; their next one
+        does, still once per case)."""
         return (
             case.status == CaseStatus.OPEN
             and case.route == "offline"
+            and case.assignee_email is not None
             and not case.opted_out
             and not self.playbook.is_opt_out(text)
         )
@@ -163,7 +166,7 @@ class DmIngestor:
         if not self.playbook.speaks(lang):  # the rep writes to them personally; no canned DM
             self.effects.refused(key, "no templates")
             return "threaded"
-        rep = self.playbook.rep_by_email(case.assignee_email or "") or self.playbook.roster[0]
+        rep = self.playbook.rep_by_email(case.assignee_email or "") or self.playbook.supervisor
         text = self.playbook.render(
             "dm_confirm",
             key=case_id,
