@@ -79,6 +79,13 @@ def _start(cloud: Cloud, author: str, text: str) -> tuple[str, str]:
     return f"case-{post.id}", post.id
 
 
+def _dm_after_the_ack(cloud: Cloud, author: str, text: str) -> None:
+    """The customer DMs as the ack invited them to (the case has its rep by then)."""
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
+    cloud.emulator.add_dm(author, "acmeair", text)
+    cloud.poll_dms()
+
+
 def test_charged_complaint_goes_offline_with_one_automated_dm_after_the_customer_dms(cloud):
     case_id, root = _start(cloud, "jane", CHARGED)
     wait_until(lambda: cloud.emails_to(ALEX), what="escalation to the luggage rep")
@@ -146,8 +153,7 @@ def test_sla_reminds_the_rep_then_brings_in_the_supervisor(cloud):
 
 def test_could_not_resolve_closes_without_a_follow_up_request(cloud):
     case_id, _ = _start(cloud, "jane", CHARGED)
-    cloud.emulator.add_dm("jane", "acmeair", "details inside")
-    cloud.poll_dms()
+    _dm_after_the_ack(cloud, "jane", "details inside")
     cloud.decide(ALEX, "not_resolved", note="Bag is lost for good; compensation offered")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     case = cloud.store.cases.get(case_id)
@@ -161,8 +167,7 @@ def test_could_not_resolve_closes_without_a_follow_up_request(cloud):
 
 def _resolve_and_reach_follow_up(cloud: Cloud) -> str:
     case_id, _ = _start(cloud, "jane", CHARGED)
-    cloud.emulator.add_dm("jane", "acmeair", "Booking XK42P")
-    cloud.poll_dms()
+    _dm_after_the_ack(cloud, "jane", "Booking XK42P")
     cloud.decide(ALEX, "resolved", note="Bag found and couriered; 10k miles credited")
     wait_until(
         lambda: getattr(cloud.store.cases.get(case_id), "follow_up_token", None), what="the follow-up wait"

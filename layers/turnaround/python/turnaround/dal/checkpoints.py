@@ -28,6 +28,7 @@ def _checkpoint(handle: str, item: dict[str, Any]) -> Checkpoint:
         user_id=item.get("user_id"),
         rate_limited_until=datetime.fromisoformat(str(until)) if until else None,
         dm_rate_limited_until=datetime.fromisoformat(str(dm_until)) if dm_until else None,
+        dm_confirms_pending=sorted(str(case_id) for case_id in item.get("dm_confirms_pending") or ()),
         **ids,
     )
 
@@ -75,6 +76,16 @@ class CheckpointRepository(Repository):
         except ClientError as exc:
             if not condition_failed(exc):
                 raise StorageError(f"DM checkpoint update failed for {handle}: {exc}") from exc
+
+    def dm_confirm_pending(self, handle: str, case_id: str, *, pending: bool) -> None:
+        """Add a case to (or take it off) the handle's confirmations waiting for a rep (a string set:
+        adding twice or removing what is gone changes nothing)."""
+        with storage_errors(f"save the pending DM confirmation of {case_id}"):
+            self.table.update_item(
+                Key=_key(handle),
+                UpdateExpression=("ADD" if pending else "DELETE") + " dm_confirms_pending :c",
+                ExpressionAttributeValues={":c": {case_id}},
+            )
 
     def set_dm_rate_limited(self, handle: str, until: datetime | None) -> None:
         with storage_errors(f"save the DM rate-limit reset of {handle}"):

@@ -83,6 +83,9 @@ class Checkpoint(BaseModel):
     dm_newest_id: str | None = None
     dm_rate_limited_until: datetime | None = None
     quotes_checked_at: datetime | None = None  # the quote watch's last check (read with the mention poll's)
+    # Offline cases whose customer DMed before the workflow gave the case a rep: their one
+    # confirmation DM names the rep, so the DM poller sends it on the first pass after assignment.
+    dm_confirms_pending: list[str] = Field(default_factory=list)
 
 
 class WatchedPost(BaseModel):

@@ -66,6 +66,7 @@ class DmIngestor:
         if checkpoint.dm_rate_limited_until:
             self.store.checkpoints.set_dm_rate_limited(self.handle, None)
         counts = {"received": 0, "threaded": 0, "confirmations": 0, "refused": 0, "pages": pages}
+        self._send_pending_confirms(checkpoint.dm_confirms_pending, user_id, counts)
         for event in events:
             if event.sender_id == user_id:
                 continue  # our own DMs are recorded when we send them
@@ -86,7 +87,7 @@ class DmIngestor:
             ):
                 # Threaded by an earlier pass that then failed: its confirmation may not have gone out.
                 if case and self._may_confirm(case, event.text):
-                    outcome = self._confirm(case, event.sender_id, user_id)
+                    outcome = self._confirm_when_assigned(case, event.sender_id, user_id)
                     counts[outcome] += outcome != "threaded"
                 continue
             if self.playbook.is_opt_out(event.text):  # every case of theirs, with or without this one
@@ -109,7 +110,7 @@ class DmIngestor:
             counts["threaded"] += 1
             self.store.cases.dm_opened(case.case_id, at=self.clock())
             if self._may_confirm(case, event.text):
-                counts[self._confirm(case, event.sender_id, user_id)] += 1
+                counts[self._confirm_when_assigned(case, event.sender_id, user_id)] += 1
         if events and complete:
             self.store.checkpoints.save_dm_checkpoint(self.handle, events[-1].id)
         metrics.add_metric(name="DmsReceived", unit=MetricUnit.Count, value=counts["received"])
@@ -144,16 +145,31 @@ class DmIngestor:
         return sorted(fresh, key=lambda e: int(e.id)), pages, False
 
     def _may_confirm(self, case: Case, text: str) -> bool:
-        """The confirmation DM goes to an open offline case whose customer has not said stop, once
-        the workflow has given it a rep: it names them (a DM before that gets none; their next one
-        does, still once per case)."""
+        """The confirmation DM goes to an open offline case whose customer has not said stop."""
         return (
             case.status == CaseStatus.OPEN
             and case.route == "offline"
-            and case.assignee_email is not None
             and not case.opted_out
             and not self.playbook.is_opt_out(text)
         )
+
+    def _confirm_when_assigned(self, case: Case, customer_id: str, brand_id: str) -> str:
+        """The confirmation names the case's rep: before the workflow has given it one, it waits
+        on the checkpoint for the first pass after (``_send_pending_confirms``)."""
+        if case.assignee_email is None:
+            self.store.checkpoints.dm_confirm_pending(self.handle, case.case_id, pending=True)
+            return "threaded"
+        return self._confirm(case, customer_id, brand_id)
+
+    def _send_pending_confirms(self, pending: list[str], brand_id: str, counts: dict[str, int]) -> None:
+        for case_id in pending:
+            case = self.store.cases.get(case_id)
+            if case is not None and self._may_confirm(case, ""):
+                if case.assignee_email is None:
+                    continue  # still no rep: the next pass looks again
+                outcome = self._confirm(case, case.customer_id, brand_id)
+                counts[outcome] += outcome != "threaded"
+            self.store.checkpoints.dm_confirm_pending(self.handle, case_id, pending=False)
 
     def _confirm(self, case: Case, customer_id: str, brand_id: str) -> str:
         """The one automated DM per case, through the effects module: a 429 or 5xx releases its
