@@ -147,3 +147,56 @@ def test_a_digest_ses_rejected_is_sent_by_the_retry_once(cloud):
         assert not errored and result["incident_id"] == case.incident_id
     [digest] = cloud.emails_to(SUPERVISOR)
     assert "incident opened" in digest["Subject"]
+
+
+def _loads(cloud: Cloud) -> list[int]:
+    loads = cloud.store.incidents.rep_loads(ROSTER)
+    return [loads[rep] for rep in ROSTER]
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides", [{**OVERRIDES, "incidents": {"threshold": 2, "window_minutes": 15}}]
+)
+def test_a_retried_assign_counts_the_complaint_once(cloud, monkeypatch):
+    """A crash between counting the complaint and assigning the case (a storage error here), then
+    Step Functions' retry: one complaint stays one, so it opens no incident at a threshold of 2, and
+    the rep's load counts the case once."""
+    from turnaround.dal.cases import CaseRepository
+    from turnaround.exceptions import StorageError
+
+    assigned = CaseRepository.assigned
+    failures: list[str] = []
+
+    def crash_once(self, *args, **kwargs):
+        if not failures:
+            failures.append("crashed")
+            raise StorageError("crash between counting and assigning (injected)")
+        return assigned(self, *args, **kwargs)
+
+    monkeypatch.setattr(CaseRepository, "assigned", crash_once)
+    [case_id] = _complain(cloud, 1)
+    cloud.poll()
+    case = wait_until(
+        lambda: (c := cloud.store.cases.get(case_id)) and c.assigned_at and c, timeout=40, what="the retry"
+    )
+    assert failures == ["crashed"]  # the first attempt counted, then failed; the retry assigned it
+    wait_until(lambda: len(_acks(cloud)) == 1, timeout=40, what="the ack")
+    assert case.incident_id is None and cloud.emails_to(SUPERVISOR) == []
+    assert sum(_loads(cloud)) == 1 and _loads(cloud)[ROSTER.index(case.assignee_email)] == 1
+
+
+@pytest.mark.parametrize("playbook_overrides", [OVERRIDES])
+def test_a_reassigned_case_moves_its_load_and_closing_it_frees_it(cloud):
+    [case_id] = _complain(cloud, 1)
+    cloud.poll()
+    wait_until(lambda: cloud.emails_to(ROSTER[2]), what="the generalist's email")
+    assert _loads(cloud) == [0, 0, 1]
+    assert (
+        cloud.decide(ROSTER[2], "reassign", reassign_to=ROSTER[1], note="Casey knows the app")["statusCode"]
+        == 200
+    )
+    wait_until(lambda: cloud.emails_to(ROSTER[1]), what="the new rep's email")
+    assert wait_until(lambda: _loads(cloud) == [0, 1, 0] and _loads(cloud), what="the load to move")
+    assert cloud.decide(ROSTER[1], "resolved", note="Fixed")["statusCode"] == 200
+    wait_until(lambda: cloud.store.cases.get(case_id).status == "CLOSED", timeout=40, what="the close")
+    assert _loads(cloud) == [0, 0, 0]

@@ -1,9 +1,13 @@
 """Incidents and what storm mode counts (playbook ``incidents``):
 
-TOPIC#<handle>#<topic>    / WINDOW#<start>  complaints on a topic in one window (atomic ADD; TTL)
+TOPIC#<handle>#<topic>    / WINDOW#<start>  the cases counted on a topic in one window (a set; TTL)
 INCIDENT#<handle>#<topic> / CURRENT         the topic's incident (one at a time: conditional put)
 INCIDENT#<incident_id>    / CASE#<case_id>  a case of the incident, for the supervisor's digest
-REP#<email>               / LOAD            the rep's open cases (ADD on assign, on close)
+REP#<email>               / LOAD            the rep's open cases (a set of case ids)
+
+Counts are sets of case ids, not counters: a retried step (a crash between counting and the next
+write, Step Functions' retry, a duplicate invocation) adds the same id again and counts nothing
+twice, and a case that moves or closes is taken out of exactly the set that holds it.
 """
 
 from __future__ import annotations
@@ -24,17 +28,18 @@ def _current(handle: str, topic: str) -> dict[str, str]:
 
 class IncidentRepository(Repository):
     def count_complaint(
-        self, handle: str, topic: str, window_start: datetime, *, keep_until: datetime
+        self, handle: str, topic: str, window_start: datetime, *, case_id: str, keep_until: datetime
     ) -> int:
-        """Count one complaint in the topic's window; returns the window's count so far."""
+        """Count the case's complaint in the topic's window (once however often this is called for
+        it); returns the window's count so far."""
         with storage_errors(f"count a {topic} complaint"):
             result = self.table.update_item(
                 Key={"pk": f"TOPIC#{handle}#{topic}", "sk": f"WINDOW#{window_start.isoformat()}"},
-                UpdateExpression="ADD complaints :one SET expires_at = :ttl",
-                ExpressionAttributeValues={":one": 1, ":ttl": epoch(keep_until)},
-                ReturnValues="UPDATED_NEW",
+                UpdateExpression="ADD case_ids :case SET expires_at = :ttl",
+                ExpressionAttributeValues={":case": {case_id}, ":ttl": epoch(keep_until)},
+                ReturnValues="ALL_NEW",  # (UPDATED_NEW may leave out a set the retry did not change)
             )
-        return int(result["Attributes"]["complaints"])
+        return len(result["Attributes"]["case_ids"])
 
     def current(self, handle: str, topic: str) -> Incident | None:
         item = self._get(f"INCIDENT#{handle}#{topic}", "CURRENT")
@@ -122,16 +127,38 @@ class IncidentRepository(Repository):
             # Unprocessed keys (throttling) read as no load: the choice is a spread, not a promise.
         loads = dict.fromkeys(emails, 0)
         for item in items:
-            loads[str(item["pk"]).removeprefix("REP#")] = int(item.get("open_cases", 0))
+            loads[str(item["pk"]).removeprefix("REP#")] = len(item.get("open_case_ids") or ())
         return loads
 
-    def add_rep_load(self, email: str, delta: int) -> None:
-        with storage_errors(f"count {email}'s cases"):
-            self.table.update_item(
-                Key={"pk": f"REP#{email}", "sk": "LOAD"},
-                UpdateExpression="ADD open_cases :delta",
-                ExpressionAttributeValues={":delta": delta},
+    def take_case(self, email: str, case_id: str) -> None:
+        """The case counts towards the rep's load (again: no change)."""
+        with storage_errors(f"count {case_id} for {email}"):
+            self.table.update_item(**_load_update(email, case_id, "ADD"))
+
+    def release_case(self, emails: list[str], case_id: str) -> None:
+        """The case no longer counts towards any of these reps' loads (it closed)."""
+        for email in dict.fromkeys(emails):
+            with storage_errors(f"uncount {case_id} for {email}"):
+                self.table.update_item(**_load_update(email, case_id, "DELETE"))
+
+    def move_case(self, case_id: str, holder: str, former: list[str]) -> None:
+        """A reassigned case counts for its rep now (``holder``) and for none of its former reps,
+        in one transaction (repeatable: the same call again changes nothing)."""
+        moves = [_load_update(holder, case_id, "ADD")] + [
+            _load_update(email, case_id, "DELETE") for email in dict.fromkeys(former) if email != holder
+        ]
+        with storage_errors(f"move {case_id} to {holder}'s load"):
+            self.table.meta.client.transact_write_items(
+                TransactItems=[{"Update": {"TableName": self.table_name, **move}} for move in moves]
             )
+
+
+def _load_update(email: str, case_id: str, action: str) -> dict[str, Any]:
+    return {
+        "Key": {"pk": f"REP#{email}", "sk": "LOAD"},
+        "UpdateExpression": f"{action} open_case_ids :case",
+        "ExpressionAttributeValues": {":case": {case_id}},
+    }
 
 
 def window_start(at: datetime, minutes: int) -> datetime:

@@ -39,15 +39,16 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     incident_id = incident.incident_id if incident else None
     if not flow.store.cases.assigned(case_id, rep.email, at=now, topic=topic, incident_id=incident_id):
         return _joined(flow, flow.case(case_id), mention, now)  # an earlier attempt assigned it
-    flow.store.incidents.add_rep_load(rep.email, 1)
     logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
     return _joined(flow, flow.case(case_id), mention, now)
 
 
 def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> dict[str, Any]:
-    """An incident case is listed for the digest and the digest sent (both repeatable: a retry after
-    an SES rejection or a crash completes them)."""
+    """The case counts towards its rep's load; an incident case is listed for the digest and the
+    digest sent (all repeatable: a retry after an SES rejection or a crash completes them)."""
     result = _result(case.case_id, case.assignee_email, case.incident_id, topic=case.topic)
+    if case.assignee_email:
+        flow.store.incidents.take_case(case.assignee_email, case.case_id)
     settings = flow.playbook.incidents
     if not (settings and case.incident_id and case.topic and case.assignee_email):
         return result
@@ -86,10 +87,11 @@ def _incident(
     ``now`` is when the complaint arrived, ``noticed`` when its workflow got here."""
     incidents = flow.store.incidents
     active_since = now - timedelta(minutes=settings.quiet_minutes)
-    count = incidents.count_complaint(
+    count = incidents.count_complaint(  # once per case: a retried Assign does not count it again
         case.handle,
         topic,
         window_start(now, settings.window_minutes),
+        case_id=case.case_id,
         keep_until=keep_counts_until(now, settings.window_minutes),
     )
     joined = incidents.join(case.handle, topic, at=now, active_since=active_since)
