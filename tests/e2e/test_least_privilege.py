@@ -32,6 +32,7 @@ GRANTED_TABLE_ACTIONS = {
     "InboundEmailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "DmMailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
     "CaseDispatcherFunction": set(),
+    "IncidentDigestFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"},
 }
 NOT_IN_THE_DEMO = {
     "DmPollerFunction": {"DeleteItem"},  # an outbox claim released after a failed DM
@@ -45,6 +46,8 @@ NOT_IN_THE_DEMO = {
     # Claiming posts for a digest: whether the demo's hourly digest finds one depends on timing
     # (tests/integration/test_unsure_queue exercises it).
     "UnsureDigestFunction": {"GetItem", "UpdateItem"},
+    # The demo has no incident: the schedule only finds none (tests/integration/test_incidents).
+    "IncidentDigestFunction": {"PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"},
 }
 
 

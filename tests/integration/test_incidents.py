@@ -200,3 +200,73 @@ def test_a_reassigned_case_moves_its_load_and_closing_it_frees_it(cloud):
     assert cloud.decide(ROSTER[1], "resolved", note="Fixed")["statusCode"] == 200
     wait_until(lambda: cloud.store.cases.get(case_id).status == "CLOSED", timeout=40, what="the close")
     assert _loads(cloud) == [0, 0, 0]
+
+
+QUIET = {
+    **OVERRIDES,
+    "incidents": {"threshold": 3, "window_minutes": 15, "digest_minutes": 15, "quiet_minutes": 60},
+}
+
+
+def _sweep(cloud: Cloud) -> tuple[dict, bool]:
+    """The IncidentDigestFunction's schedule fires."""
+    [(result, errored)] = cloud.deployed.fire("IncidentDigestFunction")
+    return result, errored
+
+
+@pytest.mark.parametrize("playbook_overrides", [QUIET])
+def test_the_schedule_sends_a_digest_per_interval_in_a_quiet_spell_and_one_closing_summary(cloud):
+    from moto.ses.exceptions import MessageRejectedError
+    from moto.ses.models import SESBackend
+
+    cases = _complain(cloud, 5)[2:]  # the third opens the incident; the first two stay ordinary
+    cloud.poll()
+    [opened] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the opening digest")
+    assert "incident opened" in opened["Subject"]
+    wait_until(lambda: len(_acks(cloud)) == 5, timeout=40, what="the acks")
+    assert _sweep(cloud) == ({"incidents": {"acmeair": {"outage": "no digest due"}}}, False)
+
+    # 16 minutes on, no case has joined: the schedule sends the interval's digest, once.
+    cloud.emulator.clock.advance(16 * 60)
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "digest"}
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "no digest due"}
+    update = cloud.emails_to(SUPERVISOR)[-1]
+    assert update["Subject"] == "[Incident] outage: 3 cases - update"
+    text = body_of(update, "plain")
+    assert "Joined 3, acknowledged 3, resolved 0, still open 3" in text
+    assert "Still open by rep: " in text and "comes again every 15 minutes while the incident lasts" in text
+
+    # One case resolved; the next interval's digest is refused by SES, then sent by the next sweep.
+    cloud.decide(cloud.store.cases.get(cases[0]).assignee_email, "resolved", note="Checked in by phone")
+    wait_until(lambda: cloud.store.cases.get(cases[0]).resolved_at, what="the resolution")
+    cloud.emulator.clock.advance(15 * 60)
+
+    def reject(*args, **kwargs):
+        raise MessageRejectedError("rejected (injected)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SESBackend, "send_raw_email", reject)
+        result, errored = _sweep(cloud)
+        assert errored and result["errorType"] == "EmailNotSent"
+    assert len(cloud.emails_to(SUPERVISOR)) == 2
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "digest"}
+    assert "Joined 3, acknowledged 3, resolved 1, still open 2" in body_of(
+        cloud.emails_to(SUPERVISOR)[-1], "plain"
+    )
+
+    # An hour without a new case: one closing summary, and the incident is over.
+    cloud.emulator.clock.advance(61 * 60)
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "ended"}
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {}
+    summaries = [m for m in cloud.emails_to(SUPERVISOR) if "ended" in m["Subject"]]
+    assert [m["Subject"] for m in summaries] == ["[Incident] outage: 3 cases - ended"]
+    text = body_of(summaries[0], "plain")
+    assert "has ended: no new complaint about it for 60 minutes" in text
+    assert "resolved 1, still open 2" in text and "last digest" in text
+    assert len(cloud.emails_to(SUPERVISOR)) == 4
+    # A complaint on the topic now is an ordinary case: it does not join the ended incident.
+    [late] = _complain(cloud, 1, start=5)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 6, timeout=40, what="the late ack")
+    late_case = wait_until(lambda: (c := cloud.store.cases.get(late)) and c.assigned_at and c)
+    assert late_case.incident_id is None and len(cloud.emails_to(SUPERVISOR)) == 4

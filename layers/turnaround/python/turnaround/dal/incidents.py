@@ -51,7 +51,9 @@ class IncidentRepository(Repository):
             result = self.table.update_item(
                 Key=_current(handle, topic),
                 UpdateExpression="SET last_case_at = :at ADD case_count :one",
-                ConditionExpression="attribute_exists(pk) AND last_case_at >= :since",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND last_case_at >= :since AND attribute_not_exists(ended_at)"
+                ),
                 ExpressionAttributeValues={
                     ":at": at.isoformat(),
                     ":one": 1,
@@ -71,13 +73,37 @@ class IncidentRepository(Repository):
         try:
             self.table.put_item(
                 Item=item,
-                ConditionExpression="attribute_not_exists(pk) OR last_case_at < :since",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR last_case_at < :since OR attribute_exists(ended_at)"
+                ),
                 ExpressionAttributeValues={":since": active_since.isoformat()},
             )
         except ClientError as exc:
             if condition_failed(exc):
                 return False
             raise StorageError(f"could not open the {incident.topic} incident: {exc}") from exc
+        return True
+
+    def ended(self, incident: Incident, *, at: datetime, quiet_since: datetime) -> bool:
+        """Mark the topic's incident ended, if it is still this one, still quiet (no case since
+        ``quiet_since``) and not ended yet; True if this call ended it."""
+        try:
+            self.table.update_item(
+                Key=_current(incident.handle, incident.topic),
+                UpdateExpression="SET ended_at = :at",
+                ConditionExpression=(
+                    "incident_id = :id AND last_case_at < :since AND attribute_not_exists(ended_at)"
+                ),
+                ExpressionAttributeValues={
+                    ":at": at.isoformat(),
+                    ":id": incident.incident_id,
+                    ":since": quiet_since.isoformat(),
+                },
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise StorageError(f"could not end {incident.incident_id}: {exc}") from exc
         return True
 
     def add_case(self, incident_id: str, case: IncidentCase, *, expires_at: int) -> None:

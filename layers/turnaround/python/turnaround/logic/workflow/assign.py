@@ -1,8 +1,9 @@
 """Assign: the workflow's first step. Counts the complaint towards its topic, opens or joins the
 topic's incident when complaints spike (playbook ``incidents``), gives the case to the least-loaded
-rep who may take it, and emails the supervisor the incident's digest (when it opens, then at most
-one per ``digest_minutes``). It runs before the ack and the rep's email, so both see one rep; if it
-fails, the workflow goes on and the rep is chosen from the roster as before."""
+rep who may take it, and emails the supervisor the incident's digest when it opens (then the
+schedule sends one per ``digest_minutes`` and the closing summary: logic/incidents.py). It runs
+before the ack and the rep's email, so both see one rep; if it fails, the workflow goes on and the
+rep is chosen from the roster as before."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.dal.incidents import keep_counts_until, window_start
+from turnaround.logic.incidents import send_digest
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.observability import logger, metrics
 
@@ -70,7 +72,7 @@ def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> 
         ),
         expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
     )
-    _digest(flow, settings, incident, now)
+    _digest(flow, incident, now)
     return result
 
 
@@ -124,22 +126,14 @@ def _least_loaded(flow: CaseWorkflow, candidates: list[Rep]) -> Rep:
     return min(candidates, key=lambda rep: loads.get(rep.email, 0))
 
 
-def _digest(flow: CaseWorkflow, settings: Incidents, incident: Incident, now: datetime) -> None:
-    """The supervisor's digest for this digest interval, at most once (the effects outbox): the
-    first when the incident opens, then one per interval in which a case joins. Intervals count
-    from when the workflow opened it (in a backlog, later than the complaints arrived)."""
-    since = (now - (incident.noticed_at or incident.opened_at)).total_seconds()
-    interval = max(0, int(since // (settings.digest_minutes * 60)))
-    once = flow.effects.at_most_once(
-        f"{incident.incident_id}#digest#{interval}",
-        lambda: {"result_id": flow.mailer.send(_digest_email(flow, incident, now, first=interval == 0))},
+def _digest(flow: CaseWorkflow, incident: Incident, now: datetime) -> None:
+    """The supervisor's digest for this digest interval, at most once (logic/incidents.py): the
+    first when the incident opens; a later one here if a case joins before the schedule sends it."""
+    send_digest(
+        effects=flow.effects,
+        mailer=flow.mailer,
+        store=flow.store,
+        playbook=flow.playbook,
+        incident=incident,
+        now=now,
     )
-    if once.made_now:
-        metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
-
-
-def _digest_email(flow: CaseWorkflow, incident: Incident, now: datetime, *, first: bool) -> Any:
-    from turnaround.logic.workflow.incident_email import incident_digest_email
-
-    cases = flow.store.incidents.cases(incident.incident_id)
-    return incident_digest_email(playbook=flow.playbook, incident=incident, cases=cases, now=now, first=first)
