@@ -245,6 +245,20 @@ class EmbeddedCloud:
         return requests.request(method, url, timeout=10)
 
 
+def stop_workflows(state_machine_arn: str) -> None:
+    """Stop the executions still running when a run ends. moto runs each on a daemon thread that
+    outlives the cloud: left alone, one would go on invoking handlers whose log is closed."""
+    sfn = boto3.client("stepfunctions")
+    for page in sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn, statusFilter="RUNNING"
+    ):
+        for execution in page["executions"]:
+            try:
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="the local run ended")
+            except Exception:  # moto cannot stop one whose thread has not begun: lambdas.stop() does
+                continue
+
+
 def scaled_playbook(directory: Path, overrides: dict[str, dict[str, Any]], scale: float) -> Path:
     """The playbook as the layer would ship it, with the scenario's overrides and its waits divided by
     `scale` (Step Functions' timers run in real time on moto's interpreter)."""
@@ -365,7 +379,11 @@ def embedded_cloud(
                 dynamodb_as_in_aws(),
                 timestamp_waits_on_the_functions_clock(),
             ):
-                yield EmbeddedCloud(emulator, keys, stack, lambdas, action_url, inbound)
+                try:
+                    yield EmbeddedCloud(emulator, keys, stack, lambdas, action_url, inbound)
+                finally:
+                    stop_workflows(stack.state_machine_arn)
+                    lambdas.stop()
         finally:
             clock.use(None)
             os.environ.clear()

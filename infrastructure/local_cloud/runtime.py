@@ -54,6 +54,7 @@ class InProcessLambdas:
         self.durations_ms: list[tuple[str, float]] = []  # for billed-duration estimates (make bench)
         self.cpu_ms: list[tuple[str, float]] = []  # this thread's CPU per invocation (make bench)
         self._lock = threading.RLock()
+        self.stopped = False  # the cloud is going away: no handler runs any more
 
     def register(self, function_name: str, handler: Handler) -> None:
         self.handlers[function_name] = handler
@@ -78,15 +79,26 @@ class InProcessLambdas:
             start_line.wait()
             results[slot] = self._call(function_name, handler, event)
 
-        with self._lock, output:
-            if copies == 1:
-                return [self._call(function_name, handler, event)]
-            threads = [threading.Thread(target=run, args=(slot,)) for slot in range(copies)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+        with self._lock:
+            if self.stopped:
+                # A workflow still running when the run ended (moto's execution threads outlive
+                # the cloud): its task fails here, before the handler can print to a closed log.
+                return [(_stopped(function_name), True)] * copies
+            with output:
+                if copies == 1:
+                    return [self._call(function_name, handler, event)]
+                threads = [threading.Thread(target=run, args=(slot,)) for slot in range(copies)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
         return results
+
+    def stop(self) -> None:
+        """No handler runs after this returns: it waits for the one running (which prints its
+        metrics as it ends) and turns later invocations away, so nothing writes to a closed log."""
+        with self._lock:
+            self.stopped = True
 
     def _call(self, function_name: str, handler: Handler, event: dict[str, Any]) -> tuple[Any, bool]:
         started, cpu_started = time.perf_counter(), time.thread_time()
@@ -116,6 +128,13 @@ class InProcessLambdas:
 
         with mock.patch.object(LambdaFunction, "_invoke_lambda", invoke):
             yield self
+
+
+def _stopped(function_name: str) -> dict[str, str]:
+    return {
+        "errorType": "LocalCloudStopped",
+        "errorMessage": f"{function_name} was invoked after the local run ended",
+    }
 
 
 def merged_environment(environments: dict[str, dict[str, str]]) -> dict[str, str]:

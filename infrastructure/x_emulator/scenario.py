@@ -24,9 +24,10 @@ unless `text` already mentions them; those prefix mentions are not explicit (the
     faults:
       - {route: mentions, kind: rate_limit, skip: 1, times: 1}
 
-In `text` and `author` (and a repeated user's `username`), `{n}` is replaced by the repeat number,
-so repeated posts are not duplicates. `playbook` (overrides of infrastructure/playbook.yaml) and
-`rep_actions` (scripted clicks on the reps' emails) are read by the local cloud's runner.
+In `text` and `author` (and a repeated user's `username`, `name` and `id`), `{n}` is replaced by the
+repeat number, so repeated posts are not duplicates and repeated users are told apart. `playbook`
+(overrides of infrastructure/playbook.yaml) and `rep_actions` (scripted clicks on the reps' emails)
+are read by the local cloud's runner.
 """
 
 from __future__ import annotations
@@ -120,8 +121,14 @@ def load_scenario(
         attributes = dict(user)
         count = int(attributes.pop("repeat", 1))
         username = str(attributes.pop("username"))
-        for n in range(count):  # "fan{n}" with repeat: 30 makes fan1..fan30
-            emulator.add_user(username.replace("{n}", str(n + 1)), **attributes)
+        for n in range(count):  # "fan{n}" with repeat: 30 makes fan1..fan30 (and "Fan {n}" Fan 1..)
+            emulator.add_user(
+                username.replace("{n}", str(n + 1)),
+                **{
+                    key: value.replace("{n}", str(n + 1)) if isinstance(value, str) else value
+                    for key, value in attributes.items()
+                },
+            )
     keys: dict[str, str] = {}
 
     def resolve(ref: Any, where: str) -> str | None:

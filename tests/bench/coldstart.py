@@ -349,6 +349,7 @@ WORK = {
     "workflow_tasks": "acknowledge that case: reply on X",
     "dm_poller": "schedule: read DMs, none new",
     "unsure_digest": "schedule: nothing unsure",
+    "incident_digest": "schedule: no incident",
     "action_page": "GET of a forged link: 403",
     "dm_mail": "the case's INSERT record: not a DM, skipped",
     "inbound_email": "a stored mail from a non-rep: read, parse, refuse",

@@ -485,6 +485,8 @@ def test_every_built_handler_starts_and_works_against_the_deployed_stack(
 
     digest = invoke(built, lambda_root, deployed, "UnsureDigestFunction", schedule)
     assert digest is not None
+    incidents = invoke(built, lambda_root, deployed, "IncidentDigestFunction", schedule)
+    assert incidents == {"incidents": {"acmeair": {}}}, incidents  # no incident: nothing to send
 
     dms = invoke(built, lambda_root, deployed, "DmPollerFunction", schedule)
     assert set(dms["handles"]) == {"acmeair"}

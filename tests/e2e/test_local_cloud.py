@@ -156,6 +156,7 @@ def test_schedules_and_stream_mapping_are_the_templates(stack):
         stack.functions["MentionPollerFunction"].name: parameters["PollSchedule"]["Default"],
         stack.functions["DmPollerFunction"].name: parameters["DmPollSchedule"]["Default"],
         stack.functions["UnsureDigestFunction"].name: parameters["UnsureDigestSchedule"]["Default"],
+        stack.functions["IncidentDigestFunction"].name: parameters["IncidentDigestSchedule"]["Default"],
     }
     streams = {m.function: m for m in stack.streams}
     assert set(streams) == {

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from local_cloud.cloud import action_links
 from tests.cloud import Cloud, body_of, wait_until
 
 SUPERVISOR = "jordan.lee@acmeair.example"
@@ -147,3 +148,150 @@ def test_a_digest_ses_rejected_is_sent_by_the_retry_once(cloud):
         assert not errored and result["incident_id"] == case.incident_id
     [digest] = cloud.emails_to(SUPERVISOR)
     assert "incident opened" in digest["Subject"]
+
+
+def _loads(cloud: Cloud) -> list[int]:
+    loads = cloud.store.incidents.rep_loads(ROSTER)
+    return [loads[rep] for rep in ROSTER]
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides", [{**OVERRIDES, "incidents": {"threshold": 2, "window_minutes": 15}}]
+)
+def test_a_retried_assign_counts_the_complaint_once(cloud, monkeypatch):
+    """A crash between counting the complaint and assigning the case (a storage error here), then
+    Step Functions' retry: one complaint stays one, so it opens no incident at a threshold of 2, and
+    the rep's load counts the case once."""
+    from turnaround.dal.cases import CaseRepository
+    from turnaround.exceptions import StorageError
+
+    assigned = CaseRepository.assigned
+    failures: list[str] = []
+
+    def crash_once(self, *args, **kwargs):
+        if not failures:
+            failures.append("crashed")
+            raise StorageError("crash between counting and assigning (injected)")
+        return assigned(self, *args, **kwargs)
+
+    monkeypatch.setattr(CaseRepository, "assigned", crash_once)
+    [case_id] = _complain(cloud, 1)
+    cloud.poll()
+    case = wait_until(
+        lambda: (c := cloud.store.cases.get(case_id)) and c.assigned_at and c, timeout=40, what="the retry"
+    )
+    assert failures == ["crashed"]  # the first attempt counted, then failed; the retry assigned it
+    wait_until(lambda: len(_acks(cloud)) == 1, timeout=40, what="the ack")
+    assert case.incident_id is None and cloud.emails_to(SUPERVISOR) == []
+    assert sum(_loads(cloud)) == 1 and _loads(cloud)[ROSTER.index(case.assignee_email)] == 1
+
+
+@pytest.mark.parametrize("playbook_overrides", [OVERRIDES])
+def test_a_reassigned_case_moves_its_load_and_closing_it_frees_it(cloud):
+    [case_id] = _complain(cloud, 1)
+    cloud.poll()
+    wait_until(lambda: cloud.emails_to(ROSTER[2]), what="the generalist's email")
+    assert _loads(cloud) == [0, 0, 1]
+    assert (
+        cloud.decide(ROSTER[2], "reassign", reassign_to=ROSTER[1], note="Casey knows the app")["statusCode"]
+        == 200
+    )
+    wait_until(lambda: cloud.emails_to(ROSTER[1]), what="the new rep's email")
+    assert wait_until(lambda: _loads(cloud) == [0, 1, 0] and _loads(cloud), what="the load to move")
+    assert cloud.decide(ROSTER[1], "resolved", note="Fixed")["statusCode"] == 200
+    wait_until(lambda: cloud.store.cases.get(case_id).status == "CLOSED", timeout=40, what="the close")
+    assert _loads(cloud) == [0, 0, 0]
+
+
+QUIET = {
+    **OVERRIDES,
+    "incidents": {"threshold": 3, "window_minutes": 15, "digest_minutes": 15, "quiet_minutes": 60},
+}
+
+
+def _sweep(cloud: Cloud) -> tuple[dict, bool]:
+    """The IncidentDigestFunction's schedule fires."""
+    [(result, errored)] = cloud.deployed.fire("IncidentDigestFunction")
+    return result, errored
+
+
+@pytest.mark.parametrize("playbook_overrides", [QUIET])
+def test_the_schedule_sends_a_digest_per_interval_in_a_quiet_spell_and_one_closing_summary(cloud):
+    from moto.ses.exceptions import MessageRejectedError
+    from moto.ses.models import SESBackend
+
+    complaints = _complain(cloud, 5)
+    cloud.poll()
+    [opened] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the opening digest")
+    assert "incident opened" in opened["Subject"]
+    wait_until(lambda: len(_acks(cloud)) == 5, timeout=40, what="the acks")
+    # The third to be counted opens the incident (the workflows run side by side: any three).
+    cases = [c for c in complaints if cloud.store.cases.get(c).incident_id]
+    assert len(cases) == 3
+    assert _sweep(cloud) == ({"incidents": {"acmeair": {"outage": "no digest due"}}}, False)
+
+    # 16 minutes on, no case has joined: the schedule sends the interval's digest, once.
+    cloud.emulator.clock.advance(16 * 60)
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "digest"}
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "no digest due"}
+    update = cloud.emails_to(SUPERVISOR)[-1]
+    assert update["Subject"] == "[Incident] outage: 3 cases - update"
+    text = body_of(update, "plain")
+    assert "Joined 3, acknowledged 3, resolved 0, still open 3" in text, text
+    assert "Still open by rep: " in text and "comes again every 15 minutes while the incident lasts" in text
+
+    # One case resolved; the next interval's digest is refused by SES, then sent by the next sweep.
+    rep = cloud.store.cases.get(cases[0]).assignee_email
+    [link] = wait_until(
+        lambda: [
+            action_links(m)["resolved"]
+            for m in cloud.emails_to(rep)
+            if m["X-Turnaround-Case"] == cases[0] and "resolved" in action_links(m)
+        ],
+        what="the case's email",
+    )
+    assert cloud.click(link, method="POST", note="Checked in by phone")["statusCode"] == 200
+    wait_until(lambda: cloud.store.cases.get(cases[0]).resolved_at, what="the resolution")
+    cloud.emulator.clock.advance(15 * 60)
+
+    def reject(*args, **kwargs):
+        raise MessageRejectedError("rejected (injected)")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SESBackend, "send_raw_email", reject)
+        result, errored = _sweep(cloud)
+        assert errored and result["errorType"] == "EmailNotSent"
+    assert len(cloud.emails_to(SUPERVISOR)) == 2
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "digest"}
+    [counts] = [
+        line for line in body_of(cloud.emails_to(SUPERVISOR)[-1], "plain").splitlines() if "Joined" in line
+    ]
+    assert counts == "Joined 3, acknowledged 3, resolved 1, still open 2"
+
+    # An hour without a new case: one closing summary, and the incident is over. The first sweep
+    # crashes between sending the summary and marking the incident ended; the next only marks it.
+    from turnaround.dal.incidents import IncidentRepository
+    from turnaround.exceptions import StorageError
+
+    def crash(*args, **kwargs):
+        raise StorageError("crash after the summary (injected)")
+
+    cloud.emulator.clock.advance(61 * 60)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(IncidentRepository, "ended", crash)
+        result, errored = _sweep(cloud)
+        assert errored and result["errorType"] == "StorageError"
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "ended"}
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {}
+    summaries = [m for m in cloud.emails_to(SUPERVISOR) if "ended" in m["Subject"]]
+    assert [m["Subject"] for m in summaries] == ["[Incident] outage: 3 cases - ended"]
+    text = body_of(summaries[0], "plain")
+    assert "has ended: no new complaint about it for 60 minutes" in text
+    assert "resolved 1, still open 2" in text and "last digest" in text
+    assert len(cloud.emails_to(SUPERVISOR)) == 4
+    # A complaint on the topic now is an ordinary case: it does not join the ended incident.
+    [late] = _complain(cloud, 1, start=5)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 6, timeout=40, what="the late ack")
+    late_case = wait_until(lambda: (c := cloud.store.cases.get(late)) and c.assigned_at and c)
+    assert late_case.incident_id is None and len(cloud.emails_to(SUPERVISOR)) == 4

@@ -512,6 +512,18 @@ dms:
     assert emulator.world.dms[0].text == "ref XK42P"
 
 
+def test_a_repeated_user_gets_the_repeat_number_in_its_name_too():
+    emulator, _ = load_scenario(
+        {"users": [{"username": "commuter{n}", "name": "Pat Reyes {n}", "followers": 80, "repeat": 3}]}
+    )
+    users = sorted(emulator.world.users.values(), key=lambda u: u.username)
+    assert [(u.username, u.name, u.followers) for u in users] == [
+        ("commuter1", "Pat Reyes 1", 80),
+        ("commuter2", "Pat Reyes 2", 80),
+        ("commuter3", "Pat Reyes 3", 80),
+    ]
+
+
 def test_scenario_with_unknown_keys_is_a_clear_error():
     from x_emulator.scenario import ScenarioError
 

@@ -93,6 +93,12 @@ class DigestSettings(_Settings):
     PLAYBOOK_PATH: str | None = None
 
 
+class IncidentDigestSettings(_Settings):
+    TABLE_NAME: NonEmpty
+    MONITORED_HANDLES: HandleList
+    PLAYBOOK_PATH: str | None = None
+
+
 class ActionPageSettings(_Settings):
     TABLE_NAME: NonEmpty
     ACTION_LINK_SECRET_NAME: NonEmpty

@@ -33,6 +33,25 @@ class CaseRepository(Repository):
         item = self._get(*_key(case_id))
         return Case.model_validate(item) if item else None
 
+    def get_many(self, case_ids: list[str]) -> list[Case]:
+        """The cases that exist of ``case_ids`` (in no particular order), 100 keys per read."""
+        ids = list(dict.fromkeys(case_ids))
+        found: list[Case] = []
+        for start in range(0, len(ids), 100):
+            keys: list[dict[str, Any]] = [
+                {"pk": pk, "sk": sk} for pk, sk in map(_key, ids[start : start + 100])
+            ]
+            for _ in range(5):  # throttled keys come back as unprocessed: read them again
+                with storage_errors("read cases"):
+                    response = self.table.meta.client.batch_get_item(
+                        RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}}
+                    )
+                found += [Case.model_validate(i) for i in response["Responses"].get(self.table_name, [])]
+                keys = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                if not keys:
+                    break
+        return found
+
     def owner_of_conversation(self, conversation_id: str, *, consistent: bool = True) -> str | None:
         """The id of the case that owns a thread (open or closed), if any."""
         with storage_errors(f"read the case of conversation {conversation_id}"):

@@ -1,10 +1,14 @@
 """Incidents and what storm mode counts (playbook ``incidents``):
 
-TOPIC#<handle>#<topic>    / WINDOW#<start>  complaints on a topic in one window (atomic ADD; TTL)
+TOPIC#<handle>#<topic>    / WINDOW#<start>  the cases counted on a topic in one window (a set; TTL)
 INCIDENT#<handle>#<topic> / CURRENT         the topic's incident (one at a time: conditional put)
 INCIDENT#<incident_id>    / CASE#<case_id>  a case of the incident, for the supervisor's digest
-REP#<email>               / LOAD            the rep's open cases (ADD on assign, on close)
+REP#<email>               / LOAD            the rep's open cases (a set of case ids)
 POSTS#<handle>            / QUEUE           the ack queue: the last slot reserved in each lane
+
+Counts are sets of case ids, not counters: a retried step (a crash between counting and the next
+write, Step Functions' retry, a duplicate invocation) adds the same id again and counts nothing
+twice, and a case that moves or closes is taken out of exactly the set that holds it.
 """
 
 from __future__ import annotations
@@ -58,17 +62,18 @@ def _current(handle: str, topic: str) -> dict[str, str]:
 
 class IncidentRepository(Repository):
     def count_complaint(
-        self, handle: str, topic: str, window_start: datetime, *, keep_until: datetime
+        self, handle: str, topic: str, window_start: datetime, *, case_id: str, keep_until: datetime
     ) -> int:
-        """Count one complaint in the topic's window; returns the window's count so far."""
+        """Count the case's complaint in the topic's window (once however often this is called for
+        it); returns the window's count so far."""
         with storage_errors(f"count a {topic} complaint"):
             result = self.table.update_item(
                 Key={"pk": f"TOPIC#{handle}#{topic}", "sk": f"WINDOW#{window_start.isoformat()}"},
-                UpdateExpression="ADD complaints :one SET expires_at = :ttl",
-                ExpressionAttributeValues={":one": 1, ":ttl": epoch(keep_until)},
-                ReturnValues="UPDATED_NEW",
+                UpdateExpression="ADD case_ids :case SET expires_at = :ttl",
+                ExpressionAttributeValues={":case": {case_id}, ":ttl": epoch(keep_until)},
+                ReturnValues="ALL_NEW",  # (UPDATED_NEW may leave out a set the retry did not change)
             )
-        return int(result["Attributes"]["complaints"])
+        return len(result["Attributes"]["case_ids"])
 
     def current(self, handle: str, topic: str) -> Incident | None:
         item = self._get(f"INCIDENT#{handle}#{topic}", "CURRENT")
@@ -80,7 +85,9 @@ class IncidentRepository(Repository):
             result = self.table.update_item(
                 Key=_current(handle, topic),
                 UpdateExpression="SET last_case_at = :at ADD case_count :one",
-                ConditionExpression="attribute_exists(pk) AND last_case_at >= :since",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND last_case_at >= :since AND attribute_not_exists(ended_at)"
+                ),
                 ExpressionAttributeValues={
                     ":at": at.isoformat(),
                     ":one": 1,
@@ -100,13 +107,37 @@ class IncidentRepository(Repository):
         try:
             self.table.put_item(
                 Item=item,
-                ConditionExpression="attribute_not_exists(pk) OR last_case_at < :since",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR last_case_at < :since OR attribute_exists(ended_at)"
+                ),
                 ExpressionAttributeValues={":since": active_since.isoformat()},
             )
         except ClientError as exc:
             if condition_failed(exc):
                 return False
             raise StorageError(f"could not open the {incident.topic} incident: {exc}") from exc
+        return True
+
+    def ended(self, incident: Incident, *, at: datetime, quiet_since: datetime) -> bool:
+        """Mark the topic's incident ended, if it is still this one, still quiet (no case since
+        ``quiet_since``) and not ended yet; True if this call ended it."""
+        try:
+            self.table.update_item(
+                Key=_current(incident.handle, incident.topic),
+                UpdateExpression="SET ended_at = :at",
+                ConditionExpression=(
+                    "incident_id = :id AND last_case_at < :since AND attribute_not_exists(ended_at)"
+                ),
+                ExpressionAttributeValues={
+                    ":at": at.isoformat(),
+                    ":id": incident.incident_id,
+                    ":since": quiet_since.isoformat(),
+                },
+            )
+        except ClientError as exc:
+            if condition_failed(exc):
+                return False
+            raise StorageError(f"could not end {incident.incident_id}: {exc}") from exc
         return True
 
     def add_case(self, incident_id: str, case: IncidentCase, *, expires_at: int) -> None:
@@ -235,16 +266,38 @@ class IncidentRepository(Repository):
             # Unprocessed keys (throttling) read as no load: the choice is a spread, not a promise.
         loads = dict.fromkeys(emails, 0)
         for item in items:
-            loads[str(item["pk"]).removeprefix("REP#")] = int(item.get("open_cases", 0))
+            loads[str(item["pk"]).removeprefix("REP#")] = len(item.get("open_case_ids") or ())
         return loads
 
-    def add_rep_load(self, email: str, delta: int) -> None:
-        with storage_errors(f"count {email}'s cases"):
-            self.table.update_item(
-                Key={"pk": f"REP#{email}", "sk": "LOAD"},
-                UpdateExpression="ADD open_cases :delta",
-                ExpressionAttributeValues={":delta": delta},
+    def take_case(self, email: str, case_id: str) -> None:
+        """The case counts towards the rep's load (again: no change)."""
+        with storage_errors(f"count {case_id} for {email}"):
+            self.table.update_item(**_load_update(email, case_id, "ADD"))
+
+    def release_case(self, emails: list[str], case_id: str) -> None:
+        """The case no longer counts towards any of these reps' loads (it closed)."""
+        for email in dict.fromkeys(emails):
+            with storage_errors(f"uncount {case_id} for {email}"):
+                self.table.update_item(**_load_update(email, case_id, "DELETE"))
+
+    def move_case(self, case_id: str, holder: str, former: list[str]) -> None:
+        """A reassigned case counts for its rep now (``holder``) and for none of its former reps,
+        in one transaction (repeatable: the same call again changes nothing)."""
+        moves = [_load_update(holder, case_id, "ADD")] + [
+            _load_update(email, case_id, "DELETE") for email in dict.fromkeys(former) if email != holder
+        ]
+        with storage_errors(f"move {case_id} to {holder}'s load"):
+            self.table.meta.client.transact_write_items(
+                TransactItems=[{"Update": {"TableName": self.table_name, **move}} for move in moves]
             )
+
+
+def _load_update(email: str, case_id: str, action: str) -> dict[str, Any]:
+    return {
+        "Key": {"pk": f"REP#{email}", "sk": "LOAD"},
+        "UpdateExpression": f"{action} open_case_ids :case",
+        "ExpressionAttributeValues": {":case": {case_id}},
+    }
 
 
 def window_start(at: datetime, minutes: int) -> datetime:

@@ -27,6 +27,7 @@ class Incident(_Stored):
     opened_on_count: int = (
         0  # complaints on the topic in the window when it opened (the earlier ones stay ordinary cases)
     )
+    ended_at: datetime | None = None  # quiet_minutes passed without a case; the closing summary went out
 
 
 class IncidentCase(_Stored):

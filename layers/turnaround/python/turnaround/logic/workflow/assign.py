@@ -1,8 +1,9 @@
 """Assign: the workflow's first step. Counts the complaint towards its topic, opens or joins the
 topic's incident when complaints spike (playbook ``incidents``), gives the case to the least-loaded
-rep who may take it, and emails the supervisor the incident's digest (when it opens, then at most
-one per ``digest_minutes``). It runs before the ack and the rep's email, so both see one rep; if it
-fails, the workflow goes on and the rep is chosen from the roster as before."""
+rep who may take it, and emails the supervisor the incident's digest when it opens (then the
+schedule sends one per ``digest_minutes`` and the closing summary: logic/incidents.py). It runs
+before the ack and the rep's email, so both see one rep; if it fails, the workflow goes on and the
+rep is chosen from the roster as before."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.dal.incidents import keep_counts_until, window_start
+from turnaround.logic.incidents import send_digest
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.observability import logger, metrics
 
@@ -39,15 +41,16 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     incident_id = incident.incident_id if incident else None
     if not flow.store.cases.assigned(case_id, rep.email, at=now, topic=topic, incident_id=incident_id):
         return _joined(flow, flow.case(case_id), mention, now)  # an earlier attempt assigned it
-    flow.store.incidents.add_rep_load(rep.email, 1)
     logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
     return _joined(flow, flow.case(case_id), mention, now)
 
 
 def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> dict[str, Any]:
-    """An incident case is listed for the digest and the digest sent (both repeatable: a retry after
-    an SES rejection or a crash completes them)."""
+    """The case counts towards its rep's load; an incident case is listed for the digest and the
+    digest sent (all repeatable: a retry after an SES rejection or a crash completes them)."""
     result = _result(case.case_id, case.assignee_email, case.incident_id, topic=case.topic)
+    if case.assignee_email:
+        flow.store.incidents.take_case(case.assignee_email, case.case_id)
     settings = flow.playbook.incidents
     if not (settings and case.incident_id and case.topic and case.assignee_email):
         return result
@@ -69,7 +72,7 @@ def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> 
         ),
         expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
     )
-    _digest(flow, settings, incident, now)
+    _digest(flow, incident, now)
     return result
 
 
@@ -86,10 +89,11 @@ def _incident(
     ``now`` is when the complaint arrived, ``noticed`` when its workflow got here."""
     incidents = flow.store.incidents
     active_since = now - timedelta(minutes=settings.quiet_minutes)
-    count = incidents.count_complaint(
+    count = incidents.count_complaint(  # once per case: a retried Assign does not count it again
         case.handle,
         topic,
         window_start(now, settings.window_minutes),
+        case_id=case.case_id,
         keep_until=keep_counts_until(now, settings.window_minutes),
     )
     joined = incidents.join(case.handle, topic, at=now, active_since=active_since)
@@ -122,22 +126,14 @@ def _least_loaded(flow: CaseWorkflow, candidates: list[Rep]) -> Rep:
     return min(candidates, key=lambda rep: loads.get(rep.email, 0))
 
 
-def _digest(flow: CaseWorkflow, settings: Incidents, incident: Incident, now: datetime) -> None:
-    """The supervisor's digest for this digest interval, at most once (the effects outbox): the
-    first when the incident opens, then one per interval in which a case joins. Intervals count
-    from when the workflow opened it (in a backlog, later than the complaints arrived)."""
-    since = (now - (incident.noticed_at or incident.opened_at)).total_seconds()
-    interval = max(0, int(since // (settings.digest_minutes * 60)))
-    once = flow.effects.at_most_once(
-        f"{incident.incident_id}#digest#{interval}",
-        lambda: {"result_id": flow.mailer.send(_digest_email(flow, incident, now, first=interval == 0))},
+def _digest(flow: CaseWorkflow, incident: Incident, now: datetime) -> None:
+    """The supervisor's digest for this digest interval, at most once (logic/incidents.py): the
+    first when the incident opens; a later one here if a case joins before the schedule sends it."""
+    send_digest(
+        effects=flow.effects,
+        mailer=flow.mailer,
+        store=flow.store,
+        playbook=flow.playbook,
+        incident=incident,
+        now=now,
     )
-    if once.made_now:
-        metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
-
-
-def _digest_email(flow: CaseWorkflow, incident: Incident, now: datetime, *, first: bool) -> Any:
-    from turnaround.logic.workflow.incident_email import incident_digest_email
-
-    cases = flow.store.incidents.cases(incident.incident_id)
-    return incident_digest_email(playbook=flow.playbook, incident=incident, cases=cases, now=now, first=first)

@@ -17,8 +17,9 @@ def close(flow: CaseWorkflow, case_id: str, outcome: str) -> dict[str, Any]:
     now = flow.clock()
     expires_at = flow.store.cases.closed(case, at=now, outcome=outcome)
     flow.store.conversation.expire(case_id, expires_at)  # what belongs to the case alone goes with it
-    if case.assigned_at and case.assignee_email and case.status != "CLOSED":
-        flow.store.incidents.add_rep_load(case.assignee_email, -1)  # roster by load counts open cases
+    # Roster by load counts open cases: this one leaves every rep's load that may hold it (once).
+    holders = [case.assignee_email, *(move.from_email for move in case.reassignments)]
+    flow.store.incidents.release_case([email for email in holders if email], case_id)
     metrics.add_metric(name="CasesClosed", unit=MetricUnit.Count, value=1)
     if case.resolved_at:
         metrics.add_metric(

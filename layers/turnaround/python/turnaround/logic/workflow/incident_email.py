@@ -1,4 +1,5 @@
-"""The supervisor's live digest of an incident: counts, top posts, VIPs, and where cases went."""
+"""The supervisor's live digest of an incident (counts, where its cases stand, top posts, VIPs,
+where cases went), and its closing summary when it ends."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from turnaround.adapters.mailer import build_message
+from turnaround.models.case import Case
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.models.playbook import Playbook
 from turnaround.rendering import render
@@ -15,9 +17,11 @@ TOP_POSTS = 10
 
 DIGEST_TEXT = """Hi {{ supervisor }},
 
-{% if first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
+{% if ended %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") has ended: no new complaint about it for {{ quiet }} minutes. It ran from {{ opened }} to {{ latest }}.{% elif first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
 
 Cases in the incident: {{ cases|length }} (opened {{ opened }}, latest {{ latest }})
+Joined {{ cases|length }}, acknowledged {{ acknowledged }}, resolved {{ resolved }}, still open {{ still_open|sum(attribute=1) }}
+Still open by rep: {% for rep, n in still_open %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}
 By priority: {% for p, n in by_priority %}P{{ p }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}
 Acknowledgements point to the status post: {{ incident.status_url }}
 Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}
@@ -30,17 +34,21 @@ Top posts by reach:{% for c in top %}
   @{{ c.username }} ({{ "{:,}".format(c.followers) }} followers, P{{ c.priority }}): "{{ c.text }}"
     https://x.com/{{ c.username }}/status/{{ c.tweet_id }}{% endfor %}
 
-Each case has its rep's email; this digest comes again at most every {{ every }} minutes while cases join.
+{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}
 """
 
 DIGEST_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
 <p>Hi {{ supervisor }},</p>
-<p>{% if first %}Complaints about <b>{{ incident.topic }}</b> spiked past the playbook's threshold
+<p>{% if ended %}Incident {{ incident.incident_id }} (<b>{{ incident.topic }}</b>) has ended: no new
+complaint about it for {{ quiet }} minutes. It ran from {{ opened }} to {{ latest }}.
+{% elif first %}Complaints about <b>{{ incident.topic }}</b> spiked past the playbook's threshold
 ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at
 complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).
 {% else %}Incident {{ incident.incident_id }} (<b>{{ incident.topic }}</b>) is still going.{% endif %}</p>
 <p>Cases in the incident: <b>{{ cases|length }}</b> (opened {{ opened }}, latest {{ latest }})<br>
+Joined {{ cases|length }}, acknowledged {{ acknowledged }}, resolved {{ resolved }}, still open {{ still_open|sum(attribute=1) }}<br>
+Still open by rep: {% for rep, n in still_open %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}<br>
 By priority: {% for p, n in by_priority %}P{{ p }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}<br>
 Acknowledgements point to the status post: <a href="{{ incident.status_url }}">{{ incident.status_url }}</a><br>
 Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}</p>
@@ -50,19 +58,37 @@ Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %},
 <h3>Top posts by reach</h3>
 <ul>{% for c in top %}<li>@{{ c.username }} ({{ "{:,}".format(c.followers) }} followers, P{{ c.priority }}):
 <a href="https://x.com/{{ c.username }}/status/{{ c.tweet_id }}">{{ c.text }}</a></li>{% endfor %}</ul>
-<p style="color: #666">Each case has its rep's email; this digest comes again at most every {{ every }} minutes while cases join.</p>
+<p style="color: #666">{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}</p>
 </body></html>
 """
 
 
 def incident_digest_email(
-    *, playbook: Playbook, incident: Incident, cases: list[IncidentCase], now: datetime, first: bool
+    *,
+    playbook: Playbook,
+    incident: Incident,
+    cases: list[IncidentCase],
+    now: datetime,
+    first: bool,
+    standing: list[Case] | None = None,
+    ended: bool = False,
 ) -> EmailMessage:
+    """``standing``: the incident's cases as they are now (acknowledged, resolved, whose)."""
     settings = playbook.incidents
     reach = sorted(cases, key=lambda c: (-c.followers, c.priority, c.joined_at))
+    standing = standing or []
+    resolved = [c for c in standing if c.resolved_at or c.status != "OPEN"]
+    still_open = Counter(
+        c.assignee_email or "nobody" for c in standing if not (c.resolved_at or c.status != "OPEN")
+    )
     values = {
         "supervisor": playbook.supervisor.name,
         "first": first,
+        "ended": ended,
+        "quiet": settings.quiet_minutes if settings else "",
+        "acknowledged": sum(1 for c in standing if c.first_response_at),
+        "resolved": len(resolved),
+        "still_open": still_open.most_common(),
         "incident": incident,
         "cases": cases,
         "threshold": settings.threshold if settings else "",
@@ -76,7 +102,8 @@ def incident_digest_email(
         "top": reach[:TOP_POSTS],
     }
     count = f"{len(cases)} case" + ("" if len(cases) == 1 else "s")
-    subject = f"[Incident] {incident.topic}: {count}" + (" - incident opened" if first else " - update")
+    kind = " - ended" if ended else " - incident opened" if first else " - update"
+    subject = f"[Incident] {incident.topic}: {count}{kind}"
     return build_message(
         sender=playbook.sender_email,
         to=[playbook.supervisor.email],

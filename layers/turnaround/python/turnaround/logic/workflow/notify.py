@@ -34,6 +34,10 @@ def notify(
     case = flow.case(case_id)
     mention = flow.root_mention(case)
     recipient: Person = flow.playbook.supervisor if role == "supervisor" else flow.assignee(case, mention)
+    if role == "rep" and case.reassignments and case.assignee_email:
+        # A reassigned case's load moves with it (here, in the workflow: repeatable on a retry).
+        former = [move.from_email for move in case.reassignments if move.from_email]
+        flow.store.incidents.move_case(case_id, case.assignee_email, former)
     # Keyed on the task token: a retried invocation of the same wait sends no second email.
     escalation_id = hashlib.sha256(task_token.encode()).hexdigest()[:32]
     wait = Wait(role=role, reminder=reminder, reminder_number=reminder_number, final=final)

@@ -1,0 +1,123 @@
+"""The supervisor's view of an incident while it lasts, and its end (playbook ``incidents``).
+
+A digest goes out when the incident opens (``Assign``, the workflow's first step), then one per
+``digest_minutes`` interval while the incident lasts, whether or not a case joined in it: the first
+of a case joining (``Assign``) or the schedule (``IncidentDigestFunction``) sends it. When
+``quiet_minutes`` pass without a new case, the schedule sends one closing summary and marks the
+incident ended (a later spike on the topic opens a new one). Every email goes through the effects
+outbox under a key per incident and interval, so a retry or a second sweep never doubles it and an
+SES rejection releases the claim for the next sweep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from turnaround.clock import utc_now
+from turnaround.logic.effects import Clock, Effects
+from turnaround.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from turnaround.adapters.mailer import Mailer
+    from turnaround.dal.repositories import Repositories
+    from turnaround.models.incident import Incident
+    from turnaround.models.playbook import Incidents, Playbook
+
+
+def digest_interval(incident: Incident, settings: Incidents, now: datetime) -> int:
+    """Which ``digest_minutes`` interval ``now`` falls in, counted from when the workflow opened the
+    incident (in a backlog, later than the complaints arrived); 0 is the opening digest's."""
+    since = (now - (incident.noticed_at or incident.opened_at)).total_seconds()
+    return max(0, int(since // (settings.digest_minutes * 60)))
+
+
+def send_digest(
+    *,
+    effects: Effects,
+    mailer: Mailer,
+    store: Repositories,
+    playbook: Playbook,
+    incident: Incident,
+    now: datetime,
+    ended: bool = False,
+) -> bool:
+    """The digest of ``now``'s interval (or the closing summary), at most once; True if sent now."""
+    settings = playbook.incidents
+    assert settings is not None  # only incidents of a playbook with storm mode reach here
+    interval = digest_interval(incident, settings, now)
+    key = f"{incident.incident_id}#ended" if ended else f"{incident.incident_id}#digest#{interval}"
+
+    def email() -> dict[str, Any]:
+        from turnaround.logic.workflow.incident_email import incident_digest_email
+
+        cases = store.incidents.cases(incident.incident_id)
+        message = incident_digest_email(
+            playbook=playbook,
+            incident=incident,
+            cases=cases,
+            standing=store.cases.get_many([c.case_id for c in cases]),
+            now=now,
+            first=interval == 0 and not ended,
+            ended=ended,
+        )
+        return {"result_id": mailer.send(message)}
+
+    once = effects.at_most_once(key, email)
+    if once.made_now:
+        metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
+    return once.made_now
+
+
+@dataclass
+class IncidentDesk:
+    """What the schedule does for each monitored handle's incidents: a digest per interval while
+    one lasts, the closing summary when it has been quiet long enough."""
+
+    store: Repositories
+    mailer: Mailer
+    playbook: Playbook
+    clock: Clock = utc_now
+    effects: Effects = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.effects = Effects(self.store, self.clock)
+
+    def tend(self, handle: str) -> dict[str, str]:
+        """Per topic with an incident not yet ended: "ended", "digest" (sent now) or "no digest due"."""
+        settings = self.playbook.incidents
+        if settings is None:
+            return {}
+        done: dict[str, str] = {}
+        for topic in settings.topics:
+            incident = self.store.incidents.current(handle, topic)
+            if incident is not None and incident.ended_at is None:
+                done[topic] = self._tend(settings, incident)
+        return done
+
+    def _tend(self, settings: Incidents, incident: Incident) -> str:
+        now = self.clock()
+        quiet_since = now - timedelta(minutes=settings.quiet_minutes)
+        if incident.last_case_at < quiet_since:
+            # The summary first, then the mark: a crash between them leaves the incident open, and
+            # the next sweep finds the summary sent (the outbox) and only marks it.
+            self._send(incident, now, ended=True)
+            if self.store.incidents.ended(incident, at=now, quiet_since=quiet_since):
+                metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
+                logger.warning("incident ended", extra={"incident_id": incident.incident_id})
+            return "ended"
+        return "digest" if self._send(incident, now, ended=False) else "no digest due"
+
+    def _send(self, incident: Incident, now: datetime, *, ended: bool) -> bool:
+        return send_digest(
+            effects=self.effects,
+            mailer=self.mailer,
+            store=self.store,
+            playbook=self.playbook,
+            incident=incident,
+            now=now,
+            ended=ended,
+        )
