@@ -164,8 +164,9 @@ def _post_complaints(emulator: Any, count: int, *, every_s: float, start: dateti
 
 
 def cpu_per_mention() -> tuple[list[Row], dict[str, Any]]:
-    """Our CPU per mention from poll to workflow start on the embedded cloud: the thread CPU of the
-    poller and dispatcher invocations, minus what moto spent answering them and minus full garbage
+    """Our CPU per mention from poll to workflow start on the embedded cloud, in a warm container:
+    the thread CPU of the poller and dispatcher invocations (the SDK's client side and X-Ray's
+    subsegments included), minus what moto spent answering them and minus full garbage
     collections over the fake cloud's heap (both reported apart). Complaints arrive 100 a minute; the
     poller runs every minute. Then idle polls (nothing new), each measured alone."""
     from local_cloud.metering import GcCpu, MotoCpu
