@@ -451,7 +451,9 @@ class _CountedCalls:
 
     def __init__(self, store: Repositories) -> None:
         self.ops: list[str] = []
-        store.table.meta.client.meta.events.register("before-call.dynamodb", self._count)
+        # the resource's client, and the low-level one the store's transactions go through
+        for client in {id(c): c for c in (store.table.meta.client, store.ref.client)}.values():
+            client.meta.events.register("before-call.dynamodb", self._count)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.ops.append(model.name)

@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
+
 from turnaround.dal.cases import CaseRepository
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.review_queue import open_case_for
 from turnaround.models.case import CaseStatus
 from turnaround.models.mention import Author, Mention, Triage
 
+_deserializer = TypeDeserializer()
 AT = datetime(2026, 11, 23, 10, 0, 5, 250000, tzinfo=UTC)
 
 
@@ -21,7 +24,18 @@ class _Client:
         self.transactions: list[list[dict[str, Any]]] = []
 
     def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> None:
-        self.transactions.append(TransactItems)
+        """Sent in DynamoDB's wire format (the low-level client); recorded as Python values, as the
+        items read back from the table."""
+        self.transactions.append([_as_python(entry) for entry in TransactItems])
+
+
+def _as_python(entry: dict[str, Any]) -> dict[str, Any]:
+    ((operation, body),) = entry.items()
+    body = dict(body)
+    for part in ("Item", "Key", "ExpressionAttributeValues"):
+        if part in body:
+            body[part] = {k: _deserializer.deserialize(v) for k, v in body[part].items()}
+    return {operation: body}
 
 
 class _Table:

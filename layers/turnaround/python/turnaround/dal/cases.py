@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
-from turnaround.dal.table import Repository, condition_failed, iso, storage_errors, to_item
+from turnaround.dal.table import Repository, condition_failed, iso, storage_errors, to_item, to_wire
 from turnaround.exceptions import StorageError
 from turnaround.models.case import AckError, Case, CaseStatus, FollowUpPost, Reassignment, Route
 
@@ -169,7 +169,7 @@ class CaseRepository(Repository):
         """Run a transaction whose first item writes the mention: 'ok', 'duplicate' (that first
         condition failed) or 'race' (another condition failed: the case changed under us)."""
         try:
-            self.table.meta.client.transact_write_items(TransactItems=items)
+            self.ref.client.transact_write_items(TransactItems=to_wire(items))
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise StorageError(f"could not {what}: {exc}") from exc

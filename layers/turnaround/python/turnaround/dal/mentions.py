@@ -94,7 +94,7 @@ class MentionRepository(Repository):
     # --- ingest: store once, joining or opening the thread's case --------------------------------
 
     def _item(self, mention: Mention, case_id: str | None, retention: timedelta) -> dict[str, Any]:
-        item = to_item(mention.model_copy(update={"case_id": case_id}).model_dump(mode="json"))
+        item = to_item({**mention.model_dump(mode="json"), "case_id": case_id})
         pk, sk = _key(mention.tweet_id)
         item.update(pk=pk, sk=sk, type="mention", expires_at=epoch(mention.ingested_at + retention))
         if case_id:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from turnaround.clock import utc_now
 from turnaround.dal.cases import CaseRepository
@@ -33,10 +33,11 @@ class Repositories:
         table_name: str,
         *,
         table: Table | None = None,
+        client: Any = None,
         retention: Retention | None = None,
         clock: Callable[[], datetime] = utc_now,
     ):
-        self.ref = TableRef(table_name, table=table, retention=retention, clock=clock)
+        self.ref = TableRef(table_name, table=table, client=client, retention=retention, clock=clock)
         self.checkpoints = CheckpointRepository(self.ref)
         self.cases = CaseRepository(self.ref)
         self.mentions = MentionRepository(self.ref, cases=self.cases)

@@ -25,6 +25,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from boto3.dynamodb.types import TypeSerializer
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from turnaround.clock import utc_now
@@ -34,6 +36,36 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
     from turnaround.models.playbook import Retention
+
+
+_serializer = TypeSerializer()
+
+
+def _attribute_value(value: Any) -> dict[str, Any]:
+    """One value in DynamoDB's wire format, as boto3's resource layer would send it (strings, maps
+    and lists here; numbers, booleans, sets and binary by boto3's own serializer)."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, dict):
+        return {"M": {k: _attribute_value(v) for k, v in value.items()}}
+    if isinstance(value, list):
+        return {"L": [_attribute_value(v) for v in value]}
+    return _serializer.serialize(value)
+
+
+def to_wire(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """TransactItems with Python values (as ``Table`` methods take them) → the low-level client's
+    AttributeValues. The resource layer would walk the whole request model and deep-copy it on
+    every call (~200 µs of CPU for a mention's transaction); the items written are the same."""
+    wired = []
+    for entry in items:
+        ((operation, body),) = entry.items()
+        body = dict(body)
+        for part in ("Item", "Key", "ExpressionAttributeValues"):
+            if part in body:
+                body[part] = {k: _attribute_value(v) for k, v in body[part].items()}
+        wired.append({operation: body})
+    return wired
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
@@ -63,18 +95,21 @@ def iso(when: datetime | None) -> str | None:
 
 class TableRef:
     """The table, created on first use unless injected; repositories built on one ref share it, and
-    the retention (TTL) its items follow: the playbook's unless given."""
+    the retention (TTL) its items follow: the playbook's unless given. ``client``: a low-level
+    DynamoDB client on the table's session, for the calls that send AttributeValues themselves."""
 
     def __init__(
         self,
         table_name: str,
         *,
         table: Table | None = None,
+        client: Any = None,
         retention: Retention | None = None,
         clock: Callable[[], datetime] = utc_now,
     ):
         self.table_name = table_name
         self._table = table
+        self._client = client
         self._retention = retention
         self.clock = clock
 
@@ -83,6 +118,25 @@ class TableRef:
         if self._table is None:
             self._table = boto3.resource("dynamodb").Table(self.table_name)
         return self._table
+
+    @property
+    def client(self) -> Any:
+        """A low-level DynamoDB client for the table (same region, endpoint, credentials and
+        config), without the resource layer's per-call conversions: takes AttributeValues
+        (``to_wire``). A test's stand-in table provides its own ``meta.client``."""
+        if self._client is None:
+            resource_client = self.table.meta.client
+            if isinstance(resource_client, BaseClient):  # the functions inject the container's
+                meta = resource_client.meta
+                self._client = boto3.client(
+                    "dynamodb",
+                    region_name=meta.region_name,
+                    endpoint_url=meta.endpoint_url,
+                    config=meta.config,
+                )
+            else:
+                self._client = resource_client
+        return self._client
 
     @property
     def retention(self) -> Retention:

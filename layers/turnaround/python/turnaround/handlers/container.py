@@ -104,7 +104,7 @@ def link_secret(secret_name: str) -> bytes:
 def store(table_name: str) -> Repositories:
     from turnaround.dal.repositories import Repositories
 
-    return Repositories(table_name, table=aws.table(table_name))
+    return Repositories(table_name, table=aws.table(table_name), client=aws.client("dynamodb"))
 
 
 @per_container

@@ -15,6 +15,7 @@ one page a pass, the poller reads again sooner in the same invocation, within X'
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -205,6 +206,8 @@ class MentionIngestor:
         # Which case owns each thread, as far as this pass knows (its own writes and reads): a
         # pile-on under a complaint costs one write per reply, not a lookup each.
         threads: dict[str, ThreadOwner] = {}
+        opened: list[str | None] = []
+        debug = logger.log_level <= logging.DEBUG  # the 10% of invocations sampled at DEBUG
         if ordered and self.on_pass:
             self.on_pass()
         for tweet in ordered:
@@ -234,16 +237,29 @@ class MentionIngestor:
                 self.on_stored(mention)
             if outcome.case_opened:
                 result.cases_opened += 1
+                opened.append(outcome.case_id)
             elif outcome.case_id:
                 result.attached_to_case += 1
+            if debug:  # a log line costs about a DynamoDB call's CPU: per mention only when sampled
+                logger.debug(
+                    "mention ingested",
+                    extra={
+                        "handle": self.handle,
+                        "tweet_id": mention.tweet_id,
+                        "case_id": outcome.case_id,
+                        "category": mention.triage.category,
+                        "priority": mention.triage.priority,
+                    },
+                )
+        if result.stored or result.duplicates:
             logger.info(
-                "mention ingested",
+                "mentions ingested",
                 extra={
                     "handle": self.handle,
-                    "tweet_id": mention.tweet_id,
-                    "case_id": outcome.case_id,
-                    "category": mention.triage.category,
-                    "priority": mention.triage.priority,
+                    "stored": result.stored,
+                    "duplicates": result.duplicates,
+                    "attached_to_case": result.attached_to_case,
+                    "cases_opened": opened,
                 },
             )
         metrics.add_metric(name="MentionsIngested", unit=MetricUnit.Count, value=result.stored)
