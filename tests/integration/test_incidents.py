@@ -295,3 +295,32 @@ def test_the_schedule_sends_a_digest_per_interval_in_a_quiet_spell_and_one_closi
     wait_until(lambda: len(_acks(cloud)) == 6, timeout=40, what="the late ack")
     late_case = wait_until(lambda: (c := cloud.store.cases.get(late)) and c.assigned_at and c)
     assert late_case.incident_id is None and len(cloud.emails_to(SUPERVISOR)) == 4
+
+
+@pytest.mark.parametrize("playbook_overrides", [QUIET])
+def test_a_new_spike_before_the_schedule_ended_the_quiet_incident_still_gets_its_closing_summary(cloud):
+    """The old incident has gone quiet but no sweep has ended it when a new spike on its topic opens
+    the next one: the new one carries it, and the next sweep sends its closing summary, once."""
+    _complain(cloud, 3)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 3, timeout=40, what="the first spike's acks")
+    first = cloud.store.incidents.current("acmeair", "outage")
+    assert first is not None and len(cloud.emails_to(SUPERVISOR)) == 1
+
+    cloud.emulator.clock.advance(61 * 60)  # quiet for longer than quiet_minutes; no sweep ran
+    _complain(cloud, 3, start=3)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 6, timeout=40, what="the second spike's acks")
+    second = cloud.store.incidents.current("acmeair", "outage")
+    assert second is not None and second.incident_id != first.incident_id
+    assert second.replaces is not None and second.replaces.incident_id == first.incident_id
+    assert [m["Subject"] for m in cloud.emails_to(SUPERVISOR) if "ended" in m["Subject"]] == []
+
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "no digest due"}
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "no digest due"}
+    summaries = [m for m in cloud.emails_to(SUPERVISOR) if "ended" in m["Subject"]]
+    assert [m["Subject"] for m in summaries] == ["[Incident] outage: 1 case - ended"]  # the third opened it
+    assert summaries[0]["X-Turnaround-Thread"] == first.incident_id
+    assert f'Incident {first.incident_id} ("outage") has ended' in body_of(summaries[0], "plain")
+    current = cloud.store.incidents.current("acmeair", "outage")
+    assert current is not None and current.replaces is None and current.ended_at is None

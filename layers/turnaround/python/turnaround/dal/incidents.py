@@ -84,15 +84,11 @@ class IncidentRepository(Repository):
         try:
             result = self.table.update_item(
                 Key=_current(handle, topic),
-                UpdateExpression="SET last_case_at = :at ADD case_count :one",
+                UpdateExpression="SET last_case_at = :at",
                 ConditionExpression=(
                     "attribute_exists(pk) AND last_case_at >= :since AND attribute_not_exists(ended_at)"
                 ),
-                ExpressionAttributeValues={
-                    ":at": at.isoformat(),
-                    ":one": 1,
-                    ":since": active_since.isoformat(),
-                },
+                ExpressionAttributeValues={":at": at.isoformat(), ":since": active_since.isoformat()},
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -102,21 +98,50 @@ class IncidentRepository(Repository):
         return Incident.model_validate(result["Attributes"])
 
     def open(self, incident: Incident, *, active_since: datetime) -> bool:
-        """Open ``incident`` unless the topic has an active one (then join that); True if opened."""
-        item = to_item({**_current(incident.handle, incident.topic), **incident.model_dump(mode="json")})
+        """Open ``incident`` unless the topic has an active one (then join that); True if opened.
+        A quiet incident the schedule has not ended yet is carried on the new one (``replaces``) so
+        its closing summary still goes out; the put is conditional on the item read, so two
+        workflows opening at once cannot both win or drop the old one."""
+        before = self.current(incident.handle, incident.topic)
+        if before is not None and before.ended_at is None and before.last_case_at >= active_since:
+            return False
+        unended = before if before is not None and before.ended_at is None else None
+        replaces = unended.model_copy(update={"replaces": None}) if unended else None
+        opened = incident.model_copy(update={"replaces": replaces})
+        item = to_item({**_current(incident.handle, incident.topic), **opened.model_dump(mode="json")})
         try:
-            self.table.put_item(
-                Item=item,
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR last_case_at < :since OR attribute_exists(ended_at)"
-                ),
-                ExpressionAttributeValues={":since": active_since.isoformat()},
-            )
+            if before is None:
+                self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            else:
+                self.table.put_item(
+                    Item=item,
+                    ConditionExpression=(
+                        "incident_id = :before AND (last_case_at < :since OR attribute_exists(ended_at))"
+                    ),
+                    ExpressionAttributeValues={
+                        ":before": before.incident_id,
+                        ":since": active_since.isoformat(),
+                    },
+                )
         except ClientError as exc:
             if condition_failed(exc):
                 return False
             raise StorageError(f"could not open the {incident.topic} incident: {exc}") from exc
         return True
+
+    def replaced_summarised(self, incident: Incident) -> None:
+        """The closing summary of the incident ``incident`` replaced went out: forget it."""
+        with storage_errors(f"clear what {incident.incident_id} replaced"):
+            try:
+                self.table.update_item(
+                    Key=_current(incident.handle, incident.topic),
+                    UpdateExpression="REMOVE replaces",
+                    ConditionExpression="incident_id = :id",
+                    ExpressionAttributeValues={":id": incident.incident_id},
+                )
+            except ClientError as exc:
+                if not condition_failed(exc):  # replaced in turn: nothing of it left to clear
+                    raise
 
     def ended(self, incident: Incident, *, at: datetime, quiet_since: datetime) -> bool:
         """Mark the topic's incident ended, if it is still this one, still quiet (no case since

@@ -4,9 +4,10 @@ A digest goes out when the incident opens (``Assign``, the workflow's first step
 ``digest_minutes`` interval while the incident lasts, whether or not a case joined in it: the first
 of a case joining (``Assign``) or the schedule (``IncidentDigestFunction``) sends it. When
 ``quiet_minutes`` pass without a new case, the schedule sends one closing summary and marks the
-incident ended (a later spike on the topic opens a new one). Every email goes through the effects
-outbox under a key per incident and interval, so a retry or a second sweep never doubles it and an
-SES rejection releases the claim for the next sweep.
+incident ended (a later spike on the topic opens a new one; one that comes before the schedule has
+ended the quiet incident carries it, and the schedule sends its summary all the same). Every email
+goes through the effects outbox under a key per incident and interval, so a retry or a second sweep
+never doubles it and an SES rejection releases the claim for the next sweep.
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ class IncidentDesk:
         done: dict[str, str] = {}
         for topic in settings.topics:
             incident = self.store.incidents.current(handle, topic)
+            if incident is not None and incident.replaces is not None:
+                # A new spike took the topic over before this sweep ended the quiet one: its
+                # closing summary still goes out (once: the outbox), then the new one forgets it.
+                self._send(incident.replaces, self.clock(), ended=True)
+                self.store.incidents.replaced_summarised(incident)
+                metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
+                logger.warning("incident ended", extra={"incident_id": incident.replaces.incident_id})
             if incident is not None and incident.ended_at is None:
                 done[topic] = self._tend(settings, incident)
         return done

@@ -21,13 +21,15 @@ class Incident(_Stored):
     topic: str
     opened_at: datetime
     last_case_at: datetime
-    case_count: int = 0
     status_url: str
     noticed_at: datetime | None = None  # when the workflow opened it (later than opened_at in a backlog)
     opened_on_count: int = (
         0  # complaints on the topic in the window when it opened (the earlier ones stay ordinary cases)
     )
     ended_at: datetime | None = None  # quiet_minutes passed without a case; the closing summary went out
+    # The topic's earlier incident this one took over before the schedule had ended it (a new spike
+    # within minutes of the old one going quiet): the schedule sends its closing summary, then clears it.
+    replaces: Incident | None = None
 
 
 class IncidentCase(_Stored):

@@ -105,7 +105,6 @@ def _incident(
         topic=topic,
         opened_at=now,
         last_case_at=now,
-        case_count=1,
         status_url=settings.status_url,
         opened_on_count=count,
         noticed_at=noticed,
