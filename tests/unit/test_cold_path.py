@@ -41,16 +41,25 @@ ALLOWED = {
 WATCHED = X_HTTP | RENDERING | SENTIMENT | MAIL | EVERYWHERE
 
 
-def loaded_at_import(function: str, **environment: str) -> set[str]:
-    code = (
-        "import json, sys\n"
-        f"import functions.{function}.app\n"
-        f"print(json.dumps(sorted(set(sys.modules) & set({sorted(WATCHED)!r}))))\n"
-    )
+TRACE_ID = "Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def traced_in_lambda(task_root: Path) -> dict[str, str]:
+    """What Lambda sets for a traced function (X-Ray's daemon is never reached here)."""
+    return {
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "_X_AMZN_TRACE_ID": TRACE_ID,
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+    }
+
+
+def run_fresh(code: str, **environment: str) -> str:
+    """Run ``code`` in a fresh interpreter, as Lambda's INIT would, with none of this process's
+    Lambda, X-Ray or Powertools settings; returns the last line it printed."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY"))
+        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
     }
     env.update(
         PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
@@ -61,7 +70,16 @@ def loaded_at_import(function: str, **environment: str) -> set[str]:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return set(json.loads(result.stdout.splitlines()[-1]))
+    return (result.stdout.splitlines() or [""])[-1]
+
+
+def loaded_at_import(function: str, **environment: str) -> set[str]:
+    code = (
+        "import json, sys\n"
+        f"import functions.{function}.app\n"
+        f"print(json.dumps(sorted(set(sys.modules) & set({sorted(WATCHED)!r}))))\n"
+    )
+    return set(json.loads(run_fresh(code, **environment)))
 
 
 def test_every_function_is_checked() -> None:
@@ -83,9 +101,7 @@ def test_traced_as_in_lambda_the_x_ray_sdk_builds_no_clients_and_patches_only_wh
     requests only once something imports it, so these handlers do not load it."""
     loaded = loaded_at_import(
         function,
-        LAMBDA_TASK_ROOT=str(tmp_path),
-        _X_AMZN_TRACE_ID="Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
+        **traced_in_lambda(tmp_path),
         AWS_XRAY_CONTEXT_MISSING="IGNORE_ERROR",
     )
     assert "aws_xray_sdk.core" in loaded  # tracing is on
@@ -106,19 +122,7 @@ def test_traced_the_x_ray_sdk_does_not_load_asyncio(function: str, tmp_path: Pat
         "assert 'aws_xray_sdk.core' in sys.modules\n"
         "print(sorted(m for m in sys.modules if m == 'asyncio' or m.startswith('asyncio.')))\n"
     )
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
-        AWS_DEFAULT_REGION="us-east-1",
-        LAMBDA_TASK_ROOT=str(tmp_path),
-        _X_AMZN_TRACE_ID="Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split("\n")[-2] == "[]"
+    assert run_fresh(code, **traced_in_lambda(tmp_path)) == "[]"
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -138,21 +142,7 @@ def test_no_model_builds_its_validator_at_import(function: str) -> None:
         "ours = {m for m in subclasses(BaseModel) if m.__module__.startswith(first_party)}\n"
         "print(json.dumps([len(ours), sorted(m.__qualname__ for m in ours if m.__pydantic_complete__)]))\n"
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
-    }
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
-        AWS_DEFAULT_REGION="us-east-1",
-        POWERTOOLS_TRACE_DISABLED="true",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    defined, built = json.loads(result.stdout.splitlines()[-1])
+    defined, built = json.loads(run_fresh(code, POWERTOOLS_TRACE_DISABLED="true"))
     assert defined > 0
     assert built == []
 
@@ -173,31 +163,14 @@ def test_in_lambda_init_runs_without_garbage_collection_and_freezes_what_it_buil
         "import functions.case_dispatcher.app\n"
         "print(json.dumps([seen, gc.isenabled(), gc.get_freeze_count() > 0]))\n"
     )
-    base = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
+    env = {
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:t",
     }
-    base.update(
-        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
-        AWS_DEFAULT_REGION="us-east-1",
-        POWERTOOLS_TRACE_DISABLED="true",
-        STATE_MACHINE_ARN="arn:aws:states:us-east-1:123456789012:stateMachine:t",
-    )
-    outcomes = {}
-    for where, extra in {"lambda": {"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}, "local": {}}.items():
-        result = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**base, **extra},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        outcomes[where] = json.loads(result.stdout.splitlines()[-1])
-    assert outcomes["lambda"] == [[False], True, True]  # paused through INIT, on again, INIT frozen
-    assert outcomes["local"] == [[True], True, False]
+    in_lambda = json.loads(run_fresh(code, **env, AWS_LAMBDA_INITIALIZATION_TYPE="on-demand"))
+    local = json.loads(run_fresh(code, **env))
+    assert in_lambda == [[False], True, True]  # paused through INIT, on again, INIT frozen
+    assert local == [[True], True, False]
 
 
 def test_in_lambda_x_ray_traces_aws_calls_and_patches_requests_when_it_is_first_imported(
@@ -213,18 +186,7 @@ def test_in_lambda_x_ray_traces_aws_calls_and_patches_requests_when_it_is_first_
         "import requests\n"
         "assert hasattr(requests.Session.request, '__wrapped__')\n"
     )
-    env = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_")}
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
-        AWS_DEFAULT_REGION="us-east-1",
-        LAMBDA_TASK_ROOT=str(tmp_path),
-        _X_AMZN_TRACE_ID="Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
-        AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:2000",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_fresh(code, **traced_in_lambda(tmp_path))
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -236,19 +198,5 @@ def test_in_lambda_every_function_ends_its_init_with_the_collector_on(function: 
         f"import functions.{function}.app\n"
         "print(json.dumps([gc.isenabled(), gc.get_freeze_count() > 0]))\n"
     )
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("POWERTOOLS_", "LAMBDA_", "_X_AMZN", "AWS_XRAY", "AWS_LAMBDA_"))
-    }
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(ROOT / "layers/turnaround/python"), str(ROOT)]),
-        AWS_DEFAULT_REGION="us-east-1",
-        POWERTOOLS_TRACE_DISABLED="true",
-        AWS_LAMBDA_INITIALIZATION_TYPE="on-demand",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.splitlines()[-1]) == [True, True]
+    last = run_fresh(code, POWERTOOLS_TRACE_DISABLED="true", AWS_LAMBDA_INITIALIZATION_TYPE="on-demand")
+    assert json.loads(last) == [True, True]

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from turnaround.dal.repositories import Repositories
-from turnaround.dal.table import to_item
+from turnaround.dal.table import storage_errors, to_item
 from turnaround.exceptions import StorageError
 from turnaround.models.case import Case, CaseStatus
 from turnaround.models.mention import Mention
@@ -80,62 +80,49 @@ class ReviewQueue:
 
     def waiting_dms(self, handle: str) -> list[WaitingDm]:
         """DMs not yet shown in a digest, oldest first."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(self.dm_partition(handle)),
-            "FilterExpression": Attr("digested_at").not_exists(),
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.store.table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return [WaitingDm.model_validate(item) for item in items]
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = self._query(self.dm_partition(handle), Attr("digested_at").not_exists())
+        return [WaitingDm.model_validate(item) for item in items]
 
     def claim_dm(self, dm: WaitingDm, at: datetime) -> bool:
         """Claim a DM for one digest; False if another run already has it."""
-        try:
-            self.store.table.update_item(
-                Key={"pk": self.dm_partition(dm.handle), "sk": dm.review_key},
-                UpdateExpression="SET digested_at = :at",
-                ConditionExpression="attribute_not_exists(digested_at)",
-                ExpressionAttributeValues={":at": at.isoformat()},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise StorageError(f"could not claim DM {dm.event_id} for a digest: {exc}") from exc
-        return True
+        return self._claim(self.dm_partition(dm.handle), dm.review_key, at, what=f"DM {dm.event_id}")
 
     def release_dm(self, dm: WaitingDm) -> None:
-        self.store.table.update_item(
-            Key={"pk": self.dm_partition(dm.handle), "sk": dm.review_key},
-            UpdateExpression="REMOVE digested_at",
-        )
+        self._release(self.dm_partition(dm.handle), dm.review_key)
 
     # --- posts triage could not decide ------------------------------------------------------------
 
     def waiting(self, handle: str) -> list[ReviewItem]:
         """Posts not yet decided, oldest first."""
+        items = self._query(f"REVIEW#{handle}", Attr("state").eq("PENDING"))
+        return [ReviewItem.model_validate(item) for item in items]
+
+    def claim(self, item: ReviewItem, at: datetime) -> bool:
+        """Claim a new post for one digest; False if another run already has it."""
+        return self._claim(f"REVIEW#{item.handle}", item.review_key, at, what=item.tweet_id)
+
+    def release(self, item: ReviewItem) -> None:
+        self._release(f"REVIEW#{item.handle}", item.review_key)
+
+    def _query(self, partition: str, keep: ConditionBase) -> list[dict[str, Any]]:
+        """Every item of ``partition`` that ``keep`` lets through, oldest first, page by page."""
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(f"REVIEW#{handle}"),
-            "FilterExpression": Attr("state").eq("PENDING"),
+            "KeyConditionExpression": Key("pk").eq(partition),
+            "FilterExpression": keep,
             "ConsistentRead": True,
         }
         while True:
             page = self.store.table.query(**kwargs)
             items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return [ReviewItem.model_validate(item) for item in items]
+                return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def claim(self, item: ReviewItem, at: datetime) -> bool:
-        """Claim a new post for one digest; False if another run already has it."""
+    def _claim(self, partition: str, sort_key: str, at: datetime, *, what: str) -> bool:
         try:
             self.store.table.update_item(
-                Key={"pk": f"REVIEW#{item.handle}", "sk": item.review_key},
+                Key={"pk": partition, "sk": sort_key},
                 UpdateExpression="SET digested_at = :at",
                 ConditionExpression="attribute_not_exists(digested_at)",
                 ExpressionAttributeValues={":at": at.isoformat()},
@@ -143,13 +130,15 @@ class ReviewQueue:
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
-            raise StorageError(f"could not claim {item.tweet_id} for a digest: {exc}") from exc
+            raise StorageError(f"could not claim {what} for a digest: {exc}") from exc
         return True
 
-    def release(self, item: ReviewItem) -> None:
-        self.store.table.update_item(
-            Key={"pk": f"REVIEW#{item.handle}", "sk": item.review_key}, UpdateExpression="REMOVE digested_at"
-        )
+    def _release(self, partition: str, sort_key: str) -> None:
+        """Give a claimed item back to the next digest (its send failed)."""
+        with storage_errors(f"release {partition} {sort_key} for the next digest"):
+            self.store.table.update_item(
+                Key={"pk": partition, "sk": sort_key}, UpdateExpression="REMOVE digested_at"
+            )
 
     def get(self, handle: str, review_key: str) -> ReviewItem | None:
         item = self.store.table.get_item(Key={"pk": f"REVIEW#{handle}", "sk": review_key}).get("Item")
