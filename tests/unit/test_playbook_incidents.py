@@ -80,3 +80,28 @@ def test_in_an_incident_every_rep_who_takes_the_priority_is_a_candidate(tmp_path
     assert [r.initials for r in playbook.candidate_reps(text, 4, whole_roster=True)] == ["AB", "CD", "SE"]
     assert [r.initials for r in playbook.candidate_reps(text, 1, whole_roster=True)] == ["AB", "CD"]
     assert playbook.choose_rep("@AcmeAir lost my bag", 4).initials == "AB"
+
+
+@pytest.mark.parametrize(
+    ("text", "initials"),
+    [
+        ("@AcmeAir perdieron mi maleta en Madrid", "AB"),
+        ("@AcmeAir vous avez perdu ma valise", "AB"),
+        ("@AcmeAir minha bagagem não chegou", "AB"),
+        ("@AcmeAir mein Koffer ist nicht angekommen", "AB"),
+        ("@AcmeAir me cobraron dos veces el billete", "CD"),
+        ("@AcmeAir j'attends mon remboursement depuis un mois", "CD"),
+        ("@AcmeAir ich warte seit Wochen auf die Erstattung", "CD"),
+        ("@AcmeAir el vuelo va fatal", "SE"),  # no topic in any language: the generalist
+    ],
+)
+def test_the_shipped_roster_routes_by_topic_in_every_language_it_speaks(tmp_path, text, initials):
+    assert _load(tmp_path, lambda i: None).choose_rep(text, 4).initials == initials
+
+
+def test_the_shipped_incident_topics_read_posts_in_every_language_it_speaks(tmp_path):
+    incidents = _load(tmp_path, lambda i: None).incidents
+    assert incidents.topic_of("@AcmeAir la app no funciona otra vez") == "outage"
+    assert incidents.topic_of("@AcmeAir l'appli est en panne") == "outage"
+    assert incidents.topic_of("@AcmeAir Flug verspätet, drei Stunden") == "delays"
+    assert incidents.topic_of("@AcmeAir voo atrasado de novo") == "delays"
