@@ -25,6 +25,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local_cloud.access import AwsCallLog, calls_by_role, denied_calls, deployed_roles
 from local_cloud.cloud import embedded_cloud
 from local_cloud.runtime import reset_process_state
 from tests.cloud import BRAND, BRAND_ID, Cloud, spec
@@ -203,5 +204,9 @@ def cloud(tmp_path: Path, playbook_overrides: dict[str, dict[str, Any]]) -> Iter
     """The stack deployed from template.yaml into moto, with the X emulator; the functions' clock is
     X's simulated clock, started at the real time."""
     scenario = spec(playbook_overrides, start=datetime.now(UTC).isoformat())
-    with embedded_cloud(scenario, out=tmp_path / "cloud") as deployed:
+    with AwsCallLog().active() as log, embedded_cloud(scenario, out=tmp_path / "cloud") as deployed:
         yield Cloud(deployed)
+        # moto does not enforce IAM: every call a function made in the test must be one its
+        # deployed role allows, or AWS would have refused it (the paths the demo never takes too).
+        denied = denied_calls(calls_by_role(log, deployed.stack), deployed_roles(deployed.stack))
+        assert not denied, f"AWS would refuse these calls (the role does not allow them): {denied}"

@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 import boto3
 import pytest
 
+from tests.cloud import body_of, wait_until
 from tests.conftest import BRAND
 from tests.lambda_context import FakeLambdaContext
 from turnaround.exceptions import EmailNotSent
@@ -274,3 +275,33 @@ def test_a_dm_from_a_customer_with_no_case_reaches_a_person_once(emulator, x_api
     )
     assert _links(message) == []  # nothing to decide: a person answers in X's inbox
     assert sender.send(BRAND) == 0 and len(outbox.sent) == 1  # shown once
+
+
+def test_on_the_deployed_stack_the_digest_function_shows_posts_and_dms_and_a_link_opens_the_case(cloud):
+    """The UnsureDigestFunction as deployed from template.yaml, under its own role (the cloud fixture
+    holds every call to it): a post triage is unsure of and a caseless DM reach the on-duty rep once,
+    and "Open a case" from the email opens a case whose workflow runs."""
+    cloud.emulator.add_user("gio", name="Gio Rossi", followers=80)
+    post = cloud.emulator.add_post("gio", UNSURE)
+    cloud.emulator.add_user("dana", name="Dana White", followers=40)
+    cloud.emulator.add_dm("dana", BRAND, "Flight AA90 was cancelled and I have a funeral to attend")
+    cloud.poll()
+    cloud.poll_dms()
+    [(result, errored)] = cloud.deployed.fire("UnsureDigestFunction")
+    assert not errored, result
+    reviewer = load_playbook().reviewer or load_playbook().choose_rep("", 4)
+
+    def digests() -> list[Any]:
+        return [m for m in cloud.emails_to(reviewer.email) if m["Subject"].startswith("Triage ")]
+
+    [message] = digests()
+    text = body_of(message, "plain")
+    assert "funeral to attend" in text and "DM(s) with no case" in message["Subject"]
+    [open_case] = re.findall(r"Open a case:\s+(\S+)", text)
+    assert cloud.click(open_case, method="POST")["statusCode"] == 200
+    case_id = f"case-{post.id}"
+    wait_until(lambda: cloud.store.cases.get(case_id), what="the case the rep opened")
+    cloud.deployed.deliver_stream()
+    wait_until(lambda: cloud.store.cases.get(case_id).assigned_at, timeout=40, what="its workflow")
+    [(_, errored)] = cloud.deployed.fire("UnsureDigestFunction")
+    assert not errored and len(digests()) == 1  # nothing new: no second digest
