@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from local_cloud.access import AwsCallLog, calls_by_role, denied_calls, deployed_roles
 from local_cloud.faults import FaultPlan
+from local_cloud.loop import run_loop
 from local_cloud.runner import DEMO, LocalRun
 from tests.faults.run_faults import PLANS, summary, violations
 
@@ -17,7 +19,12 @@ REPORT: list[str] = []  # printed in pytest's closing summary (tests/conftest.py
 @pytest.mark.parametrize("plan", PLANS, ids=[p.name for p in PLANS])
 def test_invariants_hold_under_faults(plan: FaultPlan, tmp_path: Path) -> None:
     plan.injected.clear()
-    result = LocalRun(DEMO, out=tmp_path, faults=plan).run()
+    run = LocalRun(DEMO, out=tmp_path, faults=plan)
+    with AwsCallLog().active() as log, run.deployed() as cloud:
+        result = run_loop(cloud, run.spec, run.narrator, run.pace, sandbox=False, faults=run.faults)
+        # The recovery paths (a claim released, a retry) under each function's deployed role.
+        denied = denied_calls(calls_by_role(log, cloud.stack), deployed_roles(cloud.stack))
+    assert not denied, f"AWS would refuse these calls: {denied}"
     problems = violations(result)
     REPORT.append(summary(plan, result, problems))
     assert result.mentions_expected, "the demo produced no mentions"
