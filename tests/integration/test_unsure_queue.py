@@ -305,3 +305,29 @@ def test_on_the_deployed_stack_the_digest_function_shows_posts_and_dms_and_a_lin
     wait_until(lambda: cloud.store.cases.get(case_id).assigned_at, timeout=40, what="its workflow")
     [(_, errored)] = cloud.deployed.fire("UnsureDigestFunction")
     assert not errored and len(digests()) == 1  # nothing new: no second digest
+
+
+def test_a_dm_sent_before_the_customer_had_a_case_joins_their_case_and_leaves_the_digest(cloud):
+    """A customer DMs first (no case: it waits for the digest), then posts their complaint: the case's
+    rep sees the DM in the case email, and the digest does not show it to a second person."""
+    cloud.emulator.add_user("dana", name="Dana White", followers=40)
+    cloud.emulator.add_dm("dana", BRAND, "Flight AA90 was cancelled and I have a funeral to attend")
+    cloud.poll_dms()
+    post = cloud.emulator.add_post("dana", "@acmeair you cancelled AA90 and nobody will rebook me. Useless")
+    cloud.poll()
+    case_id = f"case-{post.id}"
+    case = wait_until(
+        lambda: (c := cloud.store.cases.get(case_id)) and c.assigned_at and c, timeout=40, what="Assign"
+    )
+    assert [dm.text for dm in cloud.store.dms.for_case(case_id)] == [
+        "Flight AA90 was cancelled and I have a funeral to attend"
+    ]
+    [email] = wait_until(
+        lambda: [m for m in cloud.emails_to(case.assignee_email) if m["X-Turnaround-Case"] == case_id],
+        what="the rep's email",
+    )
+    assert "funeral to attend" in body_of(email, "plain")
+    [(result, errored)] = cloud.deployed.fire("UnsureDigestFunction")
+    assert not errored, result
+    reviewer = load_playbook().reviewer or load_playbook().choose_rep("", 4)
+    assert not [m for m in cloud.emails_to(reviewer.email) if m["Subject"].startswith("Triage ")]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from turnaround.dal.table import Repository, iso, to_item
+from botocore.exceptions import ClientError
+
+from turnaround.dal.table import Repository, condition_failed, iso, storage_errors, to_item
 from turnaround.models.case import StoredDm
 
 
@@ -29,3 +31,24 @@ class DmRepository(Repository):
 
     def for_case(self, case_id: str) -> list[StoredDm]:
         return [StoredDm.model_validate(item) for item in self._case_items(case_id, "DM#")]
+
+    def adopt(self, event_id: str, case_id: str) -> bool:
+        """Thread a DM that no case took into ``case_id`` (the customer's later case); False if a
+        case already has it."""
+        with storage_errors(f"thread DM {event_id} into {case_id}"):
+            try:
+                self.table.update_item(
+                    Key={"pk": f"DM#{event_id}", "sk": "DM"},
+                    UpdateExpression="SET case_id = :case, gsi1pk = :pk, gsi1sk = :sk",
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(case_id)",
+                    ExpressionAttributeValues={
+                        ":case": case_id,
+                        ":pk": f"CASE#{case_id}",
+                        ":sk": f"DM#{event_id}",
+                    },
+                )
+            except ClientError as exc:
+                if condition_failed(exc):
+                    return False
+                raise
+        return True

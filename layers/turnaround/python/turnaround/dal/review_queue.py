@@ -83,6 +83,11 @@ class ReviewQueue:
         items = self._query(self.dm_partition(handle), Attr("digested_at").not_exists())
         return [WaitingDm.model_validate(item) for item in items]
 
+    def dms_from(self, handle: str, sender_id: str) -> list[WaitingDm]:
+        """The customer's DMs that no case took (shown in a digest or not), oldest first."""
+        items = self._query(self.dm_partition(handle), Attr("sender_id").eq(sender_id))
+        return [WaitingDm.model_validate(item) for item in items]
+
     def claim_dm(self, dm: WaitingDm, at: datetime) -> bool:
         """Claim a DM for one digest; False if another run already has it."""
         return self._claim(self.dm_partition(dm.handle), dm.review_key, at, what=f"DM {dm.event_id}")

@@ -17,6 +17,9 @@ from turnaround.logic.incidents import send_digest
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.observability import logger, metrics
 
+# A DM the customer sent with no case open joins their next case if sent within this long before it.
+ADOPT_DMS_SENT_WITHIN = timedelta(days=7)
+
 if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow
     from turnaround.models.case import Case
@@ -28,6 +31,7 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     case = flow.case(case_id)
     mention = flow.root_mention(case)
     now = flow.clock()
+    _adopt_earlier_dms(flow, case, now)
     if case.assigned_at is not None:  # a retry: the choice stands; finish what may not have happened
         return _joined(flow, case, mention, now)
     settings = flow.playbook.incidents
@@ -43,6 +47,23 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         return _joined(flow, flow.case(case_id), mention, now)  # an earlier attempt assigned it
     logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
     return _joined(flow, flow.case(case_id), mention, now)
+
+
+def _adopt_earlier_dms(flow: CaseWorkflow, case: Case, now: datetime) -> None:
+    """DMs the customer sent us while they had no case (the unsure digest showed them, or will)
+    join this case before its rep is emailed, so the rep sees what they already told us; one the
+    digest has not shown yet is taken off it. Repeatable: a retry adopts nothing twice."""
+    from turnaround.dal.review_queue import ReviewQueue
+
+    queue = ReviewQueue(flow.store)
+    since = case.opened_at - ADOPT_DMS_SENT_WITHIN
+    for dm in queue.dms_from(case.handle, case.customer_id):
+        if dm.created_at is not None and dm.created_at < since:
+            continue
+        if flow.store.dms.adopt(dm.event_id, case.case_id):
+            logger.info("earlier DM threaded", extra={"case_id": case.case_id, "event_id": dm.event_id})
+        if dm.digested_at is None:
+            queue.claim_dm(dm, now)
 
 
 def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> dict[str, Any]:
