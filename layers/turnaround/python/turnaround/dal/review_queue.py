@@ -3,7 +3,6 @@ claimed once per digest and decided once, and the case a reviewer opens, written
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from turnaround.dal.repositories import Repositories
-from turnaround.dal.table import storage_errors, to_item
+from turnaround.dal.table import Repository, storage_errors, to_item
 from turnaround.exceptions import StorageError
 from turnaround.models.case import Case, CaseStatus
 from turnaround.models.mention import Mention
@@ -22,9 +21,13 @@ from turnaround.observability import metrics
 RETENTION = timedelta(days=30)
 
 
-@dataclass
-class ReviewQueue:
-    store: Repositories
+class ReviewQueue(Repository):
+    """The queue on the store's table (a repository like the others: its paged reads and put-once
+    writes are theirs); ``store`` is kept for the case a reviewer opens."""
+
+    def __init__(self, store: Repositories):
+        super().__init__(store.ref)
+        self.store = store
 
     @staticmethod
     def key(tweet_id: str) -> str:
@@ -45,13 +48,8 @@ class ReviewQueue:
                 "expires_at": int((mention.ingested_at + RETENTION).timestamp()),
             }
         )
-        try:
-            self.store.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StorageError(f"could not queue {mention.tweet_id} for review: {exc}") from exc
-            return
-        metrics.add_metric(name="MentionsUnsure", unit=MetricUnit.Count, value=1)
+        if self._put_once(item, f"queue {mention.tweet_id} for review"):
+            metrics.add_metric(name="MentionsUnsure", unit=MetricUnit.Count, value=1)
 
     # --- DMs no case could take: shown once in the next digest ------------------------------------
 
@@ -70,13 +68,8 @@ class ReviewQueue:
                 "expires_at": int((dm.queued_at + RETENTION).timestamp()),
             }
         )
-        try:
-            self.store.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StorageError(f"could not queue DM {dm.event_id} for a person: {exc}") from exc
-            return
-        metrics.add_metric(name="DmsWithoutCase", unit=MetricUnit.Count, value=1)
+        if self._put_once(item, f"queue DM {dm.event_id} for a person"):
+            metrics.add_metric(name="DmsWithoutCase", unit=MetricUnit.Count, value=1)
 
     def waiting_dms(self, handle: str) -> list[WaitingDm]:
         """DMs not yet shown in a digest, oldest first."""
@@ -110,23 +103,17 @@ class ReviewQueue:
         self._release(f"REVIEW#{item.handle}", item.review_key)
 
     def _query(self, partition: str, keep: ConditionBase) -> list[dict[str, Any]]:
-        """Every item of ``partition`` that ``keep`` lets through, oldest first, page by page."""
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(partition),
-            "FilterExpression": keep,
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.store.table.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """Every item of ``partition`` that ``keep`` lets through, oldest first."""
+        return self._query_all(
+            partition,
+            KeyConditionExpression=Key("pk").eq(partition),
+            FilterExpression=keep,
+            ConsistentRead=True,
+        )
 
     def _claim(self, partition: str, sort_key: str, at: datetime, *, what: str) -> bool:
         try:
-            self.store.table.update_item(
+            self.table.update_item(
                 Key={"pk": partition, "sk": sort_key},
                 UpdateExpression="SET digested_at = :at",
                 ConditionExpression="attribute_not_exists(digested_at)",
@@ -141,18 +128,18 @@ class ReviewQueue:
     def _release(self, partition: str, sort_key: str) -> None:
         """Give a claimed item back to the next digest (its send failed)."""
         with storage_errors(f"release {partition} {sort_key} for the next digest"):
-            self.store.table.update_item(
+            self.table.update_item(
                 Key={"pk": partition, "sk": sort_key}, UpdateExpression="REMOVE digested_at"
             )
 
     def get(self, handle: str, review_key: str) -> ReviewItem | None:
-        item = self.store.table.get_item(Key={"pk": f"REVIEW#{handle}", "sk": review_key}).get("Item")
+        item = self.table.get_item(Key={"pk": f"REVIEW#{handle}", "sk": review_key}).get("Item")
         return ReviewItem.model_validate(item) if item else None
 
     def decide(self, claim: ReviewClaim, *, at: datetime) -> bool:
         """Record the decision once; False if the post was already decided."""
         try:
-            self.store.table.update_item(
+            self.table.update_item(
                 Key={"pk": f"REVIEW#{claim.handle}", "sk": claim.review_key},
                 UpdateExpression="SET #state = :decided, decision = :decision, decided_at = :at",
                 ConditionExpression="#state = :pending",
