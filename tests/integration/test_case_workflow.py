@@ -374,7 +374,9 @@ def test_reassign_requires_another_rep_and_the_new_rep_hears_who_why_and_the_his
     assert 'Sam Evans reassigned this case to you. Their note: "Promo codes are billing\'s"' in text
     assert "History:" in text and f"reassigned from {SAM} to {CASEY} by Sam Evans" in text
     assert "case opened" in text and "first email to the assigned rep" in text
-    assert f"Public acknowledgement: posted, signed with the initials of {SAM}" in text
+    # The new rep reads what the customer was told, word for word, as X has it.
+    [ack] = cloud.emulator.posts_created(by="acmeair")
+    assert f'Public acknowledgement: posted, signed with the initials of {SAM}: "{ack.text}"' in text
     case = cloud.store.cases.get(case_id)
     assert case.assignee_email == CASEY and case.reassignments[0].by == "Sam Evans"
     cloud.decide(CASEY, "resolved")

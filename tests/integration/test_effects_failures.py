@@ -299,3 +299,37 @@ def test_the_in_doubt_log_line_names_the_effect(setup, store, monkeypatch, caplo
     effect.make()
     [line] = [r for r in caplog.records if "effect in doubt" in r.getMessage()]
     assert line.levelname == "ERROR" and line.outbox == KEY  # type: ignore[attr-defined]
+
+
+# --- the effect made, the case not told: the retry records it on the case ---------------------------
+
+
+def test_an_ack_posted_before_the_case_recorded_it_is_recorded_by_the_retry(
+    world, emulator, x_api, store, clock, monkeypatch
+):
+    from pathlib import Path
+
+    from turnaround.dal.cases import CaseRepository
+    from turnaround.logic.ingest.mentions import MentionIngestor
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+    from turnaround.models.playbook import load_playbook
+
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    case_id = store.mentions.get(world["post"].id).case_id
+    playbook = load_playbook(str(Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"))
+    flow = CaseWorkflow(
+        store=store,
+        x_for=lambda handle: x_api,
+        mailer=None,  # type: ignore[arg-type]
+        signer=None,  # type: ignore[arg-type]
+        playbook=playbook,
+        action_url="",
+    )
+    _fail_once(monkeypatch, CaseRepository, "acknowledged", LambdaKilled("killed after the post"))
+    with pytest.raises(LambdaKilled):
+        flow.acknowledge(case_id)
+    assert store.cases.get(case_id).first_response_at is None
+    flow.acknowledge(case_id)  # Step Functions' retry of the task
+    [ack] = emulator.posts_created(by=BRAND)
+    case = store.cases.get(case_id)
+    assert case.first_response_at is not None and case.ack_tweet_id == ack.id and case.ack_text == ack.text

@@ -299,6 +299,8 @@ def test_customer_dm_reaches_the_rep_in_the_thread_and_the_reply_goes_back_as_a_
     body = plain(reminder)
     assert "Conversation:" in body
     assert "@jane - X DM: Bag tag AC123456" in body
+    [ack] = world.emulator.posts_created(by=BRAND)  # our public DM invite, word for word
+    assert f"us (automated) - X post: {ack.text}" in body
     assert f"Alex Brown <{ALEX}> (by email) - X DM: {text}" in body
     assert body.index("Bag tag") < body.index("courier brings it")
     assert world.emulator.state()["violations"] == []

@@ -108,6 +108,9 @@ def test_the_ack_state_and_history_are_in_every_email():
     assert "Public acknowledgement: posted" in _plain(
         _email(_case(first_response_at="2026-11-23T08:51:00+00:00"), Wait(), recipient=SAM)
     )
+    said = "Hi Bob, sorry about this. We're on it. ^SE"
+    posted = _case(first_response_at="2026-11-23T08:51:00+00:00", ack_text=said)
+    assert f'Public acknowledgement: posted: "{said}"' in _plain(_email(posted, Wait(), recipient=SAM))
 
 
 def test_cases_of_one_customer_on_one_day_share_a_thread_and_other_days_do_not():

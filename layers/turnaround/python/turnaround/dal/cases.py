@@ -234,8 +234,8 @@ class CaseRepository(Repository):
     def ack_not_posted(self, case_id: str, error: AckError) -> None:
         self._update(case_id, ack_error=error.model_dump(mode="json"))
 
-    def acknowledged(self, case_id: str, *, tweet_id: str | None, at: datetime) -> None:
-        self._update(case_id, ack_tweet_id=tweet_id, first_response_at=at.isoformat())
+    def acknowledged(self, case_id: str, *, tweet_id: str | None, text: str, at: datetime) -> None:
+        self._update(case_id, ack_tweet_id=tweet_id, ack_text=text, first_response_at=at.isoformat())
 
     def notified(
         self,

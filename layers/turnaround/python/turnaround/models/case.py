@@ -84,6 +84,7 @@ class Case(_Stored):
     assignee_email: str | None = None
     ack_post_at: datetime | None = None  # its slot in the ack queue (storm mode), reserved once
     ack_tweet_id: str | None = None
+    ack_text: str | None = None  # what we posted, shown to whoever reads the case's emails
     first_response_at: datetime | None = None
     ack_error: AckError | None = None  # the ack could not be posted (the case went on without it)
     ack_error_shown: bool = False  # an email to the rep has said so

@@ -47,7 +47,7 @@ def timeline(
                 at=case.first_response_at.isoformat(),
                 who="us (automated)",
                 channel="X post",
-                text="acknowledged",
+                text=case.ack_text or "acknowledged",
             )
         )
     for dm in dms:

@@ -63,12 +63,15 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     x = flow.x_for(case.handle)
     deep_link_to = flow.brand_user_id(case.handle) if offline and not incident_ack else None
 
-    tweet_id, posted_now = flow.effects.post_once(
+    once = flow.effects.post(
         f"{case_id}#ack", lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
     )
+    tweet_id, posted_now = once.recorded.result_id, once.made_now
+    now = once.recorded.completed_at or flow.clock()
+    if posted_now or case.first_response_at is None:
+        # Also after a crash between the post and this record: the retry finds the post made.
+        flow.store.cases.acknowledged(case_id, tweet_id=tweet_id, text=text, at=now)
     if posted_now:
-        now = flow.clock()
-        flow.store.cases.acknowledged(case_id, tweet_id=tweet_id, at=now)
         metrics.add_metric(name="Acknowledged", unit=MetricUnit.Count, value=1)
         metrics.add_metric(
             name="FirstResponseSeconds",

@@ -122,7 +122,8 @@ def ack_status(case: Case) -> str:
     if case.ack_tweet_id or case.first_response_at:
         # The public reply keeps the first rep's initials; the new rep should know whose they are.
         moves = case.reassignments
-        return f"posted, signed with the initials of {moves[0].from_email}" if moves else "posted"
+        status = f"posted, signed with the initials of {moves[0].from_email}" if moves else "posted"
+        return f'{status}: "{case.ack_text}"' if case.ack_text else status
     return "not posted yet (being sent now, or none for this post)"
 
 
