@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request
 
 from x_emulator.billing import usage_capped
 from x_emulator.problems import PROBLEMS, ProblemError, invalid
-from x_emulator.rules import MAX_TEXT, TOO_LONG, has_url, weighted_length
+from x_emulator.rules import MAX_TEXT, REPLY_TARGET_GONE, TOO_LONG, has_url, weighted_length
 from x_emulator.world import DmEvent, Post, User
 
 if TYPE_CHECKING:
@@ -198,7 +198,9 @@ def timeline(
         if "referenced_tweets.id" in expansions:
             referenced = {r["id"] for p in page for r in p.references()}
             includes["tweets"] = [
-                world.posts[i].public(tweet_fields, world) for i in sorted(referenced) if i in world.posts
+                post.public(tweet_fields, world)
+                for post in map(world.visible_post, sorted(referenced))
+                if post is not None
             ]
         if includes:
             payload["includes"] = includes
@@ -241,8 +243,8 @@ def user_posts(api: XApiEmulator, request: Request, user: User, user_id: str) ->
 
 
 def quote_posts(api: XApiEmulator, request: Request, user: User, tweet_id: str) -> Answer:
-    quoted = api.world.posts.get(tweet_id)
-    if quoted is None or quoted.created_at > api.clock.now():
+    quoted = api.world.visible_post(tweet_id)
+    if quoted is None:
         error = {
             "value": tweet_id,
             "detail": f"Could not find tweet with id: [{tweet_id}].",
@@ -283,9 +285,9 @@ def create_tweet(api: XApiEmulator, request: Request, user: User) -> Answer:
     reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
     target = None
     if reply_to is not None:
-        target = world.posts.get(str(reply_to))
-        if target is None:
-            raise invalid("reply.in_reply_to_tweet_id", reply_to, "Post to reply to does not exist.")
+        target = world.visible_post(str(reply_to))
+        if target is None:  # deleted by its author, or never there: X's answer (its v1.1 code 385)
+            raise ProblemError(403, "Forbidden", REPLY_TARGET_GONE)
         rules.check_summoned(user, target)
     rules.check_duplicate(user, text)
     if target is not None:
@@ -362,7 +364,7 @@ def retweet(api: XApiEmulator, request: Request, user: User, user_id: str) -> An
     if user_id != user.id:
         raise ProblemError(403, "Forbidden", "You are not permitted to retweet on behalf of another user.")
     tweet_id = str(body_of(request).get("tweet_id", ""))
-    if tweet_id not in world.posts:
+    if world.visible_post(tweet_id) is None:
         raise invalid("tweet_id", tweet_id, "Post to retweet does not exist.")
     if (user.id, tweet_id) in world.retweets:
         api.rules.record_duplicate_retweet(user)

@@ -12,6 +12,8 @@ from x_emulator.problems import PROBLEMS, ProblemError
 from x_emulator.world import Post, User, World
 
 MAX_TEXT = 280
+# X's answer (403) to a reply whose target its author deleted, or that we cannot see.
+REPLY_TARGET_GONE = "You attempted to reply to a Tweet that is deleted or not visible to you."
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how Twitter determines text length see "
     "https://github.com/twitter/twitter-text."

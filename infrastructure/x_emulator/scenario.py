@@ -16,6 +16,7 @@
       - {author: bob, retweet_of: c1, at: 60}
       - {author: ana, text: "@acmeair mi maleta no llegó", lang: es, at: 90}   # lang: en by default
       - {author: dan, quote_of: c1, text: "this again", at: 120}
+      - {author: eve, text: "@acmeair never again", at: 150, deleted_at: 400}  # she deletes it
 
 A reply gets X's automatic prefix: "@" of the parent's author and of everyone the parent mentions,
 unless `text` already mentions them; those prefix mentions are not explicit (they do not summon).
@@ -72,7 +73,19 @@ USER_KEYS = {
     "access_token",
     "access_token_secret",
 }
-POST_KEYS = {"key", "author", "text", "at", "reply_to", "quote_of", "retweet_of", "repeat", "every", "lang"}
+POST_KEYS = {
+    "key",
+    "author",
+    "text",
+    "at",
+    "reply_to",
+    "quote_of",
+    "retweet_of",
+    "repeat",
+    "every",
+    "lang",
+    "deleted_at",
+}
 
 
 class ScenarioError(ValueError):
@@ -160,6 +173,8 @@ def load_scenario(
                 )
             except KeyError as exc:
                 raise ScenarioError(f"{where}: {exc.args[0]}") from exc
+            if "deleted_at" in post:  # its author deletes it then (seconds after start)
+                emulator.delete_post(created.id, at=origin + timedelta(seconds=float(post["deleted_at"])))
             if "key" in post and n == 0:
                 keys[str(post["key"])] = created.id
     for i, dm in enumerate(spec.get("dms") or []):

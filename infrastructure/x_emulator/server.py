@@ -158,6 +158,9 @@ class XApiEmulator:
     def add_post(self, author: str, text: str = "", **kwargs: Any) -> Post:
         return self.world.add_post(author, text, **kwargs)
 
+    def delete_post(self, post_id: str, **kwargs: Any) -> Post:
+        return self.world.delete_post(post_id, **kwargs)
+
     def add_dm(self, sender: str, recipient: str, text: str, **kwargs: Any) -> Any:
         return self.world.add_dm(sender, recipient, text, **kwargs)
 

@@ -69,6 +69,10 @@ class Post:
     lang: str = "en"
     # Where what the author typed begins: a reply starts with X's automatic "@parent @others " prefix.
     display_start: int = 0
+    deleted_at: datetime | None = None  # its author deleted it: gone from every timeline from then
+
+    def visible_at(self, now: datetime) -> bool:
+        return self.created_at <= now and (self.deleted_at is None or now < self.deleted_at)
 
     @property
     def explicit_mentions(self) -> list[str]:
@@ -255,7 +259,19 @@ class World:
 
     def visible_posts(self) -> Iterator[Post]:
         now = self.clock()
-        return (p for p in self.posts.values() if p.created_at <= now)
+        return (p for p in self.posts.values() if p.visible_at(now))
+
+    def visible_post(self, post_id: str) -> Post | None:
+        """The post as X shows it now: None once deleted (or before it is posted)."""
+        post = self.posts.get(post_id)
+        return post if post is not None and post.visible_at(self.clock()) else None
+
+    def delete_post(self, post_id: str, *, at: datetime | None = None) -> Post:
+        """Its author deletes it (now, or at ``at``): replies to it stay, it leaves every timeline."""
+        with self.lock:
+            post = self.posts[post_id]
+            post.deleted_at = at or self.clock()
+            return post
 
     def mentions_of(self, user: User) -> list[Post]:
         """Newest first, like X's mentions timeline."""

@@ -750,3 +750,21 @@ def test_an_ses_rejection_of_the_ops_alert_is_retried_and_ops_is_alerted(cloud):
     result, errored = cloud.invoke("WorkflowTasksFunction", alert)  # Step Functions' retry
     assert not errored and result == {"alerted": True}
     assert len(cloud.emails_to("ops@acmeair.example")) == 1
+
+
+@pytest.mark.parametrize("playbook_overrides", [{"follow_up": {"delay_seconds": 0, "window_seconds": 1}}])
+def test_a_complaint_its_author_deleted_gets_no_reply_and_the_rep_is_told_why(cloud):
+    """Customers delete angry posts. X answers a reply to one with 403 "deleted or not visible": the
+    case goes on without an ack, the rep reads why, and ops are not paged for one customer's choice."""
+    cloud.emulator.inject_fault("create_tweet", "server_error", times=1)  # the ack retries in 5 s
+    case_id, tweet_id = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working AGAIN")
+    cloud.emulator.delete_post(tweet_id)  # before the ack's retry, whenever its first try came
+    error = wait_until(lambda: cloud.store.cases.get(case_id).ack_error, timeout=30, what="the ack error")
+    assert error.error == "XPostDeleted"
+    assert cloud.emulator.posts_created(by="acmeair") == [] and cloud.emulator.violations == []
+    wait_until(lambda: len(cloud.emails_to(SAM)) == 2, what="the rep's email and the note")
+    said = "\n".join(body_of(m, "plain") for m in cloud.emails_to(SAM))
+    assert "the customer deleted the post" in said
+    assert cloud.emails_to("ops@acmeair.example") == []
+    cloud.decide(SAM, "resolved", note="Called him back")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"

@@ -17,6 +17,7 @@ from turnaround.exceptions import (
     XApiError,
     XApiUnavailable,
     XCreditsExhausted,
+    XPostDeleted,
     XRateLimited,
     XUnauthorized,
     XUsageCapped,
@@ -249,6 +250,21 @@ def test_duplicate_text_is_refused(emulator, client, jane):
     with pytest.raises(tweepy.Forbidden) as exc:
         client.create_tweet(text="@jane  so sorry /AB", in_reply_to_tweet_id=second.id, user_auth=True)
     assert _status(exc) == (403, "You are not allowed to create a Tweet with duplicate content.")
+
+
+def test_a_deleted_post_leaves_the_timeline_and_a_reply_to_it_is_xs_403(emulator, client, x_api, jane, clock):
+    kept = emulator.add_post("jane", "@acmeair delayed again")
+    angry = emulator.add_post("jane", "@acmeair worst airline, never again")
+    clock.advance(1)
+    emulator.delete_post(angry.id)
+    page, _ = x_api.mentions_page(BRAND_ID, max_results=5)
+    assert [t.id for t in page.data] == [kept.id]
+    with pytest.raises(tweepy.Forbidden) as exc:
+        client.create_tweet(text="@jane so sorry /AB", in_reply_to_tweet_id=angry.id, user_auth=True)
+    assert _status(exc) == (403, "You attempted to reply to a Tweet that is deleted or not visible to you.")
+    with pytest.raises(XPostDeleted):  # what the workflow's ack and the reps' replies read
+        x_api.reply(angry.id, "@jane so sorry /AB")
+    assert emulator.violations == []  # the customer's choice, not a rule we broke
 
 
 def test_reply_carries_a_dm_deep_link_to_us_only(emulator, client, jane):
@@ -492,7 +508,7 @@ posts:
   - {key: c1, author: jane, text: "@acmeair lost bag", at: 0}
   - {author: bob, reply_to: c1, text: "@acmeair @jane me too {n}", at: 10, repeat: 3, every: 5}
   - {author: bob, retweet_of: c1, at: 40}
-  - {author: jane, text: "@acmeair mi maleta", lang: es, at: 50}
+  - {author: jane, text: "@acmeair mi maleta", lang: es, at: 50, deleted_at: 70}
 dms:
   - {sender: jane, recipient: acmeair, text: "ref XK42P", at: 60}
 """)
@@ -510,6 +526,11 @@ dms:
     assert emulator.app_owner == "acmeair"  # the first user with an access token
     assert all(p.conversation_id == keys["c1"] for p in posts[1:4])
     assert emulator.world.dms[0].text == "ref XK42P"
+    seen = lambda: [p.text for p in emulator.world.visible_posts()]  # noqa: E731
+    emulator.clock.advance(60)
+    assert "@acmeair mi maleta" in seen()
+    emulator.clock.advance(10)  # jane deletes it at 70 s
+    assert "@acmeair mi maleta" not in seen() and "@acmeair lost bag" in seen()
 
 
 def test_a_repeated_user_gets_the_repeat_number_in_its_name_too():

@@ -66,6 +66,10 @@ class XReplyNotAllowed(XForbidden):
     """403: the post does not mention or quote us, or we already replied to it."""
 
 
+class XPostDeleted(XForbidden):
+    """403: the post we reply to was deleted by its author (or is no longer visible to us)."""
+
+
 class XDuplicateContent(XForbidden):
     """403: X refuses a post whose text duplicates one of ours."""
 

@@ -23,6 +23,7 @@ from turnaround.exceptions import (
     XDirectMessageRefused,
     XDuplicateContent,
     XForbidden,
+    XPostDeleted,
     XRateLimited,
     XReplyNotAllowed,
     XUnauthorized,
@@ -70,6 +71,15 @@ def build_client(
     return client
 
 
+# What a 403's detail says, first match wins: X's words for each refusal.
+FORBIDDEN: tuple[tuple[tuple[str, ...], type[XForbidden]], ...] = (
+    (("duplicate content",), XDuplicateContent),
+    (("deleted or not visible",), XPostDeleted),
+    (("reply", "mentioned"), XReplyNotAllowed),
+    (("message",), XDirectMessageRefused),
+)
+
+
 def _problem(response: requests.Response | None) -> dict[str, Any]:
     if response is None:
         return {}
@@ -100,13 +110,8 @@ def translate(exc: Exception) -> XApiError:
         return XUnauthorized(f"X rejected our credentials: {detail}", status=401, problem_type=kind)
     if isinstance(exc, tweepy.Forbidden):
         lowered = detail.lower()
-        if "duplicate content" in lowered:
-            return XDuplicateContent(detail, status=403, problem_type=kind)
-        if "reply" in lowered or "mentioned" in lowered:
-            return XReplyNotAllowed(detail, status=403, problem_type=kind)
-        if "message" in lowered:
-            return XDirectMessageRefused(detail, status=403, problem_type=kind)
-        return XForbidden(detail, status=403, problem_type=kind)
+        refusal = next((error for words, error in FORBIDDEN if any(w in lowered for w in words)), XForbidden)
+        return refusal(detail, status=403, problem_type=kind)
     if isinstance(exc, tweepy.TwitterServerError):
         return XApiUnavailable(f"X server error {status}", status=status)
     return XApiError(f"X API error {status}: {detail}", status=status, problem_type=kind)

@@ -40,6 +40,7 @@ from turnaround.exceptions import (
     XCreditsExhausted,
     XDirectMessageRefused,
     XDuplicateContent,
+    XPostDeleted,
     XRateLimited,
     XReplyNotAllowed,
     XUsageCapped,
@@ -378,6 +379,8 @@ class ReplyDesk:
     ) -> ReplyOutcome:
         if isinstance(exc, XDirectMessageRefused):
             reason = "X refused the DM: the customer's DMs are closed to us"
+        elif isinstance(exc, XPostDeleted):
+            reason = "X refused the reply: the customer deleted the post (or it is no longer visible to us)"
         elif isinstance(exc, XReplyNotAllowed):
             reason = "X refused the reply: we may reply only to posts that mention us, once per post"
         elif isinstance(exc, XDuplicateContent):

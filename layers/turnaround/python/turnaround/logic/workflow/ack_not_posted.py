@@ -25,6 +25,8 @@ REASONS = {
     "XUsageCapped": "X's billing stopped all posting (usage cap); ops were alerted",
     "XReplyNotAllowed": "X refused the reply (the post no longer allows it, or we already replied)",
     "XDuplicateContent": "X refused the text as a duplicate of another of our posts",
+    "XPostDeleted": "the customer deleted the post (or it is no longer visible to us), so there is "
+    "nothing to reply to publicly",
     "XForbidden": "X refused the reply (our access tier or permissions)",
     "XUnauthorized": "X rejected our credentials; ops were alerted",
     "PostBudgetExhausted": "the storm's ack queue was too long (a reply from you now beats a late ack)",
@@ -35,6 +37,7 @@ OPS_NEED_NOT_ACT = {
     "XRateLimited",
     "XReplyNotAllowed",
     "XDuplicateContent",
+    "XPostDeleted",
     "PostBudgetExhausted",
     *BILLING_STOPS,
 }
