@@ -306,7 +306,9 @@ def create_tweet(api: XApiEmulator, request: Request, user: User) -> Answer:
         api.ledger.charge("summoned_reply", concerning=concerning)
     else:
         api.ledger.charge("post_create", concerning=concerning)
-    return {"data": {"id": post.id, "text": post.text, "edit_history_tweet_ids": [post.id]}}, 201
+    return {
+        "data": {"id": post.id, "text": post.text, "edit_history_tweet_ids": post.edit_history or [post.id]}
+    }, 201
 
 
 def create_dm(api: XApiEmulator, request: Request, user: User, participant_id: str) -> Answer:

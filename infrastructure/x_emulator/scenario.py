@@ -17,6 +17,8 @@
       - {author: ana, text: "@acmeair mi maleta no llegó", lang: es, at: 90}   # lang: en by default
       - {author: dan, quote_of: c1, text: "this again", at: 120}
       - {author: eve, text: "@acmeair never again", at: 150, deleted_at: 400}  # she deletes it
+      - {key: f1, author: fay, text: "@acmeair my flihgt is late", at: 160}
+      - {author: fay, edit_of: f1, text: "@acmeair my flight is late", at: 220}  # a new version
 
 A reply gets X's automatic prefix: "@" of the parent's author and of everyone the parent mentions,
 unless `text` already mentions them; those prefix mentions are not explicit (they do not summon).
@@ -85,6 +87,7 @@ POST_KEYS = {
     "every",
     "lang",
     "deleted_at",
+    "edit_of",
 }
 
 
@@ -161,16 +164,28 @@ def load_scenario(
             raise ScenarioError(f"{where}: author is required")
         for n in range(int(post.get("repeat", 1))):
             at = origin + timedelta(seconds=float(post.get("at", 0)) + n * float(post.get("every", 1)))
+            author = str(post["author"]).replace("{n}", str(n + 1))
+            text = str(post.get("text", "")).replace("{n}", str(n + 1))
             try:
-                created = emulator.add_post(
-                    str(post["author"]).replace("{n}", str(n + 1)),
-                    str(post.get("text", "")).replace("{n}", str(n + 1)),
-                    at=at,
-                    reply_to=resolve(post.get("reply_to"), where),
-                    quote_of=resolve(post.get("quote_of"), where),
-                    retweet_of=resolve(post.get("retweet_of"), where),
-                    lang=str(post.get("lang", "en")),
-                )
+                if "edit_of" in post:  # its author edits an earlier post: a new version, a new id
+                    edited = emulator.world.posts[str(resolve(post["edit_of"], where))]
+                    if edited.author_id != emulator.world.require_user(author).id:
+                        raise ScenarioError(f"{where}: only its author edits a post")
+                    created = emulator.edit_post(edited.id, text, at=at)
+                else:
+                    created = emulator.add_post(
+                        author,
+                        text,
+                        at=at,
+                        reply_to=resolve(post.get("reply_to"), where),
+                        quote_of=resolve(post.get("quote_of"), where),
+                        retweet_of=resolve(post.get("retweet_of"), where),
+                        lang=str(post.get("lang", "en")),
+                    )
+            except ScenarioError:
+                raise
+            except ValueError as exc:  # X's edit rules
+                raise ScenarioError(f"{where}: {exc}") from exc
             except KeyError as exc:
                 raise ScenarioError(f"{where}: {exc.args[0]}") from exc
             if "deleted_at" in post:  # its author deletes it then (seconds after start)

@@ -161,6 +161,9 @@ class XApiEmulator:
     def delete_post(self, post_id: str, **kwargs: Any) -> Post:
         return self.world.delete_post(post_id, **kwargs)
 
+    def edit_post(self, post_id: str, text: str, **kwargs: Any) -> Post:
+        return self.world.edit_post(post_id, text, **kwargs)
+
     def add_dm(self, sender: str, recipient: str, text: str, **kwargs: Any) -> Any:
         return self.world.add_dm(sender, recipient, text, **kwargs)
 

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 TWITTER_EPOCH_MS = 1288834974657
+EDIT_WINDOW = timedelta(minutes=30)  # X: a post can be edited for 30 minutes, at most 5 times
+EDITS_ALLOWED = 5
 MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 DM_HISTORY = timedelta(days=30)
 
@@ -70,9 +72,17 @@ class Post:
     # Where what the author typed begins: a reply starts with X's automatic "@parent @others " prefix.
     display_start: int = 0
     deleted_at: datetime | None = None  # its author deleted it: gone from every timeline from then
+    # X's edits: each edit is a new post; the versions' ids, oldest first (X's default field), and
+    # when a newer version replaced this one on timelines (it stays readable by id).
+    edit_history: list[str] = field(default_factory=list)
+    superseded_at: datetime | None = None
 
     def visible_at(self, now: datetime) -> bool:
         return self.created_at <= now and (self.deleted_at is None or now < self.deleted_at)
+
+    def current_at(self, now: datetime) -> bool:
+        """On timelines: visible and not replaced by a newer version."""
+        return self.visible_at(now) and (self.superseded_at is None or now < self.superseded_at)
 
     @property
     def explicit_mentions(self) -> list[str]:
@@ -90,7 +100,11 @@ class Post:
         return refs
 
     def public(self, fields: set[str], world: World) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": self.id, "text": self.text, "edit_history_tweet_ids": [self.id]}
+        body: dict[str, Any] = {
+            "id": self.id,
+            "text": self.text,
+            "edit_history_tweet_ids": self.edit_history or [self.id],
+        }
         if "author_id" in fields:
             body["author_id"] = self.author_id
         if "created_at" in fields:
@@ -258,8 +272,9 @@ class World:
             return post
 
     def visible_posts(self) -> Iterator[Post]:
+        """What timelines show now: each post's latest version, none deleted or still to come."""
         now = self.clock()
-        return (p for p in self.posts.values() if p.visible_at(now))
+        return (p for p in self.posts.values() if p.current_at(now))
 
     def visible_post(self, post_id: str) -> Post | None:
         """The post as X shows it now: None once deleted (or before it is posted)."""
@@ -267,11 +282,44 @@ class World:
         return post if post is not None and post.visible_at(self.clock()) else None
 
     def delete_post(self, post_id: str, *, at: datetime | None = None) -> Post:
-        """Its author deletes it (now, or at ``at``): replies to it stay, it leaves every timeline."""
+        """Its author deletes it (now, or at ``at``): replies to it stay, it leaves every timeline.
+        Deleting any version of an edited post deletes them all (X's edit rules)."""
         with self.lock:
             post = self.posts[post_id]
-            post.deleted_at = at or self.clock()
+            for version in post.edit_history or [post.id]:
+                self.posts[version].deleted_at = at or self.clock()
             return post
+
+    def edit_post(self, post_id: str, text: str, *, at: datetime | None = None) -> Post:
+        """Its author edits it: a new post with a new id replaces it on timelines (X's edit rules:
+        the latest version, within 30 minutes of the first, at most 5 edits; a reply to someone
+        else's post cannot be edited). The new version of a thread's first post starts its own
+        conversation id here: X's docs do not say it keeps the first version's, so code that reads
+        the emulator must tell versions apart by ``edit_history_tweet_ids``, as X documents."""
+        with self.lock:
+            old = self.posts[post_id]
+            when = at or self.clock()
+            history = old.edit_history or [old.id]
+            first = self.posts[history[0]]
+            if history[-1] != old.id:
+                raise ValueError(f"post {post_id} is not the latest version of its edit chain")
+            if old.in_reply_to_user_id not in (None, old.author_id):
+                raise ValueError("X does not allow editing a reply to someone else's post")
+            if len(history) > EDITS_ALLOWED or when - first.created_at > EDIT_WINDOW:
+                raise ValueError(f"post {history[0]} can no longer be edited (5 edits within 30 minutes)")
+            new = self.add_post(
+                self.users[old.author_id].username,
+                text,
+                at=when,
+                reply_to=old.in_reply_to_tweet_id,
+                quote_of=old.quote_of,
+                lang=old.lang,
+            )
+            new.edit_history = [*history, new.id]
+            for version in history:
+                self.posts[version].edit_history = new.edit_history
+            old.superseded_at = when
+            return new
 
     def mentions_of(self, user: User) -> list[Post]:
         """Newest first, like X's mentions timeline."""

@@ -233,6 +233,56 @@ def test_complaint_opens_a_case_and_replies_in_its_thread_attach(
     assert store.mentions.get(later.id).case_id == case.case_id
 
 
+def test_an_edited_complaint_stays_one_case_and_one_interaction(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """X makes each edit a new post with a new id; timelines show the latest version and
+    ``edit_history_tweet_ids`` chains them. A customer fixing a typo in their complaint is the same
+    interaction: no second case, no second automated reply, the rep sees the new words."""
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+    from turnaround.models.playbook import load_playbook
+
+    first = emulator.add_post("jane", "@acmeair my flihgt to Oslo was canceled and nobdy tells us why")
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    case_id = f"case-{first.id}"
+    x_api.reply(first.id, "@jane so sorry, we are on it /AB")  # the ack, to the version we read
+    clock.advance(60)
+    edited = emulator.edit_post(first.id, "@acmeair my flight to Oslo was canceled and nobody tells us why")
+    clock.advance(1)
+
+    result = _ingestor(x_api, store, clock).poll()
+    assert (result.stored, result.cases_opened, result.attached_to_case) == (1, 0, 1)
+    mention = store.mentions.get(edited.id)
+    assert mention.edit_of == first.id and mention.case_id == case_id
+    assert [str(c["case_id"]) for c in _cases(table_name)] == [case_id]
+
+    workflow = CaseWorkflow(
+        store=store,
+        x_for=lambda handle: x_api,
+        mailer=None,  # type: ignore[arg-type]
+        signer=None,  # type: ignore[arg-type]
+        playbook=load_playbook(),
+        action_url="https://example.invalid/",
+        clock=clock,
+    )
+    # The follow-up would be a second automated reply to the same interaction: it listens instead.
+    assert workflow.ask_follow_up(case_id)["asked"] is False
+    assert len(emulator.posts_created(by="acmeair")) == 1 and emulator.violations == []
+
+
+def test_a_complaint_edited_before_the_first_poll_opens_one_case_on_its_latest_version(
+    emulator, x_api, store, table_name, clock, customers
+):
+    first = emulator.add_post("bob", "@acmeair lost my bag in Lisbon")
+    clock.advance(30)
+    edited = emulator.edit_post(first.id, "@acmeair you lost my bag in Lisbon, tag AC123456")
+    clock.advance(1)
+    result = _ingestor(x_api, store, clock).poll()
+    assert (result.stored, result.cases_opened) == (1, 1)  # the timeline shows only the latest
+    assert [str(c["case_id"]) for c in _cases(table_name)] == [f"case-{edited.id}"]
+
+
 def test_triage_is_stored_with_each_mention(emulator, x_api, store, clock, customers):
     post = emulator.add_post("bob", "@acmeair the wifi on this flight isn't working")
     clock.advance(1)

@@ -267,6 +267,30 @@ def test_a_deleted_post_leaves_the_timeline_and_a_reply_to_it_is_xs_403(emulator
     assert emulator.violations == []  # the customer's choice, not a rule we broke
 
 
+def test_an_edit_is_a_new_post_that_replaces_the_old_on_timelines_as_x_documents(
+    emulator, client, x_api, jane, clock
+):
+    first = emulator.add_post("jane", "@acmeair my flihgt is late")
+    clock.advance(60)
+    edited = emulator.edit_post(first.id, "@acmeair my flight is late")
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID, max_results=5)
+    [latest] = page.data
+    assert latest.id == edited.id and int(edited.id) > int(first.id)
+    assert latest.edit_history_tweet_ids == [first.id, edited.id] and latest.edit_of == first.id
+    # An earlier version stays readable by id: a reply to it is allowed.
+    client.create_tweet(text="@jane sorry about that /AB", in_reply_to_tweet_id=first.id, user_auth=True)
+    # X's edit rules: 30 minutes from the first version, and no edits of replies to others.
+    reply = emulator.add_post("jane", "me too", reply_to=emulator.posts_created(by="acmeair")[0].id)
+    with pytest.raises(ValueError, match="reply to someone else"):
+        emulator.edit_post(reply.id, "me too!!")
+    clock.advance(30 * 60)
+    with pytest.raises(ValueError, match="can no longer be edited"):
+        emulator.edit_post(edited.id, "@acmeair my flight is 3 hours late")
+    emulator.delete_post(first.id)  # deleting one version deletes the chain
+    assert [t.id for t in x_api.mentions_page(BRAND_ID, max_results=5)[0].data] == [reply.id]
+
+
 def test_reply_carries_a_dm_deep_link_to_us_only(emulator, client, jane):
     post = emulator.add_post("jane", "@acmeair charged twice")
     link = f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
@@ -543,6 +567,28 @@ def test_a_repeated_user_gets_the_repeat_number_in_its_name_too():
         ("commuter2", "Pat Reyes 2", 80),
         ("commuter3", "Pat Reyes 3", 80),
     ]
+
+
+def test_scenario_edits_follow_xs_rules():
+    from x_emulator.scenario import ScenarioError
+
+    users = [{"username": "acmeair", "access_token": "t"}, {"username": "jane"}, {"username": "bob"}]
+    first = {"key": "c1", "author": "jane", "text": "@acmeair lost bag", "at": 0}
+    emulator, keys = load_scenario(
+        {
+            "users": users,
+            "posts": [first, {"author": "jane", "edit_of": "c1", "text": "@acmeair lost my bag", "at": 60}],
+        }
+    )
+    emulator.clock.advance(60)
+    [latest] = emulator.world.visible_posts()
+    assert latest.text == "@acmeair lost my bag" and latest.edit_history == [keys["c1"], latest.id]
+    for edit, refusal in (
+        ({"author": "bob", "edit_of": "c1", "text": "@acmeair not mine", "at": 60}, "only its author"),
+        ({"author": "jane", "edit_of": "c1", "text": "@acmeair too late", "at": 1801}, "no longer be edited"),
+    ):
+        with pytest.raises(ScenarioError, match=refusal):
+            load_scenario({"users": users, "posts": [first, edit]})
 
 
 def test_scenario_with_unknown_keys_is_a_clear_error():

@@ -50,18 +50,24 @@ def _case(**fields: Any) -> Case:
     )
 
 
-def _plain(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
+def _plain(message: EmailMessage, kind: str = "plain") -> str:
+    part = message.get_body((kind,))
     assert part is not None
     return str(part.get_content())
 
 
-def _email(case: Case, wait: Wait, recipient: Any = None, mention: Mention = MENTION) -> EmailMessage:
+def _email(
+    case: Case,
+    wait: Wait,
+    recipient: Any = None,
+    mention: Mention = MENTION,
+    thread: list[Mention] | None = None,
+) -> EmailMessage:
     return escalation_email(
         playbook=PLAYBOOK,
         case=case,
         mention=mention,
-        thread=[],
+        thread=thread or [],
         dms=[],
         recipient=recipient or PLAYBOOK.supervisor,
         links=dict.fromkeys(("resolved", "not_resolved", "reassign"), "https://x.test/?t=a.b"),
@@ -111,6 +117,13 @@ def test_the_ack_state_and_history_are_in_every_email():
     said = "Hi Bob, sorry about this. We're on it. ^SE"
     posted = _case(first_response_at="2026-11-23T08:51:00+00:00", ack_text=said)
     assert f'Public acknowledgement: posted: "{said}"' in _plain(_email(posted, Wait(), recipient=SAM))
+
+
+def test_a_new_version_of_the_customers_post_says_it_is_an_edit():
+    fixed = MENTION.model_copy(update={"tweet_id": "10", "text": "fixed typo", "edit_of": MENTION.tweet_id})
+    email = _email(_case(), Wait(), recipient=SAM, thread=[MENTION, fixed])
+    assert "fixed typo (edited)" in _plain(email)
+    assert "fixed typo <i>(edited)</i>" in _plain(email, "html")
 
 
 def test_cases_of_one_customer_on_one_day_share_a_thread_and_other_days_do_not():

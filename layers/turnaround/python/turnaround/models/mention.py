@@ -59,6 +59,7 @@ class Mention(BaseModel):
     conversation_id: str
     in_reply_to_tweet_id: str | None = None
     quoted_tweet_id: str | None = None
+    edit_of: str | None = None  # an edit of this earlier post (its first version): the same interaction
     mentions_handle: bool
     triage: Triage
     case_id: str | None = None

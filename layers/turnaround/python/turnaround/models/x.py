@@ -64,6 +64,14 @@ class XTweet(_XModel):
     # Where the author's own text begins: X prefixes a reply with @ of everyone in the parent.
     display_text_range: tuple[int, int] | None = None
     public_metrics: PostMetrics | None = None
+    # X's default field: the ids of every version of an edited post, oldest first (one when never edited).
+    edit_history_tweet_ids: list[TweetId] = []
+
+    @property
+    def edit_of(self) -> str | None:
+        """The first version's id when this post is an edit of it (each edit is a new post on X)."""
+        first = self.edit_history_tweet_ids[0] if self.edit_history_tweet_ids else self.id
+        return None if first == self.id else first
 
     def reference(self, kind: str) -> str | None:
         return next((ref.id for ref in self.referenced_tweets if ref.type == kind), None)

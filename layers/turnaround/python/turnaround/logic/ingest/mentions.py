@@ -286,13 +286,19 @@ class MentionIngestor:
         mentions_us = tweet.explicitly_mentions(self.handle) or (
             quoted is not None and state.quoted_authors.get(quoted) == user_id
         )
+        conversation = tweet.conversation_id or tweet.id
+        if tweet.edit_of and conversation == tweet.id:
+            # The new version of a thread's first post: still the thread (and case) of its first
+            # version, so an edit never opens a second case or earns a second automated reply.
+            conversation = tweet.edit_of
         return Mention(
             tweet_id=tweet.id,
             handle=self.handle,
             text=tweet.text,
             author=author,
             created_at=tweet.created_at,
-            conversation_id=tweet.conversation_id or tweet.id,
+            conversation_id=conversation,
+            edit_of=tweet.edit_of,
             in_reply_to_tweet_id=tweet.reference("replied_to"),
             quoted_tweet_id=quoted,
             mentions_handle=mentions_us,

@@ -28,7 +28,7 @@ ESCALATION_HTML = """<!doctype html>
 {% if history %}<h3>History</h3><ul>
 {% for h in history %}<li>{{ h }}</li>{% endfor %}</ul>{% endif %}
 {% if thread %}<h3>Thread ({{ thread|length }})</h3><ul>
-{% for m in thread %}<li>@{{ m.author.username }}: {{ m.text }}</li>{% endfor %}</ul>{% endif %}
+{% for m in thread %}<li>@{{ m.author.username }}: {{ m.text }}{% if m.edit_of %} <i>(edited)</i>{% endif %}</li>{% endfor %}</ul>{% endif %}
 {% if conversation %}<h3>Conversation</h3><ul>
 {% for e in conversation %}<li>{{ e.when }} &middot; {{ e.who }} &middot; {{ e.channel }}: {{ e.text }}
 {%- if e.note %} <i>({{ e.note }})</i>{% endif %}</li>{% endfor %}</ul>
@@ -60,7 +60,7 @@ History:
 {% for h in history %}  {{ h }}
 {% endfor %}{% endif %}{% if thread %}
 Thread:
-{% for m in thread %}  @{{ m.author.username }}: {{ m.text }}
+{% for m in thread %}  @{{ m.author.username }}: {{ m.text }}{% if m.edit_of %} (edited){% endif %}
 {% endfor %}{% endif %}{% if conversation %}
 Conversation:
 {% for e in conversation %}  {{ e.when }} - {{ e.who }} - {{ e.channel }}: {{ e.text }}{% if e.note %} ({{ e.note }}){% endif %}

@@ -96,13 +96,14 @@ def _find_dm(
 
 def _latest_customer_post(flow: CaseWorkflow, case: Case) -> str | None:
     """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
-    by_rep = {m.in_reply_to_tweet_id for m in flow.store.conversation.messages(case.case_id)}
+    answered = {m.in_reply_to_tweet_id for m in flow.store.conversation.messages(case.case_id)}
+    answered.add(case.root_tweet_id)  # the ack's
     own = [
         m
         for m in flow.store.mentions.for_case(case.case_id)
         if m.author.id == case.customer_id
-        and m.tweet_id != case.root_tweet_id
-        and m.tweet_id not in by_rep  # a rep's emailed reply answered it already
+        and m.tweet_id not in answered  # a rep's emailed reply answered it already
+        and (m.edit_of is None or m.edit_of not in answered)  # a new version of one: the same interaction
         and m.mentions_handle
     ]
     return max(own, key=lambda m: int(m.tweet_id)).tweet_id if own else None
