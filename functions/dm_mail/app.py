@@ -1,4 +1,5 @@
-"""DynamoDB stream (new customer DMs) → an email to the case's rep in the case's email thread."""
+"""DynamoDB stream (a customer's new DM, or new post in their open case's thread) → an email to the
+case's rep in the case's email thread."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ container.warm(dm_mail_desk)  # in Lambda only: INIT has the full CPU
 
 def _forward(record: DynamoDBRecord) -> bool:
     image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or image.get("type") != "dm" or image.get("direction") != "customer":
+    if not image:
+        return False
+    if image.get("type") == "mention":
+        return dm_mail_desk().forward_customer_post(dict(image))
+    if image.get("type") != "dm" or image.get("direction") != "customer":
         return False
     return dm_mail_desk().forward_customer_dm(dict(image))
 

@@ -22,15 +22,24 @@ CLASSIC_ENDPOINT = "https://streams.dynamodb.{region}.amazonaws.com"
 
 
 def matches(pattern: dict[str, Any], record: dict[str, Any]) -> bool:
-    """The subset of EventBridge/Lambda filter pattern matching that template.yaml uses."""
+    """The subset of EventBridge/Lambda filter pattern matching that template.yaml uses: nested
+    keys, lists of values, and the ``prefix`` content filter."""
     for key, expected in pattern.items():
         value = record.get(key)
         if isinstance(expected, dict):
             if not isinstance(value, dict) or not matches(expected, value):
                 return False
-        elif value not in expected:
+        elif not any(_matches_one(option, value) for option in expected):
             return False
     return True
+
+
+def _matches_one(option: Any, value: Any) -> bool:
+    if isinstance(option, dict):
+        if set(option) != {"prefix"}:
+            raise ValueError(f"filter {option} is not modelled by the local cloud")
+        return isinstance(value, str) and value.startswith(option["prefix"])
+    return bool(value == option)
 
 
 @dataclass

@@ -252,6 +252,34 @@ class _Stack:
     streams: list[StreamMapping]
 
 
+# --- the customer's new posts in their thread reach the rep's mailbox too -------------------------
+
+
+def test_the_customers_new_post_in_the_thread_reaches_the_rep_and_a_pile_on_does_not(world: World) -> None:
+    deliveries, lambdas = dm_stream(world.table)
+    case = world.open_case(CHARGED)
+    world.deliver_stream(deliveries, lambdas)  # the case's own first post: the escalation showed it
+    escalation, before = sent_emails()[-1], len(sent_emails())
+    anchor = f"<{case.case_id}.thread@{DOMAIN}>"
+
+    world.emulator.add_user("stranger")
+    world.emulator.add_post("stranger", "@acmeair same here, terrible", reply_to=case.root_tweet_id)
+    still = world.emulator.add_post(
+        "jane", "@acmeair 3 hours now and still nothing", reply_to=case.root_tweet_id
+    )
+    world.clock.advance(5)
+    world.ingest()
+    world.deliver_stream(deliveries, lambdas)
+    [forwarded] = sent_emails()[before:]  # hers only, not the pile-on's
+    body = plain(forwarded)
+    assert forwarded["To"] == ALEX and anchor in forwarded["References"]
+    assert forwarded["Subject"] == "Re: " + str(escalation["Subject"]).removeprefix("Re: ")
+    assert "@jane posted again in the case's thread" in body and "3 hours now and still nothing" in body
+    assert f"https://x.com/jane/status/{still.id}" in body and reply_to(forwarded).startswith("case+")
+    world.deliver_stream(deliveries, lambdas)  # nothing new: no second email
+    assert sent_emails()[-1]["Message-ID"] == forwarded["Message-ID"]
+
+
 # --- reply → DM, quoted text stripped, the customer's DMs in the rep's thread ----------------------
 
 

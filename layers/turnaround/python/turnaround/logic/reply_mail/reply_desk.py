@@ -55,11 +55,13 @@ from turnaround.logic.reply_mail.reply_address import (
 from turnaround.logic.reply_mail.reply_emails import (
     case_subject,
     customer_dm_email,
+    customer_post_email,
     thread_email,
     thread_headers,
 )
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
 from turnaround.models.case import Case, CaseMessage, CaseStatus, Channel, StoredDm
+from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
@@ -181,6 +183,37 @@ class ReplyDesk:
         sent = self._send_once(f"{case.case_id}#dm_mail#{dm.event_id}", message)
         if sent:
             metrics.add_metric(name="CustomerDmsEmailed", unit=MetricUnit.Count, value=1)
+        return sent
+
+    def forward_customer_post(self, image: dict[str, Any]) -> bool:
+        """Email the case's rep a post the customer added to their open case's thread ("still
+        waiting, 2 hours now"), as their DMs are: the rep works from email. Others' posts in the
+        thread (a pile-on's "same here") are not forwarded one by one; the next case email lists
+        them. False: not forwarded (not the customer's, their first post, not yet escalated — the
+        escalation email shows it — or the case is no longer open)."""
+        mention = Mention.model_validate(image)
+        case = self.store.cases.get(mention.case_id) if mention.case_id else None
+        if not case or case.status != CaseStatus.OPEN or not case.escalated_at:
+            return False
+        if mention.author.id != case.customer_id or mention.tweet_id == case.root_tweet_id:
+            return False
+        recipient = case.last_notified or case.assignee_email or ""
+        if not recipient:
+            return False
+        message = customer_post_email(
+            playbook=self.playbook,
+            to=recipient,
+            subject=self._subject(case),
+            username=case.customer_username,
+            text=mention.text,
+            url=f"https://x.com/{case.customer_username}/status/{mention.tweet_id}",
+            at=mention.created_at,
+            edited=mention.edit_of is not None,
+            headers=self._headers(case.case_id, recipient),
+        )
+        sent = self._send_once(f"{case.case_id}#post_mail#{mention.tweet_id}", message)
+        if sent:
+            metrics.add_metric(name="CustomerPostsEmailed", unit=MetricUnit.Count, value=1)
         return sent
 
     # --- rep replies by email --------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Emails of the reply-by-email conversation: the customer's DMs forwarded to the rep, and the outcome
-of each emailed reply (what was posted, or why nothing was).
+"""Emails of the reply-by-email conversation: the customer's DMs and new posts forwarded to the rep,
+and the outcome of each emailed reply (what was posted, or why nothing was).
 
 Every email about a case refers to the case's thread anchor (``References``/``In-Reply-To``) and keeps
 the escalation's subject behind "Re: ", so mail clients (Gmail threads on subject plus references)
@@ -95,5 +95,34 @@ def customer_dm_email(
         headline=f"@{username} sent a direct message on X ({when}):",
         text=text,
         notes=["Your reply to this email is sent to them as a DM."],
+        headers=headers,
+    )
+
+
+def customer_post_email(
+    *,
+    playbook: Playbook,
+    to: str,
+    subject: str,
+    username: str,
+    text: str,
+    url: str,
+    at: datetime | None,
+    edited: bool,
+    headers: dict[str, str],
+) -> EmailMessage:
+    when = at.strftime("%d %b %H:%M UTC") if at else "just now"
+    did = "edited their post" if edited else "posted again in the case's thread"
+    return thread_email(
+        playbook=playbook,
+        to=to,
+        subject=subject,
+        headline=f"@{username} {did} on X ({when}):",
+        text=text,
+        notes=[
+            url,
+            "Your reply to this email goes to them as a DM if they have DMed us, otherwise as a "
+            "public reply to their latest post that mentions us.",
+        ],
         headers=headers,
     )
