@@ -19,7 +19,17 @@ from typing import Any
 
 from triage_lab.data import RANDOM_SOURCE, WRITTEN_SOURCE, LabelledDataError, read_labelled_csv
 from triage_lab.evaluate import brand_posts_total, cross_validate, measure, training_posts
-from triage_lab.fit import DROPPED_GOAL, EPOCHS, L2, RATE, RECALL_GOAL, SOURCE_WEIGHTS, fit, prepare
+from triage_lab.fit import (
+    DROPPED_GOAL,
+    EPOCHS,
+    L2,
+    POSITIVE_TONE_COST,
+    RATE,
+    RECALL_GOAL,
+    SOURCE_WEIGHTS,
+    fit,
+    prepare,
+)
 from turnaround.logic.triage_model import WEIGHTS
 
 CARD = WEIGHTS.with_name("triage_model_card.md")
@@ -52,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     model.card = {
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "training_rows": {f"{s} {lab}": n for (s, lab), n in sorted(sources.items())},
-        "thresholds": {"complaint": model.thresholds.complaint, "unsure": model.thresholds.unsure},
+        "thresholds": {
+            "complaint": model.thresholds.complaint,
+            "unsure": model.thresholds.unsure,
+            "positive_tone": model.thresholds.positive_tone,
+        },
         "cross_validation": {s: f.as_dict() for s, f in sorted(cv.items())} | {"all": total.as_dict()},
     }
     try:
@@ -126,6 +140,9 @@ English only: posts X tags with another language are read by `triage_languages.p
 ## Thresholds
 - complaint ≥ {card["thresholds"]["complaint"]}: opens a case (chosen so {RECALL_GOAL:.0%} of complaints
   do on 3-fold out-of-fold scores)
+- positive tone (VADER > 0): a case only at ≥ {card["thresholds"].get("positive_tone", "n/a")}, a person
+  decides below it (chosen so at most {POSITIVE_TONE_COST:.0%} of all complaints lose their case to it on the
+  same scores): praise the model half-reads as a complaint scores just over the complaint bar
 - unsure ≥ {card["thresholds"]["unsure"]}: a person decides (chosen so at most {DROPPED_GOAL:.2%} of
   complaints fall below it)
 - below: not a complaint, stored with its label

@@ -128,10 +128,20 @@ def hashed(features: dict[str, float]) -> dict[int, float]:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """At or above ``complaint``: open a case; at or above ``unsure``: a person decides; below: not one."""
+    """At or above ``complaint``: open a case; at or above ``unsure``: a person decides; below: not one.
+
+    A post whose words read positive (VADER > 0) opens a case only at or above ``positive_tone``
+    (never below ``complaint``); between the two a person decides. Praise that the model half-reads
+    as a complaint sits there, and a public sorry to it embarrasses the brand.
+    """
 
     complaint: float
     unsure: float
+    positive_tone: float = 0.0
+
+    def opens_a_case(self, confidence: float, tone: float) -> bool:
+        needed = max(self.complaint, self.positive_tone) if tone > 0 else self.complaint
+        return confidence >= needed
 
 
 @dataclass
@@ -157,7 +167,11 @@ class ComplaintModel:
         return {
             "format": FORMAT_VERSION,
             "buckets": BUCKETS,
-            "thresholds": {"complaint": self.thresholds.complaint, "unsure": self.thresholds.unsure},
+            "thresholds": {
+                "complaint": self.thresholds.complaint,
+                "unsure": self.thresholds.unsure,
+                "positive_tone": self.thresholds.positive_tone,
+            },
             "card": self.card,
             "indices": base64.b64encode(indices.tobytes()).decode(),
             "values": base64.b64encode(values.tobytes()).decode(),
