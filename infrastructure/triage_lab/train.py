@@ -128,7 +128,8 @@ Written by `make train-triage` ({card["trained_at"]}). Weights: `triage_weights.
 
 ## What it is
 Logistic regression (AdaGrad SGD, {EPOCHS} epochs, rate {RATE}, L2 {L2:g}, pure Python) over hashed
-(2^20) word unigrams, bigrams and negated words, plus VADER positive/negative, '?', '!!', eye-roll
+(2^20) word unigrams, bigrams and negated words, plus VADER positive/negative and its shares of
+positive and of negative words, '?', '!!', eye-roll
 emoji, smiles, link, shouting, length, a "positive words around a negation" cue and the praise,
 thanks, "all good" and open-problem cues of `triage_cues.py`. No character n-grams: they fitted the
 training set's spelling and called airline customers' praise complaints (AUC complaint vs praise on

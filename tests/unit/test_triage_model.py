@@ -137,3 +137,11 @@ def test_the_positive_tone_bar_costs_at_most_its_share_of_complaints():
     assert bars.positive_tone > bars.complaint
     caught = [s for r, s in zip(rows, scores, strict=False) if bars.opens_a_case(s, r.tone)]
     assert RECALL_GOAL - POSITIVE_TONE_COST - 0.01 <= len(caught) / 200 <= RECALL_GOAL
+
+
+def test_praise_with_a_negative_word_keeps_its_share_of_positive_words():
+    """VADER nets "nothing but great things" to a negative compound; the shares keep the praise apart."""
+    features = feature_names("@AcmeAir so excited for my first trip with you, heard nothing but great things")
+    assert features["d:neg"] > 0 and features["d:vpos"] > 0
+    plain = feature_names("@AcmeAir my flight to Oslo is at 6")
+    assert plain["d:vpos"] == plain["d:vneg"] == 0.0
