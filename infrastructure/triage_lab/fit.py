@@ -25,8 +25,10 @@ from turnaround.logic.triage_model import ComplaintModel, Thresholds, feature_na
 # posts unsure in CV, over the digest's 25%).
 RECALL_GOAL = 0.87
 # 0.0275, not 0.025: with the random tweets in training 0.025 sent 26% of dev-set posts to a person
-# (smaller written set); 0.0275 keeps dev-set CV at 22.5% unsure and 3.6% dropped (issue: ≤ 5%).
-DROPPED_GOAL = 0.0275
+# (smaller written set); 0.0275 kept dev-set CV at 22.5% unsure and 3.6% dropped (issue: ≤ 5%).
+# 0.03 with the positive-tone bar, which sends more to a person: dev-set CV unsure 25.1% → 24.2%,
+# dropped 3.5% → 3.7%; airline slice unsure 26.4% → 25.9%, dropped 3.6% → 3.8%.
+DROPPED_GOAL = 0.03
 # Of all complaints, the share a positive-toned post's higher bar may move from a case to a person.
 # Praise the model half-reads as a complaint is positive in tone and scores just over ``complaint``
 # (airline slice: most praise apologised to scored 0.39-0.55); complaints in a positive tone
