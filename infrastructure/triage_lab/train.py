@@ -19,7 +19,17 @@ from typing import Any
 
 from triage_lab.data import RANDOM_SOURCE, WRITTEN_SOURCE, LabelledDataError, read_labelled_csv
 from triage_lab.evaluate import brand_posts_total, cross_validate, measure, training_posts
-from triage_lab.fit import DROPPED_GOAL, EPOCHS, L2, RATE, RECALL_GOAL, SOURCE_WEIGHTS, fit, prepare
+from triage_lab.fit import (
+    DROPPED_GOAL,
+    EPOCHS,
+    L2,
+    POSITIVE_TONE_COST,
+    RATE,
+    RECALL_GOAL,
+    SOURCE_WEIGHTS,
+    fit,
+    prepare,
+)
 from turnaround.logic.triage_model import WEIGHTS
 
 CARD = WEIGHTS.with_name("triage_model_card.md")
@@ -52,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     model.card = {
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "training_rows": {f"{s} {lab}": n for (s, lab), n in sorted(sources.items())},
-        "thresholds": {"complaint": model.thresholds.complaint, "unsure": model.thresholds.unsure},
+        "thresholds": {
+            "complaint": model.thresholds.complaint,
+            "unsure": model.thresholds.unsure,
+            "positive_tone": model.thresholds.positive_tone,
+        },
         "cross_validation": {s: f.as_dict() for s, f in sorted(cv.items())} | {"all": total.as_dict()},
     }
     try:
@@ -114,7 +128,8 @@ Written by `make train-triage` ({card["trained_at"]}). Weights: `triage_weights.
 
 ## What it is
 Logistic regression (AdaGrad SGD, {EPOCHS} epochs, rate {RATE}, L2 {L2:g}, pure Python) over hashed
-(2^20) word unigrams, bigrams and negated words, plus VADER positive/negative, '?', '!!', eye-roll
+(2^20) word unigrams, bigrams and negated words, plus VADER positive/negative and its shares of
+positive and of negative words, '?', '!!', eye-roll
 emoji, smiles, link, shouting, length, a "positive words around a negation" cue and the praise,
 thanks, "all good" and open-problem cues of `triage_cues.py`. No character n-grams: they fitted the
 training set's spelling and called airline customers' praise complaints (AUC complaint vs praise on
@@ -126,6 +141,9 @@ English only: posts X tags with another language are read by `triage_languages.p
 ## Thresholds
 - complaint ≥ {card["thresholds"]["complaint"]}: opens a case (chosen so {RECALL_GOAL:.0%} of complaints
   do on 3-fold out-of-fold scores)
+- positive tone (VADER > 0): a case only at ≥ {card["thresholds"].get("positive_tone", "n/a")}, a person
+  decides below it (chosen so at most {POSITIVE_TONE_COST:.0%} of all complaints lose their case to it on the
+  same scores): praise the model half-reads as a complaint scores just over the complaint bar
 - unsure ≥ {card["thresholds"]["unsure"]}: a person decides (chosen so at most {DROPPED_GOAL:.2%} of
   complaints fall below it)
 - below: not a complaint, stored with its label

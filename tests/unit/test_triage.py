@@ -16,6 +16,7 @@ import yaml
 from triage_lab.data import read_labelled_csv
 from triage_lab.evaluate import measure
 from turnaround.logic.triage import priority, sentiment, triage
+from turnaround.logic.triage_model import ComplaintModel, Thresholds
 
 DATA = Path(__file__).parent.parent / "data"
 LABELLED = yaml.safe_load((DATA / "triage_labelled.yaml").read_text())
@@ -202,3 +203,65 @@ def test_odd_text_gets_a_valid_triage(text):
 
 def test_an_opt_out_alone_is_not_a_complaint():
     assert triage("@acmeair STOP").category == "other"
+
+
+RELIEF = "@AcmeAir the Lisbon crew tonight found seats together for our whole family, what a relief"
+
+
+class _FixedScore(ComplaintModel):
+    """The shipped rules around a model whose P(complaint) is given: the thresholds are what is tested."""
+
+    def __init__(self, score: float) -> None:
+        super().__init__({}, Thresholds(complaint=0.4, unsure=0.2, positive_tone=0.6))
+        self.score = score
+
+    def probability(self, text: str, compound: float | None = None) -> float:
+        return self.score
+
+
+@pytest.mark.parametrize(
+    ("text", "score", "expected"),
+    [
+        # Positive in tone and only just over the complaint bar: praise the model half-reads as a
+        # complaint looks like this, so a person decides rather than a public sorry.
+        (
+            RELIEF,
+            0.5,
+            "unsure",
+        ),
+        # Over the positive-tone bar too: sure enough for a case, even in cheerful words.
+        (
+            RELIEF,
+            0.7,
+            "complaint",
+        ),
+        # Not positive in tone: the ordinary complaint bar is enough.
+        ("@AcmeAir sat on the tarmac in Lisbon for ninety minutes with the air off", 0.5, "complaint"),
+    ],
+)
+def test_a_positive_toned_post_needs_more_confidence_for_a_public_sorry(text, score, expected):
+    result = triage(text, model=_FixedScore(score))
+    assert result.category == expected
+    if expected == "unsure":
+        assert "positive tone, not sure enough for a public sorry" in result.reasons
+        assert result.severity is not None  # a person deciding still sees the routing
+
+
+def test_the_positive_tone_bar_never_lowers_the_complaint_bar():
+    bars = Thresholds(complaint=0.5, unsure=0.2, positive_tone=0.3)  # a card fitted on odd data
+    assert not bars.opens_a_case(0.4, tone=0.8)
+    assert bars.opens_a_case(0.5, tone=0.8) and bars.opens_a_case(0.5, tone=-0.5)
+    old_card = Thresholds(complaint=0.5, unsure=0.2)  # weights written before the positive-tone bar
+    assert old_card.opens_a_case(0.5, tone=0.9)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Sarcasm and cheerful-sounding complaints stay cases under the shipped model.
+        "@AcmeAir great, my flight is delayed again and nobody at the desk",
+        "@AcmeAir awesome, 2 hours waiting at the carousel and still no bags",
+    ],
+)
+def test_cheerful_words_around_a_problem_still_open_a_case(text):
+    assert triage(text).category == "complaint"

@@ -122,3 +122,26 @@ def test_the_card_carries_figures_on_posts_it_was_not_trained_on_only_when_measu
     assert "not trained on" not in _card(card, 1.0, 1, {})
     measured = _card(card | {"measured": {"brand-march": figures}}, 1.0, 1, {}, "March export.")
     assert "| brand-march | 10 | 0.500" in measured and "March export." in measured
+
+
+def test_the_positive_tone_bar_costs_at_most_its_share_of_complaints():
+    """Fitted on out-of-fold scores: at most POSITIVE_TONE_COST of complaints lose their case to it."""
+    from triage_lab.data import Labelled
+    from triage_lab.fit import POSITIVE_TONE_COST, RECALL_GOAL, Row, choose_thresholds
+
+    complaint, other = Labelled("c", "complaint", "dev"), Labelled("n", "neutral", "dev")
+    scores = [i / 200 for i in range(200)]  # complaints score 0 to 1; every other one reads positive
+    rows = [Row(complaint, {}, 1.0, tone=0.5 if i % 2 else -0.5) for i in range(200)]
+    rows += [Row(other, {}, 1.0, tone=0.5)] * 50
+    bars = choose_thresholds(rows, scores + [0.9] * 50)
+    assert bars.positive_tone > bars.complaint
+    caught = [s for r, s in zip(rows, scores, strict=False) if bars.opens_a_case(s, r.tone)]
+    assert RECALL_GOAL - POSITIVE_TONE_COST - 0.01 <= len(caught) / 200 <= RECALL_GOAL
+
+
+def test_praise_with_a_negative_word_keeps_its_share_of_positive_words():
+    """VADER nets "nothing but great things" to a negative compound; the shares keep the praise apart."""
+    features = feature_names("@AcmeAir so excited for my first trip with you, heard nothing but great things")
+    assert features["d:neg"] > 0 and features["d:vpos"] > 0
+    plain = feature_names("@AcmeAir my flight to Oslo is at 6")
+    assert plain["d:vpos"] == plain["d:vneg"] == 0.0

@@ -292,6 +292,13 @@ def classify(
             return "unsure", score, confidence, [*reasons, "ends in praise after a 'but': mixed"]
         if own != text and len(_WORD.findall(body)) <= QUOTE_REACTION_WORDS and not names_a_problem(body):
             return "unsure", score, confidence, [*reasons, "a short reaction to a quoted post"]
+        if not model.thresholds.opens_a_case(confidence, score):  # praise the model half-reads as a complaint
+            return (
+                "unsure",
+                score,
+                confidence,
+                [*reasons, "positive tone, not sure enough for a public sorry"],
+            )
         return "complaint", score, confidence, reasons
     if confidence >= model.thresholds.unsure:
         if _spam(body) and not open_problem(body):  # "EARN $500 A DAY": spam naming no problem of its own

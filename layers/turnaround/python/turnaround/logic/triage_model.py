@@ -33,7 +33,8 @@ from turnaround.logic.triage_cues import GRATITUDE, PRAISE, RESOLVED, open_probl
 
 WEIGHTS = Path(__file__).with_name("triage_weights.json.gz")
 BUCKETS = 1 << 20
-FORMAT_VERSION = 3  # 3: no character n-grams; praise, thanks and open-problem cues
+# 3: no character n-grams; praise, thanks and open-problem cues. 4: the shares of positive and negative words
+FORMAT_VERSION = 4
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HANDLE = re.compile(r"@\w{1,15}")
@@ -53,9 +54,16 @@ def _vader() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
+@lru_cache(maxsize=64)  # triage asks for a post's tone, then the model for its features: VADER once
+def polarity(text: str) -> tuple[float, float, float]:
+    """VADER (compound in [-1, 1], share of positive words, share of negative words), without @handles."""
+    scores = _vader().polarity_scores(_HANDLE.sub("", text))
+    return float(scores["compound"]), float(scores["pos"]), float(scores["neg"])
+
+
 def sentiment(text: str) -> float:
     """VADER compound score in [-1, 1] for the words, without the @handles."""
-    return float(_vader().polarity_scores(_HANDLE.sub("", text))["compound"])
+    return polarity(text)[0]
 
 
 @lru_cache(maxsize=1 << 17)  # the same n-grams recur post after post: hash each once per container
@@ -94,6 +102,11 @@ def feature_names(text: str, compound: float | None = None) -> dict[str, float]:
     features["d:bias"] = 1.0
     features["d:pos"] = max(score, 0.0)
     features["d:neg"] = max(-score, 0.0)
+    # The shares of positive and of negative words, apart: the compound score nets them out, and
+    # praise that says "nothing but great things" or "horrible cold" nets to a negative one.
+    _, positive_share, negative_share = polarity(text)
+    features["d:vpos"] = positive_share
+    features["d:vneg"] = negative_share
     features["d:question"] = 1.0 if "?" in text else 0.0
     features["d:exclaim2"] = 1.0 if "!!" in text else 0.0
     features["d:eyeroll"] = 1.0 if any(ch in EYE_ROLL for ch in text) else 0.0
@@ -128,10 +141,20 @@ def hashed(features: dict[str, float]) -> dict[int, float]:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """At or above ``complaint``: open a case; at or above ``unsure``: a person decides; below: not one."""
+    """At or above ``complaint``: open a case; at or above ``unsure``: a person decides; below: not one.
+
+    A post whose words read positive (VADER > 0) opens a case only at or above ``positive_tone``
+    (never below ``complaint``); between the two a person decides. Praise that the model half-reads
+    as a complaint sits there, and a public sorry to it embarrasses the brand.
+    """
 
     complaint: float
     unsure: float
+    positive_tone: float = 0.0
+
+    def opens_a_case(self, confidence: float, tone: float) -> bool:
+        needed = max(self.complaint, self.positive_tone) if tone > 0 else self.complaint
+        return confidence >= needed
 
 
 @dataclass
@@ -157,7 +180,11 @@ class ComplaintModel:
         return {
             "format": FORMAT_VERSION,
             "buckets": BUCKETS,
-            "thresholds": {"complaint": self.thresholds.complaint, "unsure": self.thresholds.unsure},
+            "thresholds": {
+                "complaint": self.thresholds.complaint,
+                "unsure": self.thresholds.unsure,
+                "positive_tone": self.thresholds.positive_tone,
+            },
             "card": self.card,
             "indices": base64.b64encode(indices.tobytes()).decode(),
             "values": base64.b64encode(values.tobytes()).decode(),
