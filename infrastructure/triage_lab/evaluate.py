@@ -1,15 +1,20 @@
 """Measure triage on labelled posts: ``make triage-eval DATA=file.csv`` and ``make triage-cv``.
 
-Each post goes through the full ``triage()`` (rules, language, model, thresholds), so the figures are
-what production would do. Outcomes: ``case`` (a complaint: a case opens and the customer gets a
-public reply), ``unsure`` (a person decides from the digest) or ``none`` (stored with its label).
+Each post goes through the full ``triage()`` (rules, language, model, thresholds) and the playbook's
+``acknowledge.min_confidence``, so the figures are what production would do. Outcomes: ``complaint``
+(a case opens, its rep is emailed and the customer gets the automated public reply), ``rep first``
+(a case opens and its rep is emailed, but triage is not sure enough for an automated reply: the rep
+writes the first one), ``unsure`` (a person decides from the digest) or a label (stored only).
 
-- complaint_recall = complaints that open a case / complaints
+- complaint_recall = complaints that open a case (either kind) / complaints
 - complaint_precision = complaints among the posts that open a case
 - complaint_f1 = harmonic mean of the two
-- praise_apologised = praise posts that open a case (and so get a public "sorry") / praise posts
-- unsure_rate = posts sent to a person / all posts
+- praise_apologised = praise posts that get the automated public "sorry" / praise posts
+- unsure_rate = posts sent to a person's digest / all posts
 - complaints_dropped = complaints neither opening a case nor sent to a person / complaints
+- complaints_acked = complaints that get the automated public reply / complaints (the rest of the
+  caught ones get their first reply from the rep)
+- praise_to_rep = praise posts that open a case for a rep to reply to first / praise posts
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 from triage_lab.data import (
@@ -36,8 +42,10 @@ from triage_lab.data import (
 from triage_lab.fit import fit, folds, prepare
 from turnaround.logic.triage import triage
 from turnaround.logic.triage_model import ComplaintModel
+from turnaround.models.playbook import Playbook, load_playbook
 
-PREDICTED = ("complaint", "unsure", "praise", "question", "spam", "other")
+REP_FIRST = "rep first"  # a case opens, with no automated reply: the rep writes the first one
+PREDICTED = ("complaint", REP_FIRST, "unsure", "praise", "question", "spam", "other")
 NOT_A_MEASURE = frozenset({RANDOM_SOURCE, WRITTEN_SOURCE})
 KEYS = (
     "n",
@@ -47,6 +55,8 @@ KEYS = (
     "praise_apologised",
     "unsure_rate",
     "complaints_dropped",
+    "complaints_acked",
+    "praise_to_rep",
 )
 
 
@@ -70,8 +80,9 @@ class Figures:
     def as_dict(self) -> dict[str, float | int | None]:
         n = self._count()
         complaints = self._count("complaint")
-        caught = self._count("complaint", "complaint")
-        opened = self._count(predicted="complaint")
+        acked = self._count("complaint", "complaint")
+        caught = acked + self._count("complaint", REP_FIRST)
+        opened = self._count(predicted="complaint") + self._count(predicted=REP_FIRST)
         praise = self._count("praise")
         recall = caught / complaints if complaints else None
         precision = caught / opened if opened else None
@@ -89,6 +100,8 @@ class Figures:
             "praise_apologised": r(self._count("praise", "complaint") / praise) if praise else None,
             "unsure_rate": r(self._count(predicted="unsure") / n) if n else None,
             "complaints_dropped": r(dropped / complaints) if complaints else None,
+            "complaints_acked": r(acked / complaints) if complaints else None,
+            "praise_to_rep": r(self._count("praise", REP_FIRST) / praise) if praise else None,
         }
 
     def report(self, title: str) -> str:
@@ -104,14 +117,27 @@ class Figures:
         return "\n".join(lines)
 
 
-def measure(posts: Iterable[Labelled], model: ComplaintModel | None = None) -> Figures:
+def measure(
+    posts: Iterable[Labelled], model: ComplaintModel | None = None, *, playbook: Playbook | None = None
+) -> Figures:
+    """Triage each post as ingest does, and ack its case as the playbook's ``acknowledge`` says."""
+    playbook = playbook or shipped_playbook()
     figures = Figures()
     for post in posts:
         result = triage(
             post.text, followers=post.followers, verified=post.verified, lang=post.lang, model=model
         )
-        figures.add(post.label, result.category)
+        outcome: str = result.category
+        if outcome == "complaint" and playbook.ack_withheld(result.confidence):
+            outcome = REP_FIRST
+        figures.add(post.label, outcome)
     return figures
+
+
+@cache
+def shipped_playbook() -> Playbook:
+    """The brand's playbook as production reads it (PLAYBOOK_PATH, else infrastructure/playbook.yaml)."""
+    return load_playbook()
 
 
 def cross_validate(posts: Sequence[Labelled], *, k: int = 5, seed: int = 3) -> dict[str, Figures]:

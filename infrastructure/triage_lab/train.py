@@ -92,6 +92,8 @@ def _figures_table(rows: dict[str, dict[str, float | int | None]]) -> str:
         "praise_apologised",
         "unsure_rate",
         "complaints_dropped",
+        "complaints_acked",
+        "praise_to_rep",
     ]
     head = "| held-out posts | " + " | ".join(keys) + " |\n|" + " --- |" * (len(keys) + 1) + "\n"
 
@@ -108,7 +110,9 @@ def _measured_section(measured: dict[str, dict[str, Any]], note: str) -> str:
         return ""
     return f"""
 ## Figures on labelled posts it was not trained on
-Every post through the full `triage()` (rules, model, thresholds), as `make triage-eval` does;
+Every post through the full `triage()` (rules, model, thresholds) and the playbook's
+`acknowledge.min_confidence` (complaints_acked: complaints that get the automated public reply;
+praise_to_rep: praise that opens a case for the rep to answer first), as `make triage-eval` does;
 written by `make train-triage MEASURE=...` for these weights. {note}
 
 {_figures_table(measured)}"""

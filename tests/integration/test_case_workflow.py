@@ -768,3 +768,20 @@ def test_a_complaint_its_author_deleted_gets_no_reply_and_the_rep_is_told_why(cl
     assert cloud.emails_to("ops@acmeair.example") == []
     cloud.decide(SAM, "resolved", note="Called him back")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
+def test_a_complaint_triage_is_unsure_of_gets_its_first_reply_from_the_rep_not_a_canned_sorry(cloud):
+    """Below the playbook's acknowledge.min_confidence (0.55) a case opens and the rep is emailed at
+    once, but no automated "sorry" goes out: it might be praise, or need a person's words."""
+    text = "@acmeair hmm my boarding pass shows a different gate than the board"
+    case_id, _ = _start(cloud, "bob", text)
+    triaged = cloud.store.mentions.get(cloud.store.cases.get(case_id).root_tweet_id).triage
+    assert triaged.category == "complaint" and triaged.confidence is not None and triaged.confidence < 0.55
+    [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    body = body_of(email, "plain")
+    assert "Public acknowledgement: none: triage is not sure enough that this is a complaint" in body
+    assert "you write the first reply" in body
+    wait_until(lambda: "Engage" in states_entered(cloud.execution_arn(case_id)), what="the engage step")
+    result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
+    assert not errored and not result["acknowledged"] and "first reply" in result["reason"]
+    assert cloud.emulator.posts_created(by="acmeair") == []

@@ -18,6 +18,7 @@ import pytest
 
 from triage_lab.data import DEV_SET, LabelledDataError, read_labelled_csv
 from triage_lab.evaluate import KEYS, Figures, brand_posts_total, cross_validate, training_posts
+from turnaround.logic.triage import triage
 from turnaround.logic.triage_model import WEIGHTS, feature_names, load_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,45 @@ def test_triage_eval_reads_the_documented_csv_and_writes_the_json(tmp_path):
     assert "complaint_recall" in done.stdout
     figures = json.loads(out.read_text())
     assert tuple(figures) == KEYS and figures["n"] == 3 and figures["complaint_recall"] == 1.0
+
+
+def test_a_case_the_rep_answers_first_is_caught_but_is_no_public_sorry():
+    """The figures count what production does: a case whose automated ack the playbook withholds
+    (``acknowledge.min_confidence``) reaches a rep, so it is recall, but nobody posts a canned sorry."""
+    from triage_lab.evaluate import REP_FIRST
+
+    figures = Figures()
+    for label, outcome in [
+        ("complaint", "complaint"),
+        ("complaint", REP_FIRST),
+        ("complaint", "unsure"),
+        ("complaint", "other"),
+        ("praise", REP_FIRST),
+        ("praise", "praise"),
+    ]:
+        figures.add(label, outcome)
+    got = figures.as_dict()
+    assert got["complaint_recall"] == 0.5 and got["complaints_acked"] == 0.25
+    assert got["praise_apologised"] == 0.0 and got["praise_to_rep"] == 0.5
+    assert got["complaints_dropped"] == 0.25 and got["complaint_precision"] == round(2 / 3, 4)
+
+
+def test_the_eval_applies_the_playbooks_ack_bar(tmp_path):
+    from triage_lab.data import Labelled
+    from triage_lab.evaluate import REP_FIRST, measure
+    from turnaround.models.playbook import load_playbook
+
+    shipped = load_playbook()
+    post = Labelled(
+        text="@AcmeAir you lost my bag and nobody answers the phone", label="complaint", source="t"
+    )
+    confidence = triage(post.text).confidence
+    assert confidence is not None
+    for bar, outcome in ((0.0, "complaint"), (min(1.0, confidence + 0.01), REP_FIRST)):
+        playbook = shipped.model_copy(
+            update={"acknowledge": shipped.acknowledge.model_copy(update={"min_confidence": bar})}
+        )
+        assert measure([post], playbook=playbook).confusion == {("complaint", outcome): 1}
 
 
 @pytest.mark.parametrize(

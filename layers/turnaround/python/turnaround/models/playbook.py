@@ -78,6 +78,17 @@ class FollowUp(_Model):
     amplify: Literal["ask_rep", "automatic", "never"] = "ask_rep"
 
 
+class Acknowledge(_Model):
+    """Who writes a case's first public reply: the automated acknowledgement, or the rep."""
+
+    # The automated public ack goes out only when triage's confidence that the post is a complaint
+    # is at least this; below it the case opens and its rep is emailed at once, but the rep writes
+    # the first reply: a canned "sorry" to praise that reads like a complaint embarrasses the
+    # brand (README, "Triage": the trade between praise apologised and complaints acked
+    # automatically). 0 acknowledges every case automatically.
+    min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
 class Retention(_Model):
     """How long the table keeps what cases leave behind, in days (DynamoDB TTL on ``expires_at``,
     which deletes within a few days of the time). Open cases and unfinished outbox claims never expire."""
@@ -165,6 +176,7 @@ class Playbook(_Model):
     sender_email: EmailAddress
     sla: Sla
     follow_up: FollowUp
+    acknowledge: Acknowledge = Field(default_factory=Acknowledge)
     retention: Retention = Field(default_factory=Retention)  # not built at import (defer_build)
     incidents: Incidents | None = None  # storm mode; off when absent
 
@@ -212,6 +224,18 @@ class Playbook(_Model):
         if problems:
             raise ValueError("templates that cannot render: " + "; ".join(problems))
         return self
+
+    def ack_withheld(self, confidence: float | None, *, opened_by_a_person: bool = False) -> str | None:
+        """Why a case gets no automated public ack and its rep writes the first reply, or None.
+        A case a person opened from the unsure queue, or one triaged by rules without a model score,
+        is acknowledged as usual."""
+        bar = self.acknowledge.min_confidence
+        if opened_by_a_person or confidence is None or confidence >= bar:
+            return None
+        return (
+            f"triage is not sure enough that this is a complaint for an automated reply "
+            f"(confidence {confidence:.2f}, below {bar:.2f}): you write the first reply"
+        )
 
     def choose_rep(self, text: str, priority: int) -> Rep:
         """First rep whose topic appears in the post and who takes this priority; else the first who can."""

@@ -31,6 +31,9 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         # The ack runs beside the rep's email and may still be retrying X's rate limit: "we're on
         # it" after the rep has settled the case would embarrass the brand.
         return {**result, "reason": "a person already settled the case"}
+    withheld = flow.playbook.ack_withheld(mention.triage.confidence, opened_by_a_person=bool(case.opened_by))
+    if withheld:  # the rep, emailed at once, writes the first reply
+        return {**result, "reason": withheld}
     if not mention.mentions_handle:
         # X only allows replies to posts that mention or quote us: a human decides instead.
         return {**result, "reason": "post does not mention or quote us"}

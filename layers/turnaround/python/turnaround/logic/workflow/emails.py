@@ -116,7 +116,9 @@ def case_history(case: Case) -> list[str]:
     return [f"{at:%d %b %H:%M} UTC: {what}" for at, what in sorted(known, key=lambda e: e[0])]
 
 
-def ack_status(case: Case) -> str:
+def ack_status(case: Case, withheld: str | None = None) -> str:
+    if withheld and not case.ack_tweet_id:
+        return f"none: {withheld}"
     if case.ack_error:
         return f"NOT posted ({case.ack_error.reason}); the customer has heard nothing from us yet"
     if case.ack_tweet_id or case.first_response_at:
@@ -209,7 +211,10 @@ def escalation_email(
         if case.dm_refused
         else "",
         "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
-        "ack_status": ack_status(case),
+        "ack_status": ack_status(
+            case,
+            playbook.ack_withheld(mention.triage.confidence, opened_by_a_person=bool(case.opened_by)),
+        ),
         "history": case_history(case),
     }
     # A reminder says so, to the supervisor too: each email of a case reads differently.
