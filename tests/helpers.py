@@ -42,3 +42,21 @@ def create_table_from_template(
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
         dynamodb_client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+
+
+def x_only_workflow(store: Any, x_api: Any, *, playbook: Any = None, clock: Any = None) -> Any:
+    """The case workflow's X side alone (acknowledge, follow-up) on the repositories and X client a
+    test built: no mailer and no link signer, which those tasks do not use."""
+    from turnaround.logic.workflow.case_workflow import CaseWorkflow
+    from turnaround.models.playbook import load_playbook
+
+    extra = {"clock": clock} if clock is not None else {}
+    return CaseWorkflow(
+        store=store,
+        x_for=lambda handle: x_api,
+        mailer=None,  # type: ignore[arg-type]
+        signer=None,  # type: ignore[arg-type]
+        playbook=playbook or load_playbook(),
+        action_url="https://example.invalid/",
+        **extra,
+    )

@@ -19,7 +19,7 @@ from moto.ses.exceptions import MessageRejectedError
 from moto.ses.models import SESBackend, ses_backends
 
 from tests.conftest import BRAND
-from tests.helpers import PAST_X_TIMEOUT
+from tests.helpers import PAST_X_TIMEOUT, x_only_workflow
 from turnaround.adapters.mailer import Mailer, build_message
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.outbox import OutboxRepository
@@ -311,20 +311,12 @@ def test_an_ack_posted_before_the_case_recorded_it_is_recorded_by_the_retry(
 
     from turnaround.dal.cases import CaseRepository
     from turnaround.logic.ingest.mentions import MentionIngestor
-    from turnaround.logic.workflow.case_workflow import CaseWorkflow
     from turnaround.models.playbook import load_playbook
 
     MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
     case_id = store.mentions.get(world["post"].id).case_id
     playbook = load_playbook(str(Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"))
-    flow = CaseWorkflow(
-        store=store,
-        x_for=lambda handle: x_api,
-        mailer=None,  # type: ignore[arg-type]
-        signer=None,  # type: ignore[arg-type]
-        playbook=playbook,
-        action_url="",
-    )
+    flow = x_only_workflow(store, x_api, playbook=playbook)
     _fail_once(monkeypatch, CaseRepository, "acknowledged", LambdaKilled("killed after the post"))
     with pytest.raises(LambdaKilled):
         flow.acknowledge(case_id)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BRAND
+from tests.helpers import x_only_workflow
 from turnaround.logic.ingest.mentions import MentionIngestor
-from turnaround.logic.workflow.case_workflow import CaseWorkflow
 from turnaround.models.playbook import load_playbook
 from x_emulator import XApiEmulator
 
@@ -35,14 +35,7 @@ def ingested(emulator, x_api, store, clock):
 
 
 def _workflow(store, x_api, playbook):
-    return CaseWorkflow(
-        store=store,
-        x_for=lambda handle: x_api,
-        mailer=None,  # type: ignore[arg-type]
-        signer=None,  # type: ignore[arg-type]
-        playbook=playbook,
-        action_url="",
-    )
+    return x_only_workflow(store, x_api, playbook=playbook)
 
 
 def test_the_poller_keeps_xs_lang_and_triage_reads_it(ingested, store):

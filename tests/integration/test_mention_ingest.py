@@ -10,6 +10,7 @@ import pytest
 
 from local_cloud.moto_fixes import dynamodb_as_in_aws
 from tests.conftest import BRAND, BRAND_ID
+from tests.helpers import x_only_workflow
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.repositories import Repositories
@@ -239,9 +240,6 @@ def test_an_edited_complaint_stays_one_case_and_one_interaction(
     """X makes each edit a new post with a new id; timelines show the latest version and
     ``edit_history_tweet_ids`` chains them. A customer fixing a typo in their complaint is the same
     interaction: no second case, no second automated reply, the rep sees the new words."""
-    from turnaround.logic.workflow.case_workflow import CaseWorkflow
-    from turnaround.models.playbook import load_playbook
-
     first = emulator.add_post("jane", "@acmeair my flihgt to Oslo was canceled and nobdy tells us why")
     clock.advance(1)
     _ingestor(x_api, store, clock).poll()
@@ -257,15 +255,7 @@ def test_an_edited_complaint_stays_one_case_and_one_interaction(
     assert mention.edit_of == first.id and mention.case_id == case_id
     assert [str(c["case_id"]) for c in _cases(table_name)] == [case_id]
 
-    workflow = CaseWorkflow(
-        store=store,
-        x_for=lambda handle: x_api,
-        mailer=None,  # type: ignore[arg-type]
-        signer=None,  # type: ignore[arg-type]
-        playbook=load_playbook(),
-        action_url="https://example.invalid/",
-        clock=clock,
-    )
+    workflow = x_only_workflow(store, x_api, clock=clock)
     # The follow-up would be a second automated reply to the same interaction: it listens instead.
     assert workflow.ask_follow_up(case_id)["asked"] is False
     assert len(emulator.posts_created(by="acmeair")) == 1 and emulator.violations == []
@@ -467,9 +457,6 @@ def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_o
 ):
     """The follow-up ask replies to the customer's newest post that summons us. Jane's newest reply
     only carries X's automatic @acmeair prefix; replying there would be refused (403) by X."""
-    from turnaround.logic.workflow.case_workflow import CaseWorkflow
-    from turnaround.models.playbook import load_playbook
-
     root = emulator.add_post("jane", "@acmeair my bag is lost, I am furious")
     clock.advance(1)
     _ingestor(x_api, store, clock).poll()
@@ -482,15 +469,7 @@ def test_public_follow_up_goes_to_a_post_that_typed_our_handle_not_to_a_prefix_o
     _ingestor(x_api, store, clock).poll()
     case_id = next(str(c["case_id"]) for c in _cases(table_name))
 
-    workflow = CaseWorkflow(
-        store=store,
-        x_for=lambda handle: x_api,
-        mailer=None,  # type: ignore[arg-type]
-        signer=None,  # type: ignore[arg-type]
-        playbook=load_playbook(),
-        action_url="https://example.invalid/",
-        clock=clock,
-    )
+    workflow = x_only_workflow(store, x_api, clock=clock)
     assert workflow.ask_follow_up(case_id) == {"asked": True, "listen": True, "channel": "public"}
     follow_up = emulator.posts_created(by="acmeair")[-1]
     assert follow_up.in_reply_to_tweet_id == typed.id and emulator.violations == []

@@ -164,26 +164,16 @@ class ReplyDesk:
         shows it — or closed)."""
         dm = StoredDm.model_validate(image)
         case = self.store.cases.get(dm.case_id) if dm.case_id else None
-        if not case or case.status == CaseStatus.CLOSED or not case.escalated_at:
+        if not case or case.status == CaseStatus.CLOSED:
             return False
         if case.route != "offline" and not case.dm_open:
             return False
-        recipient = case.last_notified or case.assignee_email or ""
-        if not recipient:
-            return False
-        message = customer_dm_email(
-            playbook=self.playbook,
-            to=recipient,
-            subject=self._subject(case),
-            username=case.customer_username,
-            text=dm.text,
-            at=dm.created_at,
-            headers=self._headers(case.case_id, recipient),
+        return self._forward_to_rep(
+            case,
+            f"{case.case_id}#dm_mail#{dm.event_id}",
+            "CustomerDmsEmailed",
+            lambda common: customer_dm_email(text=dm.text, at=dm.created_at, **common),
         )
-        sent = self._send_once(f"{case.case_id}#dm_mail#{dm.event_id}", message)
-        if sent:
-            metrics.add_metric(name="CustomerDmsEmailed", unit=MetricUnit.Count, value=1)
-        return sent
 
     def forward_customer_post(self, image: dict[str, Any]) -> bool:
         """Email the case's rep a post the customer added to their open case's thread ("still
@@ -193,27 +183,43 @@ class ReplyDesk:
         escalation email shows it — or the case is no longer open)."""
         mention = Mention.model_validate(image)
         case = self.store.cases.get(mention.case_id) if mention.case_id else None
-        if not case or case.status != CaseStatus.OPEN or not case.escalated_at:
+        if not case or case.status != CaseStatus.OPEN:
             return False
         if mention.author.id != case.customer_id or mention.tweet_id == case.root_tweet_id:
             return False
-        recipient = case.last_notified or case.assignee_email or ""
-        if not recipient:
-            return False
-        message = customer_post_email(
-            playbook=self.playbook,
-            to=recipient,
-            subject=self._subject(case),
-            username=case.customer_username,
-            text=mention.text,
-            url=f"https://x.com/{case.customer_username}/status/{mention.tweet_id}",
-            at=mention.created_at,
-            edited=mention.edit_of is not None,
-            headers=self._headers(case.case_id, recipient),
+        return self._forward_to_rep(
+            case,
+            f"{case.case_id}#post_mail#{mention.tweet_id}",
+            "CustomerPostsEmailed",
+            lambda common: customer_post_email(
+                text=mention.text,
+                url=f"https://x.com/{case.customer_username}/status/{mention.tweet_id}",
+                at=mention.created_at,
+                edited=mention.edit_of is not None,
+                **common,
+            ),
         )
-        sent = self._send_once(f"{case.case_id}#post_mail#{mention.tweet_id}", message)
+
+    def _forward_to_rep(
+        self, case: Case, key: str, metric: str, build: Callable[[dict[str, Any]], EmailMessage]
+    ) -> bool:
+        """Once, to the rep who last got the case, in its thread; not before the escalation email
+        (which shows what came before it)."""
+        recipient = case.last_notified or case.assignee_email or ""
+        if not case.escalated_at or not recipient:
+            return False
+        message = build(
+            {
+                "playbook": self.playbook,
+                "to": recipient,
+                "subject": self._subject(case),
+                "username": case.customer_username,
+                "headers": self._headers(case.case_id, recipient),
+            }
+        )
+        sent = self._send_once(key, message)
         if sent:
-            metrics.add_metric(name="CustomerPostsEmailed", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
         return sent
 
     # --- rep replies by email --------------------------------------------------------------------
