@@ -29,6 +29,7 @@ EVERYWHERE = {
     "twitter_text",
     "sqlite3",
     "aws_lambda_powertools.utilities.parser",  # the schedule is read by handlers/schedule.py
+    "yaml",  # Lambda reads the playbook's JSON copy (turnaround/playbook_file.py)
 }
 # What each handler may load at import beyond the common set (anything not listed here is refused).
 ALLOWED = {
