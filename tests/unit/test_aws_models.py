@@ -4,6 +4,7 @@ same services, same models, same errors for a misspelt service."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import botocore.exceptions
@@ -35,11 +36,28 @@ def test_it_lists_the_services_botocore_lists(kind: str) -> None:
     assert ServiceFolderLoader().list_available_services(kind) == Loader().list_available_services(kind)
 
 
-def test_it_loads_the_models_botocore_loads() -> None:
+def test_it_loads_the_data_botocore_loads_in_the_same_order() -> None:
+    """Plain dicts where botocore makes OrderedDicts: equal, keys in the same order throughout."""
     ours, theirs = ServiceFolderLoader(), Loader()
+
+    def same(a: Any, b: Any) -> None:
+        if isinstance(b, dict):
+            assert isinstance(a, dict) and list(a) == list(b)
+            for key in b:
+                same(a[key], b[key])
+        elif isinstance(b, list):
+            assert isinstance(a, list) and len(a) == len(b)
+            for x, y in zip(a, b, strict=True):
+                same(x, y)
+        else:
+            assert a == b
+
     for service in ("dynamodb", "stepfunctions", "ses", "secretsmanager", "s3", "bedrock-runtime"):
-        model = ours.load_service_model(service, "service-2")
-        assert model == theirs.load_service_model(service, "service-2")
+        for kind in ("service-2", "endpoint-rule-set-1"):
+            same(ours.load_service_model(service, kind), theirs.load_service_model(service, kind))
+    for name in ("endpoints", "partitions", "sdk-default-configuration", "_retry"):
+        same(ours.load_data(name), theirs.load_data(name))
+    assert type(ours.load_data("endpoints")) is dict
 
 
 def test_a_misspelt_service_is_still_unknown() -> None:
