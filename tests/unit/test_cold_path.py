@@ -129,8 +129,8 @@ def test_traced_the_x_ray_sdk_does_not_load_asyncio(function: str, tmp_path: Pat
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_no_model_builds_its_validator_at_import(function: str) -> None:
     """Every first-party pydantic model is ``defer_build``: a handler pays for the models it validates,
-    when it first validates them, not for every model its imports define (workflow task inputs are
-    one TypeAdapter, built at import: any task validates all of them)."""
+    when it first validates them, not for every model its imports define (workflow_tasks builds the
+    model of the task it runs, not all eleven)."""
     code = (
         "import json, sys\n"
         f"import functions.{function}.app\n"
