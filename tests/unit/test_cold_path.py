@@ -201,3 +201,17 @@ def test_in_lambda_every_function_ends_its_init_with_the_collector_on(function: 
     )
     last = run_fresh(code, POWERTOOLS_TRACE_DISABLED="true", AWS_LAMBDA_INITIALIZATION_TYPE="on-demand")
     assert json.loads(last) == [True, True]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_pauses_the_collector_before_anything_else_loads(function: str) -> None:
+    """``lambda_init`` is each app.py's first import (after ``__future__``): what loads before it loads
+    with the collector walking INIT's growing heap."""
+    import ast
+
+    tree = ast.parse((ROOT / "functions" / function / "app.py").read_text())
+    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    first = next(
+        node for node in imports if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+    )
+    assert isinstance(first, ast.Import) and first.names[0].name == "turnaround.handlers.lambda_init"
