@@ -3,6 +3,10 @@ no case joins; when it has been quiet long enough, its closing summary (logic/in
 
 from __future__ import annotations
 
+# First, before anything else loads: in Lambda, no garbage collection during INIT (lambda_init).
+import turnaround.handlers.lambda_init  # noqa: F401
+
+# isort: split
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -35,6 +35,7 @@ from local_cloud.faults import FaultPlan
 from local_cloud.inbound_mail import LocalSesInbound
 from local_cloud.streams import StreamDeliveries
 from turnaround import clock
+from turnaround.playbook_file import write_compiled
 
 if TYPE_CHECKING:  # imported when a cloud starts: importing moto patches botocore
     from local_cloud.runtime import InProcessLambdas
@@ -274,6 +275,7 @@ def scaled_playbook(directory: Path, overrides: dict[str, dict[str, Any]], scale
     path = directory / "opt" / "python" / "turnaround" / "playbook.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+    write_compiled(path)  # and its JSON copy, as the layer build writes it
     return path
 
 

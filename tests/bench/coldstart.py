@@ -91,8 +91,9 @@ class LambdaCode:
         )
 
 
-def built_code(scratch: Path) -> LambdaCode:
-    """Both layers built by their Makefiles (as sam build runs them) and merged as Lambda extracts them."""
+def built_code(scratch: Path, root: Path = ROOT) -> LambdaCode:
+    """Both layers of the tree ``root`` built by their Makefiles (as sam build runs them) and merged as
+    Lambda extracts them."""
     python = lambda_python()
     layer_pyc = os.environ.get("BENCH_LAYER_PYC", "on") != "off"
     if python is None:
@@ -110,7 +111,7 @@ def built_code(scratch: Path) -> LambdaCode:
                 f"build-{logical_id}",
                 f"ARTIFACTS_DIR={artifacts}",
             ],
-            cwd=ROOT / "layers" / layer,
+            cwd=root / "layers" / layer,
             env={**os.environ, "PYTHON": sys.executable, "LAMBDA_PYTHON": python},
             check=True,
             capture_output=True,
@@ -148,6 +149,28 @@ def built_code(scratch: Path) -> LambdaCode:
 
 
 @dataclass
+class Base:
+    """BENCH_COLD_BASE=<git ref>: that commit's tree (git archive) and its build, so a change's cold
+    start is measured before and after in the same rounds, interleaved, on the same stack and box."""
+
+    ref: str
+    root: Path
+    code: LambdaCode
+
+
+def base_code(scratch: Path) -> Base | None:
+    ref = os.environ.get("BENCH_COLD_BASE")
+    if not ref:
+        return None
+    root = scratch / "base-tree"
+    root.mkdir()
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+    code = built_code(scratch / "base-build", root)
+    return Base(ref, root, code) if code.opt is not None else None
+
+
+@dataclass
 class Served:
     """The stack in a moto server plus the X emulator, for processes other than this one."""
 
@@ -158,32 +181,34 @@ class Served:
     daemon: socket.socket  # a UDP sink for X-Ray segments (tracing on, as in Lambda)
     brand: str
     code: LambdaCode
+    base: Base | None = None  # BENCH_COLD_BASE: an earlier commit's build, measured in the same rounds
     cases_seen: set[str] = field(default_factory=set)
 
-    def python_path(self, logical_id: str | None) -> str:
+    def python_path(self, logical_id: str | None, base: bool = False) -> str:
         """Lambda's: /var/task, /opt/python, the runtime's SDK (None: the peer, the SDK alone)."""
         if self.code.opt is None or self.code.runtime is None:
             return f"{ROOT / 'layers/turnaround/python'}:{ROOT}"
         if logical_id is None:
             return str(self.code.runtime)
-        task = ROOT / self.stack.functions[logical_id].code_uri
-        return f"{task}:{self.code.opt / 'python'}:{self.code.runtime}"
+        root, opt = (self.base.root, self.base.code.opt) if base and self.base else (ROOT, self.code.opt)
+        task = root / self.stack.functions[logical_id].code_uri
+        return f"{task}:{opt}/python:{self.code.runtime}"
 
-    def environment(self, logical_id: str) -> dict[str, str]:
+    def environment(self, logical_id: str, base: bool = False) -> dict[str, str]:
         function = self.stack.functions[logical_id]
         memory = int(self.stack.template["Resources"][logical_id]["Properties"].get("MemorySize", 128))
         host, port = self.daemon.getsockname()
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
-            "PYTHONPATH": self.python_path(logical_id),
+            "PYTHONPATH": self.python_path(logical_id, base),
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",  # the handlers build their collaborators at INIT
             # What Lambda sets; tracing on as Tracing: Active makes it.
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-            "LAMBDA_TASK_ROOT": str(ROOT / function.code_uri),
+            "LAMBDA_TASK_ROOT": str((self.base.root if base and self.base else ROOT) / function.code_uri),
             "_HANDLER": function.handler,
             "_X_AMZN_TRACE_ID": "Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
             "AWS_XRAY_DAEMON_ADDRESS": f"{host}:{port}",
@@ -245,7 +270,8 @@ def served_stack() -> Iterator[Served]:
     daemon.setblocking(False)
     build = tempfile.TemporaryDirectory(prefix="bench-lambda-")
     try:
-        code = built_code(Path(build.name))
+        code = built_code(Path(build.name) / "current")
+        base = base_code(Path(build.name))
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": endpoint,
@@ -278,7 +304,7 @@ def served_stack() -> Iterator[Served]:
                 stack_name="turnaround-bench-cold",
             )
             with dynamodb_as_in_aws():  # after the deploy: the stream reaches no function by itself
-                yield Served(stack, endpoint, emulator, playbook, daemon, brand.username, code)
+                yield Served(stack, endpoint, emulator, playbook, daemon, brand.username, code, base)
     finally:
         build.cleanup()
         os.environ.clear()
@@ -369,38 +395,43 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
             "PYTHONPATH": served.python_path(None),
         }
         figures["code"] = served.code.describe()
-        for round_number in range(rounds):
-            samples["boto3"].append(run_child(served, peer_env, "boto3"))
+        before: dict[str, list[dict[str, Any]]] = {name: [] for name in samples}
+        order = sorted(by_logical, key=lambda n: list(WORK).index(n) if n in WORK else len(WORK))
+        passes = 0
+
+        def one_pass(into: dict[str, list[dict[str, Any]]], base: bool) -> None:
+            """Every function once, each with real work for its first call (a new complaint)."""
+            nonlocal passes
+            passes += 1
+            into["boto3"].append(run_child(served, peer_env, "boto3"))
             post = served.emulator.add_post(
-                f"c{round_number % 300 + 1}",
-                f"@{served.brand} my bag is lost and nobody answers (cold {round_number})",
+                f"c{passes % 300 + 1}", f"@{served.brand} my bag is lost and nobody answers (cold {passes})"
             )
             case: tuple[str, dict[str, Any]] | None = None
-            for name in sorted(by_logical, key=lambda n: list(WORK).index(n) if n in WORK else len(WORK)):
+            for name in order:
                 logical_id = by_logical[name]
                 function = served.stack.functions[logical_id]
+                if base and not (served.base and (served.base.root / function.code_uri).is_dir()):
+                    continue  # a function the base commit does not have
                 if name == "case_dispatcher":
                     case = served.new_case_record(post.id)
-                event: Any = {
-                    "mention_poller": SCHEDULED,
-                    "dm_poller": SCHEDULED,
-                    "unsure_digest": SCHEDULED,
-                    "case_dispatcher": {"Records": [case[1]] if case else []},
-                    "dm_mail": {"Records": [case[1]] if case else []},
-                    "workflow_tasks": {"task": "acknowledge", "case_id": case[0] if case else "missing"},
-                    "action_page": _function_url_get("t=forged.c2lnbmF0dXJl"),
-                }.get(name, SCHEDULED)
-                if name == "inbound_email":
-                    event = _ses_receipt(served, function.environment, round_number)
-                samples[name].append(
+                event = _first_event(served, name, function, case, passes)
+                into[name].append(
                     run_child(
                         served,
-                        served.environment(logical_id),
+                        served.environment(logical_id, base),
                         _module(served, function),
                         function.attribute,
                         event,
                     )
                 )
+
+        for round_number in range(rounds):
+            if served.base is None:
+                one_pass(samples, base=False)
+            else:  # before and after interleaved, in turn first
+                for base in (False, True) if round_number % 2 == 0 else (True, False):
+                    one_pass(before if base else samples, base)
         # The poller's peak memory under a full pass, in its own fresh process.
         root = served.emulator.add_post("c1", f"@{served.brand} you lost my bag and my medication")
         for n in range(FULL_PASS - 1):
@@ -419,7 +450,33 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
             name: int(served.stack.template["Resources"][logical]["Properties"].get("MemorySize", 128))
             for name, logical in by_logical.items()
         }
-    return _rows(samples, full_pass, template_memory, figures)
+    if served.base is not None:  # the peer's runs of both passes: it is the same code
+        samples["boto3"] += before.pop("boto3")
+        figures["base"] = {"ref": served.base.ref, "by_function": _before_rows(before, samples["boto3"])}
+    rows, figures = _rows(samples, full_pass, template_memory, figures)
+    if served.base is not None:
+        rows += [
+            (f"cold start before ({served.base.ref}): {name}", f"{ratio:.2f}x", "same rounds, interleaved")
+            for name, ratio in figures["base"]["by_function"].items()
+        ]
+    return rows, figures
+
+
+def _first_event(
+    served: Served, name: str, function: Any, case: tuple[str, dict[str, Any]] | None, passes: int
+) -> Any:
+    """What the function's first call gets (WORK says what it does with it)."""
+    if name == "inbound_email":
+        return _ses_receipt(served, function.environment, passes)
+    return {
+        "mention_poller": SCHEDULED,
+        "dm_poller": SCHEDULED,
+        "unsure_digest": SCHEDULED,
+        "case_dispatcher": {"Records": [case[1]] if case else []},
+        "dm_mail": {"Records": [case[1]] if case else []},
+        "workflow_tasks": {"task": "acknowledge", "case_id": case[0] if case else "missing"},
+        "action_page": _function_url_get("t=forged.c2lnbmF0dXJl"),
+    }.get(name, SCHEDULED)
 
 
 def _module(served: Served, function: Any) -> str:
@@ -471,6 +528,15 @@ def _ses_receipt(served: Served, environment: dict[str, str], round_number: int)
             }
         ]
     }
+
+
+def _before_rows(
+    before: dict[str, list[dict[str, Any]]], peer_runs: list[dict[str, Any]]
+) -> dict[str, float]:
+    """The base commit's ratio per function (INIT + first call over the pooled peer)."""
+    peer = _best(peer_runs, "init_s") or float("nan")
+    ratios = {name: _best(runs, "total_s") for name, runs in before.items()}
+    return {name: total / peer for name, total in ratios.items() if total is not None}
 
 
 def _best(samples: list[dict[str, Any]], key: str) -> float | None:

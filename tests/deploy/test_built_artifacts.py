@@ -11,6 +11,7 @@ each function, tracing on as in production.
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import re
@@ -94,6 +95,12 @@ def test_the_layer_carries_the_playbook_the_brand_edits(built: Path, built_templ
     from turnaround.models.playbook import load_playbook
 
     load_playbook(str(shipped))  # validated as Lambda loads it: every template variant renders
+    # and its JSON copy, made from this very YAML, is what Lambda reads (no YAML parser at cold start)
+    from turnaround.playbook_file import compiled_path
+
+    copy = json.loads(compiled_path(shipped).read_text())
+    assert copy["source_sha256"] == hashlib.sha256(shipped.read_bytes()).hexdigest()
+    assert copy["playbook"] == yaml.safe_load(shipped.read_text())
     globals_env = built_template["Globals"]["Function"]["Environment"]["Variables"]
     assert globals_env["PLAYBOOK_PATH"] == "/opt/python/turnaround/playbook.yaml"
 

@@ -4,6 +4,7 @@ cost per mention. Pure functions; nothing here is timed."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -126,3 +127,14 @@ def test_the_price_list_prices_the_documented_bedrock_model() -> None:
     model = prices["bedrock_default_model_id"]
     assert set(prices["bedrock_per_million_tokens"][model]) == {"input", "output"}
     assert prices["bedrock_chars_per_token"] > 0
+
+
+def test_a_base_commits_cold_starts_are_ratios_over_the_pooled_peer() -> None:
+    from tests.bench.coldstart import _before_rows
+
+    before: dict[str, list[dict[str, Any]]] = {
+        "action_page": [{"init_s": 0.3, "total_s": 0.4}, {"init_s": 0.25, "total_s": 0.3}],
+        "dm_mail": [{"error": "exit 1"}],  # never ran: no row
+    }
+    peer: list[dict[str, Any]] = [{"init_s": 0.2}, {"init_s": 0.15}]
+    assert _before_rows(before, peer) == pytest.approx({"action_page": 2.0})

@@ -29,6 +29,7 @@ EVERYWHERE = {
     "twitter_text",
     "sqlite3",
     "aws_lambda_powertools.utilities.parser",  # the schedule is read by handlers/schedule.py
+    "yaml",  # Lambda reads the playbook's JSON copy (turnaround/playbook_file.py)
 }
 # What each handler may load at import beyond the common set (anything not listed here is refused).
 ALLOWED = {
@@ -128,8 +129,8 @@ def test_traced_the_x_ray_sdk_does_not_load_asyncio(function: str, tmp_path: Pat
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_no_model_builds_its_validator_at_import(function: str) -> None:
     """Every first-party pydantic model is ``defer_build``: a handler pays for the models it validates,
-    when it first validates them, not for every model its imports define (workflow task inputs are
-    one TypeAdapter, built at import: any task validates all of them)."""
+    when it first validates them, not for every model its imports define (workflow_tasks builds the
+    model of the task it runs, not all eleven)."""
     code = (
         "import json, sys\n"
         f"import functions.{function}.app\n"
@@ -200,3 +201,17 @@ def test_in_lambda_every_function_ends_its_init_with_the_collector_on(function: 
     )
     last = run_fresh(code, POWERTOOLS_TRACE_DISABLED="true", AWS_LAMBDA_INITIALIZATION_TYPE="on-demand")
     assert json.loads(last) == [True, True]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_pauses_the_collector_before_anything_else_loads(function: str) -> None:
+    """``lambda_init`` is each app.py's first import (after ``__future__``): what loads before it loads
+    with the collector walking INIT's growing heap."""
+    import ast
+
+    tree = ast.parse((ROOT / "functions" / function / "app.py").read_text())
+    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    first = next(
+        node for node in imports if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+    )
+    assert isinstance(first, ast.Import) and first.names[0].name == "turnaround.handlers.lambda_init"

@@ -18,6 +18,8 @@ import boto3
 import botocore
 from botocore.config import Config
 
+from turnaround.adapters.aws_models import botocore_session
+
 
 def _user_agent() -> str:
     """Botocore's User-Agent, fixed once per container. Left to itself, botocore builds the header
@@ -44,7 +46,7 @@ def session() -> boto3.session.Session:
     global _session
     with _lock:
         if _session is None:
-            _session = boto3.session.Session()
+            _session = boto3.session.Session(botocore_session=botocore_session())
         return _session
 
 

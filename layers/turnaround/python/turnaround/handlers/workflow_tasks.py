@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -101,7 +102,30 @@ WorkflowTask = Annotated[
     | Close,
     Field(discriminator="task"),
 ]
-TASK: TypeAdapter[WorkflowTask] = TypeAdapter(WorkflowTask)
+_MODELS: tuple[type[_Task], ...] = (
+    Assign,
+    Acknowledge,
+    Notify,
+    AlertOps,
+    AckNotPosted,
+    RecordDecision,
+    AskFollowUp,
+    AwaitFollowUp,
+    Amplify,
+    AskRepToAmplify,
+    Close,
+)
+# Each task's model by its ``task`` value: an invocation builds the validator of the one task it runs
+# (~1 ms), not of all eleven (~10 ms of a cold start, built layers with CPython 3.12).
+BY_TASK: dict[str, type[_Task]] = {
+    get_args(model.model_fields["task"].annotation)[0]: model for model in _MODELS
+}
+
+
+@cache
+def _any_task() -> TypeAdapter[WorkflowTask]:
+    """The discriminated union: it names an unknown or missing ``task`` as pydantic does."""
+    return TypeAdapter(WorkflowTask)
 
 
 def parse_task(event: dict[str, Any]) -> WorkflowTask:
@@ -113,7 +137,11 @@ def parse_task(event: dict[str, Any]) -> WorkflowTask:
             f"task input_version {version!r} is not one this function version reads "
             f"({sorted(READS_INPUT_VERSIONS)}); the state machine pins a function version that does"
         )
-    return TASK.validate_python(event)
+    name = event.get("task")
+    model = BY_TASK.get(name) if isinstance(name, str) else None
+    if model is None:
+        return _any_task().validate_python(event)
+    return model.model_validate(event)  # type: ignore[return-value]
 
 
 def run_task(task: WorkflowTask, workflow: CaseWorkflow) -> dict[str, Any]:

@@ -9,20 +9,17 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.language import language_of
+from turnaround.playbook_file import UnreadablePlaybook, read
 from turnaround.rendering import render
 
 # In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
 # PLAYBOOK_PATH points at it.
 BUNDLED = Path(__file__).resolve().parents[1] / "playbook.yaml"
 SOURCE = Path(__file__).resolve().parents[5] / "infrastructure" / "playbook.yaml"
-# libyaml's parser when PyYAML's wheel has it (it does for Lambda's x86_64 and arm64): the same safe
-# constructor, ~10x less CPU than the pure-Python parser (11 ms of every cold start for this file).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # An address, checked for shape only: pydantic's EmailStr would load email-validator (and dnspython)
@@ -301,10 +298,9 @@ def load_playbook(path: str | None = None, *, render_check: bool | None = None) 
     if render_check is None:
         render_check = "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
     try:
-        return Playbook.model_validate(
-            yaml.load(chosen.read_text(), Loader=_YAML_LOADER), context={"render_check": render_check}
-        )
-    except (OSError, yaml.YAMLError) as exc:
+        # the build's JSON copy when it is this file's (playbook_file): no YAML parser at a cold start
+        return Playbook.model_validate(read(chosen), context={"render_check": render_check})
+    except (OSError, UnreadablePlaybook) as exc:
         raise ConfigurationError(f"playbook {chosen} could not be read: {exc}") from exc
     except ValidationError as exc:
         raise ConfigurationError(f"playbook {chosen} is invalid: {exc}") from exc
