@@ -12,7 +12,8 @@ and probe a dozen libraries we do not use.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Sequence
+import threading
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
@@ -79,10 +80,48 @@ def tracing_enabled() -> bool:
     return bool(os.getenv("LAMBDA_TASK_ROOT")) and not local
 
 
+_untraced = threading.local()  # set inside calls_not_traced(), on this thread
+
+
+@contextmanager
+def calls_not_traced() -> Iterator[None]:
+    """The AWS calls made inside on this thread get no subsegment of their own (their trace header
+    still names the enclosing subsegment). For per-item calls in high-volume functions, whose batch
+    is traced as a whole (``one_subsegment``, or the invocation's own)."""
+    before = getattr(_untraced, "on", False)
+    _untraced.on = True
+    try:
+        yield
+    finally:
+        _untraced.on = before
+
+
+def _let_calls_skip_xray() -> None:
+    """Wrap the X-Ray SDK's botocore wrapper once more: inside ``calls_not_traced`` a call goes
+    straight to botocore. Marking the subsegments unsampled instead saves nothing: the SDK's per-call
+    work (context look-ups that re-parse the trace header, the subsegment objects) stays."""
+    import botocore.client
+    import wrapt
+
+    traced = botocore.client.BaseClient.__dict__["_make_api_call"]
+    if not isinstance(traced, wrapt.FunctionWrapper) or hasattr(botocore.client, "_turnaround_untraced"):
+        return  # not patched (nothing to skip), or already wrapped
+    setattr(botocore.client, "_turnaround_untraced", True)  # noqa: B010
+    untraced = traced.__wrapped__
+
+    def call(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if getattr(_untraced, "on", False):
+            return untraced(instance, *args, **kwargs)
+        return wrapped(*args, **kwargs)
+
+    wrapt.wrap_function_wrapper(botocore.client, "BaseClient._make_api_call", call)
+
+
 def _tracer() -> Tracer:
     if not tracing_enabled():
         return Tracer(disabled=True, auto_patch=False, provider=NoTracing())
     traced = Tracer(patch_modules=("botocore",))
+    _let_calls_skip_xray()
     import wrapt  # the X-Ray SDK's own dependency
 
     wrapt.register_post_import_hook(lambda _: traced.patch(("requests",)), "requests")
@@ -92,3 +131,20 @@ def _tracer() -> Tracer:
 logger = Logger()
 tracer = _tracer()
 metrics = Metrics()
+
+
+@contextmanager
+def one_subsegment(name: str) -> Iterator[BaseSegment | None]:
+    """Record the AWS calls made inside as one subsegment ``## name`` rather than one each.
+
+    The X-Ray SDK gives every botocore call its own subsegment, and streams each to the daemon once
+    a segment holds more than 100: a poll that stores 1,000 mentions would build and send 1,000
+    subsegments, a good part of each mention's CPU. Here X-Ray gets one subsegment for the batch,
+    with its time and any error (the calls inside are ``calls_not_traced``). Yields the subsegment
+    (None when tracing is off)."""
+    provider = tracer.provider
+    if isinstance(provider, NoTracing):
+        yield None
+        return
+    with provider.in_subsegment(name=f"## {name}") as subsegment, calls_not_traced():
+        yield subsegment

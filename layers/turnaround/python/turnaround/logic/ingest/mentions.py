@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -34,7 +35,7 @@ from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XU
 from turnaround.logic.triage import triage
 from turnaround.models.mention import Author, Checkpoint, HandlePollResult, Mention
 from turnaround.models.x import XTweet, XUser
-from turnaround.observability import logger, metrics
+from turnaround.observability import logger, metrics, one_subsegment
 from turnaround.settings import PollerSettings
 
 Clock = Callable[[], datetime]
@@ -210,47 +211,52 @@ class MentionIngestor:
         debug = logger.log_level <= logging.DEBUG  # the 10% of invocations sampled at DEBUG
         if ordered and self.on_pass:
             self.on_pass()
-        for tweet in ordered:
-            if tweet.author_id == user_id:
-                result.skipped_own += 1
-                continue
-            if tweet.is_retweet:
-                result.skipped_retweets += 1
-                continue
-            mention = self._mention(tweet, state, user_id, ingested_at)
-            thread = mention.conversation_id
-            known = threads.get(thread, UNKNOWN)
-            if known is UNKNOWN and roots_are_new and thread == mention.tweet_id:
-                known = None
-            outcome = self.store.mentions.record(
-                mention, open_case=mention.triage.is_complaint, retention=self.retention, owner=known
-            )
-            if not outcome.stored:
-                result.duplicates += 1
-                continue
-            threads[thread] = outcome.case_id
-            result.stored += 1
-            if mention.triage.category == "unsure" and not outcome.case_open:
-                # a person decides (turnaround/review.py), also in a resolved or closed case's thread
-                ReviewQueue(self.store).add(mention)
-            if self.on_stored:
-                self.on_stored(mention)
-            if outcome.case_opened:
-                result.cases_opened += 1
-                opened.append(outcome.case_id)
-            elif outcome.case_id:
-                result.attached_to_case += 1
-            if debug:  # a log line costs about a DynamoDB call's CPU: per mention only when sampled
-                logger.debug(
-                    "mention ingested",
-                    extra={
-                        "handle": self.handle,
-                        "tweet_id": mention.tweet_id,
-                        "case_id": outcome.case_id,
-                        "category": mention.triage.category,
-                        "priority": mention.triage.priority,
-                    },
+        # One X-Ray subsegment for the pass's writes, not one per call (observability.one_subsegment)
+        with one_subsegment("store mentions") as subsegment:
+            for tweet in ordered:
+                if tweet.author_id == user_id:
+                    result.skipped_own += 1
+                    continue
+                if tweet.is_retweet:
+                    result.skipped_retweets += 1
+                    continue
+                mention = self._mention(tweet, state, user_id, ingested_at)
+                thread = mention.conversation_id
+                known = threads.get(thread, UNKNOWN)
+                if known is UNKNOWN and roots_are_new and thread == mention.tweet_id:
+                    known = None
+                outcome = self.store.mentions.record(
+                    mention, open_case=mention.triage.is_complaint, retention=self.retention, owner=known
                 )
+                if not outcome.stored:
+                    result.duplicates += 1
+                    continue
+                threads[thread] = outcome.case_id
+                result.stored += 1
+                if mention.triage.category == "unsure" and not outcome.case_open:
+                    # a person decides (turnaround/review.py), also in a resolved or closed case's thread
+                    ReviewQueue(self.store).add(mention)
+                if self.on_stored:
+                    self.on_stored(mention)
+                if outcome.case_opened:
+                    result.cases_opened += 1
+                    opened.append(outcome.case_id)
+                elif outcome.case_id:
+                    result.attached_to_case += 1
+                if debug:  # a log line costs about a DynamoDB call's CPU: per mention only when sampled
+                    logger.debug(
+                        "mention ingested",
+                        extra={
+                            "handle": self.handle,
+                            "tweet_id": mention.tweet_id,
+                            "case_id": outcome.case_id,
+                            "category": mention.triage.category,
+                            "priority": mention.triage.priority,
+                        },
+                    )
+            if subsegment is not None:
+                stored: Any = result.stored  # an int is a Number; the stubs' numeric tower says not
+                subsegment.put_annotation("mentions_stored", stored)
         if result.stored or result.duplicates:
             logger.info(
                 "mentions ingested",
