@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -260,8 +261,9 @@ class MentionIngestor:
             batch_keys.clear()
             batch_threads.clear()
 
-        # One X-Ray subsegment for the pass's writes, not one per call (observability.one_subsegment)
-        with one_subsegment("store mentions") as subsegment:
+        # One X-Ray subsegment for the pass's writes, not one per call (observability.one_subsegment);
+        # none for a pass that read nothing new
+        with one_subsegment("store mentions") if ordered else nullcontext() as subsegment:
             for tweet in ordered:
                 if tweet.author_id == user_id:
                     result.skipped_own += 1
