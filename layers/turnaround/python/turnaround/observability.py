@@ -12,7 +12,6 @@ and probe a dozen libraries we do not use.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
@@ -20,6 +19,10 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+# batches of AWS calls traced as one (the wrapper on botocore lives with the other botocore code)
+from turnaround.adapters.aws import calls_not_traced as calls_not_traced
+from turnaround.adapters.aws import let_calls_skip_xray
 
 
 class _NoSegment(BaseSegment):
@@ -80,48 +83,11 @@ def tracing_enabled() -> bool:
     return bool(os.getenv("LAMBDA_TASK_ROOT")) and not local
 
 
-_untraced = threading.local()  # set inside calls_not_traced(), on this thread
-
-
-@contextmanager
-def calls_not_traced() -> Iterator[None]:
-    """The AWS calls made inside on this thread get no subsegment of their own (their trace header
-    still names the enclosing subsegment). For per-item calls in high-volume functions, whose batch
-    is traced as a whole (``one_subsegment``, or the invocation's own)."""
-    before = getattr(_untraced, "on", False)
-    _untraced.on = True
-    try:
-        yield
-    finally:
-        _untraced.on = before
-
-
-def _let_calls_skip_xray() -> None:
-    """Wrap the X-Ray SDK's botocore wrapper once more: inside ``calls_not_traced`` a call goes
-    straight to botocore. Marking the subsegments unsampled instead saves nothing: the SDK's per-call
-    work (context look-ups that re-parse the trace header, the subsegment objects) stays."""
-    import botocore.client
-    import wrapt
-
-    traced = botocore.client.BaseClient.__dict__["_make_api_call"]
-    if not isinstance(traced, wrapt.FunctionWrapper) or hasattr(botocore.client, "_turnaround_untraced"):
-        return  # not patched (nothing to skip), or already wrapped
-    setattr(botocore.client, "_turnaround_untraced", True)  # noqa: B010
-    untraced = traced.__wrapped__
-
-    def call(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        if getattr(_untraced, "on", False):
-            return untraced(instance, *args, **kwargs)
-        return wrapped(*args, **kwargs)
-
-    wrapt.wrap_function_wrapper(botocore.client, "BaseClient._make_api_call", call)
-
-
 def _tracer() -> Tracer:
     if not tracing_enabled():
         return Tracer(disabled=True, auto_patch=False, provider=NoTracing())
     traced = Tracer(patch_modules=("botocore",))
-    _let_calls_skip_xray()
+    let_calls_skip_xray()
     import wrapt  # the X-Ray SDK's own dependency
 
     wrapt.register_post_import_hook(lambda _: traced.patch(("requests",)), "requests")
