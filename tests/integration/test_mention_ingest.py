@@ -492,10 +492,13 @@ class _CountedCalls:
         return ops
 
 
-def test_one_dynamodb_call_per_new_mention_on_the_common_path(emulator, x_api, store, clock, customers):
+def test_at_most_one_dynamodb_call_per_new_mention_on_the_common_path(
+    emulator, x_api, store, clock, customers
+):
     """A thread root needs no lookup (nothing older in its thread can be stored outside a gap), a
     reply under a case this pass opened needs none either, and who awaits a follow-up is one read a
-    pass: each new mention is its one conditional write."""
+    pass. New complaints in different threads share one transaction; a reply waits for the write
+    that opened its thread's case, and replies counting on one case go one at a time."""
     from turnaround.logic.workflow.listener import CustomerPostListener
     from turnaround.models.playbook import load_playbook
 
@@ -517,15 +520,42 @@ def test_one_dynamodb_call_per_new_mention_on_the_common_path(emulator, x_api, s
     assert (result.stored, result.cases_opened, result.attached_to_case) == (11, 5, 5)
     assert calls.take() == [
         "Query",  # the checkpoint (and when quotes were last checked)
-        "TransactWriteItems",  # the first complaint: a case opened with its mention, at once
+        "TransactWriteItems",  # the five complaints: each case opened with its mention, at once
         "Query",  # who awaits a follow-up: once for the pass, after its first post
-        *["TransactWriteItems"] * 4,  # the other complaints, each its case
         *["TransactWriteItems"] * 5,  # five replies joining the case opened in this pass
         "PutItem",  # the praise: stored, nothing else
         "UpdateItem",  # the checkpoint moves
     ]
     assert ingestor.poll().fetched == 0
     assert calls.take() == ["Query"]  # an idle poll: one read, nothing written
+
+
+def test_a_batch_holding_a_mention_stored_before_is_undone_and_each_is_stored_once(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """A crashed pass stored one complaint but never moved the checkpoint: the next pass's batch
+    fails that mention's condition, DynamoDB writes none of the batch, and each is then recorded
+    alone: the others stored and their cases opened once, the stored one a duplicate."""
+    posts = [
+        emulator.add_post("bob", f"@acmeair my bag is lost, flight {n}, nobody answers") for n in range(6)
+    ]
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID)
+    ingestor = _ingestor(x_api, store, clock)
+    state = _Pass(tweets=list(page.data), users={u.id: u for u in page.includes.users})
+    tweet = next(t for t in page.data if t.id == posts[2].id)
+    before = ingestor._mention(tweet, state, BRAND_ID, clock.now())
+    assert store.mentions.record(before, open_case=True, retention=timedelta(days=1)).case_opened
+    calls = _CountedCalls(store)
+
+    result = ingestor.poll()
+
+    assert (result.stored, result.duplicates, result.cases_opened) == (5, 1, 5)
+    assert calls.take().count("TransactWriteItems") == 1 + 6  # the batch, cancelled; then each alone
+    assert sorted(i["tweet_id"] for i in _stored_mentions(table_name)) == sorted(p.id for p in posts)
+    cases = _cases(table_name)
+    assert sorted(c["root_tweet_id"] for c in cases) == sorted(p.id for p in posts)
+    assert {int(c["mention_count"]) for c in cases} == {1}
 
 
 class _Workflow:

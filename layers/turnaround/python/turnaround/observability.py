@@ -12,13 +12,17 @@ and probe a dozen libraries we do not use.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+# batches of AWS calls traced as one (the wrapper on botocore lives with the other botocore code)
+from turnaround.adapters.aws import calls_not_traced as calls_not_traced
+from turnaround.adapters.aws import let_calls_skip_xray
 
 
 class _NoSegment(BaseSegment):
@@ -83,6 +87,7 @@ def _tracer() -> Tracer:
     if not tracing_enabled():
         return Tracer(disabled=True, auto_patch=False, provider=NoTracing())
     traced = Tracer(patch_modules=("botocore",))
+    let_calls_skip_xray()
     import wrapt  # the X-Ray SDK's own dependency
 
     wrapt.register_post_import_hook(lambda _: traced.patch(("requests",)), "requests")
@@ -92,3 +97,20 @@ def _tracer() -> Tracer:
 logger = Logger()
 tracer = _tracer()
 metrics = Metrics()
+
+
+@contextmanager
+def one_subsegment(name: str) -> Iterator[BaseSegment | None]:
+    """Record the AWS calls made inside as one subsegment ``## name`` rather than one each.
+
+    The X-Ray SDK gives every botocore call its own subsegment, and streams each to the daemon once
+    a segment holds more than 100: a poll that stores 1,000 mentions would build and send 1,000
+    subsegments, a good part of each mention's CPU. Here X-Ray gets one subsegment for the batch,
+    with its time and any error (the calls inside are ``calls_not_traced``). Yields the subsegment
+    (None when tracing is off)."""
+    provider = tracer.provider
+    if isinstance(provider, NoTracing):
+        yield None
+        return
+    with provider.in_subsegment(name=f"## {name}") as subsegment, calls_not_traced():
+        yield subsegment

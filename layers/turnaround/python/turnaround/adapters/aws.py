@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -90,3 +92,40 @@ def reset() -> None:
         _session = None
         _clients.clear()
         _resources.clear()
+
+
+_untraced = threading.local()  # set inside calls_not_traced(), on this thread
+
+
+@contextmanager
+def calls_not_traced() -> Iterator[None]:
+    """The AWS calls made inside on this thread get no subsegment of their own (their trace header
+    still names the enclosing subsegment). For per-item calls in high-volume functions, whose batch
+    is traced as a whole (``one_subsegment``, or the invocation's own)."""
+    before = getattr(_untraced, "on", False)
+    _untraced.on = True
+    try:
+        yield
+    finally:
+        _untraced.on = before
+
+
+def let_calls_skip_xray() -> None:
+    """Wrap the X-Ray SDK's botocore wrapper once more: inside ``calls_not_traced`` a call goes
+    straight to botocore. Marking the subsegments unsampled instead saves nothing: the SDK's per-call
+    work (context look-ups that re-parse the trace header, the subsegment objects) stays."""
+    import botocore.client
+    import wrapt
+
+    traced = botocore.client.BaseClient.__dict__["_make_api_call"]
+    if not isinstance(traced, wrapt.FunctionWrapper) or hasattr(botocore.client, "_turnaround_untraced"):
+        return  # not patched (nothing to skip), or already wrapped
+    setattr(botocore.client, "_turnaround_untraced", True)  # noqa: B010
+    untraced = traced.__wrapped__
+
+    def call(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if getattr(_untraced, "on", False):
+            return untraced(instance, *args, **kwargs)
+        return wrapped(*args, **kwargs)
+
+    wrapt.wrap_function_wrapper(botocore.client, "BaseClient._make_api_call", call)

@@ -102,6 +102,12 @@ class CaseRepository(Repository):
         """Open ``case`` together with ``mention_write`` (the transaction item that stores or claims
         its first mention; it goes first, so its failure reads as 'duplicate'). The thread's pointer
         is created, or taken over from ``previous_case_id`` (a closed case) only if still so."""
+        return self.transact(self.open_items(case, mention_write, previous_case_id), what)
+
+    def open_items(
+        self, case: Case, mention_write: dict[str, Any], previous_case_id: str | None
+    ) -> list[dict[str, Any]]:
+        """The transaction items of ``open``: the mention's write, the case, the thread's pointer."""
         opened_at = case.opened_at.isoformat()
         item = to_item(
             {
@@ -132,20 +138,17 @@ class CaseRepository(Repository):
                 "ExpressionAttributeValues": {":previous": previous_case_id},
             }
         pointer = {"pk": f"CONVERSATION#{case.conversation_id}", "sk": "CASE", "case_id": case.case_id}
-        return self.transact(
-            [
-                mention_write,
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": item,
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-                {"Put": {"TableName": self.table_name, "Item": pointer, **pointer_condition}},
-            ],
-            what,
-        )
+        return [
+            mention_write,
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": self.table_name, "Item": pointer, **pointer_condition}},
+        ]
 
     def count_mention(self, case_id: str, at: datetime, *, open_only: bool = True) -> dict[str, Any]:
         """The transaction item that counts one more mention on a case: only if it is OPEN, or
@@ -180,6 +183,17 @@ class CaseRepository(Repository):
                 return "race"
             raise StorageError(f"could not {what}: {reasons or exc}") from exc
         return "ok"
+
+    def transact_all(self, items: list[dict[str, Any]], what: str) -> bool:
+        """Run a transaction of several mentions' writes: True if it committed, False if DynamoDB
+        cancelled it (then it wrote nothing: a condition failed, or a conflicting write)."""
+        try:
+            self.ref.client.transact_write_items(TransactItems=to_wire(items))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise StorageError(f"could not {what}: {exc}") from exc
+        return True
 
     # --- the workflow's writes: each names what happened ------------------------------------------
 

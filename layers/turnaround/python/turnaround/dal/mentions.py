@@ -28,6 +28,32 @@ class RecordOutcome:
     case_open: bool = False  # the case it joined or opened is OPEN (False: resolved or closed, or none)
 
 
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One mention's write as ``record`` would make it when its thread's owner is known, held for a
+    batch (``MentionRepository.record_all``): its transaction items, and its outcome if they commit."""
+
+    mention: Mention
+    open_case: bool
+    retention: timedelta
+    owner: str | None
+    items: list[dict[str, Any]]
+    outcome: RecordOutcome
+
+    @property
+    def keys(self) -> set[tuple[str, str]]:
+        """The items it writes: one transaction may not touch an item twice."""
+        return {
+            (str(key["pk"]), str(key["sk"]))
+            for entry in self.items
+            for body in entry.values()
+            for key in [body.get("Key") or body["Item"]]
+        }
+
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit on TransactWriteItems
+
+
 class _Unknown:
     """The thread's owner was not looked up: ``record`` reads the conversation pointer."""
 
@@ -143,6 +169,41 @@ class MentionRepository(Repository):
             f"{mention.tweet_id} not stored, the next poll retries it"
         )
 
+    def plan(
+        self, mention: Mention, *, open_case: bool, retention: timedelta, owner: str | None
+    ) -> PlannedWrite | None:
+        """``record``'s write for ``mention`` assuming ``owner`` owns its thread, to batch with
+        others; None where that write is not a transaction (a post that opens nothing in a thread
+        without a case is one PutItem, half a transaction item's write units): ``record`` it."""
+        if owner is None and not open_case:
+            return None
+        if owner is None:
+            case = Case.opened_from(mention, opened_at=mention.ingested_at)
+            items = self.cases.open_items(
+                case, self._store_once(mention, case.case_id, retention), previous_case_id=None
+            )
+            outcome = RecordOutcome(stored=True, case_id=case.case_id, case_opened=True, case_open=True)
+        else:
+            open_only = open_case or mention.triage.category == "unsure"
+            items = self._attach_items(mention, owner, retention, open_only=open_only)
+            outcome = RecordOutcome(stored=True, case_id=owner, case_open=open_only)
+        return PlannedWrite(mention, open_case, retention, owner, items, outcome)
+
+    def record_all(self, planned: list[PlannedWrite]) -> list[RecordOutcome]:
+        """Make the planned writes in one transaction (together at most MAX_TRANSACTION_ITEMS items,
+        none touching an item another touches): one call for many mentions, each write under its own
+        condition. DynamoDB commits all or none; if it cancels (one was stored already, or a case
+        changed), each is then recorded alone (``record``), which tells a duplicate from a race: a
+        batch can cost calls, never a lost, misfiled or doubled write."""
+        if len(planned) > 1:
+            items = [item for write in planned for item in write.items]
+            if self.cases.transact_all(items, f"store {len(planned)} mentions"):
+                return [write.outcome for write in planned]
+        return [
+            self.record(w.mention, open_case=w.open_case, retention=w.retention, owner=w.owner)
+            for w in planned
+        ]
+
     def _write_assuming(
         self, mention: Mention, owner: str | None, *, open_case: bool, retention: timedelta
     ) -> RecordOutcome | None:
@@ -178,14 +239,19 @@ class MentionRepository(Repository):
             }
         }
 
+    def _attach_items(
+        self, mention: Mention, case_id: str, retention: timedelta, *, open_only: bool
+    ) -> list[dict[str, Any]]:
+        return [
+            self._store_once(mention, case_id, retention),
+            self.cases.count_mention(case_id, mention.ingested_at, open_only=open_only),
+        ]
+
     def _attach(
         self, mention: Mention, case_id: str, retention: timedelta, *, open_only: bool
     ) -> RecordOutcome | None:
         result = self.cases.transact(
-            [
-                self._store_once(mention, case_id, retention),
-                self.cases.count_mention(case_id, mention.ingested_at, open_only=open_only),
-            ],
+            self._attach_items(mention, case_id, retention, open_only=open_only),
             f"store mention {mention.tweet_id}",
         )
         if result == "race":

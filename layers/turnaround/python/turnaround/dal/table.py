@@ -42,15 +42,26 @@ _serializer = TypeSerializer()
 
 
 def _attribute_value(value: Any) -> dict[str, Any]:
-    """One value in DynamoDB's wire format, as boto3's resource layer would send it (strings, maps
-    and lists here; numbers, booleans, sets and binary by boto3's own serializer)."""
-    if isinstance(value, str):
+    """One value in DynamoDB's wire format, as boto3's resource layer would send it (strings, maps,
+    lists, booleans, null and small integers here; other numbers, sets and binary by boto3's own
+    serializer, which checks a number fits DynamoDB's 38 digits)."""
+    kind = type(value)
+    if kind is str:
         return {"S": value}
-    if isinstance(value, dict):
+    if kind is dict:
         return {"M": {k: _attribute_value(v) for k, v in value.items()}}
-    if isinstance(value, list):
+    if kind is list:
         return {"L": [_attribute_value(v) for v in value]}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if kind is int and -_MAX_EXACT_INT < value < _MAX_EXACT_INT:
+        return {"N": str(value)}
     return _serializer.serialize(value)
+
+
+_MAX_EXACT_INT = 10**38  # DynamoDB numbers hold 38 significant digits
 
 
 def to_wire(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from turnaround.adapters.workflow_client import WorkflowClient
 from turnaround.models.playbook import Playbook
-from turnaround.observability import logger
+from turnaround.observability import calls_not_traced, logger
 
 
 def workflow_input(case_id: str, playbook: Playbook) -> dict[str, Any]:
@@ -36,7 +36,8 @@ def start_for_new_case(record: DynamoDBRecord, *, workflow: WorkflowClient, play
     ):
         return None  # only a case's first write starts its workflow
     case_id = str(image["case_id"])
-    arn = workflow.start(case_id, workflow_input(case_id, playbook))
+    with calls_not_traced():  # one start per case: X-Ray has the invocation's own segment for the batch
+        arn = workflow.start(case_id, workflow_input(case_id, playbook))
     # Step Functions lists every execution by case id; a line per case costs about as much CPU as
     # the start itself, so it is written when the invocation's logs are sampled at DEBUG.
     logger.debug("workflow started", extra={"case_id": case_id, "execution_arn": arn})
