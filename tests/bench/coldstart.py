@@ -457,6 +457,8 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
     if served.base is not None:
         rows += [
             (f"cold start before ({served.base.ref}): {name}", f"{ratio:.2f}x", "same rounds, interleaved")
+            if isinstance(ratio, float)
+            else (f"cold start before ({served.base.ref}): {name}", "error", ratio)
             for name, ratio in figures["base"]["by_function"].items()
         ]
     return rows, figures
@@ -532,11 +534,24 @@ def _ses_receipt(served: Served, environment: dict[str, str], round_number: int)
 
 def _before_rows(
     before: dict[str, list[dict[str, Any]]], peer_runs: list[dict[str, Any]]
-) -> dict[str, float]:
-    """The base commit's ratio per function (INIT + first call over the pooled peer)."""
+) -> dict[str, float | str]:
+    """The base commit's ratio per function (INIT + first call over the pooled peer), or the error
+    its runs ended with (an older commit's code may not run against today's stack): never a
+    silently missing row."""
     peer = _best(peer_runs, "init_s") or float("nan")
-    ratios = {name: _best(runs, "total_s") for name, runs in before.items()}
-    return {name: total / peer for name, total in ratios.items() if total is not None}
+    rows: dict[str, float | str] = {}
+    for name, runs in before.items():
+        total = _best(runs, "total_s")
+        errors = [str(r["error"]) for r in runs if r.get("error")]
+        rows[name] = total / peer if total is not None else "error: " + _what_failed(errors)
+    return rows
+
+
+def _what_failed(errors: list[str]) -> str:
+    """The line of a child's stderr that names what failed (its exception), else its last line."""
+    lines = [line.strip() for line in (errors or ["no result"])[0].splitlines() if line.strip()]
+    named = [line for line in lines if "Error" in line or "Exception" in line]
+    return (named or lines or ["no result"])[-1][:120]
 
 
 def _best(samples: list[dict[str, Any]], key: str) -> float | None:

@@ -134,7 +134,8 @@ def test_a_base_commits_cold_starts_are_ratios_over_the_pooled_peer() -> None:
 
     before: dict[str, list[dict[str, Any]]] = {
         "action_page": [{"init_s": 0.3, "total_s": 0.4}, {"init_s": 0.25, "total_s": 0.3}],
-        "dm_mail": [{"error": "exit 1"}],  # never ran: no row
+        "dm_mail": [{"error": "exit 1: ValidationError"}],  # never ran: the row says why
     }
     peer: list[dict[str, Any]] = [{"init_s": 0.2}, {"init_s": 0.15}]
-    assert _before_rows(before, peer) == pytest.approx({"action_page": 2.0})
+    rows = _before_rows(before, peer)
+    assert rows["action_page"] == pytest.approx(2.0) and rows["dm_mail"] == "error: exit 1: ValidationError"
