@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.dal.incidents import PostLane
 from turnaround.exceptions import PostBudgetExhausted
-from turnaround.logic.workflow.voice import case_ref, first_name
+from turnaround.logic.workflow.voice import ack_withheld, case_ref, first_name
 from turnaround.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         # The ack runs beside the rep's email and may still be retrying X's rate limit: "we're on
         # it" after the rep has settled the case would embarrass the brand.
         return {**result, "reason": "a person already settled the case"}
-    withheld = flow.playbook.ack_withheld(mention.triage.confidence, opened_by_a_person=bool(case.opened_by))
+    withheld = ack_withheld(flow.playbook, case, mention)
     if withheld:  # the rep, emailed at once, writes the first reply
         return {**result, "reason": withheld}
     if not mention.mentions_handle:

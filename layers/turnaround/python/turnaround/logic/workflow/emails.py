@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
+from turnaround.logic.workflow.voice import ack_withheld
 from turnaround.models.case import Case, FollowUpPost, StoredDm
 from turnaround.models.language import language_of
 from turnaround.models.mention import Mention
@@ -211,10 +212,7 @@ def escalation_email(
         if case.dm_refused
         else "",
         "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
-        "ack_status": ack_status(
-            case,
-            playbook.ack_withheld(mention.triage.confidence, opened_by_a_person=bool(case.opened_by)),
-        ),
+        "ack_status": ack_status(case, ack_withheld(playbook, case, mention)),
         "history": case_history(case),
     }
     # A reminder says so, to the supervisor too: each email of a case reads differently.

@@ -1,8 +1,21 @@
-"""How the brand addresses a customer in posts, DMs and emails."""
+"""How the brand addresses a customer in posts, DMs and emails, and when it speaks automatically."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from turnaround.models.mention import Author
+
+if TYPE_CHECKING:
+    from turnaround.models.case import Case
+    from turnaround.models.mention import Mention
+    from turnaround.models.playbook import Playbook
+
+
+def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None:
+    """Why this case gets no automated public ack (its rep writes the first reply), or None: what
+    the Acknowledge task does and what the rep's email says of it."""
+    return playbook.ack_withheld(mention.triage.confidence, opened_by_a_person=bool(case.opened_by))
 
 
 def case_ref(case_id: str) -> str:
