@@ -13,6 +13,7 @@ from email.message import EmailMessage
 
 from turnaround.adapters.mailer import build_message, safe_header
 from turnaround.logic.reply_mail.reply_address import thread_anchor
+from turnaround.logic.workflow.voice import case_ref
 from turnaround.models.case import Case
 from turnaround.models.playbook import Playbook
 from turnaround.rendering import render
@@ -33,7 +34,7 @@ reassign or give up the case.</p>
 
 def case_subject(case: Case) -> str:
     """The escalation email's subject without its Reminder/Escalated prefix (see emails.py)."""
-    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    ref = case_ref(case.case_id)
     return f"[P{case.priority}] @{safe_header(case.customer_username, 30)} - case {ref}"
 
 

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
-from turnaround.logic.workflow.voice import ack_withheld
+from turnaround.logic.workflow.voice import ack_withheld, case_ref
 from turnaround.models.case import Case, FollowUpPost, StoredDm
 from turnaround.models.language import language_of
 from turnaround.models.mention import Mention
@@ -185,7 +185,7 @@ def escalation_email(
     now: datetime | None = None,
     rep: Person | None = None,
 ) -> EmailMessage:
-    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    ref = case_ref(case.case_id)
     username = mention.author.username
     wait = wait or Wait(role="supervisor" if supervisor else "rep", reminder=reminder)
     intro = _intro(
@@ -323,7 +323,7 @@ def amplify_request_email(
     escalation_id: str,
 ) -> EmailMessage:
     """ "Retweet this?": the rep decides whether the brand amplifies a customer's praise."""
-    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    ref = case_ref(case.case_id)
     username = case.customer_username
     context = {
         "rep": recipient.name,
@@ -355,7 +355,7 @@ def ack_not_posted_email(
 ) -> EmailMessage:
     """A note in the case's thread: the public acknowledgement was not posted, so the customer has
     heard nothing from us yet."""
-    ref = case.case_id.rsplit("-", 1)[-1][-6:]
+    ref = case_ref(case.case_id)
     text = (
         f"{recipient.name}, our public acknowledgement to @{username} (case {ref}) was not posted: "
         f"{reason}.\n\nThe customer has heard nothing from us yet. Please answer them in person "
