@@ -426,6 +426,10 @@ def test_quotes_of_our_recent_posts_are_ingested_once_and_billed_as_reads(
 ):
     from turnaround.logic.ingest.quotes import QuoteIngestor
 
+    # X bills a post read once per UTC day: start at noon, so the 16 simulated minutes below never
+    # cross midnight (a run started at 23:50 UTC billed the last read again, rightly).
+    now = clock.now()
+    clock.advance((now.replace(hour=12, minute=0, second=0, microsecond=0) - now).total_seconds() % 86400)
     ours = emulator.add_post("acmeair", "Winter timetable is live")
     quiet = emulator.add_post("acmeair", "Lisbon from December")
     clock.advance(1)
