@@ -122,7 +122,10 @@ class Brand:
 
 @pytest.fixture
 def clock() -> SimulatedClock:
-    return SimulatedClock()
+    # Noon UTC today, not the wall clock: X bills a post read once per UTC day, so a test started
+    # near midnight would see its reads billed twice (a run at 23:44 UTC failed that way).
+    noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    return SimulatedClock(noon)
 
 
 @pytest.fixture
