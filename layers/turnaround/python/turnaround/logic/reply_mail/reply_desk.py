@@ -37,6 +37,7 @@ from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import (
     XApiError,
     XApiUnavailable,
+    XBlockedByCustomer,
     XCreditsExhausted,
     XDirectMessageRefused,
     XDuplicateContent,
@@ -420,6 +421,10 @@ class ReplyDesk:
             reason = "X refused the DM: the customer's DMs are closed to us"
         elif isinstance(exc, XPostDeleted):
             reason = "X refused the reply: the customer deleted the post (or it is no longer visible to us)"
+        elif isinstance(exc, XBlockedByCustomer):
+            reason = (
+                "X refused the reply: the customer has blocked our account, so nothing we post reaches them"
+            )
         elif isinstance(exc, XReplyNotAllowed):
             reason = "X refused the reply: we may reply only to posts that mention us, once per post"
         elif isinstance(exc, XDuplicateContent):
