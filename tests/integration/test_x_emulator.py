@@ -283,7 +283,7 @@ def test_a_customer_who_blocks_us_gets_no_reply_or_dm_and_it_is_not_our_violatio
     assert angry.id in [t.id for t in page.data]
     with pytest.raises(tweepy.Forbidden) as exc:
         client.create_tweet(text="@jane we hear you /AB", in_reply_to_tweet_id=angry.id, user_auth=True)
-    assert _status(exc) == (403, "You have been blocked from the author of this Tweet.")
+    assert _status(exc) == (403, "You have been blocked from the author of this tweet.")
     with pytest.raises(XBlockedByCustomer):  # what the workflow's ack and the reps' replies read
         x_api.reply(angry.id, "@jane we hear you /AB")
     with pytest.raises(XDirectMessageRefused):  # even though she DMed us before
