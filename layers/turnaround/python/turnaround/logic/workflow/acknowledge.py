@@ -31,6 +31,10 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         # The ack runs beside the rep's email and may still be retrying X's rate limit: "we're on
         # it" after the rep has settled the case would embarrass the brand.
         return {**result, "reason": "a person already settled the case"}
+    if _answered_by_the_rep(flow, case):
+        # A queued or retried ack can come after the rep's own reply by email: the canned "sorry,
+        # we're on it" would then be a second reply of ours and a step backwards.
+        return {**result, "reason": "the rep already replied to the customer"}
     withheld = ack_withheld(flow.playbook, case, mention)
     if withheld:  # the rep, emailed at once, writes the first reply
         return {**result, "reason": withheld}
@@ -149,3 +153,9 @@ def _settled_by_a_person(flow: CaseWorkflow, case: Case) -> bool:
     escalation_id = case.current_escalation_id
     escalation = flow.store.escalations.get(escalation_id) if escalation_id else None
     return bool(escalation and escalation.used_at and escalation.used_action != "reassign")
+
+
+def _answered_by_the_rep(flow: CaseWorkflow, case: Case) -> bool:
+    if case.first_response_at is not None:
+        return False  # our ack went out first (this is a retry recording it)
+    return any(m.outcome == "posted" for m in flow.store.conversation.messages(case.case_id))
