@@ -310,6 +310,48 @@ def test_a_queued_ack_is_not_posted_after_the_rep_has_replied_by_email(cloud):
     assert case.ack_tweet_id is None and case.ack_error is None
 
 
+@pytest.mark.parametrize("playbook_overrides", [BUDGET])
+def test_a_queued_ack_is_not_posted_after_someone_answered_in_xs_app(cloud):
+    """In an outage the social team answers some posts by hand in X's app while acks queue. At its
+    slot the ack reads our newer posts (Owned Reads) and finds that answer in the complaint's
+    thread: no canned reply follows it. The other queued ack, unanswered, still goes out."""
+    text = "@acmeair the app is broken, I can't check in ({}). Useless."
+    names = ("ann", "ben", "cal", "dee")
+    cases = [_complain(cloud, name, text.format(name), followers=90) for name in names]
+    cloud.poll()
+    wait_until(lambda: len(_acked(cloud)) == 2, what="the ordinary lane's share")
+    queued = wait_until(
+        lambda: (
+            qs
+            if len(
+                qs := [
+                    c
+                    for c in map(cloud.store.cases.get, cases)
+                    if c and c.ack_post_at and c.first_response_at is None
+                ]
+            )
+            == 2
+            else None
+        ),
+        what="two queued acks",
+    )
+    answered, waiting = queued
+    by_hand = cloud.emulator.add_post(
+        "acmeair", "So sorry! Check-in is back up now, please try again. ^JO", reply_to=answered.root_tweet_id
+    )
+    cloud.emulator.clock.set(max(c.ack_post_at for c in queued) + timedelta(seconds=1))
+    wait_until(lambda: waiting.case_id in _acked(cloud), what="the unanswered case's ack")
+    wait_until(
+        lambda: "AckDone" in states_entered(cloud.execution_arn(answered.case_id)),
+        what="the answered case's ack",
+    )
+    replies = [
+        p.id for p in cloud.emulator.world.posts.values() if p.in_reply_to_tweet_id == answered.root_tweet_id
+    ]
+    assert replies == [by_hand.id] and cloud.emulator.violations == []
+    assert cloud.store.cases.get(answered.case_id).ack_tweet_id is None
+
+
 @pytest.mark.parametrize(
     "playbook_overrides",
     [{**BUDGET, "incidents": {**BUDGET["incidents"], "max_ack_wait_minutes": 10}}],
