@@ -66,6 +66,7 @@ from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
+from turnaround.x_urls import post_url
 
 MAX_DM_LENGTH = 10_000
 IN_DOUBT_HEADLINE = (
@@ -194,7 +195,7 @@ class ReplyDesk:
             "CustomerPostsEmailed",
             lambda common: customer_post_email(
                 text=mention.text,
-                url=f"https://x.com/{case.customer_username}/status/{mention.tweet_id}",
+                url=post_url(case.customer_username, mention.tweet_id),
                 at=mention.created_at,
                 edited=mention.edit_of is not None,
                 **common,
@@ -371,10 +372,10 @@ class ReplyDesk:
             f"as a DM to @{case.customer_username}"
             if channel == "x_dm"
             else f"as a public reply in @{case.customer_username}'s thread, under our post "
-            f"https://x.com/{case.handle}/status/{in_reply_to_tweet_id}"
+            + post_url(case.handle, str(in_reply_to_tweet_id))
             if under_our_post
             else f"as a public reply to @{case.customer_username}'s post "
-            f"https://x.com/{case.customer_username}/status/{in_reply_to_tweet_id}"
+            + post_url(case.customer_username, str(in_reply_to_tweet_id))
         )
         headline = f"Sent to X {where}:"
         record = {"outcome": "posted", "headline": headline}
