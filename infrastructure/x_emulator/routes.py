@@ -17,7 +17,14 @@ from werkzeug.wrappers import Request
 
 from x_emulator.billing import usage_capped
 from x_emulator.problems import PROBLEMS, ProblemError, invalid
-from x_emulator.rules import MAX_TEXT, REPLY_TARGET_GONE, TOO_LONG, has_url, weighted_length
+from x_emulator.rules import (
+    BLOCKED_BY_AUTHOR,
+    MAX_TEXT,
+    REPLY_TARGET_GONE,
+    TOO_LONG,
+    has_url,
+    weighted_length,
+)
 from x_emulator.world import DmEvent, Post, User
 
 if TYPE_CHECKING:
@@ -288,6 +295,8 @@ def create_tweet(api: XApiEmulator, request: Request, user: User) -> Answer:
         target = world.visible_post(str(reply_to))
         if target is None:  # deleted by its author, or never there: X's answer (its v1.1 code 385)
             raise ProblemError(403, "Forbidden", REPLY_TARGET_GONE)
+        if world.blocks(world.users[target.author_id], user):  # the customer blocked us
+            raise ProblemError(403, "Forbidden", BLOCKED_BY_AUTHOR)
         rules.check_summoned(user, target)
     rules.check_duplicate(user, text)
     if target is not None:

@@ -14,6 +14,9 @@ from x_emulator.world import Post, User, World
 MAX_TEXT = 280
 # X's answer (403) to a reply whose target its author deleted, or that we cannot see.
 REPLY_TARGET_GONE = "You attempted to reply to a Tweet that is deleted or not visible to you."
+# X's answer (403) to a reply to someone who blocks us: the wording X's v1.1 gave (code 136), as
+# clients record it; X's v2 docs do not print this refusal's text.
+BLOCKED_BY_AUTHOR = "You have been blocked from the author of this tweet."
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how Twitter determines text length see "
     "https://github.com/twitter/twitter-text."

@@ -10,6 +10,7 @@
     users:
       - {username: acmeair, name: Acme Air, access_token: t, access_token_secret: s}
       - {username: jane, followers: 120000, verified: true, dms: open}
+      - {username: hal, blocks: acmeair, blocks_at: 500}  # he blocks the brand then (default: 0)
     posts:                              # `at` is seconds after start; `key` names a post for later refs
       - {key: c1, author: jane, text: "@acmeair my bag is lost", at: 0}
       - {author: bob, reply_to: c1, text: "@acmeair @jane same!", at: 30, repeat: 40, every: 5}
@@ -72,6 +73,8 @@ USER_KEYS = {
     "verified",
     "dms",
     "dm_refuse",
+    "blocks",
+    "blocks_at",
     "access_token",
     "access_token_secret",
 }
@@ -132,11 +135,15 @@ def load_scenario(
         app_owner=spec.get("app_owner") or spec.get("brand") or _first_token_holder(spec),
         **emulator_options,
     )
+    blocking: list[tuple[str, int, str, datetime]] = []
     for i, user in enumerate(spec.get("users") or []):
         _check_keys(user, USER_KEYS, f"users[{i}]")
         attributes = dict(user)
         count = int(attributes.pop("repeat", 1))
         username = str(attributes.pop("username"))
+        blocks, blocks_at = attributes.pop("blocks", None), float(attributes.pop("blocks_at", 0))
+        if blocks is not None:
+            blocking.append((username, count, str(blocks), origin + timedelta(seconds=blocks_at)))
         for n in range(count):  # "fan{n}" with repeat: 30 makes fan1..fan30 (and "Fan {n}" Fan 1..)
             emulator.add_user(
                 username.replace("{n}", str(n + 1)),
@@ -145,6 +152,12 @@ def load_scenario(
                     for key, value in attributes.items()
                 },
             )
+    for username, count, blocked, at in blocking:  # once every user exists
+        for n in range(count):
+            try:
+                emulator.block(username.replace("{n}", str(n + 1)), blocked, at=at)
+            except KeyError as exc:
+                raise ScenarioError(f"users: {username} blocks {exc.args[0]}") from exc
     keys: dict[str, str] = {}
 
     def resolve(ref: Any, where: str) -> str | None:

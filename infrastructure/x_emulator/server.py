@@ -164,6 +164,9 @@ class XApiEmulator:
     def edit_post(self, post_id: str, text: str, **kwargs: Any) -> Post:
         return self.world.edit_post(post_id, text, **kwargs)
 
+    def block(self, blocker: str, blocked: str, **kwargs: Any) -> None:
+        self.world.block(blocker, blocked, **kwargs)
+
     def add_dm(self, sender: str, recipient: str, text: str, **kwargs: Any) -> Any:
         return self.world.add_dm(sender, recipient, text, **kwargs)
 

@@ -35,6 +35,8 @@ class User:
     dm_refuse: bool = False
     access_token: str | None = None
     access_token_secret: str | None = None
+    # The accounts this user blocks, by id, from when: a blocked account can't reply to or DM them.
+    blocking: dict[str, datetime] = field(default_factory=dict)
 
     def public(self, fields: set[str], viewer: User | None, world: World) -> dict[str, Any]:
         body: dict[str, Any] = {"id": self.id, "name": self.name, "username": self.username}
@@ -371,8 +373,17 @@ class World:
             for d in self.dms
         )
 
+    def block(self, blocker: str, blocked: str, *, at: datetime | None = None) -> None:
+        """``blocker`` blocks ``blocked`` (now, or at ``at``): no more replies or DMs from them."""
+        with self.lock:
+            self.require_user(blocker).blocking[self.require_user(blocked).id] = at or self.clock()
+
+    def blocks(self, blocker: User, other: User) -> bool:
+        since = blocker.blocking.get(other.id)
+        return since is not None and since <= self.clock()
+
     def can_dm(self, sender: User, recipient: User) -> bool:
-        if recipient.dm_refuse:
+        if recipient.dm_refuse or self.blocks(recipient, sender):
             return False
         return recipient.dms == "open" or self.has_messaged(recipient, sender)
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from local_cloud.cloud import action_links
+from local_cloud.inbound_mail import reply_to
 from local_cloud.moto_fixes import dynamodb_as_in_aws
 from tests.cloud import Cloud, body_of, execution, states_entered, wait_until
 from turnaround.dal.incidents import PostLane, epoch_ms
@@ -258,6 +259,97 @@ def test_a_storm_queue_posts_vips_first_then_first_come_within_the_budget(cloud)
     assert history.count("WaitForPostSlot") == 1 and history.count("Acknowledge") == 2
     assert execution(cloud.execution_arn(later))["status"] == "RUNNING"  # with its rep
     assert cloud.emulator.violations == []
+
+
+@pytest.mark.parametrize("playbook_overrides", [BUDGET])
+def test_a_queued_ack_is_not_posted_after_the_rep_has_replied_by_email(cloud):
+    """In a storm the rep has the case while its ack waits for a slot. A rep who answers the customer
+    by email first has given the first response: the canned "sorry, we're on it" must not follow
+    it at the slot (a second reply of ours to the same post, and a step backwards)."""
+    text = "@acmeair the app is broken, I can't check in ({}). Useless."
+    cases = [_complain(cloud, name, text.format(name), followers=90) for name in ("ann", "ben", "cal")]
+    cloud.poll()
+    wait_until(lambda: len(_acked(cloud)) == 2, what="the ordinary lane's share")
+    [queued] = wait_until(
+        lambda: (
+            [
+                c
+                for c in map(cloud.store.cases.get, cases)
+                if c and c.ack_post_at and c.first_response_at is None
+            ]
+            or None
+        ),
+        what="the queued ack's slot",
+    )
+    [email] = wait_until(
+        lambda: [m for m in cloud.emails_to(SAM) if m["X-Turnaround-Case"] == queued.case_id] or None,
+        what="the queued case's email",
+    )
+    assert cloud.deployed.inbound is not None
+    answer = "Cal, check-in works again now; sorry for the trouble."
+    outcome = cloud.deployed.inbound.deliver(*reply_to(email, answer))
+    assert outcome["status"] == "posted", outcome
+    [rep_post] = [p for p in cloud.emulator.posts_created(by="acmeair") if answer in p.text]
+    assert rep_post.in_reply_to_tweet_id == queued.root_tweet_id
+
+    cloud.emulator.clock.set(queued.ack_post_at + timedelta(seconds=1))
+    wait_until(
+        lambda: (
+            states_entered(cloud.execution_arn(queued.case_id)).count("Acknowledge") == 2
+            and "AckDone" in states_entered(cloud.execution_arn(queued.case_id))
+        ),
+        what="the ack task at its slot",
+    )
+    ours = [
+        p
+        for p in cloud.emulator.posts_created(by="acmeair")
+        if p.in_reply_to_tweet_id == queued.root_tweet_id
+    ]
+    assert ours == [rep_post] and cloud.emulator.violations == []
+    case = cloud.store.cases.get(queued.case_id)
+    assert case.ack_tweet_id is None and case.ack_error is None
+
+
+@pytest.mark.parametrize("playbook_overrides", [BUDGET])
+def test_a_queued_ack_is_not_posted_after_someone_answered_in_xs_app(cloud):
+    """In an outage the social team answers some posts by hand in X's app while acks queue. At its
+    slot the ack reads our newer posts (Owned Reads) and finds that answer in the complaint's
+    thread: no canned reply follows it. The other queued ack, unanswered, still goes out."""
+    text = "@acmeair the app is broken, I can't check in ({}). Useless."
+    names = ("ann", "ben", "cal", "dee")
+    cases = [_complain(cloud, name, text.format(name), followers=90) for name in names]
+    cloud.poll()
+    wait_until(lambda: len(_acked(cloud)) == 2, what="the ordinary lane's share")
+    queued = wait_until(
+        lambda: (
+            qs
+            if len(
+                qs := [
+                    c
+                    for c in map(cloud.store.cases.get, cases)
+                    if c and c.ack_post_at and c.first_response_at is None
+                ]
+            )
+            == 2
+            else None
+        ),
+        what="two queued acks",
+    )
+    answered, waiting = queued
+    by_hand = cloud.emulator.add_post(
+        "acmeair", "So sorry! Check-in is back up now, please try again. ^JO", reply_to=answered.root_tweet_id
+    )
+    cloud.emulator.clock.set(max(c.ack_post_at for c in queued) + timedelta(seconds=1))
+    wait_until(lambda: waiting.case_id in _acked(cloud), what="the unanswered case's ack")
+    wait_until(
+        lambda: "AckDone" in states_entered(cloud.execution_arn(answered.case_id)),
+        what="the answered case's ack",
+    )
+    replies = [
+        p.id for p in cloud.emulator.world.posts.values() if p.in_reply_to_tweet_id == answered.root_tweet_id
+    ]
+    assert replies == [by_hand.id] and cloud.emulator.violations == []
+    assert cloud.store.cases.get(answered.case_id).ack_tweet_id is None
 
 
 @pytest.mark.parametrize(

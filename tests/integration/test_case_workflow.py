@@ -770,6 +770,27 @@ def test_a_complaint_its_author_deleted_gets_no_reply_and_the_rep_is_told_why(cl
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
 
 
+@pytest.mark.parametrize("playbook_overrides", [{"follow_up": {"delay_seconds": 0, "window_seconds": 1}}])
+def test_a_customer_who_blocked_us_gets_no_reply_the_rep_is_told_and_ops_are_not_paged(cloud):
+    """An angry customer blocks the brand. X refuses our reply with 403 "blocked from the author":
+    that is one customer's choice, not our access tier, so ops get no alert; the rep reads why and
+    that no public reply or DM reaches them."""
+    cloud.emulator.inject_fault("create_tweet", "server_error", times=1)  # the ack retries in 5 s
+    case_id, _ = _start(
+        cloud, "bob", "@acmeair the wifi is down again and nobody at the desk cares, done with you"
+    )
+    cloud.emulator.block("bob", "acmeair")  # before the ack's retry, whenever its first try came
+    error = wait_until(lambda: cloud.store.cases.get(case_id).ack_error, timeout=30, what="the ack error")
+    assert error.error == "XBlockedByCustomer"
+    assert cloud.emulator.posts_created(by="acmeair") == [] and cloud.emulator.violations == []
+    wait_until(lambda: len(cloud.emails_to(SAM)) == 2, what="the rep's email and the note")
+    said = "\n".join(body_of(m, "plain") for m in cloud.emails_to(SAM))
+    assert "the customer has blocked our account on X" in said
+    assert cloud.emails_to("ops@acmeair.example") == []
+    cloud.decide(SAM, "resolved", note="Reached him by phone")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
 def test_a_complaint_triage_is_unsure_of_gets_its_first_reply_from_the_rep_not_a_canned_sorry(cloud):
     """Below the playbook's acknowledge.min_confidence (0.55) a case opens and the rep is emailed at
     once, but no automated "sorry" goes out: it might be praise, or need a person's words."""

@@ -441,6 +441,21 @@ def test_without_a_post_of_ours_or_an_unanswered_one_of_theirs_nothing_is_posted
     assert len(world.emulator.posts_created()) == posts
 
 
+def test_a_reply_to_a_customer_who_blocked_us_is_refused_and_the_rep_told_why(world: World) -> None:
+    case = world.open_case(SIMPLE, customer="bob")
+    world.emulator.add_post("bob", "@acmeair still nothing. blocking you", reply_to=case.root_tweet_id)
+    world.emulator.block("bob", "acmeair")
+    world.clock.advance(5)
+    world.ingest()
+    posts = len(world.emulator.posts_created())
+    outcome = world.send(
+        reply(reply_to(sent_emails()[-1]), "Bob, it ships today.", sender=str(case.assignee_email))
+    )
+    assert outcome["status"] == "refused" and "blocked our account" in outcome["detail"]
+    assert "Nothing was posted to X" in plain(sent_emails()[-1])
+    assert len(world.emulator.posts_created()) == posts and world.emulator.violations == []
+
+
 def test_too_long_for_x_is_refused_by_weighted_length_with_the_text_kept(world: World) -> None:
     case = world.open_case(SIMPLE, customer="bob")
     world.emulator.add_post("bob", "@acmeair hello?", reply_to=case.root_tweet_id)

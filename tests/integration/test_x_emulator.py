@@ -16,7 +16,9 @@ from turnaround.exceptions import (
     MalformedXResponse,
     XApiError,
     XApiUnavailable,
+    XBlockedByCustomer,
     XCreditsExhausted,
+    XDirectMessageRefused,
     XPostDeleted,
     XRateLimited,
     XUnauthorized,
@@ -265,6 +267,28 @@ def test_a_deleted_post_leaves_the_timeline_and_a_reply_to_it_is_xs_403(emulator
     with pytest.raises(XPostDeleted):  # what the workflow's ack and the reps' replies read
         x_api.reply(angry.id, "@jane so sorry /AB")
     assert emulator.violations == []  # the customer's choice, not a rule we broke
+
+
+def test_a_customer_who_blocks_us_gets_no_reply_or_dm_and_it_is_not_our_violation(
+    emulator, client, x_api, jane, clock
+):
+    earlier = emulator.add_post("jane", "@acmeair delayed again")
+    emulator.add_dm("jane", "acmeair", "my booking ref is XK42P")  # she wrote to us first
+    clock.advance(1)
+    x_api.reply(earlier.id, "@jane so sorry, we're on it /AB")  # before she blocks us: delivered
+    emulator.block("jane", "acmeair")
+    angry = emulator.add_post("jane", "@acmeair blocked. never again")
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID, max_results=5)  # her mention still reaches us
+    assert angry.id in [t.id for t in page.data]
+    with pytest.raises(tweepy.Forbidden) as exc:
+        client.create_tweet(text="@jane we hear you /AB", in_reply_to_tweet_id=angry.id, user_auth=True)
+    assert _status(exc) == (403, "You have been blocked from the author of this tweet.")
+    with pytest.raises(XBlockedByCustomer):  # what the workflow's ack and the reps' replies read
+        x_api.reply(angry.id, "@jane we hear you /AB")
+    with pytest.raises(XDirectMessageRefused):  # even though she DMed us before
+        x_api.send_dm(jane.id, "Could you tell us more?")
+    assert emulator.violations == []  # her choice, not a rule we broke
 
 
 def test_an_edit_is_a_new_post_that_replaces_the_old_on_timelines_as_x_documents(
@@ -589,6 +613,22 @@ def test_scenario_edits_follow_xs_rules():
     ):
         with pytest.raises(ScenarioError, match=refusal):
             load_scenario({"users": users, "posts": [first, edit]})
+
+
+def test_scenario_blocks_start_when_the_scenario_says():
+    from x_emulator.scenario import ScenarioError
+
+    users = [
+        {"username": "acmeair", "access_token": "t"},
+        {"username": "hal", "blocks": "acmeair", "blocks_at": 300},
+    ]
+    emulator, _ = load_scenario({"users": users})
+    hal, brand = emulator.world.require_user("hal"), emulator.world.require_user("acmeair")
+    assert not emulator.world.blocks(hal, brand)
+    emulator.clock.advance(300)
+    assert emulator.world.blocks(hal, brand) and not emulator.world.blocks(brand, hal)
+    with pytest.raises(ScenarioError, match="hal blocks"):
+        load_scenario({"users": [{"username": "hal", "blocks": "nobody"}]})
 
 
 def test_scenario_with_unknown_keys_is_a_clear_error():

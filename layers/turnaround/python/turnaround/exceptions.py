@@ -70,6 +70,10 @@ class XPostDeleted(XForbidden):
     """403: the post we reply to was deleted by its author (or is no longer visible to us)."""
 
 
+class XBlockedByCustomer(XForbidden):
+    """403: the post's author blocks our account, so no reply (or DM) of ours reaches them."""
+
+
 class XDuplicateContent(XForbidden):
     """403: X refuses a post whose text duplicates one of ours."""
 

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 def _environment(html: bool) -> Environment:
     from jinja2 import Environment, StrictUndefined
 
-    return Environment(undefined=StrictUndefined, autoescape=html)
+    from turnaround.x_urls import post_url
+
+    environment = Environment(undefined=StrictUndefined, autoescape=html)
+    environment.globals["x_post_url"] = post_url
+    return environment
 
 
 @lru_cache(maxsize=1024)  # sources are the playbook's variants and the modules' constants

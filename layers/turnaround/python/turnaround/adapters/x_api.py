@@ -251,6 +251,24 @@ class XApi:
         )
         return _parse(response, MentionsPage), _rate_limit(response)
 
+    def own_replies_page(
+        self, user_id: str, *, since_id: str, pagination_token: str | None = None
+    ) -> tuple[MentionsPage, RateLimit]:
+        """Our posts newer than ``since_id``, replies included (whoever posted them: the API or a
+        person in X's app), newest first: Owned Reads, billed once a day per post."""
+        response = self._call(
+            lambda: self.client.get_users_tweets(
+                user_id,
+                since_id=since_id,
+                max_results=100,
+                exclude=["retweets"],
+                tweet_fields=["author_id", "conversation_id", "created_at", "referenced_tweets"],
+                pagination_token=pagination_token,
+                user_auth=True,
+            )
+        )
+        return _parse(response, MentionsPage), _rate_limit(response)
+
     def quotes_page(self, tweet_id: str, *, max_results: int = 10) -> tuple[MentionsPage, RateLimit]:
         """The newest posts quoting one of ours (no since_id on X's side: callers stop at known ones)."""
         response = self._call(

@@ -19,6 +19,7 @@ from turnaround.adapters.x_api import X_HOST, _reset_at
 from turnaround.exceptions import (
     XApiError,
     XApiUnavailable,
+    XBlockedByCustomer,
     XCreditsExhausted,
     XDirectMessageRefused,
     XDuplicateContent,
@@ -75,6 +76,7 @@ def build_client(
 FORBIDDEN: tuple[tuple[tuple[str, ...], type[XForbidden]], ...] = (
     (("duplicate content",), XDuplicateContent),
     (("deleted or not visible",), XPostDeleted),
+    (("blocked from the author",), XBlockedByCustomer),
     (("reply", "mentioned"), XReplyNotAllowed),
     (("message",), XDirectMessageRefused),
 )

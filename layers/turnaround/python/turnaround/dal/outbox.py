@@ -34,6 +34,11 @@ class OutboxRepository(Repository):
             raise StorageError(f"could not claim {key}: {exc}") from exc
         return None
 
+    def earlier(self, key: str) -> OutboxClaim | None:
+        """The claim on ``key`` if any (made, or in doubt after a crash)."""
+        item = self._get(*_key(key))
+        return OutboxClaim.model_validate(item) if item else None
+
     def complete(
         self,
         key: str,

@@ -128,6 +128,10 @@ class Effects:
 
     # --- effects -------------------------------------------------------------------------------
 
+    def tried(self, key: str) -> bool:
+        """Whether the effect ``key`` was ever claimed: made, or in doubt after a crash."""
+        return self.store.outbox.earlier(key) is not None
+
     def post_once(self, key: str, post: Callable[[], str | None]) -> tuple[str | None, bool]:
         """Make a public post or retweet once. Returns (post id, or None if unknown; posted now)."""
         once = self.post(key, post)

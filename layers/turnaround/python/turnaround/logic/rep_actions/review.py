@@ -38,6 +38,7 @@ from turnaround.models.playbook import Person, Playbook
 from turnaround.models.review import Decision, ReviewClaim
 from turnaround.observability import logger
 from turnaround.rendering import render
+from turnaround.x_urls import post_url, profile_url
 
 DECISIONS: tuple[Decision, ...] = ("open_case", "not_complaint")
 LABELS = {"open_case": "Open a case", "not_complaint": "Not a complaint"}
@@ -174,7 +175,7 @@ class UnsureDigest:
                     "lang": mention.triage.lang if mention else None,
                     "reasons": ", ".join(mention.triage.reasons) if mention else "",
                     "queued": item.queued_at.strftime("%Y-%m-%d %H:%M") + " UTC",
-                    "url": f"https://x.com/{username or 'i'}/status/{item.tweet_id}",
+                    "url": post_url(username, item.tweet_id),
                     "links": links,
                 }
             )
@@ -183,7 +184,7 @@ class UnsureDigest:
                 "text": dm.text,
                 "sender_id": dm.sender_id,
                 "sent": (dm.created_at or dm.queued_at).strftime("%Y-%m-%d %H:%M") + " UTC",
-                "url": f"https://x.com/i/user/{dm.sender_id}",  # their profile: "Message" opens the chat
+                "url": profile_url(dm.sender_id),  # their profile: "Message" opens the chat
             }
             for dm in fresh_dms
         ]

@@ -37,6 +37,7 @@ from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import (
     XApiError,
     XApiUnavailable,
+    XBlockedByCustomer,
     XCreditsExhausted,
     XDirectMessageRefused,
     XDuplicateContent,
@@ -65,6 +66,7 @@ from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
+from turnaround.x_urls import post_url
 
 MAX_DM_LENGTH = 10_000
 IN_DOUBT_HEADLINE = (
@@ -193,7 +195,7 @@ class ReplyDesk:
             "CustomerPostsEmailed",
             lambda common: customer_post_email(
                 text=mention.text,
-                url=f"https://x.com/{case.customer_username}/status/{mention.tweet_id}",
+                url=post_url(case.customer_username, mention.tweet_id),
                 at=mention.created_at,
                 edited=mention.edit_of is not None,
                 **common,
@@ -370,10 +372,10 @@ class ReplyDesk:
             f"as a DM to @{case.customer_username}"
             if channel == "x_dm"
             else f"as a public reply in @{case.customer_username}'s thread, under our post "
-            f"https://x.com/{case.handle}/status/{in_reply_to_tweet_id}"
+            + post_url(case.handle, str(in_reply_to_tweet_id))
             if under_our_post
             else f"as a public reply to @{case.customer_username}'s post "
-            f"https://x.com/{case.customer_username}/status/{in_reply_to_tweet_id}"
+            + post_url(case.customer_username, str(in_reply_to_tweet_id))
         )
         headline = f"Sent to X {where}:"
         record = {"outcome": "posted", "headline": headline}
@@ -420,6 +422,10 @@ class ReplyDesk:
             reason = "X refused the DM: the customer's DMs are closed to us"
         elif isinstance(exc, XPostDeleted):
             reason = "X refused the reply: the customer deleted the post (or it is no longer visible to us)"
+        elif isinstance(exc, XBlockedByCustomer):
+            reason = (
+                "X refused the reply: the customer has blocked our account, so nothing we post reaches them"
+            )
         elif isinstance(exc, XReplyNotAllowed):
             reason = "X refused the reply: we may reply only to posts that mention us, once per post"
         elif isinstance(exc, XDuplicateContent):

@@ -27,6 +27,8 @@ REASONS = {
     "XDuplicateContent": "X refused the text as a duplicate of another of our posts",
     "XPostDeleted": "the customer deleted the post (or it is no longer visible to us), so there is "
     "nothing to reply to publicly",
+    "XBlockedByCustomer": "the customer has blocked our account on X, so no public reply or DM of ours "
+    "reaches them",
     "XForbidden": "X refused the reply (our access tier or permissions)",
     "XUnauthorized": "X rejected our credentials; ops were alerted",
     "PostBudgetExhausted": "the storm's ack queue was too long (a reply from you now beats a late ack)",
@@ -38,6 +40,7 @@ OPS_NEED_NOT_ACT = {
     "XReplyNotAllowed",
     "XDuplicateContent",
     "XPostDeleted",
+    "XBlockedByCustomer",
     "PostBudgetExhausted",
     *BILLING_STOPS,
 }

@@ -16,6 +16,7 @@ from turnaround.observability import logger, metrics
 if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow
     from turnaround.models.case import Case
+    from turnaround.models.mention import Mention
 
 
 def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
@@ -25,21 +26,10 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     rep = flow.assignee(case, mention)
     flow.store.cases.assign(case_id, rep.email, route="offline" if offline else "public")
     result = {"case_id": case_id, "offline": offline, "rep_email": rep.email, "acknowledged": False}
-    if case.opted_out:
-        return {**result, "reason": "customer opted out"}
-    if _settled_by_a_person(flow, case):
-        # The ack runs beside the rep's email and may still be retrying X's rate limit: "we're on
-        # it" after the rep has settled the case would embarrass the brand.
-        return {**result, "reason": "a person already settled the case"}
-    withheld = ack_withheld(flow.playbook, case, mention)
-    if withheld:  # the rep, emailed at once, writes the first reply
-        return {**result, "reason": withheld}
-    if not mention.mentions_handle:
-        # X only allows replies to posts that mention or quote us: a human decides instead.
-        return {**result, "reason": "post does not mention or quote us"}
+    not_ours = _not_ours_to_send(flow, case, mention)
+    if not_ours:
+        return {**result, "reason": not_ours}
     lang = mention.triage.lang
-    if not flow.playbook.speaks(lang):  # never an English canned reply to another language
-        return {**result, "reason": f"no reply templates in the customer's language ({lang})"}
     flow.effects.check_posting_hold()
     post_at = _post_slot(flow, case)
     if post_at is not None and post_at > flow.clock():
@@ -66,6 +56,15 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     x = flow.x_for(case.handle)
     deep_link_to = flow.brand_user_id(case.handle) if offline and not incident_ack else None
 
+    if _late_and_unsent(flow, case):
+        by_hand = _answered_on_x(flow, case, mention.conversation_id)
+        if by_hand is not None:
+            # A late ack (queued in a storm, or retried through X's limits) after someone of the
+            # brand answered in X's app would be a canned step backwards: the rep has the case.
+            metrics.add_metric(name="AcksSkippedAnsweredOnX", unit=MetricUnit.Count, value=1)
+            logger.info("ack skipped: answered on X", extra={"case_id": case_id, "tweet_id": by_hand})
+            return {**result, "reason": f"already answered on X for the brand (post {by_hand})"}
+
     once = flow.effects.post(
         f"{case_id}#ack", lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
     )
@@ -83,6 +82,57 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         )
     logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
     return {**result, "acknowledged": True, "tweet_id": tweet_id, "incident_ack": incident_ack}
+
+
+def _not_ours_to_send(flow: CaseWorkflow, case: Case, mention: Mention) -> str | None:
+    """Why no automated ack goes out for this case (None: it may)."""
+    if case.opted_out:
+        return "customer opted out"
+    if _settled_by_a_person(flow, case):
+        # The ack runs beside the rep's email and may still be retrying X's rate limit: "we're on
+        # it" after the rep has settled the case would embarrass the brand.
+        return "a person already settled the case"
+    if _answered_by_the_rep(flow, case):
+        # A queued or retried ack can come after the rep's own reply by email: the canned "sorry,
+        # we're on it" would then be a second reply of ours and a step backwards.
+        return "the rep already replied to the customer"
+    withheld = ack_withheld(flow.playbook, case, mention)
+    if withheld:  # the rep, emailed at once, writes the first reply
+        return withheld
+    if not mention.mentions_handle:
+        # X only allows replies to posts that mention or quote us: a human decides instead.
+        return "post does not mention or quote us"
+    if not flow.playbook.speaks(mention.triage.lang):  # never an English canned reply to another language
+        return f"no reply templates in the customer's language ({mention.triage.lang})"
+    return None
+
+
+# An ack this long after the complaint may have been overtaken by a person answering in X's app.
+LATE_ACK = timedelta(minutes=2)
+# At most this many pages (100 posts each) of our own newer posts are read to find such an answer.
+OWN_PAGES = 5
+
+
+def _late_and_unsent(flow: CaseWorkflow, case: Case) -> bool:
+    """Late, and never tried: a retry after a crash would find its own ack on X (it is in doubt
+    or made, and the effects module settles it)."""
+    late = case.first_response_at is None and flow.clock() - case.opened_at > LATE_ACK
+    return late and not flow.effects.tried(f"{case.case_id}#ack")
+
+
+def _answered_on_x(flow: CaseWorkflow, case: Case, conversation_id: str) -> str | None:
+    """The id of a reply of the brand's in the complaint's conversation, newer than the complaint:
+    a person answered in X's app (or a rep by email; the ack is never tried before this)."""
+    x, brand_id, token = flow.x_for(case.handle), flow.brand_user_id(case.handle), None
+    for _ in range(OWN_PAGES):
+        page, _ = x.own_replies_page(brand_id, since_id=case.root_tweet_id, pagination_token=token)
+        for post in page.data:
+            if post.conversation_id == conversation_id and post.reference("replied_to") is not None:
+                return post.id
+        token = page.meta.next_token
+        if token is None:
+            return None
+    return None
 
 
 def _post_slot(flow: CaseWorkflow, case: Case) -> datetime | None:
@@ -149,3 +199,9 @@ def _settled_by_a_person(flow: CaseWorkflow, case: Case) -> bool:
     escalation_id = case.current_escalation_id
     escalation = flow.store.escalations.get(escalation_id) if escalation_id else None
     return bool(escalation and escalation.used_at and escalation.used_action != "reassign")
+
+
+def _answered_by_the_rep(flow: CaseWorkflow, case: Case) -> bool:
+    if case.first_response_at is not None:
+        return False  # our ack went out first (this is a retry recording it)
+    return any(m.outcome == "posted" for m in flow.store.conversation.messages(case.case_id))

@@ -14,6 +14,7 @@ from turnaround.models.language import language_of
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
 from turnaround.rendering import render
+from turnaround.x_urls import post_url
 
 ESCALATION_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
@@ -202,7 +203,7 @@ def escalation_email(
         "reasons": ", ".join(mention.triage.reasons),
         # Not English: the rep answers in the customer's language (X's tag, e.g. "es").
         "language": "" if language_of(mention.triage.lang) == "en" else language_of(mention.triage.lang),
-        "post_url": f"https://x.com/{username}/status/{mention.tweet_id}",
+        "post_url": post_url(username, mention.tweet_id),
         "thread": [m for m in thread if m.tweet_id != mention.tweet_id],
         "dms": dms,
         "conversation": conversation or [],
@@ -267,8 +268,7 @@ def ops_alert_email(
         if mention:
             username = mention.author.username
             lines.append(
-                f'The customer, @{username}, wrote: "{mention.text}" '
-                f"https://x.com/{username}/status/{mention.tweet_id}"
+                f'The customer, @{username}, wrote: "{mention.text}" ' + post_url(username, mention.tweet_id)
             )
         if case:
             lines.append(f"Assigned to: {case.assignee_email or 'nobody yet'}.")
@@ -290,7 +290,7 @@ def ops_alert_email(
 AMPLIFY_TEXT = """Hi {{ rep }}, the customer of case {{ ref }} (resolved) posted this about us:
 
 "{{ post.text }}"
-https://x.com/{{ username }}/status/{{ post.tweet_id }}
+{{ x_post_url(username, post.tweet_id) }}
 
 Triage reads it as praise ({{ why }}). Retweet it from the brand's account?
 Nothing is retweeted unless you confirm (each link asks you to confirm):
@@ -303,7 +303,7 @@ AMPLIFY_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
 <p>Hi {{ rep }}, the customer of case {{ ref }} (resolved) posted this about us:</p>
 <blockquote style="border-left: 4px solid #ccc; padding-left: 8px; white-space: pre-wrap">{{ post.text }}</blockquote>
-<p><a href="https://x.com/{{ username }}/status/{{ post.tweet_id }}">Open the post on X</a></p>
+<p><a href="{{ x_post_url(username, post.tweet_id) }}">Open the post on X</a></p>
 <p>Triage reads it as praise ({{ why }}). Retweet it from the brand's account? Nothing is retweeted
 unless you confirm.</p>
 <p><a href="{{ links.retweet }}">Retweet</a> &middot; <a href="{{ links.no_retweet }}">Do not retweet</a></p>

@@ -28,11 +28,11 @@ Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %},
 
 VIPs ({{ vips|length }}):{% for c in vips %}
   @{{ c.username }} ({{ "{:,}".format(c.followers) }} followers{% if c.verified %}, verified{% endif %}, P{{ c.priority }}) - {{ c.rep_email }}
-    "{{ c.text }}" https://x.com/{{ c.username }}/status/{{ c.tweet_id }}{% else %} none{% endfor %}
+    "{{ c.text }}" {{ x_post_url(c.username, c.tweet_id) }}{% else %} none{% endfor %}
 
 Top posts by reach:{% for c in top %}
   @{{ c.username }} ({{ "{:,}".format(c.followers) }} followers, P{{ c.priority }}): "{{ c.text }}"
-    https://x.com/{{ c.username }}/status/{{ c.tweet_id }}{% endfor %}
+    {{ x_post_url(c.username, c.tweet_id) }}{% endfor %}
 
 {% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}
 """
@@ -54,10 +54,10 @@ Acknowledgements point to the status post: <a href="{{ incident.status_url }}">{
 Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}</p>
 <h3>VIPs ({{ vips|length }})</h3>
 <ul>{% for c in vips %}<li>@{{ c.username }} ({{ "{:,}".format(c.followers) }} followers{% if c.verified %}, verified{% endif %}, P{{ c.priority }}) &middot; {{ c.rep_email }}:
-<a href="https://x.com/{{ c.username }}/status/{{ c.tweet_id }}">{{ c.text }}</a></li>{% else %}<li>none</li>{% endfor %}</ul>
+<a href="{{ x_post_url(c.username, c.tweet_id) }}">{{ c.text }}</a></li>{% else %}<li>none</li>{% endfor %}</ul>
 <h3>Top posts by reach</h3>
 <ul>{% for c in top %}<li>@{{ c.username }} ({{ "{:,}".format(c.followers) }} followers, P{{ c.priority }}):
-<a href="https://x.com/{{ c.username }}/status/{{ c.tweet_id }}">{{ c.text }}</a></li>{% endfor %}</ul>
+<a href="{{ x_post_url(c.username, c.tweet_id) }}">{{ c.text }}</a></li>{% endfor %}</ul>
 <p style="color: #666">{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}</p>
 </body></html>
 """
