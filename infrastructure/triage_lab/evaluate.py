@@ -128,7 +128,7 @@ def measure(
             post.text, followers=post.followers, verified=post.verified, lang=post.lang, model=model
         )
         outcome: str = result.category
-        if outcome == "complaint" and playbook.ack_withheld(result.confidence):
+        if outcome == "complaint" and playbook.ack_withheld(result.confidence, post_bar=result.ack_bar):
             outcome = REP_FIRST
         figures.add(post.label, outcome)
     return figures

@@ -5,7 +5,9 @@ The thresholds are chosen on out-of-fold scores, never on rows the scoring model
 - ``unsure``: the highest score at which at most ``DROPPED_GOAL`` of complaints fall below it
   (between the two, a person decides);
 - ``positive_tone``: for posts whose words read positive (VADER > 0), the score a case needs, the
-  highest that keeps at most ``POSITIVE_TONE_COST`` of all complaints from a case they would open.
+  highest that keeps at most ``POSITIVE_TONE_COST`` of all complaints from a case they would open;
+- ``praise_ack``: for posts that thank or praise, the score the automated public ack needs, the
+  highest that withholds it from at most ``PRAISE_ACK_COST`` of all complaints (the rep replies first).
 The goals carry a margin over the issue's targets (recall ≥ 0.80, dropped ≤ 5%) because a brand's
 own posts will not look exactly like the training data.
 """
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from triage_lab.data import RANDOM_SOURCE, WRITTEN_SOURCE, Labelled
+from turnaround.logic.triage import thanks_or_praise
 from turnaround.logic.triage_model import ComplaintModel, Thresholds, feature_names, hashed, sentiment, train
 
 # Chosen on the airline slice of the model card (error analysis only). With the random tweets and
@@ -35,6 +38,11 @@ DROPPED_GOAL = 0.03
 # ("great job getting us in early. Too bad we're 50 minutes waiting for bags") lose their public
 # reply, not their person: they go to the digest.
 POSITIVE_TONE_COST = 0.03
+# Of all complaints, the share whose automated public ack the praise-ack bar may withhold (their
+# case still opens; the rep writes the first reply). A post that thanks or praises ("thanks for
+# getting me home despite the cancellation", "still love you guys") is where praise gets a canned
+# sorry, and where sarcasm hides, which a rep's own words answer better anyway.
+PRAISE_ACK_COST = 0.05
 EPOCHS = 10
 # A small step and real L2: the dev set is small and its words are not every brand's words, so the
 # model should lean on what recurs, not memorise rare words (airline-slice AUC 0.915 → 0.927).
@@ -53,6 +61,7 @@ class Row:
     features: dict[int, float]
     weight: float
     tone: float = 0.0  # VADER compound of the post
+    praises: bool = False  # its own words thank or praise
 
     @property
     def is_complaint(self) -> int:
@@ -65,7 +74,8 @@ def prepare(posts: Sequence[Labelled], weights: dict[str, float] | None = None) 
     rows = []
     for p in posts:
         tone = sentiment(p.text)
-        rows.append(Row(p, hashed(feature_names(p.text, tone)), weights.get(p.source, 1.0), tone))
+        features = hashed(feature_names(p.text, tone))
+        rows.append(Row(p, features, weights.get(p.source, 1.0), tone, thanks_or_praise(p.text)))
     return rows
 
 
@@ -108,10 +118,21 @@ def choose_thresholds(rows: Sequence[Row], scores: Sequence[float]) -> Threshold
     )
     moved = int(POSITIVE_TONE_COST * n)
     positive_tone = positive[moved] if moved < len(positive) else (positive[-1] if positive else complaint)
+    positive_tone = max(positive_tone, complaint)
+    # Cases of posts that thank or praise, lowest score first: the ack bar rises past the first
+    # PRAISE_ACK_COST * n of them.
+    praising = sorted(
+        s
+        for r, s in zip(rows, scores, strict=True)
+        if r.is_complaint and r.praises and s >= (positive_tone if r.tone > 0 else complaint)
+    )
+    moved = int(PRAISE_ACK_COST * n)
+    praise_ack = praising[moved] if moved < len(praising) else (praising[-1] if praising else complaint)
     return Thresholds(
         complaint=round(complaint, 4),
         unsure=round(min(unsure, complaint), 4),
-        positive_tone=round(max(positive_tone, complaint), 4),
+        positive_tone=round(positive_tone, 4),
+        praise_ack=round(max(praise_ack, complaint), 4),
     )
 
 

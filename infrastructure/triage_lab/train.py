@@ -24,6 +24,7 @@ from triage_lab.fit import (
     EPOCHS,
     L2,
     POSITIVE_TONE_COST,
+    PRAISE_ACK_COST,
     RATE,
     RECALL_GOAL,
     SOURCE_WEIGHTS,
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             "complaint": model.thresholds.complaint,
             "unsure": model.thresholds.unsure,
             "positive_tone": model.thresholds.positive_tone,
+            "praise_ack": model.thresholds.praise_ack,
         },
         "cross_validation": {s: f.as_dict() for s, f in sorted(cv.items())} | {"all": total.as_dict()},
     }
@@ -148,6 +150,12 @@ English only: posts X tags with another language are read by `triage_languages.p
 - positive tone (VADER > 0): a case only at ≥ {card["thresholds"].get("positive_tone", "n/a")}, a person
   decides below it (chosen so at most {POSITIVE_TONE_COST:.0%} of all complaints lose their case to it on the
   same scores): praise the model half-reads as a complaint scores just over the complaint bar
+- thanks or praise (a word or emoji of it in the post): the automated public ack of its case only
+  at ≥ {card["thresholds"].get("praise_ack", "n/a")} (and the playbook's `acknowledge.min_confidence`),
+  the rep writes the first reply below it (chosen so at most {PRAISE_ACK_COST:.0%} of all complaints have
+  a case of this kind scoring below it, on the same scores): thanks for a fixed problem reads
+  like a complaint, and a canned sorry to it embarrasses the brand; sarcasm is better answered
+  by a person too
 - unsure ≥ {card["thresholds"]["unsure"]}: a person decides (chosen so at most {DROPPED_GOAL:.2%} of
   complaints fall below it)
 - below: not a complaint, stored with its label

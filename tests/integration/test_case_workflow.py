@@ -797,3 +797,21 @@ def test_a_complaint_triage_is_unsure_of_gets_its_first_reply_from_the_rep_not_a
     result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
     assert not errored and not result["acknowledged"] and "first reply" in result["reason"]
     assert cloud.emulator.posts_created(by="acmeair") == []
+
+
+def test_a_complaint_that_thanks_gets_its_first_reply_from_the_rep_unless_triage_is_sure(cloud):
+    """Over the playbook's bar but under the model's bar for posts that thank or praise (the model
+    card's praise_ack, stored with the triage): the case opens, no canned sorry goes out."""
+    text = "@acmeair thanks for the reply but the wifi still does not work"
+    case_id, _ = _start(cloud, "bob", text)
+    triaged = cloud.store.mentions.get(cloud.store.cases.get(case_id).root_tweet_id).triage
+    assert triaged.category == "complaint" and triaged.ack_bar is not None and triaged.confidence is not None
+    assert 0.55 <= triaged.confidence < triaged.ack_bar
+    [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    body = body_of(email, "plain")
+    assert "Public acknowledgement: none: the post thanks or praises" in body
+    assert "you write the first reply" in body
+    wait_until(lambda: "Engage" in states_entered(cloud.execution_arn(case_id)), what="the engage step")
+    result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
+    assert not errored and not result["acknowledged"] and "thanks or praises" in result["reason"]
+    assert cloud.emulator.posts_created(by="acmeair") == []

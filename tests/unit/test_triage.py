@@ -265,3 +265,50 @@ def test_the_positive_tone_bar_never_lowers_the_complaint_bar():
 )
 def test_cheerful_words_around_a_problem_still_open_a_case(text):
     assert triage(text).category == "complaint"
+
+
+class _FixedScoreWithPraiseAckBar(_FixedScore):
+    def __init__(self, score: float) -> None:
+        super().__init__(score)
+        self.thresholds = Thresholds(complaint=0.4, unsure=0.2, positive_tone=0.6, praise_ack=0.8)
+
+
+@pytest.mark.parametrize(
+    ("text", "bar"),
+    [
+        # Thanks or praise words: a canned sorry only when the model is sure (the rep replies first).
+        ("@AcmeAir thanks for getting me home, even if the flight was cancelled twice", 0.8),
+        ("@AcmeAir still love you guys, but get me to Vegas already, 3 hours late", 0.8),
+        # None: the playbook's bar alone.
+        ("@AcmeAir sat on the tarmac in Lisbon for ninety minutes with the air off", None),
+        # Thanks for a harm is sarcasm by rule: a complaint that gets the usual ack.
+        ("@AcmeAir thanks for losing my bag", None),
+    ],
+)
+def test_a_complaint_that_thanks_or_praises_carries_the_models_ack_bar(text, bar):
+    result = triage(text, model=_FixedScoreWithPraiseAckBar(0.7))
+    assert result.category == "complaint" and result.confidence == 0.7
+    assert result.ack_bar == bar
+    assert any("thanks or praise words" in why for why in result.reasons) == (bar is not None)
+
+
+def test_weights_without_a_praise_ack_bar_set_none():
+    result = triage(
+        "@AcmeAir still love you guys, but get me to Vegas already, 3 hours late", model=_FixedScore(0.7)
+    )
+    assert result.category == "complaint" and result.ack_bar is None
+
+
+def test_the_ack_bar_is_the_higher_of_the_playbooks_and_the_posts():
+    from turnaround.models.playbook import load_playbook
+
+    playbook = load_playbook()
+    floor = playbook.acknowledge.min_confidence
+    assert 0 < floor < 0.8
+    assert playbook.ack_withheld(0.9, post_bar=0.8) is None and playbook.ack_withheld(0.9) is None
+    assert playbook.ack_withheld(floor, post_bar=None) is None
+    thanks = playbook.ack_withheld(floor + 0.01, post_bar=0.8)
+    assert thanks is not None and "thanks or praises" in thanks and "you write the first reply" in thanks
+    unsure = playbook.ack_withheld(floor - 0.01, post_bar=0.8)
+    assert unsure is not None and "thanks" not in unsure and f"below {floor:.2f}" in unsure
+    assert playbook.ack_withheld(0.6, post_bar=0.8, opened_by_a_person=True) is None

@@ -179,6 +179,38 @@ def test_the_positive_tone_bar_costs_at_most_its_share_of_complaints():
     assert RECALL_GOAL - POSITIVE_TONE_COST - 0.01 <= len(caught) / 200 <= RECALL_GOAL
 
 
+def test_the_praise_ack_bar_withholds_the_ack_of_at_most_its_share_of_complaints():
+    """Fitted on out-of-fold scores: at most PRAISE_ACK_COST of all complaints are cases of posts
+    that thank or praise scoring below it (their rep replies first)."""
+    from triage_lab.data import Labelled
+    from triage_lab.fit import PRAISE_ACK_COST, Row, choose_thresholds
+
+    complaint = Labelled("c", "complaint", "dev")
+    scores = [i / 200 for i in range(200)]  # complaints score 0 to 1; every fourth one thanks or praises
+    rows = [Row(complaint, {}, 1.0, tone=-0.5, praises=i % 4 == 0) for i in range(200)]
+    bars = choose_thresholds(rows, scores)
+    assert bars.praise_ack > bars.complaint
+    withheld = [
+        s for r, s in zip(rows, scores, strict=True) if r.praises and bars.complaint <= s < bars.praise_ack
+    ]
+    assert len(withheld) == int(PRAISE_ACK_COST * 200)
+    shipped = load_model().thresholds
+    assert shipped.complaint <= shipped.praise_ack < 1
+
+
+def test_the_eval_applies_the_posts_own_ack_bar():
+    """A complaint that thanks, over the playbook's bar but under the model's praise-ack bar: its
+    case opens (recall) and the rep writes the first reply (no automated sorry)."""
+    from triage_lab.data import Labelled
+    from triage_lab.evaluate import REP_FIRST, measure, shipped_playbook
+
+    post = Labelled(text="@AcmeAir thanks, still waiting 3 hours for my bag", label="complaint", source="t")
+    result = triage(post.text)
+    assert result.category == "complaint" and result.ack_bar == load_model().thresholds.praise_ack
+    assert shipped_playbook().acknowledge.min_confidence <= result.confidence < result.ack_bar
+    assert measure([post]).confusion == {("complaint", REP_FIRST): 1}
+
+
 def test_praise_with_a_negative_word_keeps_its_share_of_positive_words():
     """VADER nets "nothing but great things" to a negative compound; the shares keep the praise apart."""
     features = feature_names("@AcmeAir so excited for my first trip with you, heard nothing but great things")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from typing import NamedTuple
 
 from turnaround.adapters.bedrock_triage import BedrockClassifier
 from turnaround.logic.triage_cues import (
@@ -26,6 +27,7 @@ from turnaround.logic.triage_cues import (
     ends_in_praise,
     names_a_problem,
     open_problem,
+    praises_or_thanks,
 )
 from turnaround.logic.triage_languages import foreign_offline_topics, read_foreign
 from turnaround.logic.triage_model import ComplaintModel, load_model
@@ -172,6 +174,25 @@ PRAISE_WITHOUT_PROBLEM_SENTIMENT = 0.3
 GRATEFUL_SENTIMENT = 0.3
 
 
+class Judgement(NamedTuple):
+    category: Category
+    sentiment: float
+    confidence: float | None  # the model's P(complaint); None when it did not judge
+    reasons: list[str]
+    ack_bar: float | None = None  # the P(complaint) an automated public ack needs, beyond the playbook's
+
+
+def own_words(text: str) -> str:
+    """The customer's words: no quoted post ("RT @brand: ..."), no @handles."""
+    return _MENTION.sub("", _QUOTED.sub(" ", text)).strip()
+
+
+def thanks_or_praise(text: str) -> bool:
+    """The customer's own words thank or praise ("thanks", "love", "great", a smile): where a canned
+    sorry embarrasses the brand if the post is praise, and reads badly if it is sarcasm."""
+    return praises_or_thanks(own_words(text))
+
+
 def _shouting(text: str) -> bool:
     return sum(1 for word in re.findall(r"\b[A-Z]{4,}\b", text)) >= 1 or "!!" in text
 
@@ -240,16 +261,17 @@ def classify(
     reply_languages: Collection[str] = REPLY_LANGUAGES,
     model: ComplaintModel | None = None,
     classifier: BedrockClassifier | None = None,
-) -> tuple[Category, float, float | None, list[str]]:
-    """(category, VADER sentiment, P(complaint) or None when the model did not judge, reasons)."""
+) -> Judgement:
+    """Category, VADER sentiment, P(complaint) (None when the model did not judge), reasons, and
+    the P(complaint) an automated public ack of it needs, when the model sets one."""
     own = _QUOTED.sub(" ", text)
     body = _MENTION.sub("", own).strip()
     score = sentiment(own)
     reasons: list[str] = [f"sentiment {score:+.2f}"]
     if body.strip(" .!").lower() in OPT_OUT:  # "STOP": the workflow stops contact; nothing to triage
-        return "other", score, None, [*reasons, "opt-out"]
+        return Judgement("other", score, None, [*reasons, "opt-out"])
     if not any(ch.isalnum() for ch in body):  # nothing but handles, punctuation or emoji
-        return (
+        return Judgement(
             ("unsure" if SARCASM_EMOJI.intersection(body) else "other"),
             score,
             None,
@@ -261,55 +283,63 @@ def classify(
         if answer is not None:
             why = [f"Bedrock: {answer.category} {answer.confidence:.2f}"]
             if answer.category == "complaint" and language not in reply_languages:
-                return (
+                return Judgement(
                     "unsure",
                     score,
                     answer.confidence,
                     [*reasons, *why, f"no reply templates in '{language}'"],
                 )
-            return answer.category, score, answer.confidence, [*reasons, *why]
+            return Judgement(answer.category, score, answer.confidence, [*reasons, *why])
         reasons.append("Bedrock unavailable: local model")
     if language != "en":
         if _spam(body):
-            return "spam", score, None, [*reasons, "spam pattern"]
+            return Judgement("spam", score, None, [*reasons, "spam pattern"])
         foreign, why = read_foreign(body, language)
         if foreign == "complaint" and language not in reply_languages:
             foreign, why = "unsure", [*why, f"no reply templates in '{language}': a person replies"]
-        return foreign, score, None, [*reasons, *why]
+        return Judgement(foreign, score, None, [*reasons, *why])
     model = model or load_model()
     confidence = model.probability(own, score)
     reasons.append(f"complaint model {confidence:.2f}")
     if SARCASTIC_THANKS.search(body):  # "thanks for losing my bag": the model and VADER read praise
-        return "complaint", score, confidence, [*reasons, "thanks for a harm: sarcasm"]
+        return Judgement("complaint", score, confidence, [*reasons, "thanks for a harm: sarcasm"])
     if confidence >= model.thresholds.complaint:
         if _sounds_grateful(body, score) or _sounds_pleased(body, score):  # never a public sorry for praise
-            return "unsure", score, confidence, [*reasons, "thanks or praise, yet reads like a complaint"]
+            return Judgement(
+                "unsure", score, confidence, [*reasons, "thanks or praise, yet reads like a complaint"]
+            )
         if _praise_without_problem(body, score):  # a person decides rather than a public sorry
-            return "unsure", score, confidence, [*reasons, "praise words and no problem named"]
+            return Judgement("unsure", score, confidence, [*reasons, "praise words and no problem named"])
         if _plain_question(body, score):  # "how many bags are included?": a person answers, no apology
-            return "unsure", score, confidence, [*reasons, "a plain question: a person answers it"]
+            return Judgement("unsure", score, confidence, [*reasons, "a plain question: a person answers it"])
         if ends_in_praise(body):  # "an hour late, but your staff is great!": mixed, a person decides
-            return "unsure", score, confidence, [*reasons, "ends in praise after a 'but': mixed"]
+            return Judgement("unsure", score, confidence, [*reasons, "ends in praise after a 'but': mixed"])
         if own != text and len(_WORD.findall(body)) <= QUOTE_REACTION_WORDS and not names_a_problem(body):
-            return "unsure", score, confidence, [*reasons, "a short reaction to a quoted post"]
+            return Judgement("unsure", score, confidence, [*reasons, "a short reaction to a quoted post"])
         if not model.thresholds.opens_a_case(confidence, score):  # praise the model half-reads as a complaint
-            return (
+            return Judgement(
                 "unsure",
                 score,
                 confidence,
                 [*reasons, "positive tone, not sure enough for a public sorry"],
             )
-        return "complaint", score, confidence, reasons
+        if model.thresholds.praise_ack and praises_or_thanks(body):  # a canned sorry to thanks or praise?
+            bar = model.thresholds.praise_ack
+            rep_first = f"thanks or praise words: an automated reply only at {bar:.2f} or more"
+            return Judgement("complaint", score, confidence, [*reasons, rep_first], ack_bar=bar)
+        return Judgement("complaint", score, confidence, reasons)
     if confidence >= model.thresholds.unsure:
         if _spam(body) and not open_problem(body):  # "EARN $500 A DAY": spam naming no problem of its own
-            return "spam", score, confidence, [*reasons, "spam pattern, no problem named"]
+            return Judgement("spam", score, confidence, [*reasons, "spam pattern, no problem named"])
         if _sounds_grateful(body, score) and PRAISE.search(body):  # thanks, no open problem: praise
-            return "praise", score, confidence, [*reasons, "thanks, and nothing left open"]
-        return "unsure", score, confidence, [*reasons, "might be a complaint: a person decides"]
+            return Judgement("praise", score, confidence, [*reasons, "thanks, and nothing left open"])
+        return Judgement("unsure", score, confidence, [*reasons, "might be a complaint: a person decides"])
     if SARCASM_EMOJI.intersection(body):  # "great job guys 🙄": sarcasm the words alone hide
-        return "unsure", score, confidence, [*reasons, "eye-roll emoji: maybe sarcasm, a person decides"]
+        return Judgement(
+            "unsure", score, confidence, [*reasons, "eye-roll emoji: maybe sarcasm, a person decides"]
+        )
     category, label_reason = _not_a_complaint(body, score)
-    return category, score, confidence, [*reasons, label_reason]
+    return Judgement(category, score, confidence, [*reasons, label_reason])
 
 
 def offline_topics(text: str, lang: str | None = None) -> list[str]:
@@ -356,7 +386,7 @@ def triage(
     model: ComplaintModel | None = None,
     classifier: BedrockClassifier | None = None,
 ) -> Triage:
-    category, score, confidence, reasons = classify(
+    category, score, confidence, reasons, ack_bar = classify(
         text, lang=lang, reply_languages=reply_languages, model=model, classifier=classifier
     )
     level_of: Severity | None = None
@@ -372,4 +402,5 @@ def triage(
         reasons=reasons + why_priority,
         confidence=confidence,
         lang=lang,
+        ack_bar=ack_bar if category == "complaint" else None,
     )

@@ -159,6 +159,11 @@ def open_problem(body: str) -> bool:
     return STILL_OPEN.search(plain) is not None or PROBLEM.search(plain) is not None
 
 
+def praises_or_thanks(body: str) -> bool:
+    """A word (or emoji) of praise or thanks anywhere in the post, whatever else it says."""
+    return PRAISE.search(body) is not None or GRATITUDE.search(body) is not None
+
+
 def names_a_problem(body: str) -> bool:
     """A word of a problem ("delayed", "rude", "hours"), reading past negations that praise."""
     return PROBLEM.search(PRAISING_NEGATION.sub(" ", body)) is not None

@@ -145,12 +145,17 @@ class Thresholds:
 
     A post whose words read positive (VADER > 0) opens a case only at or above ``positive_tone``
     (never below ``complaint``); between the two a person decides. Praise that the model half-reads
-    as a complaint sits there, and a public sorry to it embarrasses the brand.
+    as a complaint sits there, and a public sorry to it embarrasses the brand. A case whose post
+    thanks or praises gets the automated public ack only at or above ``praise_ack``.
     """
 
     complaint: float
     unsure: float
     positive_tone: float = 0.0
+    # A complaint whose words thank or praise gets the automated public ack only at or above this
+    # (and the playbook's acknowledge.min_confidence); below, its case opens and the rep writes the
+    # first reply. 0: no bar of its own (weights written before it).
+    praise_ack: float = 0.0
 
     def opens_a_case(self, confidence: float, tone: float) -> bool:
         needed = max(self.complaint, self.positive_tone) if tone > 0 else self.complaint
@@ -184,6 +189,7 @@ class ComplaintModel:
                 "complaint": self.thresholds.complaint,
                 "unsure": self.thresholds.unsure,
                 "positive_tone": self.thresholds.positive_tone,
+                "praise_ack": self.thresholds.praise_ack,
             },
             "card": self.card,
             "indices": base64.b64encode(indices.tobytes()).decode(),

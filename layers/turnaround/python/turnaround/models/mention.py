@@ -24,6 +24,10 @@ class Triage(BaseModel):
     reasons: list[str] = []
     confidence: Annotated[float, Field(ge=0, le=1)] | None = None  # the model's P(complaint)
     lang: str | None = None  # X's BCP 47 tag for the post, when X sent one
+    # The P(complaint) the automated public ack of this complaint needs, beyond the playbook's
+    # acknowledge.min_confidence: set for a post that thanks or praises (the model card's
+    # praise_ack); below it the case opens and the rep writes the first reply.
+    ack_bar: Annotated[float, Field(ge=0, le=1)] | None = None
 
     @property
     def is_complaint(self) -> bool:

@@ -82,7 +82,8 @@ class Acknowledge(_Model):
     # is at least this; below it the case opens and its rep is emailed at once, but the rep writes
     # the first reply: a canned "sorry" to praise that reads like a complaint embarrasses the
     # brand (README, "Triage": the trade between praise apologised and complaints acked
-    # automatically). 0 acknowledges every case automatically.
+    # automatically). 0 acknowledges every case automatically. A post that thanks or praises also
+    # needs the model's own bar (``Triage.ack_bar``, the model card's praise_ack).
     min_confidence: Annotated[float, Field(ge=0, le=1)] = 0.0
 
 
@@ -222,13 +223,23 @@ class Playbook(_Model):
             raise ValueError("templates that cannot render: " + "; ".join(problems))
         return self
 
-    def ack_withheld(self, confidence: float | None, *, opened_by_a_person: bool = False) -> str | None:
+    def ack_withheld(
+        self, confidence: float | None, *, opened_by_a_person: bool = False, post_bar: float | None = None
+    ) -> str | None:
         """Why a case gets no automated public ack and its rep writes the first reply, or None.
-        A case a person opened from the unsure queue, or one triaged by rules without a model score,
-        is acknowledged as usual."""
+        ``post_bar`` is triage's own bar for this post (``Triage.ack_bar``: a post that thanks or
+        praises needs a surer model); the higher of it and the playbook's applies. A case a person
+        opened from the unsure queue, or one triaged by rules without a model score, is
+        acknowledged as usual."""
         bar = self.acknowledge.min_confidence
-        if opened_by_a_person or confidence is None or confidence >= bar:
+        if opened_by_a_person or confidence is None or confidence >= max(bar, post_bar or 0.0):
             return None
+        if confidence >= bar and post_bar is not None:
+            return (
+                f"the post thanks or praises, and triage is not sure enough that it is a complaint for "
+                f"an automated reply (confidence {confidence:.2f}, below {post_bar:.2f} for such posts): "
+                "you write the first reply"
+            )
         return (
             f"triage is not sure enough that this is a complaint for an automated reply "
             f"(confidence {confidence:.2f}, below {bar:.2f}): you write the first reply"

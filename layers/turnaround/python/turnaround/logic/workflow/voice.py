@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None:
     """Why this case gets no automated public ack (its rep writes the first reply), or None: what
     the Acknowledge task does and what the rep's email says of it."""
-    return playbook.ack_withheld(mention.triage.confidence, opened_by_a_person=bool(case.opened_by))
+    return playbook.ack_withheld(
+        mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
+    )
 
 
 def case_ref(case_id: str) -> str:
