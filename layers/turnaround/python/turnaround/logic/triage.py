@@ -24,6 +24,7 @@ from turnaround.logic.triage_cues import (
     SARCASTIC_THANKS,
     STILL_OPEN,
     STILL_UNSOLVED,
+    _patterns,
     ends_in_praise,
     names_a_problem,
     open_problem,
@@ -47,10 +48,6 @@ OPT_OUT = frozenset({"stop", "unsubscribe", "stop all"})
 # @brand: Our fleet's on fleek"): a reaction to the quoted post, where a canned apology embarrasses.
 QUOTE_REACTION_WORDS = 6
 _WORD = re.compile(r"[^\W_]+")
-
-
-def _patterns(*words: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE)
 
 
 SPAM_STRONG = _patterns(
