@@ -109,9 +109,9 @@ def feature_names(text: str, compound: float | None = None) -> dict[str, float]:
     features["d:vneg"] = negative_share
     features["d:question"] = 1.0 if "?" in text else 0.0
     features["d:exclaim2"] = 1.0 if "!!" in text else 0.0
-    features["d:eyeroll"] = 1.0 if any(ch in EYE_ROLL for ch in text) else 0.0
+    features["d:eyeroll"] = 0.0 if EYE_ROLL.isdisjoint(text) else 1.0
     features["d:smile"] = (
-        1.0 if any(ch in _SMILES for ch in text) or _EMOTICON.search(html.unescape(text)) else 0.0
+        1.0 if not _SMILES.isdisjoint(text) or _EMOTICON.search(html.unescape(text)) else 0.0
     )
     features["d:url"] = 1.0 if "urltoken" in toks else 0.0
     features["d:caps"] = 1.0 if re.search(r"\b[A-Z]{4,}\b", _HANDLE.sub("", text)) else 0.0
