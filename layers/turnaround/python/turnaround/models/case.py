@@ -125,11 +125,16 @@ class Case(_Stored):
     outcome: str | None = None
     expires_at: int | None = None  # TTL (epoch seconds): set only when the case closes
 
+    @staticmethod
+    def id_opened_by(tweet_id: str) -> str:
+        """The id of the case a post opens (a case is named after the complaint that opened it)."""
+        return f"case-{tweet_id}"
+
     @classmethod
     def opened_from(cls, mention: Mention, *, opened_at: datetime, opened_by: str | None = None) -> Case:
         """The case a complaint opens: its thread, its customer and how urgent it is."""
         return cls(
-            case_id=f"case-{mention.tweet_id}",
+            case_id=cls.id_opened_by(mention.tweet_id),
             status=CaseStatus.OPEN,
             handle=mention.handle,
             root_tweet_id=mention.tweet_id,

@@ -184,7 +184,9 @@ class ReplyDesk:
         them. False: not forwarded (not the customer's, their first post, not yet escalated — the
         escalation email shows it — or the case is no longer open)."""
         mention = Mention.model_validate(image)
-        case = self.store.cases.get(mention.case_id) if mention.case_id else None
+        if not mention.case_id or mention.case_id == Case.id_opened_by(mention.tweet_id):
+            return False  # the complaint that opened the case: its escalation email shows it (no read)
+        case = self.store.cases.get(mention.case_id)
         if not case or case.status != CaseStatus.OPEN:
             return False
         if mention.author.id != case.customer_id or mention.tweet_id == case.root_tweet_id:
