@@ -88,7 +88,14 @@ def secrets() -> SecretsProvider:
 @per_container
 def link_keys(secret_name: str) -> Callable[[], ActionLinkKeys]:
     """The action-link keys, AWSCURRENT and AWSPREVIOUS, each re-read after CACHE_SECONDS (a second
-    provider: Powertools caches by name whatever the version stage)."""
+    provider: Powertools caches by name whatever the version stage). Nothing is read, and no client
+    made, until a link is first signed or checked: wiring runs at INIT, which calls no AWS API, and
+    most invocations (a workflow task that emails nobody, an empty digest) sign no link."""
+    return lambda: _link_key_reader(secret_name)()
+
+
+@per_container
+def _link_key_reader(secret_name: str) -> Callable[[], ActionLinkKeys]:
     from turnaround.adapters.secrets import action_link_keys
 
     return action_link_keys(secret_name, current=secrets(), previous=_secrets_provider())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from turnaround.adapters.mailbox import Mailbox
@@ -35,8 +36,9 @@ def reply_desk(
         store=container.store(settings.TABLE_NAME),
         x_for=x_for,
         mailer=container.mailer(),
+        # the secret is read when an address is first made or checked, not at INIT
         signer=ReplyAddressSigner(
-            container.link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
+            partial(container.link_secret, settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
         ),
         playbook=container.playbook(settings.PLAYBOOK_PATH),
         address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
