@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
 
 X_HTTP = {"tweepy", "requests", "requests_oauthlib", "oauthlib"}
+# our X client and its response models (20 pydantic classes): only where X is called
+X_CLIENT = {"turnaround.adapters.x_api", "turnaround.models.x"}
 RENDERING = {"jinja2"}
 SENTIMENT = {"vaderSentiment"}
 MAIL = {"email.headerregistry", "email.policy", "mailparser_reply"}
@@ -33,13 +35,13 @@ EVERYWHERE = {
 }
 # What each handler may load at import beyond the common set (anything not listed here is refused).
 ALLOWED = {
-    "mention_poller": X_HTTP | SENTIMENT,
-    "dm_poller": X_HTTP,
+    "mention_poller": X_HTTP | X_CLIENT | SENTIMENT,
+    "dm_poller": X_HTTP | X_CLIENT,
     # they read and write mail on every invocation (the stdlib's header parser: ~10 ms)
     "inbound_email": {"email.policy", "email.headerregistry"},
     "dm_mail": {"email.policy", "email.headerregistry"},
 }
-WATCHED = X_HTTP | RENDERING | SENTIMENT | MAIL | EVERYWHERE
+WATCHED = X_HTTP | X_CLIENT | RENDERING | SENTIMENT | MAIL | EVERYWHERE
 
 
 TRACE_ID = "Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"

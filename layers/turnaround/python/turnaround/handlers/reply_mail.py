@@ -9,7 +9,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from turnaround.adapters.mailbox import Mailbox
-from turnaround.adapters.x_api import XApi
 from turnaround.exceptions import ConfigurationError
 from turnaround.handlers import container
 from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
@@ -17,6 +16,7 @@ from turnaround.logic.reply_mail.reply_desk import ReplyDesk
 from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings, get_settings
 
 if TYPE_CHECKING:
+    from turnaround.adapters.x_api import XApi
     from turnaround.logic.reply_mail.inbound_event import SesReceiptEvent
     from turnaround.logic.reply_mail.reply_desk import ReplyOutcome
 
