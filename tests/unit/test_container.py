@@ -54,6 +54,30 @@ def test_one_session_per_container_and_each_client_made_once(monkeypatch: pytest
     assert container.store("table") is not store and len(sessions) == 2
 
 
+def test_ses_and_step_functions_clients_are_made_at_their_first_call_unless_every_call_uses_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most workflow tasks (the acknowledgement among them) email nobody and answer no task token:
+    their INIT makes neither client. The dispatcher starts executions on every invocation, so its
+    builder makes that client at INIT."""
+    from turnaround.handlers import case_dispatcher
+
+    mailer, workflow = container.mailer(), container.workflow_client()
+    assert not {"ses", "stepfunctions"} & set(aws._clients)
+    assert mailer.client is aws.client("ses") and workflow.client is aws.client("stepfunctions")
+
+    from turnaround.settings import get_settings
+
+    container.reset()
+    monkeypatch.setenv("STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:t")
+    get_settings.cache_clear()
+    try:
+        case_dispatcher.record_handler()
+    finally:
+        get_settings.cache_clear()
+    assert "stepfunctions" in aws._clients
+
+
 class RotatingSecret:
     """Stands in for the Powertools provider: the value a (cache-expired) read would return now."""
 

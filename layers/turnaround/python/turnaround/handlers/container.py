@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from turnaround.adapters import aws
@@ -114,18 +114,29 @@ def store(table_name: str) -> Repositories:
     return Repositories(table_name, table=aws.table(table_name), client=aws.client("dynamodb"))
 
 
+# SES's and Step Functions' clients are made at their first call, not with the mailer or the workflow
+# client: most workflow tasks (the acknowledgement among them) email nobody and answer no task token,
+# and a digest with nothing in it sends nothing. A function that calls them on every invocation makes
+# them at INIT itself (``every_call_uses``).
 @per_container
 def mailer() -> Mailer:
     from turnaround.adapters.mailer import Mailer  # the stdlib email modules: only where mail is sent
 
-    return Mailer(client=aws.client("ses"))
+    return Mailer(make_client=partial(aws.client, "ses"))
 
 
 @per_container
 def workflow_client(state_machine_arn: str | None = None) -> WorkflowClient:
     from turnaround.adapters.workflow_client import WorkflowClient
 
-    return WorkflowClient(state_machine_arn, client=aws.client("stepfunctions"))
+    return WorkflowClient(state_machine_arn, make_client=partial(aws.client, "stepfunctions"))
+
+
+def every_call_uses(*services: str) -> None:
+    """Make these AWS clients now: called by a builder at INIT (full CPU) for the clients every
+    invocation of its function calls."""
+    for service in services:
+        aws.client(service)
 
 
 def playbook(path: str | None) -> Playbook:

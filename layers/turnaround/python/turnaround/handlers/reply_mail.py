@@ -48,11 +48,13 @@ def reply_desk(
 @container.per_container
 def inbound_desk() -> ReplyDesk:
     settings = get_settings(InboundMailSettings)
+    container.every_call_uses("ses")  # a rep's reply is confirmed, or refused, by email
     return reply_desk(settings, container.x_for(settings))
 
 
 @container.per_container
 def dm_mail_desk() -> ReplyDesk:
+    container.every_call_uses("ses")  # the stream's filter lets through only what is mailed to the rep
     return reply_desk(get_settings(ReplyMailSettings))
 
 
