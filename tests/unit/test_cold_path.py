@@ -217,3 +217,20 @@ def test_every_function_pauses_the_collector_before_anything_else_loads(function
         node for node in imports if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
     )
     assert isinstance(first, ast.Import) and first.names[0].name == "turnaround.handlers.lambda_init"
+
+
+def test_with_the_templates_environment_pydantic_never_searches_for_plugins() -> None:
+    """pydantic's first validator build otherwise reads every installed package's metadata looking
+    for plugins (~2 ms of each cold start); we use none, and the template says so."""
+    from tests.helpers import load_template
+
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    code = (
+        "import json\n"
+        "from turnaround.models.playbook import load_playbook\n"
+        "load_playbook()\n"
+        "import pydantic.plugin._loader as loader\n"
+        "print(json.dumps(loader._plugins))\n"
+    )
+    assert run_fresh(code, PYDANTIC_DISABLE_PLUGINS=variables["PYDANTIC_DISABLE_PLUGINS"]) == "null"
+    assert run_fresh(code) == "{}"  # without it, the search runs (and finds none)
