@@ -614,6 +614,22 @@ def test_huge_mail_is_refused_unread(world: World, monkeypatch: pytest.MonkeyPat
     assert "Nothing was posted" in plain(sent_emails()[-1]) and len(world.emulator.dms_sent()) == dms
 
 
+def test_the_mailbox_reads_a_message_with_one_get_and_an_oversized_one_only_to_its_head(aws: None) -> None:
+    from turnaround.adapters.mailbox import HEAD_BYTES, Mailbox
+
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    small, large = b"Subject: hi\r\n\r\nthanks\r\n", b"Subject: scan\r\n\r\n" + b"0" * 200_000
+    client.put_object(Bucket=BUCKET, Key="inbound/small", Body=small)
+    client.put_object(Bucket=BUCKET, Key="inbound/large", Body=large)
+    calls: list[str] = []
+    client.meta.events.register("before-call.s3", lambda model, **_: calls.append(model.name))
+    mailbox = Mailbox(BUCKET, "inbound/", client=client)
+    assert mailbox.read("small", max_bytes=65_536) == (small, len(small))
+    assert mailbox.read("large", max_bytes=65_536) == (large[:HEAD_BYTES], len(large))
+    assert calls == ["GetObject", "GetObject"]
+
+
 def test_a_closed_case_takes_no_more_replies(world: World) -> None:
     case = world.open_case(CHARGED)
     address = reply_to(sent_emails()[-1])

@@ -54,6 +54,30 @@ def test_one_session_per_container_and_each_client_made_once(monkeypatch: pytest
     assert container.store("table") is not store and len(sessions) == 2
 
 
+def test_ses_and_step_functions_clients_are_made_at_their_first_call_unless_every_call_uses_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Most workflow tasks (the acknowledgement among them) email nobody and answer no task token:
+    their INIT makes neither client. The dispatcher starts executions on every invocation, so its
+    builder makes that client at INIT."""
+    from turnaround.handlers import case_dispatcher
+
+    mailer, workflow = container.mailer(), container.workflow_client()
+    assert not {"ses", "stepfunctions"} & set(aws._clients)
+    assert mailer.client is aws.client("ses") and workflow.client is aws.client("stepfunctions")
+
+    from turnaround.settings import get_settings
+
+    container.reset()
+    monkeypatch.setenv("STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:t")
+    get_settings.cache_clear()
+    try:
+        case_dispatcher.record_handler()
+    finally:
+        get_settings.cache_clear()
+    assert "stepfunctions" in aws._clients
+
+
 class RotatingSecret:
     """Stands in for the Powertools provider: the value a (cache-expired) read would return now."""
 
@@ -85,6 +109,56 @@ def test_an_x_client_per_handle_is_kept_until_its_credentials_rotate(monkeypatch
     assert rotated.credentials is not None
     assert rotated.credentials.access_token.get_secret_value() == "rotated"
     assert x_for("acme") is rotated
+
+
+class LinkSecret:
+    """Stands in for the Powertools provider of the action-link secret (never rotated)."""
+
+    def __init__(self, value: str = "s" * 32) -> None:
+        self.value = value
+        self.reads: list[str] = []
+
+    def get(self, name: str, **options: Any) -> str:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        stage = options.get("VersionStage", "AWSCURRENT")
+        self.reads.append(f"{name}:{stage}")
+        if stage == "AWSPREVIOUS":
+            raise GetParameterError("no previous version")
+        return self.value
+
+
+def test_wiring_reads_no_link_secret_until_a_link_or_reply_address_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The builders run at INIT in Lambda, which makes no AWS call, and most invocations (a workflow
+    task that emails nobody, an empty digest, a stream record that is no DM) sign nothing: the
+    secret is read on first use, then as before (Powertools' cache)."""
+    from datetime import UTC, datetime
+    from functools import partial
+
+    from turnaround.logic.rep_actions.links import ActionLinkInvalid, ActionLinkSigner
+    from turnaround.logic.rep_actions.review import ReviewLinkSigner
+    from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
+
+    secret = LinkSecret()
+    monkeypatch.setattr(container, "secrets", lambda: secret)
+    monkeypatch.setattr(container, "_secrets_provider", lambda: secret)
+    links = ActionLinkSigner(container.link_keys("links"))
+    ReviewLinkSigner(container.link_keys("links"))
+    replies = ReplyAddressSigner(partial(container.link_secret, "links"), "reply.acme.example")
+    assert secret.reads == []
+
+    with pytest.raises(ActionLinkInvalid):
+        links.verify("forged.c2lnbmF0dXJl", now=datetime(2026, 11, 23, tzinfo=UTC))
+    assert secret.reads == ["links:AWSCURRENT", "links:AWSPREVIOUS"]
+    address = replies.address("case-1", recipient="alex@acme.example", expires_at=2_000_000_000)
+    assert replies.verify(address, now=datetime(2026, 11, 23, tzinfo=UTC)).case_id == "case-1"
+    assert secret.reads[2:] == ["links:AWSCURRENT"]  # once: the desk keeps the key it derived
+
+    short = ReplyAddressSigner(lambda: b"short", "reply.acme.example")  # still refused, at first use
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        short.address("case-1", recipient="alex@acme.example", expires_at=2_000_000_000)
 
 
 def _import_in_lambda(code: str, **environment: str) -> subprocess.CompletedProcess[str]:

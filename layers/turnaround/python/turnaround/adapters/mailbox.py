@@ -28,12 +28,20 @@ class Mailbox:
         return f"{self.prefix}{ses_message_id}"
 
     def read(self, ses_message_id: str, *, max_bytes: int) -> tuple[bytes, int]:
-        """The raw message, or only its head when it is larger than ``max_bytes``; and its size."""
+        """The raw message, or only its head when it is larger than ``max_bytes``; and its size.
+
+        One GET: its ContentLength arrives before the body, so a message over the limit is read no
+        further than its head and the stream is closed (no HEAD request first: a round trip, and at
+        a cold start a second S3 operation to load, for every mail)."""
         key = self.key(ses_message_id)
         try:
-            size = int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
-            extra = {"Range": f"bytes=0-{HEAD_BYTES - 1}"} if size > max_bytes else {}
-            body = self.client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"].read()
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            size = int(response["ContentLength"])
+            stream = response["Body"]
+            try:
+                body = stream.read(HEAD_BYTES) if size > max_bytes else stream.read()
+            finally:
+                stream.close()
         except ClientError as exc:
             raise StorageError(
                 f"inbound mail s3://{self.bucket}/{key} unreadable: {exc.response['Error'].get('Code')}"

@@ -6,6 +6,7 @@ Header values are checked for CR/LF so no customer text can add headers; bodies 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -39,13 +40,16 @@ def build_message(
 
 
 class Mailer:
-    def __init__(self, *, client: Any = None):
+    """``client``: SES's, or ``make_client`` makes it at the first email (the container's, shared)."""
+
+    def __init__(self, *, client: Any = None, make_client: Callable[[], Any] | None = None):
         self._client = client
+        self._make_client = make_client
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("ses")
+            self._client = self._make_client() if self._make_client else boto3.client("ses")
         return self._client
 
     def send(self, message: EmailMessage) -> str:

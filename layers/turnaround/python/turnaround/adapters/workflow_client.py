@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -12,14 +13,23 @@ from turnaround.exceptions import TaskTokenRejected, TurnaroundError
 
 
 class WorkflowClient:
-    def __init__(self, state_machine_arn: str | None = None, *, client: Any = None):
+    """``client``: Step Functions', or ``make_client`` makes it at the first call (the container's)."""
+
+    def __init__(
+        self,
+        state_machine_arn: str | None = None,
+        *,
+        client: Any = None,
+        make_client: Callable[[], Any] | None = None,
+    ):
         self.state_machine_arn = state_machine_arn
         self._client = client
+        self._make_client = make_client
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("stepfunctions")
+            self._client = self._make_client() if self._make_client else boto3.client("stepfunctions")
         return self._client
 
     def start(self, name: str, payload: dict[str, Any]) -> str:

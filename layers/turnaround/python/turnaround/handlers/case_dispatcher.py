@@ -15,6 +15,7 @@ from turnaround.settings import DispatcherSettings, get_settings
 @container.per_container
 def record_handler() -> Callable[[DynamoDBRecord], str | None]:
     settings = get_settings(DispatcherSettings)
+    container.every_call_uses("stepfunctions")  # each invocation starts executions
     return partial(
         start_for_new_case,
         workflow=container.workflow_client(settings.STATE_MACHINE_ARN),

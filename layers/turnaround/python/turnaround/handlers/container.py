@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from turnaround.adapters import aws
@@ -88,7 +88,14 @@ def secrets() -> SecretsProvider:
 @per_container
 def link_keys(secret_name: str) -> Callable[[], ActionLinkKeys]:
     """The action-link keys, AWSCURRENT and AWSPREVIOUS, each re-read after CACHE_SECONDS (a second
-    provider: Powertools caches by name whatever the version stage)."""
+    provider: Powertools caches by name whatever the version stage). Nothing is read, and no client
+    made, until a link is first signed or checked: wiring runs at INIT, which calls no AWS API, and
+    most invocations (a workflow task that emails nobody, an empty digest) sign no link."""
+    return lambda: _link_key_reader(secret_name)()
+
+
+@per_container
+def _link_key_reader(secret_name: str) -> Callable[[], ActionLinkKeys]:
     from turnaround.adapters.secrets import action_link_keys
 
     return action_link_keys(secret_name, current=secrets(), previous=_secrets_provider())
@@ -107,18 +114,29 @@ def store(table_name: str) -> Repositories:
     return Repositories(table_name, table=aws.table(table_name), client=aws.client("dynamodb"))
 
 
+# SES's and Step Functions' clients are made at their first call, not with the mailer or the workflow
+# client: most workflow tasks (the acknowledgement among them) email nobody and answer no task token,
+# and a digest with nothing in it sends nothing. A function that calls them on every invocation makes
+# them at INIT itself (``every_call_uses``).
 @per_container
 def mailer() -> Mailer:
     from turnaround.adapters.mailer import Mailer  # the stdlib email modules: only where mail is sent
 
-    return Mailer(client=aws.client("ses"))
+    return Mailer(make_client=partial(aws.client, "ses"))
 
 
 @per_container
 def workflow_client(state_machine_arn: str | None = None) -> WorkflowClient:
     from turnaround.adapters.workflow_client import WorkflowClient
 
-    return WorkflowClient(state_machine_arn, client=aws.client("stepfunctions"))
+    return WorkflowClient(state_machine_arn, make_client=partial(aws.client, "stepfunctions"))
+
+
+def every_call_uses(*services: str) -> None:
+    """Make these AWS clients now: called by a builder at INIT (full CPU) for the clients every
+    invocation of its function calls."""
+    for service in services:
+        aws.client(service)
 
 
 def playbook(path: str | None) -> Playbook:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from turnaround.adapters.mailbox import Mailbox
-from turnaround.adapters.x_api import XApi
 from turnaround.exceptions import ConfigurationError
 from turnaround.handlers import container
 from turnaround.logic.reply_mail.reply_address import ReplyAddressSigner
@@ -16,6 +16,7 @@ from turnaround.logic.reply_mail.reply_desk import ReplyDesk
 from turnaround.settings import InboundMailSettings, ReplyMailSettings, WorkflowSettings, get_settings
 
 if TYPE_CHECKING:
+    from turnaround.adapters.x_api import XApi
     from turnaround.logic.reply_mail.inbound_event import SesReceiptEvent
     from turnaround.logic.reply_mail.reply_desk import ReplyOutcome
 
@@ -35,8 +36,9 @@ def reply_desk(
         store=container.store(settings.TABLE_NAME),
         x_for=x_for,
         mailer=container.mailer(),
+        # the secret is read when an address is first made or checked, not at INIT
         signer=ReplyAddressSigner(
-            container.link_secret(settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
+            partial(container.link_secret, settings.ACTION_LINK_SECRET_NAME), settings.REPLY_EMAIL_DOMAIN
         ),
         playbook=container.playbook(settings.PLAYBOOK_PATH),
         address_ttl=timedelta(days=settings.REPLY_ADDRESS_TTL_DAYS),
@@ -46,11 +48,13 @@ def reply_desk(
 @container.per_container
 def inbound_desk() -> ReplyDesk:
     settings = get_settings(InboundMailSettings)
+    container.every_call_uses("ses")  # a rep's reply is confirmed, or refused, by email
     return reply_desk(settings, container.x_for(settings))
 
 
 @container.per_container
 def dm_mail_desk() -> ReplyDesk:
+    container.every_call_uses("ses")  # the stream's filter lets through only what is mailed to the rep
     return reply_desk(get_settings(ReplyMailSettings))
 
 

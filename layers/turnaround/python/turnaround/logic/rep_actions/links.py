@@ -70,13 +70,14 @@ class ActionLinkSigner:
 
     def __init__(self, keys: bytes | ActionLinkKeys | Callable[[], ActionLinkKeys]):
         if isinstance(keys, bytes):
-            keys = ActionLinkKeys(keys)
+            keys = ActionLinkKeys(keys)  # a key that is too short fails here, at wiring
         if isinstance(keys, ActionLinkKeys):
             fixed = keys
             self._keys: Callable[[], ActionLinkKeys] = lambda: fixed
         else:
+            # Read on first use, not at wiring: in Lambda the wiring runs at INIT, which makes no
+            # call to AWS, and a task that signs no link never reads the secret.
             self._keys = keys
-        self._keys()  # a key that is too short fails here, at wiring, not at the first click
 
     @staticmethod
     def _mac(key: bytes, signed: str) -> str:

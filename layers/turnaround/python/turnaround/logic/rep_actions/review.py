@@ -52,10 +52,13 @@ class ReviewLinkSigner:
     def __init__(self, secret: bytes | Callable[[], ActionLinkKeys]):
         # Read on every use (like ActionLinkSigner), so a rotated secret reaches a warm container; a
         # digest's links are signed with the current key only (the next digest re-sends fresh ones).
-        self._keys: Callable[[], ActionLinkKeys] = (
-            (lambda: ActionLinkKeys(secret)) if isinstance(secret, bytes) else secret
-        )
-        self._keys()  # a key that is too short fails here
+        # A callable is read on first use, not here (in Lambda this runs at INIT, which makes no
+        # call to AWS; an empty digest signs nothing); fixed bytes are checked at once.
+        if isinstance(secret, bytes):
+            fixed = ActionLinkKeys(secret)  # a key that is too short fails here
+            self._keys: Callable[[], ActionLinkKeys] = lambda: fixed
+        else:
+            self._keys = secret
 
     def _mac(self, body: str) -> str:
         key = hmac.new(self._keys().current, b"turnaround review links", hashlib.sha256).digest()

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,13 +58,31 @@ def thread_anchor(case_id: str, domain: str) -> str:
 
 
 class ReplyAddressSigner:
-    def __init__(self, secret: bytes, domain: str):
-        if len(secret) < 32:
-            raise ValueError("reply address secret must be at least 32 bytes")
+    """``secret``: the key, or a callable that reads it on first use (once), so building the signer
+    reads nothing: in Lambda that runs at INIT, which makes no call to AWS, and an invocation that
+    makes or checks no address (a stream record that is no DM) never reads the secret."""
+
+    def __init__(self, secret: bytes | Callable[[], bytes], domain: str):
         if not domain or "@" in domain:
             raise ValueError("reply domain must be a bare domain, e.g. reply.acme.example")
-        self._key = hmac.new(secret, b"turnaround reply address v1", hashlib.sha256).digest()
         self.domain = domain.lower()
+        self._secret = secret
+        self._derived: bytes | None = None
+        if isinstance(secret, bytes):
+            self._derived = self._derive(secret)  # a secret that is too short fails here
+
+    @staticmethod
+    def _derive(secret: bytes) -> bytes:
+        if len(secret) < 32:
+            raise ValueError("reply address secret must be at least 32 bytes")
+        return hmac.new(secret, b"turnaround reply address v1", hashlib.sha256).digest()
+
+    @property
+    def _key(self) -> bytes:
+        if self._derived is None:
+            secret = self._secret
+            self._derived = self._derive(secret if isinstance(secret, bytes) else secret())
+        return self._derived
 
     def _mac(self, body: bytes) -> bytes:
         return hmac.new(self._key, body, hashlib.sha256).digest()[:_MAC_BYTES]

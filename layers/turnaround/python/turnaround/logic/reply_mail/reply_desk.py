@@ -24,13 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict
 
 from turnaround.adapters.mailer import Mailer
-from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.conversation_store import ConversationStore
 from turnaround.dal.repositories import Repositories
@@ -67,6 +66,9 @@ from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
 from turnaround.x_urls import post_url
+
+if TYPE_CHECKING:
+    from turnaround.adapters.x_api import XApi  # only the inbound-mail function posts to X
 
 MAX_DM_LENGTH = 10_000
 IN_DOUBT_HEADLINE = (
