@@ -60,3 +60,24 @@ def x_only_workflow(store: Any, x_api: Any, *, playbook: Any = None, clock: Any 
         action_url="https://example.invalid/",
         **extra,
     )
+
+
+def a_complaint(tweet_id: str = "1900", *, at: Any = None, **triage: Any) -> Any:
+    """Jane's complaint "@acmeair lost my bag" as ingest stores it (a thread root, unless the id
+    says otherwise: its conversation is 1900), triaged complex, priority 2."""
+    from datetime import UTC, datetime
+
+    from turnaround.models.mention import Author, Mention, Triage
+
+    at = at or datetime(2026, 11, 23, 10, 0, 5, 250000, tzinfo=UTC)
+    return Mention(
+        tweet_id=tweet_id,
+        handle="acmeair",
+        text="@acmeair lost my bag",
+        author=Author(id="42", username="jane", name="Jane"),
+        created_at=at,
+        conversation_id="1900",
+        mentions_handle=True,
+        triage=Triage(category="complaint", sentiment=-0.5, severity="complex", priority=2, **triage),
+        ingested_at=at,
+    )

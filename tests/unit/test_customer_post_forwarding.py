@@ -4,15 +4,12 @@ shows it), so it must not cost a read of the case: one GetItem per complaint, fo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from tests.helpers import a_complaint
 from turnaround.logic.reply_mail.reply_desk import ReplyDesk
-from turnaround.models.mention import Author, Mention, Triage
-
-AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 class _NoReads:
@@ -22,18 +19,7 @@ class _NoReads:
 
 
 def _image(tweet_id: str, case_id: str) -> dict[str, Any]:
-    mention = Mention(
-        tweet_id=tweet_id,
-        handle="acmeair",
-        text="@acmeair lost my bag",
-        author=Author(id="42", username="jane", name="Jane"),
-        created_at=AT,
-        conversation_id="1900",
-        mentions_handle=True,
-        triage=Triage(category="complaint", sentiment=-0.5, severity="complex", priority=2),
-        ingested_at=AT,
-    )
-    return {**mention.model_dump(mode="json"), "case_id": case_id}
+    return {**a_complaint(tweet_id).model_dump(mode="json"), "case_id": case_id}
 
 
 def _desk() -> ReplyDesk:

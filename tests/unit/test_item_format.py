@@ -9,11 +9,12 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from tests.helpers import a_complaint
 from turnaround.dal.cases import CaseRepository
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.review_queue import open_case_for
 from turnaround.models.case import CaseStatus
-from turnaround.models.mention import Author, Mention, Triage
+from turnaround.models.mention import Mention
 
 _deserializer = TypeDeserializer()
 AT = datetime(2026, 11, 23, 10, 0, 5, 250000, tzinfo=UTC)
@@ -59,17 +60,7 @@ class _Table:
 
 
 def _mention(**triage: Any) -> Mention:
-    return Mention(
-        tweet_id="1900",
-        handle="acmeair",
-        text="@acmeair lost my bag",
-        author=Author(id="42", username="jane", name="Jane"),
-        created_at=AT,
-        conversation_id="1900",
-        mentions_handle=True,
-        triage=Triage(category="complaint", sentiment=-0.5, severity="complex", priority=2, **triage),
-        ingested_at=AT,
-    )
+    return a_complaint(at=AT, **triage)
 
 
 CASE_ITEM = {
