@@ -313,8 +313,9 @@ def test_a_queued_ack_is_not_posted_after_the_rep_has_replied_by_email(cloud):
 @pytest.mark.parametrize("playbook_overrides", [BUDGET])
 def test_a_queued_ack_is_not_posted_after_someone_answered_in_xs_app(cloud):
     """In an outage the social team answers some posts by hand in X's app while acks queue. At its
-    slot the ack reads our newer posts (Owned Reads) and finds that answer in the complaint's
-    thread: no canned reply follows it. The other queued ack, unanswered, still goes out."""
+    slot the ack reads our newer posts (Owned Reads) and finds that answer to its customer in the
+    complaint's thread: no canned reply follows it. The other queued ack, whose customer nobody
+    answered (only someone else in that thread), still goes out."""
     text = "@acmeair the app is broken, I can't check in ({}). Useless."
     names = ("ann", "ben", "cal", "dee")
     cases = [_complain(cloud, name, text.format(name), followers=90) for name in names]
@@ -339,6 +340,10 @@ def test_a_queued_ack_is_not_posted_after_someone_answered_in_xs_app(cloud):
     by_hand = cloud.emulator.add_post(
         "acmeair", "So sorry! Check-in is back up now, please try again. ^JO", reply_to=answered.root_tweet_id
     )
+    # In the other thread someone else chimed in and was answered by hand: not an answer to its customer.
+    cloud.emulator.add_user("zed")
+    chimed_in = cloud.emulator.add_post("zed", "@acmeair same here", reply_to=waiting.root_tweet_id)
+    cloud.emulator.add_post("acmeair", "Zed, we're on it. ^JO", reply_to=chimed_in.id)
     cloud.emulator.clock.set(max(c.ack_post_at for c in queued) + timedelta(seconds=1))
     wait_until(lambda: waiting.case_id in _acked(cloud), what="the unanswered case's ack")
     wait_until(

@@ -262,7 +262,13 @@ class XApi:
                 since_id=since_id,
                 max_results=100,
                 exclude=["retweets"],
-                tweet_fields=["author_id", "conversation_id", "created_at", "referenced_tweets"],
+                tweet_fields=[
+                    "author_id",
+                    "conversation_id",
+                    "created_at",
+                    "referenced_tweets",
+                    "in_reply_to_user_id",
+                ],
                 pagination_token=pagination_token,
                 user_auth=True,
             )

@@ -121,13 +121,17 @@ def _late_and_unsent(flow: CaseWorkflow, case: Case) -> bool:
 
 
 def _answered_on_x(flow: CaseWorkflow, case: Case, conversation_id: str) -> str | None:
-    """The id of a reply of the brand's in the complaint's conversation, newer than the complaint:
-    a person answered in X's app (or a rep by email; the ack is never tried before this)."""
+    """The id of a reply of the brand's to this customer in the complaint's conversation, newer than
+    the complaint: a person answered in X's app (or a rep by email; the ack is never tried before
+    this). Replies to others there (an earlier case of the same thread) are not an answer."""
     x, brand_id, token = flow.x_for(case.handle), flow.brand_user_id(case.handle), None
     for _ in range(OWN_PAGES):
         page, _ = x.own_replies_page(brand_id, since_id=case.root_tweet_id, pagination_token=token)
         for post in page.data:
-            if post.conversation_id == conversation_id and post.reference("replied_to") is not None:
+            if post.conversation_id == conversation_id and (
+                post.reference("replied_to") == case.root_tweet_id
+                or post.in_reply_to_user_id == case.customer_id
+            ):
                 return post.id
         token = page.meta.next_token
         if token is None:
