@@ -33,7 +33,7 @@ GRANTED_TABLE_ACTIONS = {
     "MentionPollerFunction": {"GetItem", "PutItem", "UpdateItem", "Query"},
     "DmPollerFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "WorkflowTasksFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"},
-    "ActionPageFunction": {"GetItem", "UpdateItem", "PutItem"},
+    "ActionPageFunction": {"GetItem", "UpdateItem", "PutItem", "Query"},
     "UnsureDigestFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "InboundEmailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "DmMailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
@@ -46,7 +46,7 @@ NOT_IN_THE_DEMO = {
     # take a case (storm mode: tests/integration/test_incidents)
     "WorkflowTasksFunction": {"DeleteItem", "BatchGetItem"},
     # "Open a case" from the unsure digest (tests/integration/test_unsure_queue)
-    "ActionPageFunction": {"PutItem"},
+    "ActionPageFunction": {"PutItem", "Query"},
     "InboundEmailFunction": {"DeleteItem"},  # an outbox claim released after X refused the reply
     "DmMailFunction": {"DeleteItem"},  # an outbox claim released after SES refused the email
     # Claiming posts for a digest and the digest's outbox claim: whether the demo's hourly digest

@@ -417,6 +417,38 @@ def test_pile_on_is_one_case_one_ack_one_workflow(cloud):
     assert cloud.store.cases.get(f"case-{root.id}").mention_count == 31
 
 
+def test_customers_complaining_under_our_outage_notice_each_get_their_own_ack_and_rep(cloud):
+    """Was: one case for the whole thread, so the second and third customer got no ack and reached
+    no rep. Under our own post each customer is their own interaction: their own case and workflow,
+    one ack each, to their own post (a reply to a post that mentions us: X allows it)."""
+    cloud.emulator.add_user("cara", followers=900)
+    notice = cloud.emulator.add_post("acmeair", "Some customers can't use our app this morning; we're on it.")
+    complaints = [
+        cloud.emulator.add_post(author, f"@acmeair {text}", reply_to=notice.id)
+        for author, text in [
+            ("jane", "2 hours and still can't check in. Useless."),
+            ("bob", "app crashed again, can't check in for my flight. Ridiculous."),
+            ("cara", "same, can't check in and the queue is 200 people"),
+        ]
+    ]
+    cloud.poll()
+    wait_until(
+        lambda: len(cloud.emulator.posts_created(by="acmeair")) == 3,
+        timeout=60,
+        what="three acknowledgements",
+    )
+    executions = boto3.client("stepfunctions").list_executions(stateMachineArn=cloud.state_machine_arn)[
+        "executions"
+    ]
+    assert sorted(e["name"] for e in executions) == sorted(f"case-{c.id}" for c in complaints)
+    acks = cloud.emulator.posts_created(by="acmeair")
+    assert sorted(a.in_reply_to_tweet_id for a in acks) == sorted(c.id for c in complaints)
+    for complaint in complaints:
+        case = cloud.store.cases.get(f"case-{complaint.id}")
+        assert case is not None and case.customer_id == complaint.author_id and case.assignee_email
+    assert cloud.emulator.state()["violations"] == []
+
+
 def test_praise_and_questions_start_no_workflow(cloud):
     cloud.emulator.add_post("bob", "@acmeair great crew today, thank you!")
     cloud.emulator.add_post("bob", "@acmeair do you fly to Porto?")

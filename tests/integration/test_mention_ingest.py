@@ -12,6 +12,7 @@ from local_cloud.moto_fixes import dynamodb_as_in_aws
 from tests.conftest import BRAND, BRAND_ID
 from tests.helpers import x_only_workflow
 from turnaround.adapters.x_api import XApi
+from turnaround.dal.cases import ThreadCases
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
@@ -232,6 +233,70 @@ def test_complaint_opens_a_case_and_replies_in_its_thread_attach(
     clock.advance(1)
     assert _ingestor(x_api, store, clock).poll().attached_to_case == 1
     assert store.mentions.get(later.id).case_id == case.case_id
+
+
+def test_customers_complaining_under_our_own_post_each_get_a_case_of_their_own(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """Was: the first complaint under our outage notice opened the thread's one case and every other
+    customer's complaint joined it (no ack, no rep email of theirs, replies by email went to the
+    first customer only). Each customer is their own interaction with us."""
+    emulator.add_user("cara", followers=900)
+    emulator.add_user("dan", followers=12)
+    notice = emulator.add_post("acmeair", "Our app is down for some customers; we're working on it.")
+    jane = emulator.add_post(
+        "jane", "@acmeair 2 hours and still can't check in. Useless.", reply_to=notice.id
+    )
+    bob = emulator.add_post(
+        "bob", "@acmeair app crashed again, can't check in for my flight. Ridiculous.", reply_to=notice.id
+    )
+    again = emulator.add_post("jane", "@acmeair and the phone line hangs up on me", reply_to=jane.id)
+    thanks = emulator.add_post("dan", "@acmeair thanks for the heads up", reply_to=notice.id)
+    clock.advance(1)
+
+    result = _ingestor(x_api, store, clock).poll()
+
+    assert (result.stored, result.cases_opened, result.attached_to_case) == (4, 2, 1)
+    janes, bobs = f"case-{jane.id}", f"case-{bob.id}"
+    assert store.cases.get(janes).customer_id == jane.author_id and store.cases.get(janes).mention_count == 2
+    assert store.cases.get(bobs).customer_id == bob.author_id and store.cases.get(bobs).mention_count == 1
+    assert store.mentions.get(again.id).case_id == janes and store.mentions.get(thanks.id).case_id is None
+    thread = store.cases.thread_cases(notice.id)
+    assert thread.starter is None  # our post started it: nobody's complaint is a pile-on here
+    assert thread.cases == {jane.author_id: janes, bob.author_id: bobs}
+
+    more = emulator.add_post("bob", "@acmeair still nothing", reply_to=notice.id)
+    cara = emulator.add_post(
+        "cara", "@acmeair same, can't check in and the queue is 200 people", reply_to=jane.id
+    )
+    clock.advance(1)
+    result = _ingestor(x_api, store, clock).poll()
+    assert (result.cases_opened, result.attached_to_case) == (1, 1)
+    assert store.mentions.get(more.id).case_id == bobs
+    assert store.mentions.get(cara.id).case_id == f"case-{cara.id}"  # under Jane's reply: still her own
+
+
+def test_a_complaint_under_someone_elses_closed_case_opens_a_case_of_its_own(
+    emulator, x_api, store, clock, customers
+):
+    """A pile-on joins the case of the post it piles on while that case is open; once it is closed,
+    a complaint there reaches a person in a case of its author's own, and the thread stays Jane's."""
+    root = emulator.add_post("jane", "@acmeair you lost my bag and nobody answers")
+    clock.advance(1)
+    _ingestor(x_api, store, clock).poll()
+    janes = store.cases.get(f"case-{root.id}")
+    same = emulator.add_post("bob", "@acmeair @jane same here, terrible", reply_to=root.id)
+    clock.advance(1)
+    assert _ingestor(x_api, store, clock).poll().attached_to_case == 1
+    assert store.mentions.get(same.id).case_id == janes.case_id  # a pile-on: no case, no ack of its own
+
+    store.cases.closed(janes, at=clock.now(), outcome="resolved")
+    later = emulator.add_post("bob", "@acmeair @jane and now my refund bounced. Awful.", reply_to=root.id)
+    clock.advance(1)
+    assert _ingestor(x_api, store, clock).poll().cases_opened == 1
+    assert store.mentions.get(later.id).case_id == f"case-{later.id}"
+    thread = store.cases.thread_cases(root.id)
+    assert thread.starter == janes.case_id and thread.cases[later.author_id] == f"case-{later.id}"
 
 
 def test_an_edited_complaint_stays_one_case_and_one_interaction(
@@ -620,7 +685,7 @@ def test_posts_after_resolution_attach_to_the_case_closed_or_not(emulator, x_api
     assert poll().cases_opened == 1
     new_case = store.mentions.get(complaint.id).case_id
     assert new_case == f"case-{complaint.id}" and store.cases.get(new_case).status == "OPEN"
-    assert store.cases.owner_of_conversation(root.id) == new_case  # the thread's next posts join it
+    assert store.cases.thread_cases(root.id).starter == new_case  # the thread's next posts join it
     assert store.cases.get(case_id).status == "CLOSED" and len(workflow.succeeded) == 1
 
 
@@ -647,17 +712,18 @@ def test_a_reviewer_opens_a_case_for_an_unsure_post_in_a_closed_thread(
 
     assert opened == f"case-{unsure.id}" and store.cases.get(opened).status == "OPEN"
     assert store.mentions.get(unsure.id).case_id == opened
-    assert store.cases.owner_of_conversation(root.id) == opened
+    assert store.cases.thread_cases(root.id).starter == opened  # bob's, who started the thread
     assert store.cases.customers_awaiting_follow_up() == set()  # the closed case left the marker
 
 
 def test_a_wrong_assumption_about_a_thread_costs_a_read_never_a_misfiled_post(
     emulator, x_api, store, clock, customers
 ):
-    """A reply stored before its root (a gap read later) opened the thread's case; the root, written
-    as if its thread were new, fails the pointer's condition, is re-read and joins that case."""
+    """Jane's reply stored before her thread's first post (a gap read later) opened her case in the
+    thread; the first post, written as if its thread were new, fails her pointer's condition, is
+    re-read and joins that case: one customer, one case in a thread."""
     root = emulator.add_post("jane", "@acmeair my bag is lost and nobody answers")
-    reply = emulator.add_post("bob", "@acmeair @jane same, charged twice and no refund!", reply_to=root.id)
+    reply = emulator.add_post("jane", "@acmeair and now charged twice for it, no refund!", reply_to=root.id)
     clock.advance(1)
     page, _ = x_api.mentions_page(BRAND_ID)
     ingestor = _ingestor(x_api, store, clock)
@@ -668,8 +734,36 @@ def test_a_wrong_assumption_about_a_thread_costs_a_read_never_a_misfiled_post(
     assert first.triage.is_complaint and then.triage.is_complaint
     opened = store.mentions.record(first, open_case=True, retention=timedelta(days=1))
 
-    joined = store.mentions.record(then, open_case=True, retention=timedelta(days=1), owner=None)
+    joined = store.mentions.record(
+        then, open_case=True, retention=timedelta(days=1), thread=ThreadCases(root.id)
+    )
 
     assert opened.case_opened and joined.stored and not joined.case_opened
     assert joined.case_id == opened.case_id == f"case-{reply.id}"
     assert store.cases.get(opened.case_id).mention_count == 2 and len(_cases(store.table_name)) == 1
+
+
+def test_a_pile_on_stored_before_the_post_it_piles_on_is_its_authors_own_case(
+    emulator, x_api, store, clock, customers
+):
+    """Bob's reply, read before Jane's first post (a gap), finds no case to pile on and opens his own;
+    Jane's post then opens hers, which starts the thread: each customer reaches a person."""
+    root = emulator.add_post("jane", "@acmeair my bag is lost and nobody answers")
+    reply = emulator.add_post("bob", "@acmeair @jane same, charged twice and no refund!", reply_to=root.id)
+    clock.advance(1)
+    page, _ = x_api.mentions_page(BRAND_ID)
+    ingestor = _ingestor(x_api, store, clock)
+    by_id = {t.id: t for t in page.data}
+    state = _Pass(tweets=list(page.data), users={u.id: u for u in page.includes.users})
+    first = ingestor._mention(by_id[reply.id], state, BRAND_ID, clock.now())
+    then = ingestor._mention(by_id[root.id], state, BRAND_ID, clock.now())
+    bobs = store.mentions.record(first, open_case=True, retention=timedelta(days=1))
+    janes = store.mentions.record(
+        then, open_case=True, retention=timedelta(days=1), thread=ThreadCases(root.id)
+    )
+    assert bobs.case_opened and janes.case_opened
+    thread = store.cases.thread_cases(root.id)
+    assert thread.starter == f"case-{root.id}" and thread.cases == {
+        reply.author_id: f"case-{reply.id}",
+        root.author_id: f"case-{root.id}",
+    }

@@ -12,6 +12,7 @@ import pytest
 
 from tests.cloud import Cloud, wait_for_end, wait_until
 from tests.helpers import resource
+from turnaround.dal.cases import pointer_key
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.case import CaseMessage, CaseStatus, StoredDm
@@ -86,7 +87,9 @@ def _open_case(store: Repositories, case_id: str, conversation_id: str) -> None:
             "opened_at": NOW.isoformat(),
         }
     )
-    store.table.put_item(Item={"pk": f"CONVERSATION#{conversation_id}", "sk": "CASE", "case_id": case_id})
+    store.table.put_item(
+        Item={**pointer_key(conversation_id, "9"), "case_id": case_id, "starts_thread": True}
+    )
 
 
 def test_a_closed_case_expires_with_its_thread_pointer_and_messages(kept):
@@ -102,7 +105,7 @@ def test_a_closed_case_expires_with_its_thread_pointer_and_messages(kept):
     expires_at = kept.cases.closed(case, at=closed, outcome="resolved")
     assert expires_at == _epoch(closed + timedelta(days=90))
     assert _item(kept, "CASE#case-7", "CASE")["expires_at"] == expires_at
-    assert _item(kept, "CONVERSATION#7", "CASE")["expires_at"] == expires_at
+    assert _item(kept, "CONVERSATION#7", "CASE#9")["expires_at"] == expires_at
     kept.conversation.expire("case-7", expires_at)
     assert _item(kept, "MESSAGE#case-7#k1", "MESSAGE")["expires_at"] == expires_at
     # A rep's email that arrives after closing (refused: the case is closed) expires with the case too.
@@ -114,13 +117,24 @@ def test_a_thread_taken_over_by_a_newer_case_keeps_its_pointer(kept):
     _open_case(kept, "case-7", "7")
     case = kept.cases.get("case-7")
     assert case is not None
-    kept.table.put_item(Item={"pk": "CONVERSATION#7", "sk": "CASE", "case_id": "case-9"})
+    kept.table.put_item(Item={**pointer_key("7", "9"), "case_id": "case-9"})
     kept.cases.closed(case, at=NOW, outcome="resolved")
-    assert "expires_at" not in _item(kept, "CONVERSATION#7", "CASE")
+    assert "expires_at" not in _item(kept, "CONVERSATION#7", "CASE#9")
+
+
+def test_a_thread_pointer_from_before_customers_had_their_own_still_expires_with_its_case(kept):
+    _open_case(kept, "case-7", "7")
+    kept.table.delete_item(Key=pointer_key("7", "9"))
+    kept.table.put_item(Item={"pk": "CONVERSATION#7", "sk": "CASE", "case_id": "case-7"})
+    case = kept.cases.get("case-7")
+    assert case is not None and kept.cases.thread_cases("7").starter == "case-7"
+    expires_at = kept.cases.closed(case, at=NOW, outcome="resolved")
+    assert _item(kept, "CONVERSATION#7", "CASE")["expires_at"] == expires_at
 
 
 def test_a_pointer_left_to_an_expired_case_is_taken_over_like_a_closed_thread(kept):
-    """TTL deletes the case and its pointer independently; a new complaint in the thread still opens."""
+    """TTL deletes the case and its pointer independently; a new complaint in the thread still opens.
+    The pointer here is one from before customers had their own in a thread."""
     kept.table.put_item(Item={"pk": "CONVERSATION#100", "sk": "CASE", "case_id": "case-7"})  # case gone
     mention = Mention(
         tweet_id="101",
@@ -135,7 +149,8 @@ def test_a_pointer_left_to_an_expired_case_is_taken_over_like_a_closed_thread(ke
     )
     outcome = kept.mentions.record(mention, open_case=True, retention=timedelta(days=180))
     assert outcome.case_opened and outcome.case_id == "case-101"
-    assert _item(kept, "CONVERSATION#100", "CASE")["case_id"] == "case-101"
+    thread = kept.cases.thread_cases("100")
+    assert thread.starter == "case-101" and thread.cases == {"9": "case-101"}
 
 
 def test_on_the_deployed_stack_open_cases_never_expire_and_closed_ones_do(cloud: Cloud):
@@ -158,7 +173,7 @@ def test_on_the_deployed_stack_open_cases_never_expire_and_closed_ones_do(cloud:
     assert closed_case is not None and closed_case.closed_at is not None
     closed = {"expires_at": closed_case.expires_at}
     assert closed["expires_at"] == _epoch(closed_case.closed_at + timedelta(days=365))
-    pointer = cloud.store.table.get_item(Key={"pk": f"CONVERSATION#{post.id}", "sk": "CASE"})["Item"]
+    pointer = cloud.store.table.get_item(Key=pointer_key(post.id, closed_case.customer_id))["Item"]
     assert pointer["expires_at"] == closed["expires_at"]
 
     table = boto3.resource("dynamodb").Table(cloud.deployed.table_name)

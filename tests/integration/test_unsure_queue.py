@@ -202,7 +202,7 @@ def test_a_post_claimed_by_one_run_is_not_news_to_another(queued, digest, store,
     assert sender.send(BRAND) == 0 and outbox.sent == []
 
 
-def test_opening_a_case_in_a_closed_thread_opens_a_new_case_that_takes_the_thread_over(
+def test_opening_a_case_in_a_closed_thread_opens_a_case_of_the_posters_own(
     emulator, x_api, store, digest, clock
 ):
     """Was: the post joined the thread's closed case, so the reviewer's "Open a case" started no
@@ -211,7 +211,7 @@ def test_opening_a_case_in_a_closed_thread_opens_a_new_case_that_takes_the_threa
     emulator.add_user("lucia", name="Lucía Pérez", followers=300)
     root = emulator.add_post("bob", "@acmeair on hold for 2 hours and nobody calls back")
     MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
-    old = store.cases.for_conversation(root.id)
+    old = store.cases.starter_of(root.id)
     assert old is not None
     store.cases.closed(old, at=clock(), outcome="resolved")
     clock.advance(60)
@@ -223,7 +223,9 @@ def test_opening_a_case_in_a_closed_thread_opens_a_new_case_that_takes_the_threa
     sender.send(BRAND)
     (links,) = _links(outbox.sent[0])
     _desk(store, clock).act(_token(links["open_case"]), by="Sam Evans")
-    new = store.cases.for_conversation(root.id)
+    thread = store.cases.thread_cases(root.id)
+    new = store.cases.get(thread.cases[reply.author_id])
+    assert thread.starter == old.case_id  # bob's case is still the thread's: Lucía's is hers
     assert new is not None and new.case_id != old.case_id
     assert new.status == "OPEN" and new.root_tweet_id == reply.id
     assert store.mentions.get(reply.id).case_id == new.case_id

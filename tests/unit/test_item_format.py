@@ -58,6 +58,11 @@ class _Table:
     def update_item(self, **kwargs: Any) -> None:
         self.updates.append(kwargs)
 
+    def query(self, ExpressionAttributeValues: dict[str, str], **_: Any) -> dict[str, Any]:
+        """A thread's pointers (the only query these writes make): one partition."""
+        pk = ExpressionAttributeValues[":pk"]
+        return {"Items": [item for (ipk, _sk), item in self.items.items() if ipk == pk]}
+
 
 def _mention(**triage: Any) -> Mention:
     return a_complaint(at=AT, **triage)
@@ -85,7 +90,7 @@ CASE_ITEM = {
 POINTER = {
     "Put": {
         "TableName": "t",
-        "Item": {"pk": "CONVERSATION#1900", "sk": "CASE", "case_id": "case-1900"},
+        "Item": {"pk": "CONVERSATION#1900", "sk": "CASE#42", "case_id": "case-1900", "starts_thread": True},
         "ConditionExpression": "attribute_not_exists(pk)",
     }
 }

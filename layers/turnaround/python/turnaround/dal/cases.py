@@ -1,8 +1,17 @@
-"""Cases: ``CASE#<case_id>`` items and the ``CONVERSATION#<conv_id>`` pointer that gives each thread
-one case. The one place that opens a case (ingest and the unsure queue both call ``open``)."""
+"""Cases: ``CASE#<case_id>`` items and the ``CONVERSATION#<conv_id>`` pointers that give each customer
+one case in a thread. The one place that opens a case (ingest and the unsure queue both call ``open``).
+
+A thread's pointers (``CONVERSATION#<conv_id> / CASE#<customer_id>``): each customer who complains in
+it has their own case there, so complaints from different customers under our own post (an outage
+notice, a promotion) each reach a person and get their own acknowledgement. The case opened by the
+post that started the thread is flagged ``starts_thread``: other people's posts under a customer's
+complaint (a pile-on: "same here") join that case, not a case each. Pointers written before
+customers had their own (``CONVERSATION#<conv_id> / CASE``) still name their thread's starter."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,6 +33,38 @@ def _awaiting_key(case: Case) -> dict[str, str]:
 
 def _key(case_id: str) -> tuple[str, str]:
     return f"CASE#{case_id}", "CASE"
+
+
+def _posted_order(case_id: str) -> int:
+    tweet_id = case_id.rpartition("-")[2]
+    return int(tweet_id) if tweet_id.isdigit() else -1
+
+
+LEGACY_POINTER = "CASE"  # one pointer per thread, before customers had their own
+
+
+def pointer_key(conversation_id: str, customer_id: str) -> dict[str, str]:
+    return {"pk": f"CONVERSATION#{conversation_id}", "sk": f"CASE#{customer_id}"}
+
+
+@dataclass(frozen=True)
+class ThreadCases:
+    """The cases of one thread, as its pointers name them (what ingest knows of a thread)."""
+
+    conversation_id: str
+    cases: Mapping[str, str] = field(default_factory=dict)  # customer id -> their case in the thread
+    starter: str | None = None  # the case its first post opened: a pile-on under it joins it
+
+    def owner_for(self, customer_id: str) -> str | None:
+        """The case a post by ``customer_id`` joins: their own in this thread, else the starter's."""
+        return self.cases.get(customer_id) or self.starter
+
+    def with_case(self, customer_id: str, case_id: str, *, starts_thread: bool) -> ThreadCases:
+        return replace(
+            self,
+            cases={**self.cases, customer_id: case_id},
+            starter=case_id if starts_thread else self.starter,
+        )
 
 
 class CaseRepository(Repository):
@@ -52,16 +93,33 @@ class CaseRepository(Repository):
                     break
         return found
 
-    def owner_of_conversation(self, conversation_id: str, *, consistent: bool = True) -> str | None:
-        """The id of the case that owns a thread (open or closed), if any."""
-        with storage_errors(f"read the case of conversation {conversation_id}"):
-            pointer = self.table.get_item(
-                Key={"pk": f"CONVERSATION#{conversation_id}", "sk": "CASE"}, ConsistentRead=consistent
-            ).get("Item")
-        return str(pointer["case_id"]) if pointer else None
+    def thread_cases(self, conversation_id: str) -> ThreadCases:
+        """Every case of a thread (open or closed), in one read: its pointers are one partition."""
+        items = self._query_all(
+            f"the cases of conversation {conversation_id}",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": f"CONVERSATION#{conversation_id}"},
+            ConsistentRead=True,
+        )
+        cases: dict[str, str] = {}
+        starters: list[str] = []
+        legacy: str | None = None
+        for item in items:
+            sk, case_id = str(item["sk"]), str(item["case_id"])
+            if sk == LEGACY_POINTER:
+                legacy = case_id
+                continue
+            cases[sk.removeprefix("CASE#")] = case_id
+            if item.get("starts_thread"):
+                starters.append(case_id)
+        # Two flagged only where a complaint took over a starter TTL had deleted: the newer case,
+        # named after a later post (X's ids grow with time)
+        starter = max(starters, key=_posted_order, default=legacy)
+        return ThreadCases(conversation_id, cases, starter)
 
-    def for_conversation(self, conversation_id: str) -> Case | None:
-        case_id = self.owner_of_conversation(conversation_id)
+    def starter_of(self, conversation_id: str) -> Case | None:
+        """The case the thread's first post opened (or that took the thread over), if any."""
+        case_id = self.thread_cases(conversation_id).starter
         return self.get(case_id) if case_id else None
 
     def find_open_for_customer(self, author_id: str) -> Case | None:
@@ -97,17 +155,24 @@ class CaseRepository(Repository):
     # --- opening: case, thread pointer and the mention's write, in one transaction ---------------
 
     def open(
-        self, case: Case, *, mention_write: dict[str, Any], previous_case_id: str | None, what: str
+        self,
+        case: Case,
+        *,
+        mention_write: dict[str, Any],
+        previous_case_id: str | None,
+        starts_thread: bool,
+        what: str,
     ) -> Transacted:
         """Open ``case`` together with ``mention_write`` (the transaction item that stores or claims
-        its first mention; it goes first, so its failure reads as 'duplicate'). The thread's pointer
-        is created, or taken over from ``previous_case_id`` (a closed case) only if still so."""
-        return self.transact(self.open_items(case, mention_write, previous_case_id), what)
+        its first mention; it goes first, so its failure reads as 'duplicate'). The customer's pointer
+        in the thread is created, or taken over from ``previous_case_id`` (a closed case) only if
+        still so."""
+        return self.transact(self.open_items(case, mention_write, previous_case_id, starts_thread), what)
 
     def open_items(
-        self, case: Case, mention_write: dict[str, Any], previous_case_id: str | None
+        self, case: Case, mention_write: dict[str, Any], previous_case_id: str | None, starts_thread: bool
     ) -> list[dict[str, Any]]:
-        """The transaction items of ``open``: the mention's write, the case, the thread's pointer."""
+        """The transaction items of ``open``: the mention's write, the case, the customer's pointer."""
         opened_at = case.opened_at.isoformat()
         item = to_item(
             {
@@ -137,7 +202,12 @@ class CaseRepository(Repository):
                 "ConditionExpression": "case_id = :previous",
                 "ExpressionAttributeValues": {":previous": previous_case_id},
             }
-        pointer = {"pk": f"CONVERSATION#{case.conversation_id}", "sk": "CASE", "case_id": case.case_id}
+        pointer: dict[str, Any] = {
+            **pointer_key(case.conversation_id, case.customer_id),
+            "case_id": case.case_id,
+        }
+        if starts_thread:
+            pointer["starts_thread"] = True
         return [
             mention_write,
             {
@@ -310,17 +380,26 @@ class CaseRepository(Repository):
         )
         with storage_errors(f"remove {case.case_id} from those awaiting a follow-up"):
             self.table.delete_item(Key=_awaiting_key(case))
-        try:  # a newer case that took the thread over keeps the pointer, without a TTL
+        # a newer case of the customer's in the thread keeps the pointer, without a TTL
+        pointer = pointer_key(case.conversation_id, case.customer_id)
+        if not self._expire_pointer(pointer, case.case_id, expires_at):
+            legacy = {"pk": pointer["pk"], "sk": LEGACY_POINTER}
+            self._expire_pointer(legacy, case.case_id, expires_at)
+        return expires_at
+
+    def _expire_pointer(self, key: dict[str, str], case_id: str, expires_at: int) -> bool:
+        try:
             self.table.update_item(
-                Key={"pk": f"CONVERSATION#{case.conversation_id}", "sk": "CASE"},
+                Key=key,
                 UpdateExpression="SET expires_at = :e",
                 ConditionExpression="case_id = :c",
-                ExpressionAttributeValues={":e": expires_at, ":c": case.case_id},
+                ExpressionAttributeValues={":e": expires_at, ":c": case_id},
             )
         except ClientError as exc:
             if not condition_failed(exc):
-                raise StorageError(f"could not expire the thread of {case.case_id}: {exc}") from exc
-        return expires_at
+                raise StorageError(f"could not expire the thread of {case_id}: {exc}") from exc
+            return False
+        return True
 
     def dm_opened(self, case_id: str, *, at: datetime) -> None:
         self._update(case_id, dm_open=True, last_dm_at=at.isoformat())

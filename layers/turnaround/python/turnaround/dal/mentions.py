@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from turnaround.dal.cases import CaseRepository
+from turnaround.dal.cases import CaseRepository, ThreadCases
 from turnaround.dal.table import Repository, TableRef, condition_failed, epoch, to_item
 from turnaround.exceptions import StorageError
 from turnaround.models.case import Case, CaseStatus
@@ -26,17 +26,18 @@ class RecordOutcome:
     case_id: str | None = None
     case_opened: bool = False
     case_open: bool = False  # the case it joined or opened is OPEN (False: resolved or closed, or none)
+    thread: ThreadCases | None = None  # the thread's cases after this write, where the write knew them
 
 
 @dataclass(frozen=True)
 class PlannedWrite:
-    """One mention's write as ``record`` would make it when its thread's owner is known, held for a
+    """One mention's write as ``record`` would make it when its thread's cases are known, held for a
     batch (``MentionRepository.record_all``): its transaction items, and its outcome if they commit."""
 
     mention: Mention
     open_case: bool
     retention: timedelta
-    owner: str | None
+    thread: ThreadCases
     items: list[dict[str, Any]]
     outcome: RecordOutcome
 
@@ -55,11 +56,16 @@ MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit on TransactWriteItems
 
 
 class _Unknown:
-    """The thread's owner was not looked up: ``record`` reads the conversation pointer."""
+    """The thread's cases were not looked up: ``record`` reads them."""
 
 
 UNKNOWN = _Unknown()
-ThreadOwner = str | None | _Unknown  # a case id, None (the thread has no case), or UNKNOWN
+KnownThread = ThreadCases | _Unknown
+
+
+def starts_its_thread(mention: Mention) -> bool:
+    """The post that started its thread (or a new version of it): its case is the thread's starter."""
+    return mention.conversation_id in (mention.tweet_id, mention.edit_of)
 
 
 def _key(tweet_id: str) -> tuple[str, str]:
@@ -128,40 +134,53 @@ class MentionRepository(Repository):
         return item
 
     def record(
-        self, mention: Mention, *, open_case: bool, retention: timedelta, owner: ThreadOwner = UNKNOWN
+        self, mention: Mention, *, open_case: bool, retention: timedelta, thread: KnownThread = UNKNOWN
     ) -> RecordOutcome:
-        """Store ``mention`` once, in its conversation's case whatever that case's status (a reply
-        after resolution, or after close, belongs to the case a rep knows). A complaint in the thread
-        of a case no longer OPEN opens a case of its own (a person must see it; the old case's
-        workflow is done or only listening for a follow-up); with none and ``open_case`` set, it
-        opens one. Returns ``stored=False`` if it was already stored.
+        """Store ``mention`` once, in the case it belongs to, whatever that case's status (a reply
+        after resolution, or after close, belongs to the case a rep knows): the author's own case in
+        the thread, else the case of the post that started the thread (a pile-on joins it). A
+        complaint whose case is no longer OPEN opens a case of its own (a person must see it; the old
+        case's workflow is done or only listening for a follow-up); with none and ``open_case`` set,
+        it opens one. Returns ``stored=False`` if it was already stored.
 
-        ``owner`` is the thread's case if the caller knows it (the poller's per-poll memory, or
-        None for a thread root it knows is new): then the common path is one DynamoDB call, the
+        ``thread`` is the thread's cases if the caller knows them (the poller's per-poll memory, or
+        none for a thread root it knows is new): then the common path is one DynamoDB call, the
         conditional write itself. If what the caller knew was wrong, the write's condition fails
         and the thread is read afresh: a hint can cost a call, never a wrong write."""
-        if isinstance(owner, _Unknown):
-            owner = self.cases.owner_of_conversation(mention.conversation_id)
-        outcome = self._write_assuming(mention, owner, open_case=open_case, retention=retention)
+        if isinstance(thread, _Unknown):
+            thread = self.cases.thread_cases(mention.conversation_id)
+        outcome = self._write_assuming(mention, thread, open_case=open_case, retention=retention)
         if outcome is not None:
             return outcome
+        author = mention.author.id
         for _ in range(MAX_CASE_RACE_RETRIES):
-            # TTL deletes a closed case and its pointer independently: a pointer left to a deleted
-            # case is a thread without a case, taken over by the next complaint.
-            owner = self.cases.owner_of_conversation(mention.conversation_id)
-            existing = self.cases.get(owner) if owner else None
+            thread = self.cases.thread_cases(mention.conversation_id)
+            joins = thread.owner_for(author)
+            existing = self.cases.get(joins) if joins else None
+            # the customer's own case (a pointer from before customers had their own names only the case)
+            own = joins is not None and (joins == thread.cases.get(author) or (
+                existing is not None and existing.customer_id == author
+            ))  # fmt: skip
             if existing is None:
+                # TTL deletes a closed case and its pointer independently: a pointer left to a deleted
+                # case is a thread without a case, taken over by the next complaint.
                 outcome = (
-                    self._open_case(mention, owner, retention)
+                    self._open_case(
+                        mention, thread, retention, previous=thread.cases.get(author),
+                        starts_thread=starts_its_thread(mention) or joins == thread.starter,
+                    )
                     if open_case
                     else self._put_plain(mention, retention)
-                )
+                )  # fmt: skip
             elif existing.status == CaseStatus.OPEN:
-                outcome = self._attach(mention, existing.case_id, retention, open_only=True)
-            elif open_case:
-                outcome = self._open_case(mention, existing.case_id, retention)
+                outcome = self._attach(mention, thread, existing.case_id, retention, open_only=True)
+            elif open_case:  # the customer's next case in the thread: the starter's if theirs was
+                outcome = self._open_case(
+                    mention, thread, retention, previous=thread.cases.get(author),
+                    starts_thread=own and joins == thread.starter,
+                )  # fmt: skip
             else:
-                outcome = self._attach(mention, existing.case_id, retention, open_only=False)
+                outcome = self._attach(mention, thread, existing.case_id, retention, open_only=False)
             if outcome is not None:
                 return outcome
         raise StorageError(
@@ -170,24 +189,29 @@ class MentionRepository(Repository):
         )
 
     def plan(
-        self, mention: Mention, *, open_case: bool, retention: timedelta, owner: str | None
+        self, mention: Mention, *, open_case: bool, retention: timedelta, thread: ThreadCases
     ) -> PlannedWrite | None:
-        """``record``'s write for ``mention`` assuming ``owner`` owns its thread, to batch with
-        others; None where that write is not a transaction (a post that opens nothing in a thread
-        without a case is one PutItem, half a transaction item's write units): ``record`` it."""
-        if owner is None and not open_case:
+        """``record``'s write for ``mention`` assuming ``thread`` holds its thread's cases, to batch
+        with others; None where that write is not a transaction (a post that opens nothing and joins
+        no case is one PutItem, half a transaction item's write units): ``record`` it."""
+        joins = thread.owner_for(mention.author.id)
+        if joins is None and not open_case:
             return None
-        if owner is None:
+        if joins is None:
             case = Case.opened_from(mention, opened_at=mention.ingested_at)
+            starts = starts_its_thread(mention)
             items = self.cases.open_items(
-                case, self._store_once(mention, case.case_id, retention), previous_case_id=None
+                case, self._store_once(mention, case.case_id, retention), None, starts
             )
-            outcome = RecordOutcome(stored=True, case_id=case.case_id, case_opened=True, case_open=True)
+            outcome = RecordOutcome(
+                stored=True, case_id=case.case_id, case_opened=True, case_open=True,
+                thread=thread.with_case(mention.author.id, case.case_id, starts_thread=starts),
+            )  # fmt: skip
         else:
             open_only = open_case or mention.triage.category == "unsure"
-            items = self._attach_items(mention, owner, retention, open_only=open_only)
-            outcome = RecordOutcome(stored=True, case_id=owner, case_open=open_only)
-        return PlannedWrite(mention, open_case, retention, owner, items, outcome)
+            items = self._attach_items(mention, joins, retention, open_only=open_only)
+            outcome = RecordOutcome(stored=True, case_id=joins, case_open=open_only, thread=thread)
+        return PlannedWrite(mention, open_case, retention, thread, items, outcome)
 
     def record_all(self, planned: list[PlannedWrite]) -> list[RecordOutcome]:
         """Make the planned writes in one transaction (together at most MAX_TRANSACTION_ITEMS items,
@@ -200,23 +224,26 @@ class MentionRepository(Repository):
             if self.cases.transact_all(items, f"store {len(planned)} mentions"):
                 return [write.outcome for write in planned]
         return [
-            self.record(w.mention, open_case=w.open_case, retention=w.retention, owner=w.owner)
+            self.record(w.mention, open_case=w.open_case, retention=w.retention, thread=w.thread)
             for w in planned
         ]
 
     def _write_assuming(
-        self, mention: Mention, owner: str | None, *, open_case: bool, retention: timedelta
+        self, mention: Mention, thread: ThreadCases, *, open_case: bool, retention: timedelta
     ) -> RecordOutcome | None:
-        """One write, assuming ``owner`` owns the thread; None when a condition says otherwise.
-        A complaint, or a post triage is unsure of, joins only an OPEN case this way."""
-        if owner is None:
+        """One write, assuming ``thread`` is what the thread's pointers say; None when a condition
+        says otherwise. A complaint, or a post triage is unsure of, joins only an OPEN case this way."""
+        joins = thread.owner_for(mention.author.id)
+        if joins is None:
             return (
-                self._open_case(mention, None, retention)
+                self._open_case(
+                    mention, thread, retention, previous=None, starts_thread=starts_its_thread(mention)
+                )
                 if open_case
                 else self._put_plain(mention, retention)
             )
         open_only = open_case or mention.triage.category == "unsure"
-        return self._attach(mention, owner, retention, open_only=open_only)
+        return self._attach(mention, thread, joins, retention, open_only=open_only)
 
     def _put_plain(self, mention: Mention, retention: timedelta) -> RecordOutcome:
         try:
@@ -248,7 +275,7 @@ class MentionRepository(Repository):
         ]
 
     def _attach(
-        self, mention: Mention, case_id: str, retention: timedelta, *, open_only: bool
+        self, mention: Mention, thread: ThreadCases, case_id: str, retention: timedelta, *, open_only: bool
     ) -> RecordOutcome | None:
         result = self.cases.transact(
             self._attach_items(mention, case_id, retention, open_only=open_only),
@@ -258,23 +285,32 @@ class MentionRepository(Repository):
             return None
         stored = result == "ok"
         return RecordOutcome(
-            stored=stored, case_id=case_id if stored else None, case_open=stored and open_only
+            stored=stored, case_id=case_id if stored else None, case_open=stored and open_only, thread=thread
         )
 
     def _open_case(
-        self, mention: Mention, previous_case_id: str | None, retention: timedelta
+        self,
+        mention: Mention,
+        thread: ThreadCases,
+        retention: timedelta,
+        *,
+        previous: str | None,
+        starts_thread: bool,
     ) -> RecordOutcome | None:
         case = Case.opened_from(mention, opened_at=mention.ingested_at)
         result = self.cases.open(
             case,
             mention_write=self._store_once(mention, case.case_id, retention),
-            # a closed case owned the thread; take it over only if still so
-            previous_case_id=previous_case_id,
+            # the customer's closed case in the thread: take its pointer over only if still so
+            previous_case_id=previous,
+            starts_thread=starts_thread,
             what=f"store mention {mention.tweet_id}",
         )
         if result == "race":
             return None
         opened = result == "ok"
         return RecordOutcome(
-            stored=opened, case_id=case.case_id if opened else None, case_opened=opened, case_open=opened
-        )
+            stored=opened, case_id=case.case_id if opened else None, case_opened=opened, case_open=opened,
+            thread=thread.with_case(mention.author.id, case.case_id, starts_thread=starts_thread)
+            if opened else thread,
+        )  # fmt: skip

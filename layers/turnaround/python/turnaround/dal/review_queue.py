@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
+from turnaround.dal.mentions import starts_its_thread
 from turnaround.dal.repositories import Repositories
 from turnaround.dal.table import Repository, storage_errors, to_item
 from turnaround.exceptions import StorageError
@@ -159,14 +160,15 @@ class ReviewQueue(Repository):
 
 
 def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime, by: str) -> str:
-    """Open the case ingest would have opened for this post: case + thread pointer + mention, at once
-    (the same ``CaseRepository.open`` ingest uses; here the mention is already stored, so its write
-    gives it the case instead of storing it).
+    """Open the case ingest would have opened for this post: case + the customer's thread pointer +
+    mention, at once (the same ``CaseRepository.open`` ingest uses; here the mention is already
+    stored, so its write gives it the case instead of storing it).
 
-    If its thread has an OPEN case, the post joins it instead. A thread whose case is closed, waits
-    for a follow-up or was deleted by TTL gets a new case that takes the thread over, as ingest does:
-    the reviewer said "complaint", so it must reach a workflow, never a case that will not act. The
-    new CASE item reaches the dispatcher through the table's stream, like any case.
+    If the post belongs to an OPEN case (the customer's own in the thread, else the case its thread's
+    first post opened), it joins it instead. Where that case is closed, waits for a follow-up or was
+    deleted by TTL, the customer gets a new case (taking their own pointer over), as ingest does: the
+    reviewer said "complaint", so it must reach a workflow, never a case that will not act. The new
+    CASE item reaches the dispatcher through the table's stream, like any case.
     """
     triage = mention.triage.model_copy(
         update={
@@ -174,18 +176,22 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
             "reasons": [*mention.triage.reasons, f"opened by {by} from the unsure queue"],
         }
     )
-    owner = store.cases.owner_of_conversation(mention.conversation_id)
-    existing = store.cases.get(owner) if owner else None
+    thread = store.cases.thread_cases(mention.conversation_id)
+    joins = thread.owner_for(mention.author.id)
+    existing = store.cases.get(joins) if joins else None
     if existing is not None and existing.status == CaseStatus.OPEN:
         store.mentions.attach(mention.tweet_id, existing.case_id, triage)
         return existing.case_id
+    own = thread.cases.get(mention.author.id)
     case = Case.opened_from(mention.model_copy(update={"triage": triage}), opened_at=opened_at, opened_by=by)
     result = store.cases.open(
         case,
         mention_write=store.mentions.claim_for_new_case(
-            mention.tweet_id, case.case_id, triage, from_case_id=owner
+            mention.tweet_id, case.case_id, triage, from_case_id=joins
         ),  # ingest may have put the post on that closed case
-        previous_case_id=owner,  # taken over only if the thread still names that case
+        previous_case_id=own,  # the customer's pointer, taken over only if it still names that case
+        starts_thread=starts_its_thread(mention)
+        or (joins == thread.starter and (existing is None or existing.customer_id == mention.author.id)),
         what=f"open a case for {mention.tweet_id}",
     )
     if result != "ok":  # the thread changed under us: the reviewer's retry reads it again

@@ -5,7 +5,7 @@ One table holds every aggregate (key design in the README); each repository owns
     HANDLE#<handle>         / CHECKPOINT, QUOTES  checkpoints.py
     MENTION#<tweet_id>      / MENTION     GSI1 = CASE#<case_id> / MENTION#<tweet_id>   mentions.py
     CASE#<case_id>          / CASE        GSI1 = CUSTOMER#<author_id> / <status>#<opened_at>  cases.py
-    CONVERSATION#<conv_id>  / CASE        which case owns a conversation (one open case per thread)
+    CONVERSATION#<conv_id>  / CASE#<customer_id>  each customer's case in a thread (the starter's flagged)
     AWAITING_FOLLOW_UP      / <customer_id>#<case_id>  cases awaiting a follow-up        cases.py
     DM#<event_id>           / DM          GSI1 = CASE#<case_id> / DM#<event_id>        dms.py
     ESCALATION#<id>         / ESCALATION  escalations.py

@@ -29,14 +29,8 @@ from turnaround.adapters.bedrock_triage import BedrockClassifier
 from turnaround.adapters.secrets import CredentialStore
 from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
-from turnaround.dal.mentions import (
-    MAX_TRANSACTION_ITEMS,
-    UNKNOWN,
-    PlannedWrite,
-    RecordOutcome,
-    ThreadOwner,
-    _Unknown,
-)
+from turnaround.dal.cases import ThreadCases
+from turnaround.dal.mentions import MAX_TRANSACTION_ITEMS, UNKNOWN, PlannedWrite, RecordOutcome
 from turnaround.dal.repositories import Repositories
 from turnaround.dal.review_queue import ReviewQueue
 from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
@@ -212,9 +206,9 @@ class MentionIngestor:
         ordered = sorted(state.tweets, key=lambda t: int(t.id))  # oldest first
         result.fetched = len(ordered)
         ingested_at = self.clock()
-        # Which case owns each thread, as far as this pass knows (its own writes and reads): a
-        # pile-on under a complaint costs one write per reply, not a lookup each.
-        threads: dict[str, ThreadOwner] = {}
+        # Each thread's cases, as far as this pass knows (its own writes and reads): a pile-on under
+        # a complaint, or complaints under our own post, cost one write each, not a lookup each.
+        threads: dict[str, ThreadCases] = {}
         opened: list[str | None] = []
         debug = logger.log_level <= logging.DEBUG  # the 10% of invocations sampled at DEBUG
         if ordered and self.on_pass:
@@ -227,10 +221,11 @@ class MentionIngestor:
         batch_threads: set[str] = set()
 
         def ingested(mention: Mention, outcome: RecordOutcome) -> None:
+            if outcome.thread is not None:
+                threads[mention.conversation_id] = outcome.thread
             if not outcome.stored:
                 result.duplicates += 1
                 return
-            threads[mention.conversation_id] = outcome.case_id
             result.stored += 1
             if mention.triage.category == "unsure" and not outcome.case_open:
                 # a person decides (turnaround/review.py), also in a resolved or closed case's thread
@@ -275,15 +270,15 @@ class MentionIngestor:
                 thread = mention.conversation_id
                 if thread in batch_threads:
                     flush()
-                known = threads.get(thread, UNKNOWN)
-                if known is UNKNOWN and roots_are_new and thread == mention.tweet_id:
-                    known = None
+                known = threads.get(thread)
+                if known is None and roots_are_new and thread == mention.tweet_id:
+                    known = ThreadCases(thread)  # a thread that starts now has no cases yet
                 complaint = mention.triage.is_complaint
                 planned = (
                     None
-                    if isinstance(known, _Unknown)
+                    if known is None
                     else self.store.mentions.plan(
-                        mention, open_case=complaint, retention=self.retention, owner=known
+                        mention, open_case=complaint, retention=self.retention, thread=known
                     )
                 )
                 if planned is None:  # a lookup first, or a plain put: on its own, in order
@@ -291,7 +286,7 @@ class MentionIngestor:
                     ingested(
                         mention,
                         self.store.mentions.record(
-                            mention, open_case=complaint, retention=self.retention, owner=known
+                            mention, open_case=complaint, retention=self.retention, thread=known or UNKNOWN
                         ),
                     )
                     continue
