@@ -24,6 +24,7 @@ from tests.cloud import (
     wait_until,
 )
 from turnaround.dal.outbox import OutboxRepository
+from turnaround.logic.workflow.voice import case_ref
 
 SAM = "sam.evans@acmeair.example"
 ALEX = "alex.brown@acmeair.example"
@@ -381,6 +382,42 @@ def test_reassign_requires_another_rep_and_the_new_rep_hears_who_why_and_the_his
     assert case.assignee_email == CASEY and case.reassignments[0].by == "Sam Evans"
     cloud.decide(CASEY, "resolved")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
+def test_a_customer_posting_again_outside_the_thread_gets_one_ack_and_keeps_one_rep(cloud):
+    """Was: each new post of an impatient customer (not a reply in the thread) opened a case with
+    its own canned ack, three "sorry to hear that" in a minute, and "hello??" went to whichever rep
+    was least loaded. Now the earliest open case speaks for us; the later ones go to its rep, whose
+    email says why no ack went out. Once that case is settled, a new complaint gets its own ack."""
+    cloud.emulator.add_user("dora", followers=310)  # her own: the module's stack keeps other tests' cases
+    posts = [
+        cloud.emulator.add_post("dora", text)
+        for text in [
+            "@acmeair you lost my bag on the Lisbon flight and nobody answers",
+            "@acmeair hello?? is anyone there? this is awful",
+            "@acmeair still nothing, worst airline ever",
+        ]
+    ]
+    cloud.poll()
+    emails = wait_until(lambda: len(cloud.emails_to(ALEX)) == 3 and cloud.emails_to(ALEX), what="3 emails")
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
+    cases = [cloud.store.cases.get(f"case-{p.id}") for p in posts]
+    assert [c.assignee_email for c in cases] == [ALEX, ALEX, ALEX]  # "hello??" has no topic of Alex's
+    assert cases[0].follows_case_id is None
+    assert cases[1].follows_case_id == cases[2].follows_case_id == cases[0].case_id
+    escalated = {c.case_id for c in cases if c.escalated_at}  # their workflows wait for the rep, no ack
+    assert escalated == {c.case_id for c in cases}
+    [ack] = cloud.emulator.posts_created(by="acmeair")
+    assert ack.in_reply_to_tweet_id == posts[0].id
+    said = {ref: body_of(m, "plain") for m in emails for ref in [str(m["Subject"]).rsplit(" ", 1)[-1]]}
+    assert "earlier case" not in said[case_ref(cases[0].case_id)]
+    for case in cases[1:]:
+        assert f"earlier case {case_ref(cases[0].case_id)} is still open" in said[case_ref(case.case_id)]
+
+    for nth in range(3):  # each email's links settle its case
+        cloud.decide(ALEX, "resolved", nth=nth)
+    _start(cloud, "dora", "@acmeair and now the refund for my seat never arrived. Ridiculous.")
+    wait_until(lambda: len(cloud.emulator.posts_created(by="acmeair")) == 2, what="the new case's ack")
 
 
 def test_one_customers_overlapping_cases_of_one_day_share_an_email_thread(cloud):

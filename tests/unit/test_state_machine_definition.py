@@ -258,12 +258,19 @@ POLICIES = {
         "MaxAttempts": 3,
         "BackoffRate": 2,
     },
+    "earlier-case-unassigned": {
+        "ErrorEquals": ["EarlierCaseNotAssigned"],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 5,
+        "BackoffRate": 1.5,
+    },
 }
 CALLS_X = ["lambda-service", "x-rate-limited", "x-unavailable", "storage"]
 SENDS_EMAIL = ["lambda-service", "email-rejected", "storage"]
 STORE_ONLY = ["lambda-service", "storage"]
 TASK_POLICIES = {
-    "Assign": SENDS_EMAIL,  # the supervisor's incident digest
+    # the supervisor's incident digest; the customer's earlier case gets its rep first
+    "Assign": [*SENDS_EMAIL, "earlier-case-unassigned"],
     "Acknowledge": CALLS_X,
     "AlertOpsBudget": SENDS_EMAIL,
     "AckNotPosted": SENDS_EMAIL,  # the note to the rep, the ops alert

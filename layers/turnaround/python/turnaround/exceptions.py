@@ -104,6 +104,11 @@ class EmailNotSent(TurnaroundError):
     """SES refused or failed to send: nothing went out, so sending again is safe."""
 
 
+class EarlierCaseNotAssigned(TurnaroundError):
+    """The customer's earlier open case has no rep yet (its workflow started beside this one, from
+    the same poll): Assign waits for it, so one customer's cases go to one rep."""
+
+
 class TaskTokenRejected(TurnaroundError):
     """Step Functions no longer waits on this token (the task timed out, or the execution ended)."""
 

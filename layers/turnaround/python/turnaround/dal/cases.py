@@ -125,6 +125,16 @@ class CaseRepository(Repository):
     def find_open_for_customer(self, author_id: str) -> Case | None:
         return self._latest_of_customer(author_id, CaseStatus.OPEN, "open case")
 
+    def open_cases_of(self, customer_id: str) -> list[Case]:
+        """Every OPEN case of a customer, oldest first (GSI1 holds cases by customer and status)."""
+        items = self._query_all(
+            f"the open cases of customer {customer_id}",
+            IndexName="GSI1",
+            KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :status)",
+            ExpressionAttributeValues={":pk": f"CUSTOMER#{customer_id}", ":status": f"{CaseStatus.OPEN}#"},
+        )
+        return [Case.model_validate(item) for item in items]
+
     def find_awaiting_follow_up(self, author_id: str) -> Case | None:
         return self._latest_of_customer(author_id, CaseStatus.FOLLOW_UP, "follow-up case")
 
@@ -278,17 +288,31 @@ class CaseRepository(Repository):
         self._update(case_id, status=str(status), gsi1sk=f"{status}#{case.opened_at.isoformat()}", **fields)
 
     def assigned(
-        self, case_id: str, rep_email: str, *, at: datetime, topic: str | None, incident_id: str | None
+        self,
+        case_id: str,
+        rep_email: str,
+        *,
+        at: datetime,
+        topic: str | None,
+        incident_id: str | None,
+        follows_case_id: str | None = None,
     ) -> bool:
         """The workflow's first assignment, once: False if the case was assigned before (a retry)."""
         values = to_item(
-            {":rep": rep_email, ":at": at.isoformat(), ":topic": topic, ":incident": incident_id}
+            {
+                ":rep": rep_email,
+                ":at": at.isoformat(),
+                ":topic": topic,
+                ":incident": incident_id,
+                ":follows": follows_case_id,
+            }
         )
         fields = {
             "assignee_email": ":rep",
             "assigned_at": ":at",
             "topic": ":topic",
             "incident_id": ":incident",
+            "follows_case_id": ":follows",
         }
         sets = [f"{name} = {value}" for name, value in fields.items() if value in values]
         try:

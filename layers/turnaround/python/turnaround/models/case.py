@@ -80,6 +80,9 @@ class Case(_Stored):
     assigned_at: datetime | None = None
     topic: str | None = None
     incident_id: str | None = None
+    # The customer's earlier case, still OPEN when this one was assigned: one rep and one voice for
+    # one customer (its rep takes this case if they may; no second automated ack)
+    follows_case_id: str | None = None
     # Acknowledged
     assignee_email: str | None = None
     ack_post_at: datetime | None = None  # its slot in the ack queue (storm mode), reserved once

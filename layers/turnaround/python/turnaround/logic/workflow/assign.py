@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.dal.incidents import keep_counts_until, window_start
+from turnaround.exceptions import EarlierCaseNotAssigned
 from turnaround.logic.incidents import send_digest
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.observability import logger, metrics
@@ -34,6 +35,9 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     _adopt_earlier_dms(flow, case, now)
     if case.assigned_at is not None:  # a retry: the choice stands; finish what may not have happened
         return _joined(flow, case, mention, now)
+    earlier = _earlier_open_case(flow, case)
+    if earlier is not None and earlier.assignee_email is None:
+        raise EarlierCaseNotAssigned(f"{case_id} waits for {earlier.case_id} to have its rep")
     settings = flow.playbook.incidents
     topic = settings.topic_of(mention.text) if settings else None
     # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
@@ -41,12 +45,36 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     arrived = min(case.opened_at, now)
     incident = _incident(flow, settings, case, topic, arrived, now) if settings and topic else None
     candidates = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=incident is not None)
-    rep = _least_loaded(flow, candidates)
+    # The rep who has the customer's earlier case takes this one too, if they take its priority:
+    # the customer has one person ("hello??" has no topic, and is for whoever has their bag)
+    eligible = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=True)
+    rep = next((r for r in eligible if earlier and r.email == earlier.assignee_email), None) or _least_loaded(
+        flow, candidates
+    )
     incident_id = incident.incident_id if incident else None
-    if not flow.store.cases.assigned(case_id, rep.email, at=now, topic=topic, incident_id=incident_id):
+    follows = earlier.case_id if earlier else None
+    if not flow.store.cases.assigned(
+        case_id, rep.email, at=now, topic=topic, incident_id=incident_id, follows_case_id=follows
+    ):
         return _joined(flow, flow.case(case_id), mention, now)  # an earlier attempt assigned it
     logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
     return _joined(flow, flow.case(case_id), mention, now)
+
+
+def _earlier_open_case(flow: CaseWorkflow, case: Case) -> Case | None:
+    """The customer's oldest other case still OPEN and opened before this one (an impatient customer
+    posting again outside the thread, or a second issue): the one that speaks to them."""
+    earlier = [
+        other
+        for other in flow.store.cases.open_cases_of(case.customer_id)
+        if _opened_order(other) < _opened_order(case)
+    ]
+    return min(earlier, key=_opened_order, default=None)
+
+
+def _opened_order(case: Case) -> tuple[datetime, int]:
+    # cases opened by one poll share their time: the earlier post (X's ids grow with time) first
+    return case.opened_at, int(case.root_tweet_id) if case.root_tweet_id.isdigit() else 0
 
 
 def _adopt_earlier_dms(flow: CaseWorkflow, case: Case, now: datetime) -> None:

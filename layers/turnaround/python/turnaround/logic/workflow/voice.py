@@ -15,6 +15,13 @@ if TYPE_CHECKING:
 def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None:
     """Why this case gets no automated public ack (its rep writes the first reply), or None: what
     the Acknowledge task does and what the rep's email says of it."""
+    if case.follows_case_id:
+        # A customer posting again ("hello??", a second post about it) would get canned reply after
+        # canned reply: the first case's ack (or its rep) speaks for us, the rep answers the rest.
+        return (
+            f"the customer's earlier case {case_ref(case.follows_case_id)} is still open; one automated "
+            "reply per customer at a time, so the rep answers this post"
+        )
     return playbook.ack_withheld(
         mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
     )
