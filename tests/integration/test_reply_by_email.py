@@ -723,3 +723,62 @@ def test_an_emailed_dm_in_doubt_is_not_sent_again_and_the_rep_is_told_to_check(w
     assert len(world.emulator.dms_sent(by=BRAND)) == sent  # not repeated
     told = plain(sent_emails()[-1])
     assert "could not confirm" in told and "refunded the hotel night" in told
+
+
+# --- the customer's personal details never go public -----------------------------------------------
+
+
+def test_a_public_reply_showing_the_customers_details_is_refused_and_the_rep_told_what_and_how(
+    world: World,
+) -> None:
+    case = world.open_case(SIMPLE, customer="bob")
+    assert case.route == "public" and not case.dm_open
+    rep, address = str(case.assignee_email), reply_to(sent_emails()[-1])
+    posts = len(world.emulator.posts_created(by=BRAND))
+    leaky = "Bob, order K7QZ2P ships today; we'll call you on +44 7911 123456 or mail bob.stone@gmail.com"
+    outcome = world.send(reply(address, leaky, sender=rep))
+    assert outcome["status"] == "refused"
+    assert outcome["detail"] == (
+        "it would show the customer's personal details in public: a booking reference (K*****), "
+        "a phone number (+** **** ****56) and an email address (b***@gmail.com)"
+    )
+    assert len(world.emulator.posts_created(by=BRAND)) == posts  # nothing went to X
+    told = plain(sent_emails()[-1])
+    assert "Nothing was posted to X: it would show the customer's personal details" in told
+    assert "ask the customer" in told and "DM us" in told and "remove the detail" in told
+    assert leaky in told  # the rep's text is kept (their own mailbox), not lost
+    [message] = world.store.conversation.messages(case.case_id)
+    assert message.outcome.startswith("not posted: it would show the customer's personal details")
+
+    # Our everyday public words (flight, time, price, our case ref, a link) go out as written.
+    clean = "Bob, it ships today on UA123 at 10:30; the $45.00 fee is refunded (ref 123456) https://acmeair.example/t/AB12"
+    outcome = world.send(reply(address, clean, sender=rep))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
+    assert world.emulator.posts_created(by=BRAND)[-1].text.endswith(clean)
+    assert world.emulator.state()["violations"] == []
+
+
+def test_a_dm_may_carry_the_customers_details(world: World) -> None:
+    case = world.open_case(CHARGED)
+    assert case.route == "offline"
+    invited = plain(sent_emails()[-1])
+    assert invited  # the escalation
+    world.emulator.add_dm("jane", BRAND, "Booking XK42P9, my phone is +44 7911 123456")
+    world.clock.advance(5)
+    world.poll_dms()
+    text = "Jane, booking XK42P9 is refunded to 4111 1111 1111 1111; we'll call +44 7911 123456 at 5pm."
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), text))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_dm"
+    assert world.emulator.dms_sent(by=BRAND)[-1].text == text
+
+
+def test_an_offline_case_is_told_the_dm_invite_is_the_way(world: World) -> None:
+    """The customer was invited to DM and has not yet: the rep's public reply with a booking code
+    is refused, and the rep is told their reply will go as a DM once the customer writes."""
+    case = world.open_case(CHARGED)
+    assert case.route == "offline" and not case.dm_open
+    posts = len(world.emulator.posts_created(by=BRAND))
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), "Jane, booking XK42P9 is rebooked for tonight."))
+    assert outcome["status"] == "refused" and "a booking reference (X*****)" in outcome["detail"]
+    assert "We invited the customer to DM us" in plain(sent_emails()[-1])
+    assert len(world.emulator.posts_created(by=BRAND)) == posts

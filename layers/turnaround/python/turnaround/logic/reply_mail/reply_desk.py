@@ -11,7 +11,8 @@ and nothing the rep wrote is lost: refusals quote the text back to the rep):
   5. text left after quotes and signature; opt-out; X billing hold;
   6. channel: DM if the customer has DMed us, else a public reply to their latest post that
      mentions us and that we have not replied to (X: replies only where summoned; one reply per
-     post), within X's weighted 280.
+     post), within X's weighted 280, and showing none of the customer's personal details
+     (``personal_details.py``: a DM may carry them, a public post never).
 Posting goes through the effects module (``logic/effects.py``) under a key derived from the email's
 Message-ID, so a redelivered email or a retried Lambda never posts twice, and a transient X error
 is retried, not lost.
@@ -47,6 +48,7 @@ from turnaround.exceptions import (
 )
 from turnaround.logic.effects import Effects, find_our_dm
 from turnaround.logic.reply_mail.inbound_mail import InboundMail
+from turnaround.logic.reply_mail.personal_details import describe, find_personal_details
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
     ReplyAddressInvalid,
@@ -306,6 +308,17 @@ class ReplyDesk:
         return self._post(case, mail, key, verdicts, "x_dm", send, find_earlier)
 
     def _post_public(self, case: Case, mail: InboundMail, key: str, verdicts: SesVerdicts) -> ReplyOutcome:
+        details = find_personal_details(
+            mail.text, self.playbook.personal_details, own_domains=self.playbook.own_email_domains()
+        )
+        if details:
+            # Once public, a post is copied and screenshotted: no later deletion takes it back.
+            metrics.add_metric(name="RepRepliesWithPersonalDetails", unit=MetricUnit.Count, value=1)
+            return self._refuse(
+                case, mail, key, verdicts,
+                f"it would show the customer's personal details in public: {describe(details)}",
+                self._private_advice(case),
+            )  # fmt: skip
         target = self._reply_target(case)
         if target is None:
             return self._refuse(
@@ -332,6 +345,23 @@ class ReplyDesk:
             case, mail, key, verdicts, "x_public", lambda: x.reply(tweet_id, text), None, tweet_id,
             under_our_post=ours,
         )  # fmt: skip
+
+    @staticmethod
+    def _private_advice(case: Case) -> str:
+        """How the rep gets a personal detail to the customer: a reply goes as a DM once the
+        customer has DMed us (we never open a DM conversation ourselves)."""
+        remove = (
+            'Or remove the detail ("your booking", not its reference) and reply again to post it publicly.'
+        )
+        if case.route == "offline":
+            return (
+                "We invited the customer to DM us: once they do, their DM reaches you in this thread "
+                "and your reply to it goes to them privately as a DM. " + remove
+            )
+        return (
+            "To send it privately, ask the customer (in a reply without the detail) to DM us: once "
+            "they do, your replies in this thread go to them as DMs. " + remove
+        )
 
     def _reply_target(self, case: Case) -> tuple[str, bool] | None:
         """Where a rep's public reply goes: the customer's latest post that mentions us and that we
