@@ -66,6 +66,9 @@ def test_personal_details_are_found_and_masked(playbook: Playbook, text: str, ex
         "Write to care@acmeair.example or alex.brown@acmeair.example",  # the brand's own addresses
         "It's 1234 not 4111 1111 1111 1112 (not a card: the Luhn check fails)",
         "Call 555-1234 or 0000 0000 0000 0000",  # not a valid number; not a card
+        "Your order 1234567890128 is on its way",  # passes Luhn, but no card network starts with 1
+        "The delayed 15.50 Birmingham New St to Euston is on its way",  # a time, then a station
+        "Flight AA204 departs 18:45 from gate 12, terminal 5; 12,450 miles are back in your account",
         "Bob, it left the depot this morning and arrives tomorrow \U0001f389 tracking: https://acmeair.example/t/AB12",
         "Bob, delivered at 10:04 - enjoy!",
     ],

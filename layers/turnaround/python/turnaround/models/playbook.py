@@ -110,8 +110,8 @@ BOOKING_REFERENCES = [
 ]
 POSTAL_ADDRESSES = [
     r"\b(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR) ?[0-9][A-Z]{2}\b",  # a UK postcode
-    r"\b[0-9]{1,5}(?:\s+[A-Z][a-z]+){1,3}\s+(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|"
-    r"Court|Ct|Place|Pl|Terrace|Way)\b\.?",  # a street address: number, name, kind of street
+    r"(?<![0-9.:,])\b[0-9]{1,5}(?:\s+[A-Z][a-z]+){1,3}\s+(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|"
+    r"Court|Ct|Place|Pl|Terrace|Way)\b\.?",  # a street address: number (not "15.50"), name, kind of street
     r"\b[A-Z]{2}\s[0-9]{5}(?:-[0-9]{4})?\b",  # a US state and ZIP code
 ]
 

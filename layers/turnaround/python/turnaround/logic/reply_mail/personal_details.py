@@ -5,7 +5,8 @@ them posted, so the reply desk refuses the post and tells the rep what it found,
 
 Phone numbers are found by ``phonenumbers`` (Google's libphonenumber, imported on first use): only
 numbers valid for their country count, so times, dates, prices, flight numbers and our "ref 123456"
-do not. Card numbers are 13-19 digit runs that pass the Luhn check. Links, @handles and #hashtags are
+do not. Card numbers are 13-19 digit runs that start as a card network's do and pass the Luhn
+check. Links, @handles and #hashtags are
 not read (a post's id in a link is a long digit run; a handle is not a detail). The playbook's
 public templates are scanned at load (``models/playbook.py``), so a pattern that would stop our own
 acks never deploys.
@@ -86,7 +87,9 @@ def _blank(text: str, pattern: re.Pattern[str]) -> str:
 
 
 def _luhn_valid(digits: str) -> bool:
-    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
+    """A payment card's number: 13-19 digits, a card network's first digit (2-6: Mastercard, Amex,
+    Visa, Discover, ...; an order number or a post id starting 1 is not one), and the Luhn check."""
+    if not 13 <= len(digits) <= 19 or digits[0] not in "23456" or len(set(digits)) == 1:
         return False
     total = 0
     for index, char in enumerate(reversed(digits)):
