@@ -821,7 +821,7 @@ def test_a_reps_reply_between_the_acks_check_and_its_post_means_the_ack_never_po
     workflow = build_case_workflow(get_settings(WorkflowSettings))
     result = workflow.acknowledge(case.case_id)
     assert rep_outcomes[0]["status"] == "posted"
-    assert not result["acknowledged"] and result["reason"] == "the rep already replied to the customer"
+    assert not result["acknowledged"] and result["reason"] == "the rep's emailed reply went first"
     [ours] = world.emulator.posts_created(by=BRAND)  # the rep's answer, and no canned ack after it
     assert ours.text == f"@bob {text}" and ours.in_reply_to_tweet_id == case.root_tweet_id
 
@@ -895,3 +895,28 @@ def test_a_reply_x_refuses_does_not_stop_the_ack_it_pre_empted(world: World) -> 
     assert result["acknowledged"]
     [ack] = world.emulator.posts_created(by=BRAND)[-1:]
     assert ack.in_reply_to_tweet_id == case.root_tweet_id
+
+
+class LambdaKilled(BaseException):
+    """The Lambda died (timeout, out of memory) between two lines."""
+
+
+def test_a_reply_whose_lambda_died_after_pre_empting_the_ack_is_posted_by_the_retry_and_the_ack_never(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case, address = _assigned_and_emailed(world, SIMPLE, "bob")
+    post_reply = XApi.reply
+
+    def dies_before_posting(self: XApi, *args: Any, **kwargs: Any) -> str:
+        monkeypatch.setattr(XApi, "reply", post_reply)  # once
+        raise LambdaKilled
+
+    monkeypatch.setattr(XApi, "reply", dies_before_posting)
+    with pytest.raises(LambdaKilled):
+        world.send(reply(address, "Bob, it arrives tomorrow.", sender=str(case.assignee_email)))
+    workflow = build_case_workflow(get_settings(WorkflowSettings))
+    assert not workflow.acknowledge(case.case_id)["acknowledged"]  # the reply holds the ack's turn
+    assert world.redeliver(world.last_event)["status"] == "posted"  # Lambda's retry: not lost
+    assert not workflow.acknowledge(case.case_id)["acknowledged"]
+    [ours] = world.emulator.posts_created(by=BRAND)
+    assert ours.text == "@bob Bob, it arrives tomorrow." and ours.in_reply_to_tweet_id == case.root_tweet_id

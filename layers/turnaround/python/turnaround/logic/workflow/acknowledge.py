@@ -71,10 +71,10 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     )
     if once.recorded.pre_empted_by:
         # The rep's emailed reply won the shared claim after our checks above: it is posted (or
-        # being posted), and our canned "we're on it" must not follow the rep's real answer.
+        # being posted, or retried by Lambda), and our canned "we're on it" must not follow it.
         metrics.add_metric(name="AcksPreEmptedByRep", unit=MetricUnit.Count, value=1)
         logger.info("ack pre-empted by the rep's reply", extra={"case_id": case_id})
-        return {**result, "reason": "the rep already replied to the customer"}
+        return {**result, "reason": "the rep's emailed reply went first"}
     tweet_id, posted_now = once.recorded.result_id, once.made_now
     now = once.recorded.completed_at or flow.clock()
     if posted_now or case.first_response_at is None:
