@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from turnaround.exceptions import ConfigurationError
-from turnaround.logic.reply_mail.personal_details import describe, find_personal_details
 from turnaround.logic.workflow.voice import case_ref
 from turnaround.models.playbook import SITUATION_VARIABLES, Playbook, load_playbook
+from turnaround.personal_details import describe, find_personal_details
 
 SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
 
@@ -63,7 +63,7 @@ def test_personal_details_are_found_and_masked(playbook: Playbook, text: str, ex
         "Sorry Bob, this is ref 123456 for your case",
         "See https://x.com/acmeair/status/1861234567890123456 and https://acmeair.example/t/AB12",
         "@K7QZ2P thanks! #BA2490 #AB12CD",
-        "Write to care@acmeair.example or alex.brown@acmeair.example",  # the brand's own addresses
+        "Write to care@acmeair.example or baggage@claims.acmeair.example",  # the brand's own addresses
         "It's 1234 not 4111 1111 1111 1112 (not a card: the Luhn check fails)",
         "Call 555-1234 or 0000 0000 0000 0000",  # not a valid number; not a card
         "Your order 1234567890128 is on its way",  # passes Luhn, but no card network starts with 1

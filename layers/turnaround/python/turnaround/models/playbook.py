@@ -265,7 +265,7 @@ class Playbook(_Model):
             return self
         from jinja2 import TemplateError
 
-        from turnaround.logic.reply_mail.personal_details import describe, find_personal_details
+        from turnaround.personal_details import describe, find_personal_details
 
         own_domains = self.own_email_domains()
 

@@ -12,7 +12,7 @@ and nothing the rep wrote is lost: refusals quote the text back to the rep):
   6. channel: DM if the customer has DMed us, else a public reply to their latest post that
      mentions us and that we have not replied to (X: replies only where summoned; one reply per
      post), within X's weighted 280, and showing none of the customer's personal details
-     (``personal_details.py``: a DM may carry them, a public post never);
+     (``turnaround/personal_details.py``: a DM may carry them, a public post never);
   7. never before the automated ack: the reply pre-empts the ack's outbox claim or follows the ack
      (``_after_the_ack``), so the customer never gets our canned "we're on it" after the rep's answer.
 Posting goes through the effects module (``logic/effects.py``) under a key derived from the email's
@@ -52,7 +52,6 @@ from turnaround.exceptions import (
 )
 from turnaround.logic.effects import Effects, ack_effect_key, find_our_dm, nothing_went_out
 from turnaround.logic.reply_mail.inbound_mail import InboundMail
-from turnaround.logic.reply_mail.personal_details import describe, find_personal_details
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
     ReplyAddressInvalid,
@@ -71,6 +70,7 @@ from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
+from turnaround.personal_details import describe, find_personal_details
 from turnaround.x_urls import post_url
 
 if TYPE_CHECKING:

@@ -6,10 +6,9 @@ them posted, so the reply desk refuses the post and tells the rep what it found,
 Phone numbers are found by ``phonenumbers`` (Google's libphonenumber, imported on first use): only
 numbers valid for their country count, so times, dates, prices, flight numbers and our "ref 123456"
 do not. Card numbers are 13-19 digit runs that start as a card network's do and pass the Luhn
-check. Links, @handles and #hashtags are
-not read (a post's id in a link is a long digit run; a handle is not a detail). The playbook's
-public templates are scanned at load (``models/playbook.py``), so a pattern that would stop our own
-acks never deploys.
+check. Links, @handles and #hashtags are not read (a post's id in a link is a long digit run; a
+handle is not a detail). The playbook's public templates are scanned at load
+(``models/playbook.py``), so a pattern that would stop our own acks never deploys.
 """
 
 from __future__ import annotations
@@ -41,9 +40,11 @@ def find_personal_details(
     Addresses at ``own_domains`` (the brand's) and ``rules.brand_numbers`` are the brand's, not
     the customer's."""
     found: list[tuple[int, str, str]] = []
+    ours = own_domains | rules.own_domains
     blank = _blank(text, NOT_READ)
     for match in EMAIL.finditer(blank):
-        if match.group().rsplit("@", 1)[1].lower() not in own_domains | rules.own_domains:
+        domain = match.group().rsplit("@", 1)[1].lower()
+        if not any(domain == own or domain.endswith("." + own) for own in ours):
             found.append((match.start(), "an email address", _mask_email(match.group())))
     blank = _blank(blank, EMAIL)
     for match in CARD_LIKE.finditer(blank):
@@ -66,7 +67,7 @@ def find_personal_details(
 
 
 def describe(details: list[PersonalDetail]) -> str:
-    """ "a phone number (+** **** ***58) and a booking reference (K*****)" for the rep."""
+    """For the rep: 'a phone number (+** **** ***58) and a booking reference (K*****)'."""
     parts = [f"{d.kind} ({d.masked})" for d in details]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
