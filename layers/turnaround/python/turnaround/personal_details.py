@@ -37,8 +37,7 @@ def find_personal_details(
     text: str, rules: PersonalDetailRules, *, own_domains: frozenset[str] = frozenset()
 ) -> list[PersonalDetail]:
     """Each personal detail in ``text``, in the order they appear (each span reported once).
-    Addresses at ``own_domains`` (the brand's) and ``rules.brand_numbers`` are the brand's, not
-    the customer's."""
+    Addresses at ``own_domains`` and ``rules.brand_numbers`` are the brand's, not the customer's."""
     found: list[tuple[int, str, str]] = []
     ours = own_domains | rules.own_domains
     blank = _blank(text, NOT_READ)
@@ -52,8 +51,9 @@ def find_personal_details(
         if _luhn_valid(digits):
             found.append((match.start(), "a card number", _mask_digits(match.group(), keep=4)))
             blank = blank[: match.start()] + " " * len(match.group()) + blank[match.end() :]
-    for start, raw in _phone_numbers(blank, rules):
-        if re.sub(r"\D", "", raw) not in rules.brand_digits:
+    brand = _brand_numbers(rules)
+    for start, raw, number in _phone_numbers(blank, rules):
+        if number not in brand:
             found.append((start, "a phone number", _mask_digits(raw, keep=2)))
             blank = blank[:start] + " " * len(raw) + blank[start + len(raw) :]
     for kind, patterns in rules.patterns.items():
@@ -72,14 +72,32 @@ def describe(details: list[PersonalDetail]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _phone_numbers(text: str, rules: PersonalDetailRules) -> list[tuple[int, str]]:
+def _phone_numbers(text: str, rules: PersonalDetailRules) -> list[tuple[int, str, str]]:
+    """Each valid phone number in ``text``: where it starts, as written, and in E.164."""
     import phonenumbers  # 5 MB of metadata, loaded on demand: only the inbound-mail function scans
 
-    seen: dict[int, str] = {}
+    seen: dict[int, tuple[str, str]] = {}
     for region in rules.phone_regions:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-            seen.setdefault(match.start, match.raw_string)
-    return sorted(seen.items())
+            e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            seen.setdefault(match.start, (match.raw_string, e164))
+    return [(start, raw, e164) for start, (raw, e164) in sorted(seen.items())]
+
+
+def _brand_numbers(rules: PersonalDetailRules) -> set[str]:
+    """The brand's own numbers in E.164, however the playbook writes them ("0800 123 4567" is read
+    as a number of each of ``phone_regions``)."""
+    import phonenumbers
+
+    numbers = set()
+    for written in rules.brand_numbers:
+        for region in rules.phone_regions:
+            try:
+                parsed = phonenumbers.parse(written, region)
+            except phonenumbers.NumberParseException:
+                continue
+            numbers.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return numbers
 
 
 def _blank(text: str, pattern: re.Pattern[str]) -> str:

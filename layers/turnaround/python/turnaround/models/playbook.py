@@ -152,10 +152,6 @@ class PersonalDetailRules(_Model):
     def own_domains(self) -> frozenset[str]:
         return frozenset(domain.lower().lstrip("@") for domain in self.brand_domains)
 
-    @property
-    def brand_digits(self) -> frozenset[str]:
-        return frozenset(re.sub(r"\D", "", number) for number in self.brand_numbers)
-
 
 class Incidents(_Model):
     """Storm mode: when complaints on one topic spike, one incident, one status post, one digest.
