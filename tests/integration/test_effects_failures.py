@@ -325,3 +325,43 @@ def test_an_ack_posted_before_the_case_recorded_it_is_recorded_by_the_retry(
     [ack] = emulator.posts_created(by=BRAND)
     case = store.cases.get(case_id)
     assert case.first_response_at is not None and case.ack_tweet_id == ack.id and case.ack_text == ack.text
+
+
+# --- one effect pre-empting another (the rep's emailed reply and the automated ack) ----------------
+
+
+def test_a_pre_empted_effect_is_never_made_and_one_already_claimed_is_not_pre_empted(
+    world: dict[str, Any], emulator: XApiEmulator, x_api: XApi, store: Repositories, clock: SimulatedClock
+) -> None:
+    effects = Effects(store, clock)
+    reply = "@jane Sorry, Jane. We're on it /AB"
+
+    assert effects.pre_empt("case-1#ack", by="case-1#mail#m1") is None  # pre-empted now
+    again = effects.pre_empt("case-1#ack", by="case-1#mail#m2")  # a second reply: it follows
+    assert again is not None and again.state == "DONE" and again.pre_empted_by == "case-1#mail#m1"
+    once = effects.post("case-1#ack", lambda: x_api.reply(world["post"].id, reply))
+    assert not once.made_now and once.recorded.pre_empted_by == "case-1#mail#m1"
+    assert emulator.posts_created(by=BRAND) == []
+
+    made = effects.post("case-2#ack", lambda: x_api.reply(world["post"].id, reply))
+    earlier = effects.pre_empt("case-2#ack", by="case-2#mail#m1")
+    assert earlier is not None and earlier.state == "DONE" and earlier.result_id == made.recorded.result_id
+    assert earlier.pre_empted_by is None
+
+    store.outbox.claim("case-3#ack", claimed_at=clock())  # being made right now
+    pending = effects.pre_empt("case-3#ack", by="case-3#mail#m1")
+    assert pending is not None and pending.state == "PENDING"
+
+
+def test_only_the_effect_that_pre_empted_another_can_free_it(
+    store: Repositories, clock: SimulatedClock
+) -> None:
+    effects = Effects(store, clock)
+    effects.pre_empt("case-1#ack", by="case-1#mail#m1")
+    effects.undo_pre_emption("case-1#ack", by="case-1#mail#m2")  # not its pre-emption: kept
+    assert effects.tried("case-1#ack")
+    effects.undo_pre_emption("case-1#ack", by="case-1#mail#m1")
+    assert not effects.tried("case-1#ack")
+    store.outbox.claim("case-2#ack", claimed_at=clock())  # the ack's own claim is never undone
+    effects.undo_pre_emption("case-2#ack", by="case-2#mail#m1")
+    assert effects.tried("case-2#ack")

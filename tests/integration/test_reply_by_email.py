@@ -34,10 +34,12 @@ from tests.lambda_context import FakeLambdaContext as LambdaContext
 from turnaround import clock as turnaround_clock
 from turnaround.adapters.x_api import XApi
 from turnaround.dal.repositories import Repositories
-from turnaround.exceptions import XApiUnavailable
+from turnaround.exceptions import AckBeingPosted, XApiUnavailable
 from turnaround.handlers.workflow_tasks import build_case_workflow
 from turnaround.logic.ingest.dms import DmIngestor
 from turnaround.logic.ingest.mentions import MentionIngestor
+from turnaround.logic.reply_mail import reply_desk as reply_desk_module
+from turnaround.logic.workflow import acknowledge as acknowledge_task
 from turnaround.models.case import Case
 from turnaround.models.playbook import load_playbook
 from turnaround.settings import WorkflowSettings, get_settings
@@ -723,3 +725,198 @@ def test_an_emailed_dm_in_doubt_is_not_sent_again_and_the_rep_is_told_to_check(w
     assert len(world.emulator.dms_sent(by=BRAND)) == sent  # not repeated
     told = plain(sent_emails()[-1])
     assert "could not confirm" in told and "refunded the hotel night" in told
+
+
+# --- the customer's personal details never go public -----------------------------------------------
+
+
+def test_a_public_reply_showing_the_customers_details_is_refused_and_the_rep_told_what_and_how(
+    world: World,
+) -> None:
+    case = world.open_case(SIMPLE, customer="bob")
+    assert case.route == "public" and not case.dm_open
+    rep, address = str(case.assignee_email), reply_to(sent_emails()[-1])
+    posts = len(world.emulator.posts_created(by=BRAND))
+    leaky = "Bob, order K7QZ2P ships today; we'll call you on +44 7911 123456 or mail bob.stone@gmail.com"
+    outcome = world.send(reply(address, leaky, sender=rep))
+    assert outcome["status"] == "refused"
+    assert outcome["detail"] == (
+        "it would show the customer's personal details in public: a booking reference (K*****), "
+        "a phone number (+** **** ****56) and an email address (b***@gmail.com)"
+    )
+    assert len(world.emulator.posts_created(by=BRAND)) == posts  # nothing went to X
+    told = plain(sent_emails()[-1])
+    assert "Nothing was posted to X: it would show the customer's personal details" in told
+    assert "ask the customer" in told and "DM us" in told and "remove the detail" in told
+    assert leaky in told  # the rep's text is kept (their own mailbox), not lost
+    [message] = world.store.conversation.messages(case.case_id)
+    assert message.outcome.startswith("not posted: it would show the customer's personal details")
+
+    # Our everyday public words (flight, time, price, our case ref, a link) go out as written.
+    clean = "Bob, it ships today on UA123 at 10:30; the $45.00 fee is refunded (ref 123456) https://acmeair.example/t/AB12"
+    outcome = world.send(reply(address, clean, sender=rep))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
+    assert world.emulator.posts_created(by=BRAND)[-1].text.endswith(clean)
+    assert world.emulator.state()["violations"] == []
+
+
+def test_a_dm_may_carry_the_customers_details(world: World) -> None:
+    case = world.open_case(CHARGED)
+    assert case.route == "offline"
+    invited = plain(sent_emails()[-1])
+    assert invited  # the escalation
+    world.emulator.add_dm("jane", BRAND, "Booking XK42P9, my phone is +44 7911 123456")
+    world.clock.advance(5)
+    world.poll_dms()
+    text = "Jane, booking XK42P9 is refunded to 4111 1111 1111 1111; we'll call +44 7911 123456 at 5pm."
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), text))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_dm"
+    assert world.emulator.dms_sent(by=BRAND)[-1].text == text
+
+
+def test_an_offline_case_is_told_the_dm_invite_is_the_way(world: World) -> None:
+    """The customer was invited to DM and has not yet: the rep's public reply with a booking code
+    is refused, and the rep is told their reply will go as a DM once the customer writes."""
+    case = world.open_case(CHARGED)
+    assert case.route == "offline" and not case.dm_open
+    posts = len(world.emulator.posts_created(by=BRAND))
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), "Jane, booking XK42P9 is rebooked for tonight."))
+    assert outcome["status"] == "refused" and "a booking reference (X*****)" in outcome["detail"]
+    assert "We invited the customer to DM us" in plain(sent_emails()[-1])
+    assert len(world.emulator.posts_created(by=BRAND)) == posts
+
+
+# --- the rep's reply and the automated ack share one claim: never the ack after the rep ------------
+
+
+def _assigned_and_emailed(world: World, text: str, customer: str) -> tuple[Case, str]:
+    """A complaint the workflow has assigned and emailed to its rep, its ack not yet posted (the
+    state machine runs the ack and the rep's email side by side)."""
+    world.emulator.add_post(customer, text)
+    world.clock.advance(5)
+    world.ingest()
+    case = next(c for c in world.cases() if c.customer_username == customer)
+    build_case_workflow(get_settings(WorkflowSettings)).assign(case.case_id)
+    address = reply_to(world.notify(case.case_id))
+    assigned = world.store.cases.get(case.case_id)
+    assert assigned is not None and assigned.assignee_email and assigned.ack_tweet_id is None
+    return assigned, address
+
+
+def test_a_reps_reply_between_the_acks_check_and_its_post_means_the_ack_never_posts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case, address = _assigned_and_emailed(world, SIMPLE, "bob")
+    text = "Bob, your order left the depot this morning and arrives tomorrow."
+    rep_outcomes: list[dict[str, Any]] = []
+    checked = acknowledge_task._not_ours_to_send
+
+    def rep_replies_right_after_the_check(*args: Any) -> str | None:
+        reason = checked(*args)
+        if reason is None and not rep_outcomes:  # the ack found no reply yet; now the rep's lands
+            rep_outcomes.append(world.send(reply(address, text, sender=str(case.assignee_email))))
+        return reason
+
+    monkeypatch.setattr(acknowledge_task, "_not_ours_to_send", rep_replies_right_after_the_check)
+    workflow = build_case_workflow(get_settings(WorkflowSettings))
+    result = workflow.acknowledge(case.case_id)
+    assert rep_outcomes[0]["status"] == "posted"
+    assert not result["acknowledged"] and result["reason"] == "the rep's emailed reply went first"
+    [ours] = world.emulator.posts_created(by=BRAND)  # the rep's answer, and no canned ack after it
+    assert ours.text == f"@bob {text}" and ours.in_reply_to_tweet_id == case.root_tweet_id
+
+    # Retries change nothing: the ack's (Step Functions) and the email's (SES, Lambda).
+    monkeypatch.undo()
+    assert not workflow.acknowledge(case.case_id)["acknowledged"]
+    assert world.redeliver(world.last_event)["status"] == "duplicate"
+    assert len(world.emulator.posts_created(by=BRAND)) == 1
+    after = world.store.cases.get(case.case_id)
+    assert after is not None and after.ack_tweet_id is None and after.ack_error is None
+    assert world.emulator.state()["violations"] == []
+
+
+def test_a_reps_reply_while_the_ack_is_being_posted_follows_the_ack(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reply_desk_module, "ACK_SETTLE_WAITS", ())  # no waiting in a test
+    case, address = _assigned_and_emailed(world, SIMPLE, "bob")
+    text = "Bob, your order left the depot this morning and arrives tomorrow."
+    raised: list[BaseException] = []
+    post_reply = XApi.reply
+
+    def rep_replies_while_x_posts_the_ack(self: XApi, *args: Any, **kwargs: Any) -> str:
+        if not raised:  # the ack is claimed and X is answering it: the rep's reply lands now
+            with pytest.raises(AckBeingPosted) as error:
+                world.send(reply(address, text, sender=str(case.assignee_email)))
+            raised.append(error.value)
+        return post_reply(self, *args, **kwargs)
+
+    monkeypatch.setattr(XApi, "reply", rep_replies_while_x_posts_the_ack)
+    result = build_case_workflow(get_settings(WorkflowSettings)).acknowledge(case.case_id)
+    assert raised and result["acknowledged"]
+    [ack] = world.emulator.posts_created(by=BRAND)  # nothing of the rep's went out before it
+    assert ack.in_reply_to_tweet_id == case.root_tweet_id
+
+    outcome = world.redeliver(world.last_event)  # Lambda's async retry of the rep's email
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
+    first, second = world.emulator.posts_created(by=BRAND)
+    assert first.id == ack.id and second.text == f"@bob {text}"
+    assert second.in_reply_to_tweet_id == ack.id  # under our ack: one reply of ours to bob's post
+    assert world.emulator.state()["violations"] == []
+
+
+def test_an_ack_the_workflow_gave_up_on_does_not_hold_the_reps_reply(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """X never answered the ack (it may have posted) and the workflow recorded it as not posted:
+    its claim stays pending for good, and the rep's reply goes ahead."""
+    monkeypatch.setattr(reply_desk_module, "ACK_SETTLE_WAITS", ())
+    case, address = _assigned_and_emailed(world, SIMPLE, "bob")
+    workflow = build_case_workflow(get_settings(WorkflowSettings))
+    world.emulator.inject_fault("create_tweet", "timeout", delay_seconds=PAST_X_TIMEOUT)
+    with pytest.raises(XApiUnavailable):
+        workflow.acknowledge(case.case_id)
+    with pytest.raises(AckBeingPosted):  # the ack's retry may still post it: the rep's reply waits
+        world.send(reply(address, "Bob, it arrives tomorrow.", sender=str(case.assignee_email)))
+    workflow.ack_not_posted(case.case_id, {"Error": "XApiUnavailable", "Cause": "timeout"})
+    outcome = world.redeliver(world.last_event)
+    assert outcome["status"] == "posted"
+    assert world.emulator.posts_created(by=BRAND)[-1].text == "@bob Bob, it arrives tomorrow."
+
+
+def test_a_reply_x_refuses_does_not_stop_the_ack_it_pre_empted(world: World) -> None:
+    """The rep's reply claimed the ack's turn, then X refused it (a duplicate of one of our posts):
+    nothing of ours reached the customer, so the ack still goes out."""
+    case, address = _assigned_and_emailed(world, SIMPLE, "bob")
+    world.emulator.add_post(BRAND, "Bob, it ships today.")
+    outcome = world.send(reply(address, "Bob, it ships today.", sender=str(case.assignee_email)))
+    assert outcome["status"] == "refused" and "duplicate" in outcome["detail"]
+    result = build_case_workflow(get_settings(WorkflowSettings)).acknowledge(case.case_id)
+    assert result["acknowledged"]
+    [ack] = world.emulator.posts_created(by=BRAND)[-1:]
+    assert ack.in_reply_to_tweet_id == case.root_tweet_id
+
+
+class LambdaKilled(BaseException):
+    """The Lambda died (timeout, out of memory) between two lines."""
+
+
+def test_a_reply_whose_lambda_died_after_pre_empting_the_ack_is_posted_by_the_retry_and_the_ack_never(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case, address = _assigned_and_emailed(world, SIMPLE, "bob")
+    post_reply = XApi.reply
+
+    def dies_before_posting(self: XApi, *args: Any, **kwargs: Any) -> str:
+        monkeypatch.setattr(XApi, "reply", post_reply)  # once
+        raise LambdaKilled
+
+    monkeypatch.setattr(XApi, "reply", dies_before_posting)
+    with pytest.raises(LambdaKilled):
+        world.send(reply(address, "Bob, it arrives tomorrow.", sender=str(case.assignee_email)))
+    workflow = build_case_workflow(get_settings(WorkflowSettings))
+    assert not workflow.acknowledge(case.case_id)["acknowledged"]  # the reply holds the ack's turn
+    assert world.redeliver(world.last_event)["status"] == "posted"  # Lambda's retry: not lost
+    assert not workflow.acknowledge(case.case_id)["acknowledged"]
+    [ours] = world.emulator.posts_created(by=BRAND)
+    assert ours.text == "@bob Bob, it arrives tomorrow." and ours.in_reply_to_tweet_id == case.root_tweet_id

@@ -93,6 +93,11 @@ class MalformedXResponse(XApiError):
 # --- Storage -------------------------------------------------------------------------------------
 
 
+class AckBeingPosted(TurnaroundError):
+    """The case's automated ack was being posted when the rep's emailed reply came: the reply is
+    retried (Lambda's async retries) so that it follows the ack instead of racing it."""
+
+
 class StorageError(TurnaroundError):
     """DynamoDB refused or failed a write we need."""
 

@@ -34,6 +34,44 @@ class OutboxRepository(Repository):
             raise StorageError(f"could not claim {key}: {exc}") from exc
         return None
 
+    def pre_empt(self, key: str, *, by: str, at: datetime) -> OutboxClaim | None:
+        """Settle the effect ``key`` as not to be made, because ``by`` goes first, unless it is
+        claimed already; returns the earlier claim if there is one. One conditional write, so the
+        effect's own claim and this one cannot both win."""
+        pk, sk = _key(key)
+        done = {"state": "DONE", "claimed_at": iso(at), "completed_at": iso(at), "channel": "none"}
+        item = to_item(
+            {
+                "pk": pk,
+                "sk": sk,
+                **done,
+                "outcome": f"pre-empted by {by}",
+                "pre_empted_by": by,
+                "expires_at": self.ref.expires_at(None, self.ref.retention.outbox_days),
+            }
+        )
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if condition_failed(exc):
+                earlier = self._get(pk, sk)
+                return OutboxClaim.model_validate(earlier) if earlier else None
+            raise StorageError(f"could not pre-empt {key}: {exc}") from exc
+        return None
+
+    def undo_pre_emption(self, key: str, *, by: str) -> None:
+        """Free the effect ``key`` again if ``by`` still holds it (``by`` made nothing after all)."""
+        pk, sk = _key(key)
+        try:
+            self.table.delete_item(
+                Key={"pk": pk, "sk": sk},
+                ConditionExpression="pre_empted_by = :by",
+                ExpressionAttributeValues={":by": by},
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise StorageError(f"could not undo the pre-emption of {key}: {exc}") from exc
+
     def earlier(self, key: str) -> OutboxClaim | None:
         """The claim on ``key`` if any (made, or in doubt after a crash)."""
         item = self._get(*_key(key))

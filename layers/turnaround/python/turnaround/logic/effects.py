@@ -18,6 +18,10 @@ never repeat it, and a retry after a failure never loses it. The rules, in one p
   so that a person checks. A lost escalation email is also caught by the SLA reminder.
 - **A refusal is recorded** (``refused``): the claim completes with the reason, so nothing retries
   what X refused for good (DMs closed, not summoned).
+- **One effect may pre-empt another** (``pre_empt``): the rep's emailed reply settles the automated
+  ack's claim as pre-empted before it posts, with one conditional write that the ack's own claim
+  races, so either the ack is claimed first (it posts, then the rep's reply follows it) or it is
+  never made.
 - **Claim or record failing** (DynamoDB): a failed claim made nothing; a failed record leaves the
   claim pending, which the rules above treat as "may have been made".
 
@@ -88,6 +92,11 @@ def find_our_dm(x: XApi, brand_id: str, text: str) -> Callable[[OutboxClaim], di
         return None
 
     return find
+
+
+def ack_effect_key(case_id: str) -> str:
+    """The automated ack's effect, which the rep's emailed reply pre-empts (``pre_empt``)."""
+    return f"{case_id}#ack"
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,18 @@ class Effects:
         # With ``find_earlier`` the retry settles an unanswered attempt; without, it is in doubt now.
         recorded = self._act(key, act, releasable=True, repeatable=find_earlier is not None)
         return self._complete(key, {"channel": channel, **recorded})
+
+    def pre_empt(self, key: str, *, by: str) -> OutboxClaim | None:
+        """Make sure the effect ``key`` never happens after the effect ``by``, which goes next: it is
+        settled as pre-empted unless it was claimed already. None: pre-empted now, so ``by`` may go.
+        Otherwise the earlier claim: DONE (made, refused or pre-empted) and ``by`` follows it, or
+        PENDING (being made, or in doubt) and ``by`` must wait for it to settle."""
+        return self.store.outbox.pre_empt(key, by=by, at=self.clock())
+
+    def undo_pre_emption(self, key: str, *, by: str) -> None:
+        """``by`` made nothing after all (X refused it, or said nothing went out): ``key`` may be
+        made again (unless it already read the pre-emption and gave up)."""
+        self.store.outbox.undo_pre_emption(key, by=by)
 
     def refused(self, key: str, outcome: str, *, channel: str | None = None) -> None:
         """Record that the effect was refused for good (nothing went out), so no retry makes it."""

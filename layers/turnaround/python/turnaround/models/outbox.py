@@ -20,6 +20,9 @@ class OutboxClaim(BaseModel):
     completed_at: datetime | None = None
     outcome: str | None = None
     headline: str | None = None
+    # Settled without being made: another effect that must not follow it went first (the rep's
+    # emailed reply pre-empts the automated ack). Names that effect.
+    pre_empted_by: str | None = None
 
 
 class PostingHold(BaseModel):

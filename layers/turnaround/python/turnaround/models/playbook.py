@@ -100,6 +100,59 @@ class Retention(_Model):
     outbox_days: Annotated[int, Field(ge=366, le=3650)] = 400
 
 
+# Booking references: six capitals and digits with both (a PNR, "K7QZ2P"), except an airline's
+# two characters and four digits (the flight "BA2490"); after a word such as "booking", any 5-8
+# character code. Our case references ("ref 123456") are digits only and never match.
+BOOKING_REFERENCES = [
+    r"\b(?=[A-Z]*[0-9])(?=[0-9]*[A-Z])(?![A-Z0-9]{2}[0-9]{4}\b)[A-Z0-9]{6}\b",
+    r"(?i:\b(?:booking|reservation|confirmation|pnr|record locator)"
+    r"(?:\s+(?:code|number|no\.?|ref(?:erence)?))?\s*[:#]?\s*)\b([A-Z0-9]{5,8}|(?=[a-z]*[0-9])[a-z0-9]{5,8})\b",
+]
+POSTAL_ADDRESSES = [
+    r"\b(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR) ?[0-9][A-Z]{2}\b",  # a UK postcode
+    r"(?<![0-9.:,])\b[0-9]{1,5}(?:\s+[A-Z][a-z]+){1,3}\s+(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|"
+    r"Court|Ct|Place|Pl|Terrace|Way)\b\.?",  # a street address: number (not "15.50"), name, kind of street
+    r"\b[A-Z]{2}\s[0-9]{5}(?:-[0-9]{4})?\b",  # a US state and ZIP code
+]
+
+
+class PersonalDetailRules(_Model):
+    """What a public post of ours may never show: the customer's personal details. Email addresses,
+    phone numbers (libphonenumber: valid numbers only) and card numbers (Luhn) are always looked
+    for; ``patterns`` adds the brand's own kinds (name -> regular expressions; a pattern's first
+    group, if it has one, is the detail). A DM is private and never checked."""
+
+    # National numbers ("020 7946 0958", "(212) 555-0134") are read as these countries'; a number
+    # written with + and its country code is found whatever the list.
+    phone_regions: Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]], Field(min_length=1)] = [
+        "US",
+        "GB",
+    ]
+    patterns: dict[
+        Annotated[str, Field(min_length=1, max_length=40)], Annotated[list[str], Field(min_length=1)]
+    ] = {"a booking reference": BOOKING_REFERENCES, "a postal address": POSTAL_ADDRESSES}
+    # The brand's own contacts, which a reply may give: its phone numbers and email domains (the
+    # playbook's own addresses' domains count without being listed).
+    brand_numbers: list[str] = []
+    brand_domains: list[str] = []
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> PersonalDetailRules:
+        for kind, patterns in self.patterns.items():
+            for index, pattern in enumerate(patterns):
+                try:
+                    compiled = re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"personal_details.patterns.{kind}[{index}]: {exc}") from exc
+                if compiled.search(""):
+                    raise ValueError(f"personal_details.patterns.{kind}[{index}] matches an empty text")
+        return self
+
+    @property
+    def own_domains(self) -> frozenset[str]:
+        return frozenset(domain.lower().lstrip("@") for domain in self.brand_domains)
+
+
 class Incidents(_Model):
     """Storm mode: when complaints on one topic spike, one incident, one status post, one digest.
 
@@ -159,6 +212,8 @@ SITUATION_VARIABLES: dict[str, dict[str, str]] = {
     "dm_fallback_note": {"first_name": "Sam"},
 }
 INCIDENT_ACK_VARIABLES = {**_PUBLIC, "status_url": "https://status.example.com/1"}
+# What we post in public: checked at load against ``personal_details`` (never refused by it).
+PUBLIC_SITUATIONS = {"ack_public", "ack_offline", "follow_up_public"}
 
 
 class Playbook(_Model):
@@ -177,6 +232,13 @@ class Playbook(_Model):
     acknowledge: Acknowledge = Field(default_factory=Acknowledge)
     retention: Retention = Field(default_factory=Retention)  # not built at import (defer_build)
     incidents: Incidents | None = None  # storm mode; off when absent
+    personal_details: PersonalDetailRules = Field(default_factory=PersonalDetailRules)
+
+    def own_email_domains(self) -> frozenset[str]:
+        """The domains of the playbook's own addresses: a reply may give them."""
+        people = [self.supervisor, *self.roster, *([self.reviewer] if self.reviewer else [])]
+        addresses = [self.sender_email, self.ops_email, *(str(p.email) for p in people)]
+        return frozenset(address.rsplit("@", 1)[1].lower() for address in addresses)
 
     @model_validator(mode="after")
     def _incident_languages_are_spoken(self) -> Playbook:
@@ -199,12 +261,24 @@ class Playbook(_Model):
             return self
         from jinja2 import TemplateError
 
+        from turnaround.personal_details import describe, find_personal_details
+
+        own_domains = self.own_email_domains()
+
         def problem(where: str, source: str, values: dict[str, str]) -> str | None:
             try:
-                render(source, html=False, brand=self.brand, **values)
+                text = render(source, html=False, brand=self.brand, **values)
             except TemplateError as exc:
                 available = ", ".join(sorted({"brand", *values}))
                 return f"{where}: {exc.message or exc} (available: {available})"
+            # A public post of ours the personal-details check would stop: a pattern is too wide.
+            details = (
+                find_personal_details(text, self.personal_details, own_domains=own_domains)
+                if where.split(".")[-1].split("[")[0] in PUBLIC_SITUATIONS or where.startswith("incidents.")
+                else []
+            )
+            if details:
+                return f"{where}: personal_details would refuse it as showing {describe(details)}"
             return None
 
         checks: list[tuple[str, str, dict[str, str]]] = []

@@ -11,7 +11,10 @@ and nothing the rep wrote is lost: refusals quote the text back to the rep):
   5. text left after quotes and signature; opt-out; X billing hold;
   6. channel: DM if the customer has DMed us, else a public reply to their latest post that
      mentions us and that we have not replied to (X: replies only where summoned; one reply per
-     post), within X's weighted 280.
+     post), within X's weighted 280, and showing none of the customer's personal details
+     (``turnaround/personal_details.py``: a DM may carry them, a public post never);
+  7. never before the automated ack: the reply pre-empts the ack's outbox claim or follows the ack
+     (``_after_the_ack``), so the customer never gets our canned "we're on it" after the rep's answer.
 Posting goes through the effects module (``logic/effects.py``) under a key derived from the email's
 Message-ID, so a redelivered email or a retried Lambda never posts twice, and a transient X error
 is retried, not lost.
@@ -20,6 +23,7 @@ is retried, not lost.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +38,7 @@ from turnaround.clock import utc_now
 from turnaround.dal.conversation_store import ConversationStore
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import (
+    AckBeingPosted,
     XApiError,
     XApiUnavailable,
     XBlockedByCustomer,
@@ -45,7 +50,7 @@ from turnaround.exceptions import (
     XReplyNotAllowed,
     XUsageCapped,
 )
-from turnaround.logic.effects import Effects, find_our_dm
+from turnaround.logic.effects import Effects, ack_effect_key, find_our_dm, nothing_went_out
 from turnaround.logic.reply_mail.inbound_mail import InboundMail
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
@@ -65,6 +70,7 @@ from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
+from turnaround.personal_details import describe, find_personal_details
 from turnaround.x_urls import post_url
 
 if TYPE_CHECKING:
@@ -76,6 +82,9 @@ IN_DOUBT_HEADLINE = (
     "was not sent again. Check the customer's DMs on X before you write again:"
 )
 Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED", "DISABLED"]
+# How long a rep's reply waits, in seconds, for an ack X is answering right now (under a second,
+# usually) before it leaves the rest to Lambda's retries (AckBeingPosted).
+ACK_SETTLE_WAITS = (0.5, 1.0, 2.0)
 
 
 class SesVerdicts(BaseModel):
@@ -129,6 +138,7 @@ class ReplyDesk:
     playbook: Playbook
     address_ttl: timedelta = timedelta(days=30)
     clock: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], None] = time.sleep
 
     @property
     def conversation(self) -> ConversationStore:
@@ -293,6 +303,7 @@ class ReplyDesk:
                 verdicts,
                 f"a DM holds at most {MAX_DM_LENGTH:,} characters ({len(mail.text):,})",
             )
+        self._after_the_ack(case, key)
         x = self.x_for(case.handle)
         customer = case.customer_id
 
@@ -306,16 +317,17 @@ class ReplyDesk:
         return self._post(case, mail, key, verdicts, "x_dm", send, find_earlier)
 
     def _post_public(self, case: Case, mail: InboundMail, key: str, verdicts: SesVerdicts) -> ReplyOutcome:
-        target = self._reply_target(case)
-        if target is None:
+        details = find_personal_details(
+            mail.text, self.playbook.personal_details, own_domains=self.playbook.own_email_domains()
+        )
+        if details:
+            # Once public, a post is copied and screenshotted: no later deletion takes it back.
+            metrics.add_metric(name="RepRepliesWithPersonalDetails", unit=MetricUnit.Count, value=1)
             return self._refuse(
                 case, mail, key, verdicts,
-                "the customer has no post that mentions us and that we have not already answered, and "
-                "we have no post in their thread to continue; X allows replies only where we are "
-                "mentioned (once per post) or under our own posts",
-                "Wait for the customer to write again (their next post or DM comes to this thread).",
+                f"it would show the customer's personal details in public: {describe(details)}",
+                self._private_advice(case),
             )  # fmt: skip
-        tweet_id, ours = target
         # Under our own post X still names the customer: a reply's leading mentions (everyone the
         # parent named, and the ack named them) are added by X and do not count towards the length.
         text = mail.text
@@ -327,20 +339,72 @@ class ReplyDesk:
                 f"{MAX_WEIGHTED_LENGTH}",
                 "Shorten it and reply again, or ask the customer to DM us for a longer answer.",
             )  # fmt: skip
+        ack = self._after_the_ack(case, key)  # where we reply depends on whether the ack went out
+        target = self._reply_target(case, ack)
+        if target is None:
+            return self._refuse(
+                case, mail, key, verdicts,
+                "the customer has no post that mentions us and that we have not already answered, and "
+                "we have no post in their thread to continue; X allows replies only where we are "
+                "mentioned (once per post) or under our own posts",
+                "Wait for the customer to write again (their next post or DM comes to this thread).",
+            )  # fmt: skip
+        tweet_id, ours = target
         x = self.x_for(case.handle)
         return self._post(
             case, mail, key, verdicts, "x_public", lambda: x.reply(tweet_id, text), None, tweet_id,
             under_our_post=ours,
         )  # fmt: skip
 
-    def _reply_target(self, case: Case) -> tuple[str, bool] | None:
+    def _after_the_ack(self, case: Case, key: str) -> OutboxClaim | None:
+        """Our reply and the automated ack share the ack's claim, so the rep's reply never comes
+        before a canned "we're on it": it pre-empts an ack not yet claimed (which then never posts),
+        or follows one already made. An ack being posted right now is waited for, briefly, then
+        left to Lambda's retries (AckBeingPosted). Returns the ack's claim: None when pre-empted now."""
+        ack_key, by = ack_effect_key(case.case_id), self._mail_effect(case.case_id, key)
+        for wait in (*ACK_SETTLE_WAITS, None):
+            ack = self.effects.pre_empt(ack_key, by=by)
+            if ack is None or ack.state == "DONE":
+                return ack
+            latest = self.store.cases.get(case.case_id)
+            if latest is not None and latest.ack_error is not None:
+                return ack  # the workflow gave up on the ack (it may have posted): it never tries again
+            if wait is None:
+                break
+            self.sleep(wait)
+        raise AckBeingPosted(f"the automated ack of {case.case_id} is being posted; this reply follows it")
+
+    @staticmethod
+    def _mail_effect(case_id: str, key: str) -> str:
+        return f"{case_id}#mail#{key}"
+
+    @staticmethod
+    def _private_advice(case: Case) -> str:
+        """How the rep gets a personal detail to the customer: a reply goes as a DM once the
+        customer has DMed us (we never open a DM conversation ourselves)."""
+        remove = (
+            'Or remove the detail ("your booking", not its reference) and reply again to post it publicly.'
+        )
+        if case.route == "offline":
+            return (
+                "We invited the customer to DM us: once they do, their DM reaches you in this thread "
+                "and your reply to it goes to them privately as a DM. " + remove
+            )
+        return (
+            "To send it privately, ask the customer (in a reply without the detail) to DM us: once "
+            "they do, your replies in this thread go to them as DMs. " + remove
+        )
+
+    def _reply_target(self, case: Case, ack: OutboxClaim | None) -> tuple[str, bool] | None:
         """Where a rep's public reply goes: the customer's latest post that mentions us and that we
         have not answered; else under our latest post in their thread (the ack, or a rep's earlier
         reply), which X allows and which keeps the ack's promise to "update you here". With whether
-        the target is ours."""
+        the target is ours. ``ack``: the ack's claim (made, even if the case does not say so yet)."""
         messages = self.conversation.messages(case.case_id)
         replied = {m.in_reply_to_tweet_id for m in messages}
-        if case.ack_tweet_id:
+        ack_made = ack is not None and ack.state == "DONE" and not ack.pre_empted_by
+        ack_tweet_id = case.ack_tweet_id or (ack.result_id if ack is not None and ack_made else None)
+        if ack_tweet_id or ack_made:
             replied.add(case.root_tweet_id)
         own = [
             int(m.tweet_id)
@@ -349,7 +413,7 @@ class ReplyDesk:
         ]
         if own:
             return str(max(own)), False
-        ours = [int(case.ack_tweet_id)] if case.ack_tweet_id else []
+        ours = [int(ack_tweet_id)] if ack_tweet_id else []
         ours += [
             int(m.x_id) for m in messages if m.channel == "x_public" and m.outcome == "posted" and m.x_id
         ]
@@ -371,7 +435,8 @@ class ReplyDesk:
         """Through the effects module: a public reply is posted once (a retry after a crash reads X's
         duplicate refusal as posted), a DM at most once (a retry looks for it on X first)."""
         case_id = case.case_id
-        effect = f"{case_id}#mail#{key}"
+        effect = self._mail_effect(case_id, key)
+        first_attempt = not self.effects.tried(effect)
         where = (
             f"as a DM to @{case.customer_username}"
             if channel == "x_dm"
@@ -390,9 +455,13 @@ class ReplyDesk:
                 )
             else:
                 once = self.effects.post(effect, act, channel=channel, record=record)
-        except (XRateLimited, XApiUnavailable):
+        except (XRateLimited, XApiUnavailable) as exc:
+            if first_attempt and nothing_went_out(exc):
+                self._free_the_ack(case_id, effect)
             raise  # transient: the Lambda's retry tries again (the claim was released if nothing went out)
         except XApiError as exc:
+            if first_attempt:
+                self._free_the_ack(case_id, effect)
             return self._x_refused(case, mail, key, verdicts, effect, exc)
         earlier = once.recorded
         if once.in_doubt:
@@ -412,6 +481,11 @@ class ReplyDesk:
         metrics.add_metric(name="RepRepliesPosted", unit=MetricUnit.Count, value=1)
         logger.info("rep reply posted", extra={"case_id": case_id, "channel": channel, "x_id": x_id})
         return ReplyOutcome(status="posted", case_id=case_id, channel=channel, x_id=x_id)
+
+    def _free_the_ack(self, case_id: str, effect: str) -> None:
+        """Nothing of ours went out: the ack this reply pre-empted may go after all (a retry of this
+        reply pre-empts it again, or follows it)."""
+        self.effects.undo_pre_emption(ack_effect_key(case_id), by=effect)
 
     def _x_refused(
         self,

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.dal.incidents import PostLane
 from turnaround.exceptions import PostBudgetExhausted
+from turnaround.logic.effects import ack_effect_key
 from turnaround.logic.workflow.voice import ack_withheld, case_ref, first_name
 from turnaround.observability import logger, metrics
 
@@ -66,8 +67,14 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
             return {**result, "reason": f"already answered on X for the brand (post {by_hand})"}
 
     once = flow.effects.post(
-        f"{case_id}#ack", lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
+        ack_effect_key(case_id), lambda: x.reply(case.root_tweet_id, text, dm_deep_link_to=deep_link_to)
     )
+    if once.recorded.pre_empted_by:
+        # The rep's emailed reply won the shared claim after our checks above: it is posted (or
+        # being posted, or retried by Lambda), and our canned "we're on it" must not follow it.
+        metrics.add_metric(name="AcksPreEmptedByRep", unit=MetricUnit.Count, value=1)
+        logger.info("ack pre-empted by the rep's reply", extra={"case_id": case_id})
+        return {**result, "reason": "the rep's emailed reply went first"}
     tweet_id, posted_now = once.recorded.result_id, once.made_now
     now = once.recorded.completed_at or flow.clock()
     if posted_now or case.first_response_at is None:
@@ -94,7 +101,8 @@ def _not_ours_to_send(flow: CaseWorkflow, case: Case, mention: Mention) -> str |
         return "a person already settled the case"
     if _answered_by_the_rep(flow, case):
         # A queued or retried ack can come after the rep's own reply by email: the canned "sorry,
-        # we're on it" would then be a second reply of ours and a step backwards.
+        # we're on it" would then be a second reply of ours and a step backwards. (A reply racing
+        # this check is caught by the ack's claim, which the rep's reply pre-empts.)
         return "the rep already replied to the customer"
     withheld = ack_withheld(flow.playbook, case, mention)
     if withheld:  # the rep, emailed at once, writes the first reply
@@ -117,7 +125,7 @@ def _late_and_unsent(flow: CaseWorkflow, case: Case) -> bool:
     """Late, and never tried: a retry after a crash would find its own ack on X (it is in doubt
     or made, and the effects module settles it)."""
     late = case.first_response_at is None and flow.clock() - case.opened_at > LATE_ACK
-    return late and not flow.effects.tried(f"{case.case_id}#ack")
+    return late and not flow.effects.tried(ack_effect_key(case.case_id))
 
 
 def _answered_on_x(flow: CaseWorkflow, case: Case, conversation_id: str) -> str | None:

@@ -1,0 +1,142 @@
+"""The customer's personal details that a public reply of ours must never show, and what must never
+be mistaken for one: flight numbers, times, dates, prices, links, handles and our own case refs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from turnaround.exceptions import ConfigurationError
+from turnaround.logic.workflow.voice import case_ref
+from turnaround.models.playbook import SITUATION_VARIABLES, Playbook, load_playbook
+from turnaround.personal_details import describe, find_personal_details
+
+SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
+
+
+@pytest.fixture(scope="module")
+def playbook() -> Playbook:
+    load_playbook.cache_clear()
+    return load_playbook(str(SOURCE))
+
+
+def found(playbook: Playbook, text: str) -> str:
+    details = find_personal_details(text, playbook.personal_details, own_domains=playbook.own_email_domains())
+    return describe(details) if details else ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I emailed jane.chan@gmail.com the receipt", "an email address (j***@gmail.com)"),
+        ("Call you on +44 7911 123456 today", "a phone number (+** **** ****56)"),
+        ("we'll ring (212) 555-0134 at 5", "a phone number ((***) ***-**34)"),
+        ("we'll ring 020 7946 0958 at 5", "a phone number (*** **** **58)"),
+        ("France: +33 6 12 34 56 78", "a phone number (+** * ** ** ** 78)"),
+        ("refunded to 4111 1111 1111 1111 today", "a card number (**** **** **** 1111)"),
+        ("refunded to 5555-5555-5555-4444", "a card number (****-****-****-4444)"),
+        ("your booking K7QZ2P is rebooked", "a booking reference (K*****)"),
+        ("rebooked 2XK9QP for you", "a booking reference (2*****)"),
+        ("PNR: xkqpzm", ""),  # letters only, lower case: not a code we can tell from a word
+        ("PNR: XKQPZM is confirmed", "a booking reference (X*****)"),
+        ("confirmation number 12345678", "a booking reference (1*******)"),
+        (
+            "sent to 10 Downing Street, London SW1A 2AA",
+            "a postal address (1* D****** S*****) and a postal address (S*** 2**)",
+        ),
+        ("mailed to Albany, NY 12207", "a postal address (N* 1****)"),
+    ],
+)
+def test_personal_details_are_found_and_masked(playbook: Playbook, text: str, expected: str) -> None:
+    assert found(playbook, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "You're on UA123 tomorrow, and BA2490 after that; gate B12 at 10:30",
+        "Boarding 09:45-10:15 on 24/11/2026 (2026-11-24)",
+        "A refund of $1,299.00 (EUR 45,50) is on its way",
+        "Sorry Bob, this is ref 123456 for your case",
+        "See https://x.com/acmeair/status/1861234567890123456 and https://acmeair.example/t/AB12",
+        "@K7QZ2P thanks! #BA2490 #AB12CD",
+        "Write to care@acmeair.example or baggage@claims.acmeair.example",  # the brand's own addresses
+        "It's 1234 not 4111 1111 1111 1112 (not a card: the Luhn check fails)",
+        "Call 555-1234 or 0000 0000 0000 0000",  # not a valid number; not a card
+        "Your order 1234567890128 is on its way",  # passes Luhn, but no card network starts with 1
+        "The delayed 15.50 Birmingham New St to Euston is on its way",  # a time, then a station
+        "Flight AA204 departs 18:45 from gate 12, terminal 5; 12,450 miles are back in your account",
+        "Bob, it left the depot this morning and arrives tomorrow \U0001f389 tracking: https://acmeair.example/t/AB12",
+        "Bob, delivered at 10:04 - enjoy!",
+    ],
+)
+def test_what_our_replies_say_every_day_is_not_a_personal_detail(playbook: Playbook, text: str) -> None:
+    assert found(playbook, text) == ""
+
+
+def test_every_public_template_with_real_case_refs_passes(playbook: Playbook) -> None:
+    """Acks and follow-ups carry ``ref <case_ref>``: whatever the case id, they are never refused."""
+    for case_id in ["case-1861234567890123456", "case-100000", "case-999999", "case-123450"]:
+        for situation in ["ack_public", "ack_offline", "follow_up_public"]:
+            for lang in [None, *playbook.languages]:
+                values = {
+                    **SITUATION_VARIABLES[situation],
+                    "case_ref": case_ref(case_id),
+                    "customer": "Jane_99",
+                }
+                values.pop("lang", None)
+                text = playbook.render(situation, key=case_id, lang=lang, **values)
+                assert found(playbook, text) == "", text
+
+
+def test_the_brands_own_number_may_be_given(playbook: Playbook) -> None:
+    ours_written = ["+1 (800) 555-0199", "020 7946 0000"]  # as the playbook may write them
+    rules = playbook.personal_details.model_copy(update={"brand_numbers": ours_written})
+    for ours in ["1-800-555-0199", "(800) 555-0199", "+1 800 555 0199", "+44 20 7946 0000", "020 7946 0000"]:
+        assert not find_personal_details(f"Call us free on {ours}", rules), ours
+    assert find_personal_details("Call us free on 1-800-555-0198", rules)
+
+
+def _load(tmp_path: Path, edit: Any) -> Playbook:
+    data = yaml.safe_load(SOURCE.read_text())
+    edit(data)
+    path = tmp_path / "playbook.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    load_playbook.cache_clear()
+    return load_playbook(str(path))
+
+
+def test_a_pattern_that_would_refuse_our_own_acks_is_refused_at_load(tmp_path: Path) -> None:
+    def too_wide(p: dict[str, Any]) -> None:
+        p["personal_details"]["patterns"] = {"a booking reference": [r"\b[0-9]{6}\b"]}  # our case refs
+
+    with pytest.raises(
+        ConfigurationError, match=r"templates\.ack_public\[0\]: personal_details would refuse"
+    ):
+        _load(tmp_path, too_wide)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "problem"),
+    [({"a booking reference": ["[A-Z"]}, "unterminated"), ({"anything": ["x*"]}, "matches an empty text")],
+)
+def test_a_pattern_that_does_not_compile_or_matches_nothing_is_refused(
+    tmp_path: Path, patterns: dict[str, list[str]], problem: str
+) -> None:
+    def edit(p: dict[str, Any]) -> None:
+        p["personal_details"]["patterns"] = patterns
+
+    with pytest.raises(ConfigurationError, match=problem):
+        _load(tmp_path, edit)
+
+
+def test_the_playbooks_patterns_replace_the_defaults(tmp_path: Path) -> None:
+    def edit(p: dict[str, Any]) -> None:
+        p["personal_details"]["patterns"] = {"a loyalty number": [r"\bAA[0-9]{8}\b"]}
+
+    playbook = _load(tmp_path, edit)
+    assert found(playbook, "your AA12345678 miles") == "a loyalty number (A*********)"
+    assert found(playbook, "your booking K7QZ2P") == ""
