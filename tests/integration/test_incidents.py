@@ -324,3 +324,34 @@ def test_a_new_spike_before_the_schedule_ended_the_quiet_incident_still_gets_its
     assert f'Incident {first.incident_id} ("outage") has ended' in body_of(summaries[0], "plain")
     current = cloud.store.incidents.current("acmeair", "outage")
     assert current is not None and current.replaces is None and current.ended_at is None
+
+
+@pytest.mark.parametrize("playbook_overrides", [QUIET])
+def test_a_backlash_under_our_own_post_becomes_an_incident_the_schedule_tends_and_ends(cloud):
+    """Complaints in replies to a post of ours (a promotion here) that name no playbook topic: each
+    customer has their own case, and past the threshold they are one incident of the thread, with
+    status acks and the supervisor's digests, not a canned reply each; the schedule ends it."""
+    promo = cloud.emulator.add_post("acmeair", "Fly to Lisbon from $49 this weekend only!")
+    topic = f"replies-to-{promo.id}"
+    cases = []
+    for i in range(5):
+        cloud.emulator.add_user(f"fan{i}", name=f"Fan{i} Jones", followers=50 + i)
+        text = f"@acmeair fake prices, it was $320 at checkout #{i}. Disgusting and misleading."
+        cases.append(f"case-{cloud.emulator.add_post(f'fan{i}', text, reply_to=promo.id).id}")
+    cloud.poll()
+    [opened] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the opening digest")
+    assert opened["Subject"].startswith(f"[Incident] {topic}") and "incident opened" in opened["Subject"]
+    wait_until(lambda: len(_acks(cloud)) == 5, timeout=40, what="the acks")
+    joined = [c for c in cases if cloud.store.cases.get(c).incident_id]
+    assert len(joined) == 3  # the threshold's third and those after it
+    by_tweet = {ack.in_reply_to_tweet_id: ack for ack in _acks(cloud)}
+    assert sum(STATUS in by_tweet[cloud.store.cases.get(c).root_tweet_id].text for c in cases) == 3
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {topic: "no digest due"}
+
+    cloud.emulator.clock.advance(61 * 60)  # an hour without a new case: the closing summary
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {topic: "ended"}
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {}  # and the schedule forgets the thread
+    assert [m["Subject"] for m in cloud.emails_to(SUPERVISOR) if "ended" in m["Subject"]] == [
+        f"[Incident] {topic}: 3 cases - ended"
+    ]
+    assert cloud.emulator.violations == []

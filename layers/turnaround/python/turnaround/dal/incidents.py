@@ -2,6 +2,7 @@
 
 TOPIC#<handle>#<topic>    / WINDOW#<start>  the cases counted on a topic in one window (a set; TTL)
 INCIDENT#<handle>#<topic> / CURRENT         the topic's incident (one at a time: conditional put)
+INCIDENT#<handle>#THREAD_TOPICS / TOPICS    topics of incidents under our own posts, while they last
 INCIDENT#<incident_id>    / CASE#<case_id>  a case of the incident, for the supervisor's digest
 REP#<email>               / LOAD            the rep's open cases (a set of case ids)
 POSTS#<handle>            / QUEUE           the ack queue: the last slot reserved in each lane
@@ -54,6 +55,10 @@ def epoch_ms(at: datetime) -> int:
 
 def from_epoch_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _thread_topics(handle: str) -> dict[str, str]:
+    return {"pk": f"INCIDENT#{handle}#THREAD_TOPICS", "sk": "TOPICS"}
 
 
 def _current(handle: str, topic: str) -> dict[str, str]:
@@ -164,6 +169,29 @@ class IncidentRepository(Repository):
                 return False
             raise StorageError(f"could not end {incident.incident_id}: {exc}") from exc
         return True
+
+    # Topics that are not the playbook's (complaints under one of our posts: ``replies-to-<id>``)
+    # are listed here while their incident lasts, so the schedule tends them as it tends the others.
+
+    def note_thread_topic(self, handle: str, topic: str) -> None:
+        with storage_errors(f"list the {topic} incident"):
+            self.table.update_item(
+                Key=_thread_topics(handle),
+                UpdateExpression="ADD topics :t",
+                ExpressionAttributeValues={":t": {topic}},
+            )
+
+    def thread_topics(self, handle: str) -> list[str]:
+        item = self._get(**_thread_topics(handle))
+        return sorted(str(topic) for topic in (item or {}).get("topics", ()))
+
+    def forget_thread_topic(self, handle: str, topic: str) -> None:
+        with storage_errors(f"unlist the {topic} incident"):
+            self.table.update_item(
+                Key=_thread_topics(handle),
+                UpdateExpression="DELETE topics :t",
+                ExpressionAttributeValues={":t": {topic}},
+            )
 
     def add_case(self, incident_id: str, case: IncidentCase, *, expires_at: int) -> None:
         item = {"pk": f"INCIDENT#{incident_id}", "sk": f"CASE#{case.case_id}", "expires_at": expires_at}

@@ -93,7 +93,8 @@ class IncidentDesk:
         if settings is None:
             return {}
         done: dict[str, str] = {}
-        for topic in settings.topics:
+        threads = self.store.incidents.thread_topics(handle)
+        for topic in [*settings.topics, *threads]:
             incident = self.store.incidents.current(handle, topic)
             if incident is not None and incident.replaces is not None:
                 # A new spike took the topic over before this sweep ended the quiet one: its
@@ -104,6 +105,8 @@ class IncidentDesk:
                 logger.warning("incident ended", extra={"incident_id": incident.replaces.incident_id})
             if incident is not None and incident.ended_at is None:
                 done[topic] = self._tend(settings, incident)
+            if topic in threads and (incident is None or done.get(topic, "ended") == "ended"):
+                self.store.incidents.forget_thread_topic(handle, topic)
         return done
 
     def _tend(self, settings: Incidents, incident: Incident) -> str:

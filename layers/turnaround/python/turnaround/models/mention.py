@@ -64,6 +64,9 @@ class Mention(BaseModel):
     in_reply_to_tweet_id: str | None = None
     quoted_tweet_id: str | None = None
     edit_of: str | None = None  # an edit of this earlier post (its first version): the same interaction
+    # A reply to the post of ours that started its thread (an outage notice, a promotion): many
+    # complaints under it within a window are one incident, not a reply storm (workflow/assign.py)
+    under_our_post: bool = False
     mentions_handle: bool
     triage: Triage
     case_id: str | None = None

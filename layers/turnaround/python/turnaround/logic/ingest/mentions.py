@@ -349,6 +349,8 @@ class MentionIngestor:
             conversation_id=conversation,
             edit_of=tweet.edit_of,
             in_reply_to_tweet_id=tweet.reference("replied_to"),
+            under_our_post=tweet.in_reply_to_user_id == user_id
+            and tweet.reference("replied_to") == conversation,
             quoted_tweet_id=quoted,
             mentions_handle=mentions_us,
             triage=triage(

@@ -40,6 +40,8 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         raise EarlierCaseNotAssigned(f"{case_id} waits for {earlier.case_id} to have its rep")
     settings = flow.playbook.incidents
     topic = settings.topic_of(mention.text) if settings else None
+    if topic is None and mention.under_our_post:
+        topic = f"replies-to-{mention.conversation_id}"  # a backlash under our post is its own topic
     # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
     # in a storm the workflows start late, and the storm must not look slower than it was.
     arrived = min(case.opened_at, now)
@@ -159,6 +161,8 @@ def _incident(
         noticed_at=noticed,
     )
     if incidents.open(opened, active_since=active_since):
+        if topic not in settings.topics:  # complaints under our own post: the schedule must find it
+            incidents.note_thread_topic(case.handle, topic)
         metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=1)
         logger.warning("incident opened", extra={"incident_id": opened.incident_id, "topic": topic})
         return opened
