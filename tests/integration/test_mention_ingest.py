@@ -17,6 +17,7 @@ from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.repositories import Repositories
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
 from turnaround.logic.ingest.mentions import MentionIngestor, _Pass
+from turnaround.models.mention import Mention
 from x_emulator import XApiEmulator
 
 
@@ -719,6 +720,15 @@ def test_a_reviewer_opens_a_case_for_an_unsure_post_in_a_closed_thread(
     assert store.cases.customers_awaiting_follow_up() == set()  # the closed case left the marker
 
 
+def _read_as_mentions(x_api: XApi, store: Repositories, clock: Any, *tweet_ids: str) -> list[Mention]:
+    """The posts as a pass would make them mentions (triage and all), without storing them."""
+    page, _ = x_api.mentions_page(BRAND_ID)
+    by_id = {t.id: t for t in page.data}
+    state = _Pass(tweets=list(page.data), users={u.id: u for u in page.includes.users})
+    ingestor = _ingestor(x_api, store, clock)
+    return [ingestor._mention(by_id[tweet_id], state, BRAND_ID, clock.now()) for tweet_id in tweet_ids]
+
+
 def test_a_wrong_assumption_about_a_thread_costs_a_read_never_a_misfiled_post(
     emulator, x_api, store, clock, customers
 ):
@@ -728,12 +738,7 @@ def test_a_wrong_assumption_about_a_thread_costs_a_read_never_a_misfiled_post(
     root = emulator.add_post("jane", "@acmeair my bag is lost and nobody answers")
     reply = emulator.add_post("jane", "@acmeair and now charged twice for it, no refund!", reply_to=root.id)
     clock.advance(1)
-    page, _ = x_api.mentions_page(BRAND_ID)
-    ingestor = _ingestor(x_api, store, clock)
-    by_id = {t.id: t for t in page.data}
-    state = _Pass(tweets=list(page.data), users={u.id: u for u in page.includes.users})
-    first = ingestor._mention(by_id[reply.id], state, BRAND_ID, clock.now())
-    then = ingestor._mention(by_id[root.id], state, BRAND_ID, clock.now())
+    first, then = _read_as_mentions(x_api, store, clock, reply.id, root.id)
     assert first.triage.is_complaint and then.triage.is_complaint
     opened = store.mentions.record(first, open_case=True, retention=timedelta(days=1))
 
@@ -754,12 +759,7 @@ def test_a_pile_on_stored_before_the_post_it_piles_on_is_its_authors_own_case(
     root = emulator.add_post("jane", "@acmeair my bag is lost and nobody answers")
     reply = emulator.add_post("bob", "@acmeair @jane same, charged twice and no refund!", reply_to=root.id)
     clock.advance(1)
-    page, _ = x_api.mentions_page(BRAND_ID)
-    ingestor = _ingestor(x_api, store, clock)
-    by_id = {t.id: t for t in page.data}
-    state = _Pass(tweets=list(page.data), users={u.id: u for u in page.includes.users})
-    first = ingestor._mention(by_id[reply.id], state, BRAND_ID, clock.now())
-    then = ingestor._mention(by_id[root.id], state, BRAND_ID, clock.now())
+    first, then = _read_as_mentions(x_api, store, clock, reply.id, root.id)
     bobs = store.mentions.record(first, open_case=True, retention=timedelta(days=1))
     janes = store.mentions.record(
         then, open_case=True, retention=timedelta(days=1), thread=ThreadCases(root.id)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -25,13 +26,17 @@ class OutboxRepository(Repository):
         item = to_item(
             {"pk": pk, "sk": sk, "state": "PENDING", "claimed_at": claimed_at.isoformat(), "channel": channel}
         )
+        return self._put_first(item, f"claim {key}")
+
+    def _put_first(self, item: dict[str, Any], what: str) -> OutboxClaim | None:
+        """Put the effect's first item unless it has one; returns the earlier claim if it has."""
         try:
             self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as exc:
             if condition_failed(exc):
-                earlier = self._get(pk, sk)
+                earlier = self._get(str(item["pk"]), str(item["sk"]))
                 return OutboxClaim.model_validate(earlier) if earlier else None
-            raise StorageError(f"could not claim {key}: {exc}") from exc
+            raise StorageError(f"could not {what}: {exc}") from exc
         return None
 
     def pre_empt(self, key: str, *, by: str, at: datetime) -> OutboxClaim | None:
@@ -50,14 +55,7 @@ class OutboxRepository(Repository):
                 "expires_at": self.ref.expires_at(None, self.ref.retention.outbox_days),
             }
         )
-        try:
-            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if condition_failed(exc):
-                earlier = self._get(pk, sk)
-                return OutboxClaim.model_validate(earlier) if earlier else None
-            raise StorageError(f"could not pre-empt {key}: {exc}") from exc
-        return None
+        return self._put_first(item, f"pre-empt {key}")
 
     def undo_pre_emption(self, key: str, *, by: str) -> None:
         """Free the effect ``key`` again if ``by`` still holds it (``by`` made nothing after all)."""
