@@ -621,20 +621,24 @@ def test_an_ack_x_refuses_is_recorded_told_to_the_rep_and_ops_and_the_case_goes_
 
 
 def test_a_failure_nothing_else_handles_emails_ops_the_case_before_the_execution_fails(cloud, monkeypatch):
-    from turnaround.logic.workflow import notify
+    from turnaround.logic.workflow import decide
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise RuntimeError("a bug in notify")  # no Retry matches it
+        raise RuntimeError("a bug in record_decision")  # no Retry matches it
 
-    monkeypatch.setattr(notify, "notify", broken)
+    # The bug is in a step after Engage: one inside a Parallel branch would stop the other branch,
+    # and whether the ack's Lambda was invoked by then is a race (in Step Functions too).
+    monkeypatch.setattr(decide, "record_decision", broken)
     case_id, _ = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working")
+    wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
+    cloud.decide(SAM, "resolved")
     final = wait_for_end(cloud.execution_arn(case_id))
     assert final["status"] == "FAILED"
     [alert] = cloud.emails_to("ops@acmeair.example")
     text = body_of(alert, "plain")
     assert "RuntimeError" in alert["Subject"] and case_id in text and "wifi on this flight" in text
     assert "AlertOpsCaseFailed" in states_entered(cloud.execution_arn(case_id))
-    assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # the ack branch was not lost
+    assert len(cloud.emulator.posts_created(by="acmeair")) == 1  # the ack stands, once
 
 
 # --- the rep's links -------------------------------------------------------------------------------
