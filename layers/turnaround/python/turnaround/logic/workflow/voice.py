@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from turnaround.models.mention import Author
@@ -25,6 +26,14 @@ def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None
     return playbook.ack_withheld(
         mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
     )
+
+
+def after_hours_opening(playbook: Playbook, case: Case) -> datetime | None:
+    """When the team opens, for a case that came in outside support hours and has no on-call
+    person (an urgent one with on-call is answered now): its SLA clock starts then."""
+    if playbook.on_call_takes(case.priority, case.opened_at) is not None:
+        return None
+    return playbook.opens_after(case.opened_at)
 
 
 def case_ref(case_id: str) -> str:
