@@ -15,6 +15,7 @@ import pytest
 from tests.cloud import Cloud, body_of, execution, wait_until
 
 SAM = "sam.evans@acmeair.example"
+CASEY = "casey.diaz@acmeair.example"
 NIGHT_DESK = "night@acmeair.example"
 LONDON = ZoneInfo("Europe/London")
 HOURS = {
@@ -116,3 +117,16 @@ def test_an_urgent_complaint_after_hours_goes_to_on_call_with_the_normal_sla(clo
     assert timing["first_rep_response_seconds"] == SLA_SECONDS
     wait_until(lambda: _reminders(cloud, NIGHT_DESK), timeout=10, what="on-call's reminder on the normal SLA")
     assert cloud.emails_to("alex.brown@acmeair.example") == []  # the luggage rep sleeps
+
+
+@pytest.mark.parametrize("playbook_overrides", [OVERRIDES])
+def test_a_reassigned_case_waits_the_plain_sla_for_its_new_rep(cloud):
+    # Sunday 02:00: the first wait runs until Monday 08:00. Someone reassigning it is working, so
+    # the new rep's wait is the SLA from now, not what was left of the after-hours wait.
+    case_id = _complaint_at(cloud, _next(6, 2, 0, 0, cloud.emulator.clock.now()), "bob", WIFI)
+    timing = json.loads(execution(cloud.execution_arn(case_id))["input"])["timing"]
+    assert timing["first_rep_response_seconds"] > 30 * 3600
+    assert cloud.decide(SAM, "reassign", reassign_to=CASEY, note="Yours")["statusCode"] == 200
+    wait_until(lambda: cloud.emails_to(CASEY), what="the new rep's email")
+    wait_until(lambda: _reminders(cloud, CASEY), timeout=10, what="the new rep's reminder on the SLA")
+    assert _reminders(cloud, SAM) == []
