@@ -64,7 +64,7 @@ def test_after_hours_the_ack_says_when_we_are_back_and_the_rep_is_not_reminded_b
     [email] = wait_until(lambda: cloud.emails_to(SAM), what="the rep's email")
     started = time.monotonic()
     [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
-    assert "back at 08:00 " in ack.text and ack.text.endswith("/SE"), ack.text
+    assert "back on Monday at 08:00 " in ack.text and ack.text.endswith("/SE"), ack.text
     assert "after hours" in body_of(email, "plain") and "SLA clock starts when the team opens" in body_of(
         email, "plain"
     )
@@ -86,7 +86,7 @@ def test_in_hours_the_usual_ack_and_the_sla_as_before(cloud):
     case_id = _complaint_at(cloud, _next(0, 10, 0, 0, cloud.emulator.clock.now()), "bob", WIFI)
     [email] = wait_until(lambda: cloud.emails_to(SAM), what="the rep's email")
     [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
-    assert "back at" not in ack.text and "after hours" not in body_of(email, "plain")
+    assert "back on" not in ack.text and "after hours" not in body_of(email, "plain")
     timing = json.loads(execution(cloud.execution_arn(case_id))["input"])["timing"]
     assert timing["first_rep_response_seconds"] == timing["rep_response_seconds"] == SLA_SECONDS
     wait_until(lambda: _reminders(cloud, SAM), timeout=10, what="the reminder after the SLA")
@@ -112,7 +112,7 @@ def test_an_urgent_complaint_after_hours_goes_to_on_call_with_the_normal_sla(clo
     assert case.priority == 1 and case.assignee_email == NIGHT_DESK
     assert "you are on call" in body_of(email, "plain")
     [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
-    assert ack.text.endswith("/ND") and "back at" not in ack.text  # someone is on it now
+    assert ack.text.endswith("/ND") and "back on" not in ack.text  # someone is on it now
     timing = json.loads(execution(cloud.execution_arn(case_id))["input"])["timing"]
     assert timing["first_rep_response_seconds"] == SLA_SECONDS
     wait_until(lambda: _reminders(cloud, NIGHT_DESK), timeout=10, what="on-call's reminder on the normal SLA")

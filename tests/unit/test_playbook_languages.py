@@ -47,5 +47,12 @@ def test_after_hours_acks_fit_in_a_post_where_a_language_has_them(lang, situatio
     if not PLAYBOOK.has_variants(situation, lang):
         pytest.skip(f"{lang} has no {situation}: its usual ack is used")
     for offset in range(3):
-        text = PLAYBOOK.render(situation, key=f"case-{offset}", lang=lang, opens_at="08:00 CEST", **LONGEST)
+        text = PLAYBOOK.render(
+            situation,
+            key=f"case-{offset}",
+            lang=lang,
+            opens_on="Donnerstag",
+            opens_at="08:00 CEST",
+            **LONGEST,
+        )
         assert weighted_length(text) <= 280 and "123456" in text and "08:00 CEST" in text, text

@@ -13,6 +13,7 @@ import yaml
 from turnaround.exceptions import ConfigurationError
 from turnaround.logic.reply_mail.tweet_length import weighted_length
 from turnaround.logic.workflow.dispatch import first_rep_response_seconds, workflow_input
+from turnaround.logic.workflow.voice import opening_values
 from turnaround.models.playbook import Playbook, load_playbook
 
 SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
@@ -25,6 +26,7 @@ HOURS = {
 # Sunday 01:00 UTC in winter is 01:00 in London; the team opens Monday 08:00 (31 h later).
 SUNDAY_NIGHT = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
 MONDAY_OPENING = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+SATURDAY_EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 # Summer time: 07:30 UTC is 08:30 in London (BST), open.
 SUMMER_MORNING = datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
 
@@ -68,8 +70,7 @@ def test_the_team_is_open_in_its_own_time_zone_and_days(tmp_path):
     assert hours.next_opening(datetime(2026, 7, 1, 6, 59, tzinfo=UTC)) == datetime(
         2026, 7, 1, 7, 0, tzinfo=UTC
     )
-    saturday_evening = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)  # closing time: closed, Sunday off
-    assert hours.next_opening(saturday_evening) == MONDAY_OPENING
+    assert hours.next_opening(SATURDAY_EVENING) == MONDAY_OPENING  # closing time: closed; Sunday off
 
 
 def test_after_hours_the_first_wait_runs_to_opening_plus_the_sla(tmp_path):
@@ -112,15 +113,17 @@ LONGEST = {"customer": "x" * 15, "first_name": "y" * 20, "initials": "ABC", "cas
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("situation", ["ack_public_after_hours", "ack_offline_after_hours"])
-def test_shipped_after_hours_acks_say_when_the_team_is_back_and_fit_a_post(lang, situation):
-    load_playbook.cache_clear()
-    playbook = load_playbook(str(SOURCE))
+def test_shipped_after_hours_acks_say_when_the_team_is_back_and_fit_a_post(tmp_path, lang, situation):
+    playbook = _load(tmp_path)
     assert playbook.has_variants(situation, lang)
-    texts = {
-        playbook.render(situation, key=f"case-{n}", lang=lang, opens_at="08:00 GMT", **LONGEST)
-        for n in range(20)
-    }
+    # On a Saturday night the team is back on Monday: the ack names the day, not just "08:00".
+    opening = playbook.opens_after(SATURDAY_EVENING)
+    assert opening is not None
+    values = opening_values(opening, lang)
+    assert values == {"opens_on": {"en": "Monday", "es": "lunes"}[lang], "opens_at": "08:00 GMT"}
+    texts = {playbook.render(situation, key=f"case-{n}", lang=lang, **values, **LONGEST) for n in range(20)}
     assert len(texts) >= 2  # variants, so X never sees duplicate text
     for text in texts:
-        assert "08:00 GMT" in text and "123456" in text and weighted_length(text) <= 280, text
+        assert f"{values['opens_on']} a" in text and "08:00 GMT" in text and "123456" in text, text
+        assert weighted_length(text) <= 280, text
     assert not playbook.has_variants(situation, "fr")  # French keeps its usual ack

@@ -53,7 +53,8 @@ class CustomerTemplates(_Model):
 
     ack_public: Annotated[list[str], Field(min_length=2)]
     ack_offline: Annotated[list[str], Field(min_length=2)]
-    # Outside ``support_hours``: the same acks, saying honestly when the team is back ({{ opens_at }}).
+    # Outside ``support_hours``: the same acks, saying honestly when the team is back ({{ opens_on }},
+    # the weekday, at {{ opens_at }}, "08:00 GMT").
     # Optional: a language without them gets its usual ack.
     ack_public_after_hours: Annotated[list[str], Field(min_length=2)] | None = None
     ack_offline_after_hours: Annotated[list[str], Field(min_length=2)] | None = None
@@ -267,8 +268,8 @@ _PUBLIC = {"customer": "sample_customer", "first_name": "Sam", "initials": "AB",
 SITUATION_VARIABLES: dict[str, dict[str, str]] = {
     "ack_public": _PUBLIC,
     "ack_offline": _PUBLIC,
-    "ack_public_after_hours": {**_PUBLIC, "opens_at": "08:00 GMT"},
-    "ack_offline_after_hours": {**_PUBLIC, "opens_at": "08:00 GMT"},
+    "ack_public_after_hours": {**_PUBLIC, "opens_on": "Monday", "opens_at": "08:00 GMT"},
+    "ack_offline_after_hours": {**_PUBLIC, "opens_on": "Monday", "opens_at": "08:00 GMT"},
     "dm_confirm": {"first_name": "Sam", "rep_name": "Alex Brown", "case_ref": "123456"},
     "follow_up_dm": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
     "follow_up_public": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},

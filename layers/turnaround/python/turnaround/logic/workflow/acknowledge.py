@@ -11,7 +11,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from turnaround.dal.incidents import PostLane
 from turnaround.exceptions import PostBudgetExhausted
 from turnaround.logic.effects import ack_effect_key
-from turnaround.logic.workflow.voice import ack_withheld, after_hours_opening, case_ref, first_name
+from turnaround.logic.workflow.voice import (
+    ack_withheld,
+    after_hours_opening,
+    case_ref,
+    first_name,
+    opening_values,
+)
 from turnaround.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -101,7 +107,7 @@ def _ack_situation(
     situation = f"{usual}_after_hours"
     if opening is None or not playbook.has_variants(situation, lang):
         return usual, {}
-    return situation, {"opens_at": f"{opening:%H:%M} {opening.tzname()}"}
+    return situation, opening_values(opening, lang)
 
 
 def _not_ours_to_send(flow: CaseWorkflow, case: Case, mention: Mention) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from turnaround.models.language import language_of
 from turnaround.models.mention import Author
 
 if TYPE_CHECKING:
@@ -34,6 +35,32 @@ def after_hours_opening(playbook: Playbook, case: Case) -> datetime | None:
     if playbook.on_call_takes(case.priority, case.opened_at) is not None:
         return None
     return playbook.opens_after(case.opened_at)
+
+
+# The day the team is back, in the customer's words (the languages the playbook ships; others get
+# English): "back at 08:00" alone would mislead on a Saturday night when the team opens on Monday.
+WEEKDAY_NAMES = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "pt": (
+        "segunda-feira",
+        "terça-feira",
+        "quarta-feira",
+        "quinta-feira",
+        "sexta-feira",
+        "sábado",
+        "domingo",
+    ),
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+}
+
+
+def opening_values(opening: datetime, lang: str | None) -> dict[str, str]:
+    """What after-hours templates say of the opening, in the brand's time zone: ``opens_on`` (the
+    weekday) and ``opens_at`` ("08:00 GMT")."""
+    names = WEEKDAY_NAMES.get(language_of(lang), WEEKDAY_NAMES["en"])
+    return {"opens_on": names[opening.weekday()], "opens_at": f"{opening:%H:%M} {opening.tzname()}"}
 
 
 def case_ref(case_id: str) -> str:
