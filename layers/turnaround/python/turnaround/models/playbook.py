@@ -8,7 +8,7 @@ import re
 from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
@@ -77,7 +77,8 @@ class Sla(_Model):
     supervisor_reminder_cap: Annotated[int, Field(ge=0, le=10)] = 3
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # in datetime.weekday() order
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -87,7 +88,7 @@ class SupportHours(_Model):
     when the team is back, and ``on_call`` (if set) takes priority 1-2 cases with the normal SLA."""
 
     timezone: str
-    days: Annotated[list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]], Field(min_length=1)]
+    days: Annotated[list[Weekday], Field(min_length=1)]
     open: ClockTime
     close: ClockTime
     on_call: EmailAddress | Person | None = None  # a roster rep's email, or a person of their own
