@@ -265,7 +265,7 @@ def scaled_playbook(directory: Path, overrides: dict[str, dict[str, Any]], scale
     `scale` (Step Functions' timers run in real time on moto's interpreter)."""
     playbook = yaml.safe_load(PLAYBOOK.read_text())
     for section, values in overrides.items():
-        playbook[section].update(values)
+        playbook.setdefault(section, {}).update(values)  # or adds an optional section
     for section, keys in {
         "sla": ("rep_response_seconds", "supervisor_response_seconds"),
         "follow_up": ("delay_seconds", "window_seconds"),

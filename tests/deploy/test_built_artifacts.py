@@ -172,6 +172,35 @@ def test_dependencies_layer_is_the_closed_pinned_set_without_the_sdk(
     )
 
 
+def test_support_hours_time_zones_resolve_from_the_layer_alone(
+    built: Path, built_template: dict[str, Any]
+) -> None:
+    """The runtime may have no system time zone data: zoneinfo must find the playbook's zone in the
+    layer's tzdata (PYTHONTZPATH empty hides this machine's /usr/share/zoneinfo). -B: this Python
+    must not leave its own bytecode in the built layer."""
+    layers = [
+        _layer_dir(built, built_template, name) / "python"
+        for name in ("DependenciesLayer", "TurnaroundLayer")
+    ]
+    probe = (
+        "import tzdata, zoneinfo; from datetime import datetime, UTC; "
+        "assert zoneinfo.TZPATH == (), zoneinfo.TZPATH; "
+        "print(datetime(2026, 7, 1, 12, tzinfo=UTC).astimezone(zoneinfo.ZoneInfo('Europe/London')).tzname(), "
+        "tzdata.__file__)"
+    )
+    on_path = f"import sys; sys.path[:0] = {[str(p) for p in layers]!r}; "
+    result = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", on_path + probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONTZPATH": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    zone_name, source = result.stdout.split()
+    assert zone_name == "BST" and source.startswith(str(layers[0])), result.stdout
+
+
 def test_the_layers_ship_bytecode_for_the_runtime(built: Path, built_template: dict[str, Any]) -> None:
     """Every module of both layers has a hash-based .pyc for CPython 3.12, the template's runtime.
     (The build finds a 3.12 where this test does: layers/lambda_bytecode.sh; invoke() below checks

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from turnaround.exceptions import ConfigurationError
+from turnaround.logic.reply_mail.tweet_length import weighted_length
 from turnaround.models.playbook import load_playbook
 
 PLAYBOOK = load_playbook(str(Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"))
@@ -38,3 +39,20 @@ def test_a_language_without_templates_is_refused_not_answered_in_english():
     assert not PLAYBOOK.speaks("it")
     with pytest.raises(ConfigurationError, match="no 'it' templates"):
         PLAYBOOK.render("ack_public", key="case-1", lang="it", **LONGEST)
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "pt", "de"])
+@pytest.mark.parametrize("situation", ["ack_public_after_hours", "ack_offline_after_hours"])
+def test_after_hours_acks_fit_in_a_post_where_a_language_has_them(lang, situation):
+    if not PLAYBOOK.has_variants(situation, lang):
+        pytest.skip(f"{lang} has no {situation}: its usual ack is used")
+    for offset in range(3):
+        text = PLAYBOOK.render(
+            situation,
+            key=f"case-{offset}",
+            lang=lang,
+            opens_on="Donnerstag",
+            opens_at="08:00 CEST",
+            **LONGEST,
+        )
+        assert weighted_length(text) <= 280 and "123456" in text and "08:00 CEST" in text, text

@@ -188,6 +188,18 @@ def test_supervisor_reminders_back_off_and_stop_at_the_playbooks_cap():
     assert again["Next"] == "ReminderCapReached" and silent["Next"] == "ReminderCapReached"
 
 
+def test_only_the_first_wait_for_the_rep_may_run_to_support_hours_opening():
+    # The dispatcher's first_rep_response_seconds (opening plus the SLA after hours); later waits the SLA.
+    assert STATES["NotifyRep"]["HeartbeatSecondsPath"] == "$.timing.first_rep_response_seconds"
+    assert STATES["RemindRep"]["HeartbeatSecondsPath"] == "$.timing.rep_response_seconds"
+    # A reassignment (someone is working) gives the new rep the plain SLA before NotifyRep again.
+    [reassign] = [c for c in STATES["Decide"]["Choices"] if "reassign" in str(c)]
+    reset = STATES[reassign["Next"]]
+    assert reset["Type"] == "Pass" and reset["Next"] == "NotifyRep"
+    assert reset["InputPath"] == "$.timing.rep_response_seconds"
+    assert reset["ResultPath"] == "$.timing.first_rep_response_seconds"
+
+
 def test_rep_waits_have_a_heartbeat_and_catch_its_timeout():
     for name in ("NotifyRep", "RemindRep", "NotifySupervisor", "RemindSupervisor"):
         state = STATES[name]

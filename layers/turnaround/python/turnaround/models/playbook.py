@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
@@ -42,11 +44,20 @@ class Rep(Person):
     max_priority: Annotated[int, Field(ge=1, le=4)] = 4
 
 
+# Priorities 1-2 are urgent: an on-call person takes them outside support hours.
+URGENT_PRIORITY = 2
+
+
 class CustomerTemplates(_Model):
     """What customers read, in one language."""
 
     ack_public: Annotated[list[str], Field(min_length=2)]
     ack_offline: Annotated[list[str], Field(min_length=2)]
+    # Outside ``support_hours``: the same acks, saying honestly when the team is back ({{ opens_on }},
+    # the weekday, at {{ opens_at }}, "08:00 GMT").
+    # Optional: a language without them gets its usual ack.
+    ack_public_after_hours: Annotated[list[str], Field(min_length=2)] | None = None
+    ack_offline_after_hours: Annotated[list[str], Field(min_length=2)] | None = None
     dm_confirm: Annotated[list[str], Field(min_length=1)]
     follow_up_dm: Annotated[list[str], Field(min_length=1)]
     follow_up_public: Annotated[list[str], Field(min_length=1)]
@@ -64,6 +75,58 @@ class Sla(_Model):
     # notice (copied to ops) and the case waits open. Bounded so no case nears Step Functions'
     # 25,000-event history limit.
     supervisor_reminder_cap: Annotated[int, Field(ge=0, le=10)] = 3
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # in datetime.weekday() order
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class SupportHours(_Model):
+    """When the care team works, in the brand's time zone. Outside these hours a rep's first-response
+    SLA starts when the team opens (nobody is reminded or escalated at night), the public ack may say
+    when the team is back, and ``on_call`` (if set) takes priority 1-2 cases with the normal SLA."""
+
+    timezone: str
+    days: Annotated[list[Weekday], Field(min_length=1)]
+    open: ClockTime
+    close: ClockTime
+    on_call: EmailAddress | Person | None = None  # a roster rep's email, or a person of their own
+
+    @model_validator(mode="after")
+    def _zone_and_hours(self) -> SupportHours:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"support_hours.timezone: unknown time zone {self.timezone!r}") from exc
+        if self.open >= self.close:
+            raise ValueError(f"support_hours: open ({self.open}) must be before close ({self.close})")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def _at(self, day: datetime, hhmm: str) -> datetime:
+        hours, minutes = (int(part) for part in hhmm.split(":"))
+        return datetime.combine(day.date(), time(hours, minutes), tzinfo=self.zone)
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(self.zone)
+        works = WEEKDAYS[local.weekday()] in self.days
+        return works and self._at(local, self.open) <= local < self._at(local, self.close)
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """When the team next opens, in the brand's time zone; None while it is open."""
+        if self.is_open(at):
+            return None
+        local = at.astimezone(self.zone)
+        for ahead in range(8):
+            day = local + timedelta(days=ahead)
+            opening = self._at(day, self.open)
+            if WEEKDAYS[day.weekday()] in self.days and opening > local:
+                return opening
+        raise AssertionError("a team that works one day a week opens within eight days")
 
 
 class FollowUp(_Model):
@@ -206,6 +269,8 @@ _PUBLIC = {"customer": "sample_customer", "first_name": "Sam", "initials": "AB",
 SITUATION_VARIABLES: dict[str, dict[str, str]] = {
     "ack_public": _PUBLIC,
     "ack_offline": _PUBLIC,
+    "ack_public_after_hours": {**_PUBLIC, "opens_on": "Monday", "opens_at": "08:00 GMT"},
+    "ack_offline_after_hours": {**_PUBLIC, "opens_on": "Monday", "opens_at": "08:00 GMT"},
     "dm_confirm": {"first_name": "Sam", "rep_name": "Alex Brown", "case_ref": "123456"},
     "follow_up_dm": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
     "follow_up_public": {**_PUBLIC, "rep_name": "Alex Brown", "lang": "en"},
@@ -213,7 +278,13 @@ SITUATION_VARIABLES: dict[str, dict[str, str]] = {
 }
 INCIDENT_ACK_VARIABLES = {**_PUBLIC, "status_url": "https://status.example.com/1"}
 # What we post in public: checked at load against ``personal_details`` (never refused by it).
-PUBLIC_SITUATIONS = {"ack_public", "ack_offline", "follow_up_public"}
+PUBLIC_SITUATIONS = {
+    "ack_public",
+    "ack_offline",
+    "ack_public_after_hours",
+    "ack_offline_after_hours",
+    "follow_up_public",
+}
 
 
 class Playbook(_Model):
@@ -232,6 +303,7 @@ class Playbook(_Model):
     acknowledge: Acknowledge = Field(default_factory=Acknowledge)
     retention: Retention = Field(default_factory=Retention)  # not built at import (defer_build)
     incidents: Incidents | None = None  # storm mode; off when absent
+    support_hours: SupportHours | None = None  # absent: the team answers around the clock
     personal_details: PersonalDetailRules = Field(default_factory=PersonalDetailRules)
 
     def own_email_domains(self) -> frozenset[str]:
@@ -239,6 +311,35 @@ class Playbook(_Model):
         people = [self.supervisor, *self.roster, *([self.reviewer] if self.reviewer else [])]
         addresses = [self.sender_email, self.ops_email, *(str(p.email) for p in people)]
         return frozenset(address.rsplit("@", 1)[1].lower() for address in addresses)
+
+    @model_validator(mode="after")
+    def _on_call_is_known(self) -> Playbook:
+        on_call = self.support_hours.on_call if self.support_hours else None
+        if isinstance(on_call, str) and self.rep_by_email(on_call) is None:
+            raise ValueError(
+                f"support_hours.on_call: {on_call} is not a rep in the roster (or give name, initials, email)"
+            )
+        return self
+
+    @property
+    def on_call_rep(self) -> Rep | None:
+        """Who takes urgent cases outside support hours, as a rep who takes every priority."""
+        on_call = self.support_hours.on_call if self.support_hours else None
+        if isinstance(on_call, str):
+            return next((rep for rep in self.roster if rep.email == on_call), None)
+        if on_call is not None:
+            return Rep(name=on_call.name, initials=on_call.initials, email=on_call.email, max_priority=1)
+        return None
+
+    def opens_after(self, at: datetime) -> datetime | None:
+        """When the team opens if ``at`` is outside support hours (None: open, or no hours set)."""
+        return self.support_hours.next_opening(at) if self.support_hours else None
+
+    def on_call_takes(self, priority: int, at: datetime) -> Rep | None:
+        """The on-call person, for an urgent case (priority 1-2) that arrives outside support hours."""
+        if priority > URGENT_PRIORITY or self.opens_after(at) is None:
+            return None
+        return self.on_call_rep
 
     @model_validator(mode="after")
     def _incident_languages_are_spoken(self) -> Playbook:
@@ -343,7 +444,11 @@ class Playbook(_Model):
         return render(variants[index], html=False, brand=self.brand, **values)
 
     def rep_by_email(self, email: str) -> Rep | None:
-        return next((rep for rep in self.roster if rep.email == email), None)
+        found = next((rep for rep in self.roster if rep.email == email), None)
+        on_call = self.support_hours.on_call if self.support_hours else None
+        if found is None and isinstance(on_call, Person) and on_call.email == email:
+            return self.on_call_rep  # an on-call person outside the roster still has their cases
+        return found
 
     def is_opt_out(self, text: str) -> bool:
         """A phrase anywhere ("leave me alone"), or a single word that is the whole message ("STOP")."""
@@ -353,6 +458,12 @@ class Playbook(_Model):
     def speaks(self, lang: str | None) -> bool:
         """Whether customers writing in X's ``lang`` can be answered from templates (never in another)."""
         return language_of(lang, self.language) in {self.language, *self.languages}
+
+    def has_variants(self, situation: str, lang: str | None) -> bool:
+        """Whether an optional situation (an after-hours ack) has templates in the customer's language."""
+        language = language_of(lang, self.language)
+        templates = self.templates if language == self.language else self.languages.get(language)
+        return bool(templates and getattr(templates, situation, None))
 
     def render(self, situation: str, *, key: str, lang: str | None = None, **values: object) -> str:
         """Pick a variant from ``key`` (stable across retries, varied across cases) and render it.

@@ -11,7 +11,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from turnaround.dal.incidents import PostLane
 from turnaround.exceptions import PostBudgetExhausted
 from turnaround.logic.effects import ack_effect_key
-from turnaround.logic.workflow.voice import ack_withheld, case_ref, first_name
+from turnaround.logic.workflow.voice import (
+    ack_withheld,
+    after_hours_opening,
+    case_ref,
+    first_name,
+    opening_values,
+)
 from turnaround.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -51,9 +57,8 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     text = _incident_ack(flow, case, lang, values)
     incident_ack = text is not None
     if text is None:
-        text = flow.playbook.render(
-            "ack_offline" if offline else "ack_public", key=case_id, lang=lang, **values
-        )
+        situation, extra = _ack_situation(flow, case, "ack_offline" if offline else "ack_public", lang)
+        text = flow.playbook.render(situation, key=case_id, lang=lang, **values, **extra)
     x = flow.x_for(case.handle)
     deep_link_to = flow.brand_user_id(case.handle) if offline and not incident_ack else None
 
@@ -89,6 +94,20 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         )
     logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
     return {**result, "acknowledged": True, "tweet_id": tweet_id, "incident_ack": incident_ack}
+
+
+def _ack_situation(
+    flow: CaseWorkflow, case: Case, usual: str, lang: str | None
+) -> tuple[str, dict[str, str]]:
+    """The after-hours variant of the ack (with when the team opens), for a case that came in
+    outside support hours and that no on-call person has; else the usual one. A playbook without
+    after-hours templates in the customer's language keeps the usual ack."""
+    playbook = flow.playbook
+    opening = after_hours_opening(playbook, case)
+    situation = f"{usual}_after_hours"
+    if opening is None or not playbook.has_variants(situation, lang):
+        return usual, {}
+    return situation, opening_values(opening, lang)
 
 
 def _not_ours_to_send(flow: CaseWorkflow, case: Case, mention: Mention) -> str | None:

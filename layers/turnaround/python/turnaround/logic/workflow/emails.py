@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
-from turnaround.logic.workflow.voice import ack_withheld, case_ref
+from turnaround.logic.workflow.voice import ack_withheld, after_hours_opening, case_ref
 from turnaround.models.case import Case, FollowUpPost, StoredDm
 from turnaround.models.language import language_of
 from turnaround.models.mention import Mention
@@ -159,7 +159,17 @@ def _intro(
         move = case.reassignments[-1]
         note = f' Their note: "{move.note}"' if move.note else ""
         return f"Hi {recipient.name}, {move.by} reassigned this case to you.{note}"
-    return f"Hi {recipient.name}, a new case on X is yours."
+    intro = f"Hi {recipient.name}, a new case on X is yours."
+    opening = after_hours_opening(playbook, case)
+    if opening is not None and opening > now:
+        arrived = case.opened_at.astimezone(opening.tzinfo)
+        intro += (
+            f" It came in after hours ({arrived:%a %d %b %H:%M %Z}); its SLA clock starts when the team "
+            f"opens, {opening:%a %d %b %H:%M %Z}, so there are no reminders before then."
+        )
+    elif playbook.on_call_takes(case.priority, case.opened_at) == recipient:
+        intro += " It came in after hours and is urgent: you are on call, so the usual SLA applies."
+    return intro
 
 
 def customer_day_anchor(case: Case, domain: str) -> str:

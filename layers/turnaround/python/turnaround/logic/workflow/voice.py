@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from turnaround.models.language import language_of
 from turnaround.models.mention import Author
 
 if TYPE_CHECKING:
@@ -25,6 +27,40 @@ def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None
     return playbook.ack_withheld(
         mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
     )
+
+
+def after_hours_opening(playbook: Playbook, case: Case) -> datetime | None:
+    """When the team opens, for a case that came in outside support hours and has no on-call
+    person (an urgent one with on-call is answered now): its SLA clock starts then."""
+    if playbook.on_call_takes(case.priority, case.opened_at) is not None:
+        return None
+    return playbook.opens_after(case.opened_at)
+
+
+# The day the team is back, in the customer's words (the languages the playbook ships; others get
+# English): "back at 08:00" alone would mislead on a Saturday night when the team opens on Monday.
+WEEKDAY_NAMES = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "pt": (
+        "segunda-feira",
+        "terça-feira",
+        "quarta-feira",
+        "quinta-feira",
+        "sexta-feira",
+        "sábado",
+        "domingo",
+    ),
+    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
+}
+
+
+def opening_values(opening: datetime, lang: str | None) -> dict[str, str]:
+    """What after-hours templates say of the opening, in the brand's time zone: ``opens_on`` (the
+    weekday) and ``opens_at`` ("08:00 GMT")."""
+    names = WEEKDAY_NAMES.get(language_of(lang), WEEKDAY_NAMES["en"])
+    return {"opens_on": names[opening.weekday()], "opens_at": f"{opening:%H:%M} {opening.tzname()}"}
 
 
 def case_ref(case_id: str) -> str:

@@ -1,0 +1,129 @@
+"""Support hours (playbook `support_hours`): validated at load; outside them the rep's first wait runs
+to opening plus the SLA, urgent cases go to on-call, and the ack says when the team is back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from turnaround.exceptions import ConfigurationError
+from turnaround.logic.reply_mail.tweet_length import weighted_length
+from turnaround.logic.workflow.dispatch import first_rep_response_seconds, workflow_input
+from turnaround.logic.workflow.voice import opening_values
+from turnaround.models.playbook import Playbook, load_playbook
+
+SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
+HOURS = {
+    "timezone": "Europe/London",
+    "days": ["mon", "tue", "wed", "thu", "fri", "sat"],
+    "open": "08:00",
+    "close": "20:00",
+}
+# Sunday 01:00 UTC in winter is 01:00 in London; the team opens Monday 08:00 (31 h later).
+SUNDAY_NIGHT = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+MONDAY_OPENING = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+SATURDAY_EVENING = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+# Summer time: 07:30 UTC is 08:30 in London (BST), open.
+SUMMER_MORNING = datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
+
+
+def _load(tmp_path: Path, **hours: Any) -> Playbook:
+    playbook = yaml.safe_load(SOURCE.read_text())
+    playbook["support_hours"] = {**HOURS, **hours}
+    path = tmp_path / "playbook.yaml"
+    path.write_text(yaml.safe_dump(playbook, allow_unicode=True))
+    load_playbook.cache_clear()
+    return load_playbook(str(path))
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        ({"timezone": "Europe/Londn"}, "support_hours.timezone: unknown time zone 'Europe/Londn'"),
+        ({"timezone": "../etc/passwd"}, "unknown time zone"),
+        ({"open": "20:00", "close": "08:00"}, r"open \(20:00\) must be before close \(08:00\)"),
+        ({"open": "09:00", "close": "09:00"}, "must be before close"),
+        ({"open": "8am"}, "open"),
+        ({"days": []}, "days"),
+        ({"days": ["monday"]}, "days"),
+        ({"on_call": "nobody@acmeair.example"}, "on_call: nobody@acmeair.example is not a rep in the roster"),
+        (
+            {"on_call": {"name": "Night Desk", "initials": "night", "email": "night@acmeair.example"}},
+            "initials",
+        ),
+    ],
+)
+def test_bad_support_hours_are_refused_at_load_with_a_clear_message(tmp_path, hours, message):
+    with pytest.raises(ConfigurationError, match=message):
+        _load(tmp_path, **hours)
+
+
+def test_the_team_is_open_in_its_own_time_zone_and_days(tmp_path):
+    hours = _load(tmp_path).support_hours
+    assert hours is not None
+    assert hours.next_opening(SUNDAY_NIGHT) == MONDAY_OPENING
+    assert hours.next_opening(SUMMER_MORNING) is None  # 08:30 BST
+    assert hours.next_opening(datetime(2026, 7, 1, 6, 59, tzinfo=UTC)) == datetime(
+        2026, 7, 1, 7, 0, tzinfo=UTC
+    )
+    assert hours.next_opening(SATURDAY_EVENING) == MONDAY_OPENING  # closing time: closed; Sunday off
+
+
+def test_after_hours_the_first_wait_runs_to_opening_plus_the_sla(tmp_path):
+    playbook = _load(tmp_path)
+    sla = playbook.sla.rep_response_seconds
+    timing = workflow_input("case-1", playbook, opened_at=SUNDAY_NIGHT, priority=3, now=SUNDAY_NIGHT)[
+        "timing"
+    ]
+    assert timing["first_rep_response_seconds"] == 31 * 3600 + sla
+    assert timing["rep_response_seconds"] == sla  # reminders and the supervisor keep their SLA
+    in_hours = first_rep_response_seconds(playbook, opened_at=SUMMER_MORNING, priority=3, now=SUMMER_MORNING)
+    assert in_hours == sla
+
+
+def test_without_support_hours_every_wait_is_the_sla_as_before():
+    load_playbook.cache_clear()
+    playbook = load_playbook(str(SOURCE)).model_copy(update={"support_hours": None})
+    assert first_rep_response_seconds(playbook, opened_at=SUNDAY_NIGHT, priority=4, now=SUNDAY_NIGHT) == (
+        playbook.sla.rep_response_seconds
+    )
+
+
+def test_an_urgent_case_after_hours_goes_to_on_call_on_the_normal_sla(tmp_path):
+    person = {"name": "Night Desk", "initials": "ND", "email": "night@acmeair.example"}
+    playbook = _load(tmp_path, on_call=person)
+    sla = playbook.sla.rep_response_seconds
+    on_call = playbook.on_call_takes(1, SUNDAY_NIGHT)
+    assert on_call is not None and on_call.email == "night@acmeair.example"
+    assert playbook.rep_by_email("night@acmeair.example") == on_call  # emails and links find them
+    assert playbook.on_call_takes(3, SUNDAY_NIGHT) is None  # not urgent: waits for the team
+    assert playbook.on_call_takes(1, SUMMER_MORNING) is None  # in hours: the roster as usual
+    assert first_rep_response_seconds(playbook, opened_at=SUNDAY_NIGHT, priority=2, now=SUNDAY_NIGHT) == sla
+    assert first_rep_response_seconds(playbook, opened_at=SUNDAY_NIGHT, priority=3, now=SUNDAY_NIGHT) > sla
+    roster_rep = _load(tmp_path, on_call="alex.brown@acmeair.example").on_call_takes(2, SUNDAY_NIGHT)
+    assert roster_rep is not None and roster_rep.name == "Alex Brown"
+
+
+LONGEST = {"customer": "x" * 15, "first_name": "y" * 20, "initials": "ABC", "case_ref": "123456"}
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("situation", ["ack_public_after_hours", "ack_offline_after_hours"])
+def test_shipped_after_hours_acks_say_when_the_team_is_back_and_fit_a_post(tmp_path, lang, situation):
+    playbook = _load(tmp_path)
+    assert playbook.has_variants(situation, lang)
+    # On a Saturday night the team is back on Monday: the ack names the day, not just "08:00".
+    opening = playbook.opens_after(SATURDAY_EVENING)
+    assert opening is not None
+    values = opening_values(opening, lang)
+    assert values == {"opens_on": {"en": "Monday", "es": "lunes"}[lang], "opens_at": "08:00 GMT"}
+    texts = {playbook.render(situation, key=f"case-{n}", lang=lang, **values, **LONGEST) for n in range(20)}
+    assert len(texts) >= 2  # variants, so X never sees duplicate text
+    for text in texts:
+        assert f"{values['opens_on']} a" in text and "08:00 GMT" in text and "123456" in text, text
+        assert weighted_length(text) <= 280, text
+    assert not playbook.has_variants(situation, "fr")  # French keeps its usual ack
