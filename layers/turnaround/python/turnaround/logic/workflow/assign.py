@@ -50,11 +50,12 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     # The rep who has the customer's earlier case takes this one too, if they take its priority:
     # the customer has one person ("hello??" has no topic, and is for whoever has their bag)
     eligible = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=True)
-    # Outside support hours an urgent case goes to the on-call person (playbook support_hours.on_call)
+    # Outside support hours an urgent case goes to the on-call person (playbook support_hours.on_call),
+    # even if a day rep has the customer's earlier case: the SLA it gets is on-call's
     on_call = flow.playbook.on_call_takes(case.priority, case.opened_at)
     rep = (
-        next((r for r in eligible if earlier and r.email == earlier.assignee_email), None)
-        or on_call
+        on_call
+        or next((r for r in eligible if earlier and r.email == earlier.assignee_email), None)
         or _least_loaded(flow, candidates)
     )
     incident_id = incident.incident_id if incident else None
