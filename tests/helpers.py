@@ -81,3 +81,18 @@ def a_complaint(tweet_id: str = "1900", *, at: Any = None, **triage: Any) -> Any
         triage=Triage(category="complaint", sentiment=-0.5, severity="complex", priority=2, **triage),
         ingested_at=at,
     )
+
+
+def edited_playbook(tmp_path: Path, edit: Any) -> str:
+    """The shipped playbook with ``edit`` applied to its parsed YAML, written under ``tmp_path``: the
+    file's path, with the playbook cache cleared so the next load reads it."""
+    import yaml
+
+    from turnaround.models.playbook import SOURCE, load_playbook
+
+    playbook = yaml.safe_load(SOURCE.read_text())
+    edit(playbook)
+    path = tmp_path / "playbook.yaml"
+    path.write_text(yaml.safe_dump(playbook, allow_unicode=True))
+    load_playbook.cache_clear()
+    return str(path)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.helpers import edited_playbook
 from turnaround.exceptions import ConfigurationError
 from turnaround.logic.workflow.voice import case_ref
 from turnaround.models.playbook import SITUATION_VARIABLES, Playbook, load_playbook
@@ -101,12 +101,7 @@ def test_the_brands_own_number_may_be_given(playbook: Playbook) -> None:
 
 
 def _load(tmp_path: Path, edit: Any) -> Playbook:
-    data = yaml.safe_load(SOURCE.read_text())
-    edit(data)
-    path = tmp_path / "playbook.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    load_playbook.cache_clear()
-    return load_playbook(str(path))
+    return load_playbook(edited_playbook(tmp_path, edit))
 
 
 def test_a_pattern_that_would_refuse_our_own_acks_is_refused_at_load(tmp_path: Path) -> None:

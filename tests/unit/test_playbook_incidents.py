@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.helpers import edited_playbook
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.playbook import load_playbook
 
@@ -15,13 +15,9 @@ SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml
 
 
 def _load(tmp_path: Path, edit: Any) -> Any:
-    playbook = yaml.safe_load(SOURCE.read_text())
-    edit(playbook["incidents"])
-    path = tmp_path / "playbook.yaml"
-    path.write_text(yaml.safe_dump(playbook, allow_unicode=True))
-    load_playbook.cache_clear()
+    path = edited_playbook(tmp_path, lambda playbook: edit(playbook["incidents"]))
     try:
-        return load_playbook(str(path))
+        return load_playbook(path)
     finally:
         load_playbook.cache_clear()
 

@@ -6,21 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.helpers import edited_playbook
 from turnaround.exceptions import ConfigurationError
 from turnaround.models.playbook import load_playbook
 
 SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
 
 
-def _write(tmp_path: Path, edit: Any) -> str:
-    playbook = yaml.safe_load(SOURCE.read_text())
-    edit(playbook)
-    path = tmp_path / "playbook.yaml"
-    path.write_text(yaml.safe_dump(playbook, allow_unicode=True))
-    load_playbook.cache_clear()
-    return str(path)
+_write = edited_playbook
 
 
 def test_the_shipped_playbook_loads():

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.helpers import edited_playbook
 from turnaround.exceptions import ConfigurationError
 from turnaround.logic.reply_mail.tweet_length import weighted_length
 from turnaround.logic.workflow.dispatch import first_rep_response_seconds, workflow_input
@@ -32,12 +32,9 @@ SUMMER_MORNING = datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
 
 
 def _load(tmp_path: Path, **hours: Any) -> Playbook:
-    playbook = yaml.safe_load(SOURCE.read_text())
-    playbook["support_hours"] = {**HOURS, **hours}
-    path = tmp_path / "playbook.yaml"
-    path.write_text(yaml.safe_dump(playbook, allow_unicode=True))
-    load_playbook.cache_clear()
-    return load_playbook(str(path))
+    return load_playbook(
+        edited_playbook(tmp_path, lambda playbook: playbook.update(support_hours={**HOURS, **hours}))
+    )
 
 
 @pytest.mark.parametrize(
