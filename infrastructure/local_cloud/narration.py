@@ -14,14 +14,28 @@ from local_cloud.report import save_email
 
 
 def scan(table: Any) -> list[dict[str, Any]]:
+    """The whole table, as the run's observer reads it between the workflows' writes."""
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {}
     while True:
-        page = table.scan(**kwargs)
+        page = _scan_page(table, kwargs)
         items += page["Items"]
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _scan_page(table: Any, kwargs: dict[str, Any], attempts: int = 5) -> dict[str, Any]:
+    # moto's table is not safe to scan while a Lambda thread updates an item ("dictionary changed
+    # size during iteration" from its size count); DynamoDB has no such failure: read the page again.
+    for attempt in range(attempts):
+        try:
+            page: dict[str, Any] = table.scan(**kwargs)
+            return page
+        except RuntimeError as exc:
+            if "changed size during iteration" not in str(exc) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 @dataclass
