@@ -211,7 +211,7 @@ def test_opening_a_case_in_a_closed_thread_opens_a_case_of_the_posters_own(
     emulator.add_user("lucia", name="Lucía Pérez", followers=300)
     root = emulator.add_post("bob", "@acmeair on hold for 2 hours and nobody calls back")
     MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
-    old = store.cases.starter_of(root.id)
+    old = store.cases.get(store.cases.thread_cases(root.id).starter or "")
     assert old is not None
     store.cases.closed(old, at=clock(), outcome="resolved")
     clock.advance(60)
@@ -230,6 +230,35 @@ def test_opening_a_case_in_a_closed_thread_opens_a_case_of_the_posters_own(
     assert new.status == "OPEN" and new.root_tweet_id == reply.id
     assert store.mentions.get(reply.id).case_id == new.case_id
     assert store.cases.get(old.case_id).status == "CLOSED"
+
+
+def test_a_case_a_reviewer_opens_under_our_post_is_not_one_others_pile_on(
+    emulator, x_api, store, digest, clock
+):
+    """Was: under our own post (no case in the thread yet) the reviewer's case was flagged the
+    thread's starter, so the next customer's complaint there joined Lucía's case: no ack and no rep
+    of their own, and the rep's emailed reply went to Lucía."""
+    emulator.add_user("lucia", name="Lucía Pérez", followers=300)
+    emulator.add_user("bob", followers=40)
+    notice = emulator.add_post("acmeair", "Our app is down for some customers; we're working on it.")
+    unsure = emulator.add_post("lucia", "@acmeair l'app non funziona da stamattina", reply_to=notice.id)
+    unsure.lang = "it"
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    sender, outbox = digest
+    sender.send(BRAND)
+    (links,) = _links(outbox.sent[0])
+    _desk(store, clock).act(_token(links["open_case"]), by="Sam Evans")
+    assert store.cases.thread_cases(notice.id).starter is None
+
+    clock.advance(60)
+    bob = emulator.add_post(
+        "bob", "@acmeair app crashed again, can't check in for my flight. Ridiculous.", reply_to=notice.id
+    )
+    MentionIngestor(handle=BRAND, x=x_api, store=store, clock=clock).poll()
+    thread = store.cases.thread_cases(notice.id)
+    assert thread.cases[bob.author_id] == store.mentions.get(bob.id).case_id == f"case-{bob.id}"
+    assert thread.cases[unsure.author_id] == store.mentions.get(unsure.id).case_id != f"case-{bob.id}"
+    assert thread.starter is None
 
 
 def test_the_digest_plain_text_shows_the_post_as_written_and_the_html_escapes_it(

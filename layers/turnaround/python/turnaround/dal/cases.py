@@ -117,11 +117,6 @@ class CaseRepository(Repository):
         starter = max(starters, key=_posted_order, default=legacy)
         return ThreadCases(conversation_id, cases, starter)
 
-    def starter_of(self, conversation_id: str) -> Case | None:
-        """The case the thread's first post opened (or that took the thread over), if any."""
-        case_id = self.thread_cases(conversation_id).starter
-        return self.get(case_id) if case_id else None
-
     def find_open_for_customer(self, author_id: str) -> Case | None:
         return self._latest_of_customer(author_id, CaseStatus.OPEN, "open case")
 

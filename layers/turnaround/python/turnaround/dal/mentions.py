@@ -68,6 +68,19 @@ def starts_its_thread(mention: Mention) -> bool:
     return mention.conversation_id in (mention.tweet_id, mention.edit_of)
 
 
+def new_case_starts_thread(
+    mention: Mention, thread: ThreadCases, joins: str | None, joined: Case | None
+) -> bool:
+    """Whether the case ``mention`` opens is its thread's starter (others' complaints pile on it):
+    the thread's first post, or a complaint taking over the starter's case (``joins``, read as
+    ``joined``) where that case is gone (TTL) or was the author's own. A thread with no starter
+    (ours: an outage notice) keeps none: a customer's complaint under our post is theirs alone."""
+    if starts_its_thread(mention):
+        return True
+    takes_over = joins is not None and joins == thread.starter
+    return takes_over and (joined is None or joined.customer_id == mention.author.id)
+
+
 def _key(tweet_id: str) -> tuple[str, str]:
     return f"MENTION#{tweet_id}", "MENTION"
 
@@ -157,17 +170,13 @@ class MentionRepository(Repository):
             thread = self.cases.thread_cases(mention.conversation_id)
             joins = thread.owner_for(author)
             existing = self.cases.get(joins) if joins else None
-            # the customer's own case (a pointer from before customers had their own names only the case)
-            own = joins is not None and (joins == thread.cases.get(author) or (
-                existing is not None and existing.customer_id == author
-            ))  # fmt: skip
             if existing is None:
                 # TTL deletes a closed case and its pointer independently: a pointer left to a deleted
                 # case is a thread without a case, taken over by the next complaint.
                 outcome = (
                     self._open_case(
                         mention, thread, retention, previous=thread.cases.get(author),
-                        starts_thread=starts_its_thread(mention) or joins == thread.starter,
+                        starts_thread=new_case_starts_thread(mention, thread, joins, existing),
                     )
                     if open_case
                     else self._put_plain(mention, retention)
@@ -177,7 +186,7 @@ class MentionRepository(Repository):
             elif open_case:  # the customer's next case in the thread: the starter's if theirs was
                 outcome = self._open_case(
                     mention, thread, retention, previous=thread.cases.get(author),
-                    starts_thread=own and joins == thread.starter,
+                    starts_thread=new_case_starts_thread(mention, thread, joins, existing),
                 )  # fmt: skip
             else:
                 outcome = self._attach(mention, thread, existing.case_id, retention, open_only=False)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
-from turnaround.dal.mentions import starts_its_thread
+from turnaround.dal.mentions import new_case_starts_thread
 from turnaround.dal.repositories import Repositories
 from turnaround.dal.table import Repository, storage_errors, to_item
 from turnaround.exceptions import StorageError
@@ -190,8 +190,7 @@ def open_case_for(store: Repositories, mention: Mention, *, opened_at: datetime,
             mention.tweet_id, case.case_id, triage, from_case_id=joins
         ),  # ingest may have put the post on that closed case
         previous_case_id=own,  # the customer's pointer, taken over only if it still names that case
-        starts_thread=starts_its_thread(mention)
-        or (joins == thread.starter and (existing is None or existing.customer_id == mention.author.id)),
+        starts_thread=new_case_starts_thread(mention, thread, joins, existing),
         what=f"open a case for {mention.tweet_id}",
     )
     if result != "ok":  # the thread changed under us: the reviewer's retry reads it again
