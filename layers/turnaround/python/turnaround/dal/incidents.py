@@ -174,22 +174,20 @@ class IncidentRepository(Repository):
     # are listed here while their incident lasts, so the schedule tends them as it tends the others.
 
     def note_thread_topic(self, handle: str, topic: str) -> None:
-        with storage_errors(f"list the {topic} incident"):
-            self.table.update_item(
-                Key=_thread_topics(handle),
-                UpdateExpression="ADD topics :t",
-                ExpressionAttributeValues={":t": {topic}},
-            )
+        self._change_thread_topics(handle, "ADD", topic, f"list the {topic} incident")
 
     def thread_topics(self, handle: str) -> list[str]:
         item = self._get(**_thread_topics(handle))
         return sorted(str(topic) for topic in (item or {}).get("topics", ()))
 
     def forget_thread_topic(self, handle: str, topic: str) -> None:
-        with storage_errors(f"unlist the {topic} incident"):
+        self._change_thread_topics(handle, "DELETE", topic, f"unlist the {topic} incident")
+
+    def _change_thread_topics(self, handle: str, action: str, topic: str, what: str) -> None:
+        with storage_errors(what):  # ADD/DELETE of a string set: concurrent callers never lose one
             self.table.update_item(
                 Key=_thread_topics(handle),
-                UpdateExpression="DELETE topics :t",
+                UpdateExpression=f"{action} topics :t",
                 ExpressionAttributeValues={":t": {topic}},
             )
 

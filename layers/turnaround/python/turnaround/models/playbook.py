@@ -341,6 +341,13 @@ class Playbook(_Model):
             return None
         return self.on_call_rep
 
+    def sla_starts_at_opening(self, priority: int, at: datetime) -> datetime | None:
+        """When the SLA clock of a case that arrived at ``at`` starts, if not at once: outside support
+        hours, when the team opens; an urgent case with an on-call person is answered now (None)."""
+        if self.on_call_takes(priority, at) is not None:
+            return None
+        return self.opens_after(at)
+
     @model_validator(mode="after")
     def _incident_languages_are_spoken(self) -> Playbook:
         if self.incidents:

@@ -45,9 +45,8 @@ def first_rep_response_seconds(
     the team opens plus the SLA (nobody is reminded at night). An urgent case goes to the on-call
     person instead, on the normal SLA."""
     sla = playbook.sla.rep_response_seconds
-    arrived = opened_at or now
-    opening = playbook.opens_after(arrived)
-    if opening is None or playbook.on_call_takes(priority, arrived) is not None:
+    opening = playbook.sla_starts_at_opening(priority, opened_at or now)
+    if opening is None:
         return sla
     return sla + max(0, int((opening - now).total_seconds()))
 

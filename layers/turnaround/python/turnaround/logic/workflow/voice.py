@@ -32,9 +32,7 @@ def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None
 def after_hours_opening(playbook: Playbook, case: Case) -> datetime | None:
     """When the team opens, for a case that came in outside support hours and has no on-call
     person (an urgent one with on-call is answered now): its SLA clock starts then."""
-    if playbook.on_call_takes(case.priority, case.opened_at) is not None:
-        return None
-    return playbook.opens_after(case.opened_at)
+    return playbook.sla_starts_at_opening(case.priority, case.opened_at)
 
 
 # The day the team is back, in the customer's words (the languages the playbook ships; others get
