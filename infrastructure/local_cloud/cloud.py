@@ -267,11 +267,12 @@ def scaled_playbook(directory: Path, overrides: dict[str, dict[str, Any]], scale
     for section, values in overrides.items():
         playbook.setdefault(section, {}).update(values)  # or adds an optional section
     for section, keys in {
-        "sla": ("rep_response_seconds", "supervisor_response_seconds"),
+        "sla": ("rep_response_seconds", "urgent_rep_response_seconds", "supervisor_response_seconds"),
         "follow_up": ("delay_seconds", "window_seconds"),
     }.items():
         for key in keys:
-            playbook[section][key] = max(1, round(playbook[section][key] / scale))
+            if playbook[section].get(key) is not None:  # urgent_rep_response_seconds is optional
+                playbook[section][key] = max(1, round(playbook[section][key] / scale))
     path = directory / "opt" / "python" / "turnaround" / "playbook.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(playbook, sort_keys=False))

@@ -887,3 +887,39 @@ def test_a_complaint_triage_is_not_sure_enough_of_gets_its_first_reply_from_the_
     result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
     assert not errored and not result["acknowledged"] and task_says in result["reason"]
     assert cloud.emulator.posts_created(by="acmeair") == []
+
+
+@pytest.mark.parametrize(
+    "playbook_overrides",
+    [
+        {
+            "sla": {"rep_response_seconds": 600, "urgent_rep_response_seconds": 300,
+                    "supervisor_response_seconds": 600},
+            "follow_up": {"delay_seconds": 0, "window_seconds": 1},
+        }
+    ],
+)  # fmt: skip
+def test_a_customer_hurt_on_board_gets_a_person_at_once_not_a_canned_sorry(cloud):
+    """Was: priority 3 (a customer with 40 followers), a queue place behind influencers, and the
+    canned "We hear you, and we want to fix this. Could you DM us the details?" under a post about
+    a child bleeding. Now: priority 1, no automated reply, the rep's first email copies the
+    supervisor, and the rep's wait is the urgent SLA."""
+    case_id, _ = _start(
+        cloud, "bob", "@acmeair the trolley hit my son's head on AA12, he's bleeding and crew did nothing"
+    )
+    [email] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the rep's first email, supervisor copied")
+    assert email["To"] == f"{ALEX}, {SUPERVISOR}" and email["Subject"].startswith("[P1] @bob")
+    body = body_of(email, "plain")
+    assert "The post is about injury or health: no automated reply went out" in body
+    assert "Public acknowledgement: none: the post is about injury or health" in body
+    case = cloud.store.cases.get(case_id)
+    assert case.priority == 1 and case.route == "offline" and case.assignee_email == ALEX
+    timing = json.loads(execution(cloud.execution_arn(case_id))["input"])["timing"]
+    assert timing["first_rep_response_seconds"] == timing["rep_response_seconds"] == 300
+    wait_until(lambda: "Engage" in states_entered(cloud.execution_arn(case_id)), what="the engage step")
+    result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
+    assert not errored and not result["acknowledged"] and "injury or health" in result["reason"]
+    assert cloud.emulator.posts_created(by="acmeair") == []
+    # The rep answers in their own words, from the email, as with any case.
+    cloud.decide(ALEX, "resolved", note="Called the family; medical team met the flight")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"

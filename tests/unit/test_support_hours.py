@@ -90,10 +90,11 @@ def test_without_support_hours_every_wait_is_the_sla_as_before():
     )
 
 
-def test_an_urgent_case_after_hours_goes_to_on_call_on_the_normal_sla(tmp_path):
+def test_an_urgent_case_after_hours_goes_to_on_call_on_the_urgent_sla(tmp_path):
     person = {"name": "Night Desk", "initials": "ND", "email": "night@acmeair.example"}
     playbook = _load(tmp_path, on_call=person)
-    sla = playbook.sla.rep_response_seconds
+    sla = playbook.sla.rep_response_for(2)
+    assert sla == playbook.sla.urgent_rep_response_seconds and sla < playbook.sla.rep_response_seconds
     on_call = playbook.on_call_takes(1, SUNDAY_NIGHT)
     assert on_call is not None and on_call.email == "night@acmeair.example"
     assert playbook.rep_by_email("night@acmeair.example") == on_call  # emails and links find them

@@ -33,6 +33,7 @@ from turnaround.logic.triage_cues import (
 from turnaround.logic.triage_languages import foreign_offline_topics, read_foreign
 from turnaround.logic.triage_model import ComplaintModel, load_model
 from turnaround.logic.triage_model import sentiment as sentiment
+from turnaround.logic.triage_sensitive import sensitive_kind
 from turnaround.models.language import language_of
 from turnaround.models.mention import Category, Severity, Triage
 
@@ -346,10 +347,15 @@ def offline_topics(text: str, lang: str | None = None) -> list[str]:
     return [topic for topic, pattern in OFFLINE_TOPICS.items() if pattern.search(text)]
 
 
-def severity(text: str, score: float, lang: str | None = None) -> tuple[Severity, list[str]]:
-    """charged (angry, money lost, safety, threats to leave) > complex (needs private details) > simple."""
+def severity(
+    text: str, score: float, lang: str | None = None, *, sensitive: str | None = None
+) -> tuple[Severity, list[str]]:
+    """charged (angry, money lost, safety, threats to leave, a ``sensitive`` situation whatever the
+    tone) > complex (needs private details) > simple."""
     topics = offline_topics(text, lang)
     offline = f"offline: needs {', '.join(topics)} details in DM" if topics else ""
+    if sensitive:
+        return "charged", [f"sensitive: {sensitive}, a person writes the first reply", offline or "offline"]
     if score <= CHARGED_SENTIMENT or CHARGED.search(text) or (_shouting(text) and score < 0):
         return "charged", ["charged tone or stakes", offline or "offline: charged, better in DM"]
     if topics:
@@ -357,10 +363,15 @@ def severity(text: str, score: float, lang: str | None = None) -> tuple[Severity
     return "simple", ["public: can be settled in one public reply"]
 
 
-def priority(severity_: Severity | None, *, followers: int, verified: bool) -> tuple[int, list[str]]:
-    """1 is most urgent. Influence raises priority; it never turns a non-complaint into work."""
+def priority(
+    severity_: Severity | None, *, followers: int, verified: bool, sensitive: str | None = None
+) -> tuple[int, list[str]]:
+    """1 is most urgent. Influence raises priority; it never turns a non-complaint into work. A
+    sensitive post (triage_sensitive) is urgent whoever wrote it."""
     if severity_ is None:
         return 4, []
+    if sensitive:
+        return 1, [f"urgent: {sensitive}"]
     score = {"charged": 2, "complex": 1, "simple": 0}[severity_]
     reasons = []
     if followers >= 100_000:
@@ -387,10 +398,12 @@ def triage(
         text, lang=lang, reply_languages=reply_languages, model=model, classifier=classifier
     )
     level_of: Severity | None = None
+    sensitive: str | None = None
     if category in ("complaint", "unsure"):  # unsure posts carry their routing too, for the person deciding
-        level_of, why = severity(text, score, lang)
+        sensitive = sensitive_kind(text, lang)
+        level_of, why = severity(text, score, lang, sensitive=sensitive)
         reasons += why
-    level, why_priority = priority(level_of, followers=followers, verified=verified)
+    level, why_priority = priority(level_of, followers=followers, verified=verified, sensitive=sensitive)
     return Triage(
         category=category,
         sentiment=score,
@@ -400,4 +413,5 @@ def triage(
         confidence=confidence,
         lang=lang,
         ack_bar=ack_bar if category == "complaint" else None,
+        sensitive=sensitive,
     )

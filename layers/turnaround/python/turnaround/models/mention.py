@@ -28,6 +28,9 @@ class Triage(BaseModel):
     # acknowledge.min_confidence: set for a post that thanks or praises (the model card's
     # praise_ack); below it the case opens and the rep writes the first reply.
     ack_bar: Annotated[float, Field(ge=0, le=1)] | None = None
+    # The sensitive situation the post names (safety, injury or health, bereavement, ...:
+    # logic/triage_sensitive.py): priority 1, no automated ack, the supervisor copied.
+    sensitive: str | None = None
 
     @property
     def is_complaint(self) -> bool:

@@ -69,12 +69,21 @@ class Templates(CustomerTemplates):
 
 class Sla(_Model):
     rep_response_seconds: Annotated[int, Field(ge=1)]
+    # For urgent cases (priority 1-2: a sensitive post, an influential customer's charged one);
+    # never longer than rep_response_seconds. Absent: the same SLA for every case.
+    urgent_rep_response_seconds: Annotated[int, Field(ge=1)] | None = None
     supervisor_response_seconds: Annotated[int, Field(ge=1)]
     action_link_ttl_seconds: Annotated[int, Field(ge=60)]
     # Supervisor reminders after the first escalation, each wait twice the last; then one final
     # notice (copied to ops) and the case waits open. Bounded so no case nears Step Functions'
     # 25,000-event history limit.
     supervisor_reminder_cap: Annotated[int, Field(ge=0, le=10)] = 3
+
+    def rep_response_for(self, priority: int) -> int:
+        """How long the rep has before a reminder, for a case of ``priority``."""
+        if priority <= URGENT_PRIORITY and self.urgent_rep_response_seconds is not None:
+            return min(self.urgent_rep_response_seconds, self.rep_response_seconds)
+        return self.rep_response_seconds
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

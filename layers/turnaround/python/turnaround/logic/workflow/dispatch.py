@@ -28,7 +28,7 @@ def workflow_input(
             "first_rep_response_seconds": first_rep_response_seconds(
                 playbook, opened_at=opened_at, priority=priority, now=now or utc_now()
             ),
-            "rep_response_seconds": playbook.sla.rep_response_seconds,
+            "rep_response_seconds": playbook.sla.rep_response_for(priority),
             "supervisor_response_seconds": playbook.sla.supervisor_response_seconds,
             "supervisor_reminder_cap": playbook.sla.supervisor_reminder_cap,
             "follow_up_delay_seconds": playbook.follow_up.delay_seconds,
@@ -44,7 +44,7 @@ def first_rep_response_seconds(
     """The first wait for the rep: the SLA, or, for a case that came in outside support hours, until
     the team opens plus the SLA (nobody is reminded at night). An urgent case goes to the on-call
     person instead, on the normal SLA."""
-    sla = playbook.sla.rep_response_seconds
+    sla = playbook.sla.rep_response_for(priority)
     opening = playbook.sla_starts_at_opening(priority, opened_at or now)
     if opening is None:
         return sla

@@ -172,6 +172,15 @@ def _intro(
     return intro
 
 
+def _supervisor_copied(playbook: Playbook, mention: Mention, recipient: Person, wait: Wait) -> list[str]:
+    """The supervisor, on the rep's first email of a sensitive case (an injury, a death, a legal
+    threat: logic/triage_sensitive.py): they hear of it now, not after the SLA."""
+    first_to_rep = wait.role == "rep" and not wait.reminder
+    if not (mention.triage.sensitive and first_to_rep) or recipient.email == playbook.supervisor.email:
+        return []
+    return [str(playbook.supervisor.email)]
+
+
 def customer_day_anchor(case: Case, domain: str) -> str:
     """The thread every email about one customer's cases of one (UTC) day refers to."""
     return f"<{case.customer_id}.{case.opened_at.astimezone(UTC):%Y%m%d}.customer@{domain}>"
@@ -202,6 +211,12 @@ def escalation_email(
     intro = _intro(
         playbook=playbook, case=case, recipient=recipient, rep=rep, wait=wait, now=now or datetime.now(UTC)
     )
+    copied = _supervisor_copied(playbook, mention, recipient, wait)
+    if copied:
+        intro += (
+            f" The post is about {mention.triage.sensitive}: no automated reply went out, so please answer "
+            f"it yourself, soon. {playbook.supervisor.name} (supervisor) is copied."
+        )
     context = {
         "intro": intro,
         "case": case,
@@ -239,7 +254,7 @@ def escalation_email(
     subject = f"{prefix}[P{case.priority}] @{safe_header(username, 30)} - case {ref}"
     return build_message(
         sender=playbook.sender_email,
-        to=[recipient.email, *([playbook.ops_email] if wait.final else [])],
+        to=[recipient.email, *([playbook.ops_email] if wait.final else []), *copied],
         subject=subject,
         text=render(ESCALATION_TEXT, html=False, **context),
         html=render(ESCALATION_HTML, html=True, **context),

@@ -24,6 +24,10 @@ def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None
             f"the customer's earlier case {case_ref(case.follows_case_id)} is still open; one automated "
             "reply per customer at a time, so the rep answers this post"
         )
+    if mention.triage.sensitive:
+        # "Sorry about this, we're on it!" under an injury, a death or a racist remark embarrasses
+        # the brand: the rep (the supervisor copied) answers it in their own words, urgently.
+        return f"the post is about {mention.triage.sensitive}: a person writes the first reply"
     return playbook.ack_withheld(
         mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
     )

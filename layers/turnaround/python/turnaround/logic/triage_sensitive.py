@@ -1,0 +1,163 @@
+"""Posts a person answers first: safety, injury or health, bereavement, discrimination or
+harassment, accessibility, legal threats and the press.
+
+A canned "Sorry about this, we're on it!" under "my father died on your flight" or "your driver
+assaulted me" embarrasses the brand, and such a post is urgent whoever wrote it. Triage marks a
+complaint (or a post it is unsure of) with the first kind whose words it contains: the case is
+priority 1, goes offline, gets no automated ack (its rep writes the first reply, on the urgent SLA)
+and the supervisor is copied on the rep's first email.
+
+The words name the situation, not a mood: "died" only of a person ("my battery died" is a
+complaint, not a bereavement), "fire" only as something that burned. Measured on the 3,449 real
+tweets of ``../shared/data/complaints-social-media``: see the commit that added this module.
+"""
+
+from __future__ import annotations
+
+import re
+
+from turnaround.logic.triage_cues import _patterns
+from turnaround.logic.triage_languages import fold
+from turnaround.models.language import language_of
+
+_KIN = (
+    r"(mother|father|mum|mom|dad|wife|husband|son|daughter|brother|sister|grandmother|grandfather"
+    r"|grandma|grandpa|nan|gran|child|baby|partner|friend|aunt|uncle)"
+)
+_BODY = r"(arm|leg|wrist|ankle|hip|knee|nose|tooth|teeth|finger|foot|back|neck)"
+
+ENGLISH: dict[str, re.Pattern[str]] = {
+    "safety": _patterns(
+        r"\bunsafe\b",
+        r"\bsafety (issue|concern|hazard|risk|problem|violation)",
+        r"\bdangerous(ly)?\b",
+        r"\bhazard(ous)?\b",
+        r"\bemergency (landing|exit|room|services|slide|evacuation|brake)",
+        r"\bmedical emergency\b",
+        r"\bsmoke (in|from|coming|pouring|filled)\b",
+        r"\bsmell(s|ed)? of (smoke|burning|gas)\b",
+        r"\bcaught fire\b",
+        r"\bwent up in flames\b",
+        r"\bexplo(ded|sion)\b",
+        r"\bcarbon monoxide\b",
+        r"\bgas leak\b",
+        r"\bfood poisoning\b",
+        r"\bbrakes? (failed|failure)\b",
+        r"\ballergic reaction\b",
+        r"\banaphyla",
+        r"\bfeared for (my|our|his|her|their) (life|lives|safety)\b",
+        r"\bcould have (been )?killed\b",
+    ),
+    "injury or health": _patterns(
+        r"\binjur(y|ies|ed)\b",
+        r"\b(got|was|were|been|is) (badly |seriously )?hurt\b",
+        r"\bbleeding\b",
+        r"\bburn(ed|t|s) (my|his|her|their|our)\b",
+        r"\b(got|suffered|with|has|had) (a |bad |severe )?burns?\b",
+        r"\b(in|to|from) (the )?hospital\b",
+        r"\bhospitali[sz]ed\b",
+        r"\bambulance\b",
+        r"\bparamedics?\b",
+        r"\bheart attack\b",
+        r"\bseizure\b",
+        r"\bfainted\b",
+        r"\bpassed out\b",
+        rf"\bbroke (my|his|her|their) {_BODY}\b",
+    ),
+    "bereavement": _patterns(
+        r"\bpassed away\b",
+        rf"\b{_KIN} (has |had )?(just )?(died|passed)\b",
+        rf"\bmy late {_KIN}\b",
+        r"\bdeath (in the family|certificate)\b",
+        r"\bfuneral\b",
+        r"\bdeceased\b",
+        r"\bbereave",
+    ),
+    "discrimination or harassment": _patterns(
+        r"\bracis[tm]\b",
+        r"\bdiscriminat",
+        r"\bsexis[tm]\b",
+        r"\bhomophob",
+        r"\btransphob",
+        r"\bharass",
+        r"\bassault",
+        r"\bgroped\b",
+        r"\bmolest",
+    ),
+    "accessibility": _patterns(
+        r"\bwheel ?chairs?\b",
+        r"\bdisabilit(y|ies)\b",
+        r"\bdisabled (passenger|customer|son|daughter|child|mother|father|wife|husband|person|people)",
+        r"\bservice (dog|animal)\b",
+        r"\bmobility (aid|scooter|assistance)\b",
+        r"\bblind (passenger|customer|person)\b",
+    ),
+    "legal or press": _patterns(
+        r"\blawyers?\b",
+        r"\battorneys?\b",
+        r"\bsolicitors?\b",
+        r"\b(i'?ll|i will|going to|gonna|we'?ll|we will) sue\b",
+        r"\bsu(e|ing) (you|them|your|@)",
+        r"\blawsuit\b",
+        r"\blegal action\b",
+        r"\bsmall claims\b",
+        r"\bombudsman\b",
+        r"\btrading standards\b",
+        r"\b(complaint|report) (with|to) (the )?(dot|faa|caa|ftc|bbb|cfpb|fca|ofcom|ofgem|regulator)\b",
+        r"\bjournalist\b",
+        r"\breporter\b",
+        r"\bpress (office|enquir|inquir)",
+        r"\bwriting (a|an) (piece|story|article)\b",
+    ),
+}
+
+
+def _folded(*words: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
+
+
+# The same kinds in the other languages the playbook ships replies in (accents folded: triage_languages.fold)
+FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
+    "es": {
+        "safety": _folded(r"peligr", r"insegur", r"emergencia", r"humo\b", r"incendio", r"intoxicacion"),
+        "injury or health": _folded(r"herid[oa]s?\b", r"lesion", r"hospital", r"ambulancia"),
+        "bereavement": _folded(r"fallec", r"murio\b", r"funeral", r"entierro"),
+        "discrimination or harassment": _folded(r"racis", r"discrimin", r"acoso", r"agresion", r"agredi"),
+        "accessibility": _folded(r"silla de ruedas", r"discapacidad", r"movilidad reducida"),
+        "legal or press": _folded(r"abogad", r"denuncia", r"demandar", r"periodista"),
+    },
+    "fr": {
+        "safety": _folded(r"dangere", r"urgence", r"fumee", r"incendie", r"intoxication"),
+        "injury or health": _folded(r"blesse", r"blessure", r"hopital", r"ambulance"),
+        "bereavement": _folded(r"decede", r"deces\b", r"obseques", r"funerailles"),
+        "discrimination or harassment": _folded(r"racis", r"discrimin", r"harcel", r"agress"),
+        "accessibility": _folded(r"fauteuil roulant", r"handicap", r"mobilite reduite"),
+        "legal or press": _folded(r"avocat", r"porter plainte", r"en justice", r"journaliste"),
+    },
+    "pt": {
+        "safety": _folded(r"perigo", r"insegur", r"emergencia", r"fumaca", r"incendio", r"intoxica"),
+        "injury or health": _folded(r"ferid[oa]s?\b", r"machuc", r"hospital", r"ambulancia"),
+        "bereavement": _folded(r"faleceu", r"falecimento", r"morreu", r"funeral", r"velorio"),
+        "discrimination or harassment": _folded(r"racis", r"discrimin", r"assedio", r"agress"),
+        "accessibility": _folded(r"cadeira de rodas", r"deficien", r"mobilidade reduzida"),
+        "legal or press": _folded(r"advogad", r"processar", r"procon", r"jornalista"),
+    },
+    "de": {
+        "safety": _folded(r"gefahr", r"notfall", r"rauch\b", r"feuer\b", r"vergiftung"),
+        "injury or health": _folded(r"verletz", r"krankenhaus", r"notarzt", r"krankenwagen"),
+        "bereavement": _folded(r"gestorben", r"verstorben", r"beerdigung", r"trauerfall"),
+        "discrimination or harassment": _folded(r"rassis", r"diskrimin", r"belastig", r"angegriffen"),
+        "accessibility": _folded(r"rollstuhl", r"behindert", r"eingeschrankte mobilitat"),
+        "legal or press": _folded(r"anwalt", r"klage\b", r"verklagen", r"journalist"),
+    },
+}
+
+
+def sensitive_kind(text: str, lang: str | None = None) -> str | None:
+    """The first kind of sensitive situation ``text`` names (in X's ``lang``), or None."""
+    language = language_of(lang)
+    if language == "en":
+        return next((kind for kind, pattern in ENGLISH.items() if pattern.search(text)), None)
+    body = fold(text)
+    kinds = FOREIGN.get(language, {})
+    return next((kind for kind, pattern in kinds.items() if pattern.search(body)), None)

@@ -1,0 +1,149 @@
+"""Posts a person answers first (logic/triage_sensitive.py): an injury, a death, a safety report, a
+racist remark, a legal threat. Urgent whoever wrote them, no canned reply, the supervisor copied on
+the rep's first email, and the urgent SLA (playbook ``sla.urgent_rep_response_seconds``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import edited_playbook
+from turnaround.logic.triage import triage
+from turnaround.logic.triage_sensitive import sensitive_kind
+from turnaround.logic.workflow.dispatch import workflow_input
+from turnaround.logic.workflow.emails import Wait, escalation_email
+from turnaround.logic.workflow.voice import ack_withheld
+from turnaround.models.case import Case
+from turnaround.models.mention import Mention
+from turnaround.models.playbook import load_playbook
+
+SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
+PLAYBOOK = load_playbook(str(SOURCE))
+ALEX = PLAYBOOK.roster[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "kind"),
+    [
+        # the real customers' posts of ../shared/data/complaints-social-media that it flags
+        ("@IHG my room now has a burning air unit. 6th Ave is super unsafe.", "en", "safety"),
+        ("@GeorgiaPower please take care of these soon!!! Trees with a dangerous lean to the line", "en",
+         "safety"),
+        ("@KFC_UKI a member of staff chucked me threw the window... #assault", "en",
+         "discrimination or harassment"),
+        ("@Jetblue discriminates against people with disabilities.", "en", "discrimination or harassment"),
+        ("@GEICO claim 2 weeks, no response. Trying not to involve attorneys. Please advise", "en",
+         "legal or press"),
+        # and situations a care team meets
+        ("@acmeair the cart hit my son's head and he's bleeding, crew did nothing", "en", "injury or health"),
+        ("@acmeair my father passed away and you still won't refund his ticket", "en", "bereavement"),
+        ("@acmeair my mum died last week, I need to cancel her booking", "en", "bereavement"),
+        ("@acmeair waited 2 hrs for a wheelchair for my dad at arrivals", "en", "accessibility"),
+        ("@acmeair smoke in the cabin and nobody told us anything", "en", "safety"),
+        ("@acmeair I'm a reporter at the Herald, who handles press enquiries?", "en", "legal or press"),
+        ("@acmeair mi hijo resultó herido en el avión y nadie nos atiende", "es", "injury or health"),
+        ("@acmeair mon père est décédé, je dois annuler son billet", "fr", "bereavement"),
+        ("@acmeair fui vítima de racismo no embarque", "pt", "discrimination or harassment"),
+        ("@acmeair ich werde meinen Anwalt einschalten", "de", "legal or press"),
+    ],
+)  # fmt: skip
+def test_a_post_naming_a_sensitive_situation_is_flagged_with_its_kind(text, lang, kind):
+    assert sensitive_kind(text, lang) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So mad that my @Fitbit Flex died in under 2 days!",  # a device dies; nobody did
+        "@budlight opened my case and was sad one of my beers died",
+        "Why isn't #Dirt on the new app on Fire and Apple TV devices?",
+        "Bit extreme online safety measures by @virginmedia today. No broadband since 9am.",
+        "@EE are the phones down again in wells no calls 3 days emergency only",
+        "@acmeair I'm dying to know when the Lisbon route opens",
+        "@acmeair my flight was delayed 3 hours, this is a joke",
+    ],
+)
+def test_a_figure_of_speech_is_not_a_sensitive_situation(text):
+    assert sensitive_kind(text) is None
+
+
+def test_a_sensitive_complaint_is_urgent_and_offline_whoever_wrote_it():
+    result = triage("@acmeair the cart hit my son's head and he's bleeding, crew did nothing", followers=40)
+    assert result.category == "complaint" and result.sensitive == "injury or health"
+    assert result.priority == 1 and result.severity == "charged" and result.goes_offline
+    assert "sensitive: injury or health, a person writes the first reply" in result.reasons
+    assert "urgent: injury or health" in result.reasons
+
+
+def test_praise_that_names_one_is_still_praise_and_nobodys_work():
+    result = triage(
+        "@acmeair thank you to the crew who looked after me when I fainted on AA12, you were amazing"
+    )
+    assert result.category == "praise" and result.sensitive is None and result.priority == 4
+
+
+def _case(priority: int = 1) -> Case:
+    return Case.model_validate(
+        {
+            "case_id": "case-77", "status": "OPEN", "handle": "acmeair", "root_tweet_id": "77",
+            "conversation_id": "77", "customer_id": "42", "customer_username": "ann", "priority": priority,
+            "opened_at": "2026-11-23T08:50:00+00:00", "assignee_email": ALEX.email,
+        }
+    )  # fmt: skip
+
+
+def _mention(text: str) -> Mention:
+    return Mention.model_validate(
+        {
+            "tweet_id": "77", "handle": "acmeair", "text": text, "created_at": None, "conversation_id": "77",
+            "author": {"id": "42", "username": "ann", "name": "Ann"}, "mentions_handle": True,
+            "triage": triage(text).model_dump(), "ingested_at": "2026-11-23T08:50:00+00:00",
+        }
+    )  # fmt: skip
+
+
+def _first_email(mention: Mention, wait: Wait) -> str:
+    message = escalation_email(
+        playbook=PLAYBOOK, case=_case(), mention=mention, thread=[], dms=[], recipient=ALEX,
+        links=dict.fromkeys(("resolved", "not_resolved", "reassign"), "https://x.test/?t=a.b"),
+        expires_at=1_800_000_000, reminder=wait.reminder, supervisor=False, wait=wait,
+        now=datetime(2026, 11, 23, 9, 0, tzinfo=UTC), rep=ALEX,
+    )  # fmt: skip
+    part = message.get_body(("plain",))
+    assert part is not None
+    return f"To: {message['To']}\n{part.get_content()}"
+
+
+def test_no_canned_ack_and_the_supervisor_is_copied_on_the_reps_first_email_only():
+    mention = _mention("@acmeair my father passed away and you still won't refund his ticket")
+    assert ack_withheld(PLAYBOOK, _case(), mention) == (
+        "the post is about bereavement: a person writes the first reply"
+    )
+    first = _first_email(mention, Wait(role="rep"))
+    assert first.startswith(f"To: {ALEX.email}, {PLAYBOOK.supervisor.email}\n")
+    assert "The post is about bereavement: no automated reply went out" in first
+    assert "Public acknowledgement: none: the post is about bereavement" in first
+    reminder = _first_email(mention, Wait(role="rep", reminder=True))
+    assert reminder.startswith(f"To: {ALEX.email}\n")  # the supervisor hears again only by escalation
+    ordinary = _first_email(_mention("@acmeair lost my bag on AA12, furious"), Wait(role="rep"))
+    assert ordinary.startswith(f"To: {ALEX.email}\n") and "is copied" not in ordinary
+
+
+def test_urgent_cases_run_on_the_urgent_sla_never_longer_than_the_usual(tmp_path):
+    sla = PLAYBOOK.sla
+    assert (
+        sla.urgent_rep_response_seconds is not None
+        and sla.urgent_rep_response_seconds < sla.rep_response_seconds
+    )
+    for priority, expected in ((1, sla.urgent_rep_response_seconds), (2, sla.urgent_rep_response_seconds),
+                               (3, sla.rep_response_seconds), (4, sla.rep_response_seconds)):  # fmt: skip
+        timing = workflow_input("case-1", PLAYBOOK, priority=priority)["timing"]
+        assert timing["first_rep_response_seconds"] == timing["rep_response_seconds"] == expected
+    load_playbook.cache_clear()
+    short = load_playbook(
+        edited_playbook(tmp_path, lambda p: p["sla"].update(rep_response_seconds=60))
+    )  # a playbook whose usual SLA is shorter still: urgent is never slower
+    assert short.sla.rep_response_for(1) == 60
+    load_playbook.cache_clear()
