@@ -923,3 +923,18 @@ def test_a_customer_hurt_on_board_gets_a_person_at_once_not_a_canned_sorry(cloud
     # The rep answers in their own words, from the email, as with any case.
     cloud.decide(ALEX, "resolved", note="Called the family; medical team met the flight")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+
+
+def test_a_customer_who_posts_their_phone_number_is_taken_to_dm_not_answered_under_it(cloud):
+    """Was: a simple complaint, so the canned "We're on it and will update you here" went under a
+    post showing the customer's phone number, and nobody suggested deleting it."""
+    case_id, root = _start(cloud, "bob", "@acmeair 3 hours on hold, just call me back on 07911 123456")
+    [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the acknowledgement")
+    assert ack.in_reply_to_tweet_id == root and "DM" in ack.text
+    assert ack.direct_message_deep_link == f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
+    [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
+    shown = "Their post shows a phone number (***** ****56) in public: go on by DM, and suggest they delete"
+    assert shown in body_of(email, "plain")
+    assert cloud.store.cases.get(case_id).route == "offline"
+    triaged = cloud.store.mentions.get(root).triage
+    assert triaged.severity == "simple"  # triage alone would have answered it in public

@@ -29,7 +29,7 @@ EVERYWHERE = {
     "dns",
     "aws_xray_sdk.core",
     "twitter_text",
-    "phonenumbers",  # only a rep's public reply is checked for phone numbers
+    "phonenumbers",  # loaded on first use: a rep's public reply, a post with a long digit run
     "sqlite3",
     "aws_lambda_powertools.utilities.parser",  # the schedule is read by handlers/schedule.py
     "yaml",  # Lambda reads the playbook's JSON copy (turnaround/playbook_file.py)

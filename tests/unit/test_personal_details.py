@@ -3,6 +3,9 @@ be mistaken for one: flight numbers, times, dates, prices, links, handles and ou
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,9 @@ import pytest
 
 from tests.helpers import edited_playbook
 from turnaround.exceptions import ConfigurationError
-from turnaround.logic.workflow.voice import case_ref
+from turnaround.logic.triage import triage
+from turnaround.logic.workflow.voice import case_ref, details_shown
+from turnaround.models.mention import Mention
 from turnaround.models.playbook import SITUATION_VARIABLES, Playbook, load_playbook
 from turnaround.personal_details import describe, find_personal_details
 
@@ -24,7 +29,7 @@ def playbook() -> Playbook:
 
 
 def found(playbook: Playbook, text: str) -> str:
-    details = find_personal_details(text, playbook.personal_details, own_domains=playbook.own_email_domains())
+    details = playbook.personal_details_in(text)
     return describe(details) if details else ""
 
 
@@ -135,3 +140,45 @@ def test_the_playbooks_patterns_replace_the_defaults(tmp_path: Path) -> None:
     playbook = _load(tmp_path, edit)
     assert found(playbook, "your AA12345678 miles") == "a loyalty number (A*********)"
     assert found(playbook, "your booking K7QZ2P") == ""
+
+
+def _customers_post(text: str) -> Mention:
+    return Mention.model_validate(
+        {
+            "tweet_id": "5", "handle": "acmeair", "text": text, "created_at": None, "conversation_id": "5",
+            "author": {"id": "42", "username": "bob"}, "mentions_handle": True,
+            "triage": triage(text).model_dump(), "ingested_at": "2026-11-23T08:50:00+00:00",
+        }
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("@acmeair 3 hours on hold, just call me back on 07911 123456", "a phone number (***** ****56)"),
+        ("@acmeair no reply to jane.chan@gmail.com in a week", "an email address (j***@gmail.com)"),
+        ("@acmeair booking K7QZ2P vanished from the app", "a booking reference (K*****)"),
+        ("@acmeair flight BA2490 at 18:45 from gate 12 is delayed again, 3 hours now", None),
+        ("@acmeair your app crashes when I check in", None),
+    ],
+)
+def test_a_customers_post_showing_their_details_goes_on_by_dm_and_the_rep_is_told(
+    playbook: Playbook, text: str, shown: str | None
+) -> None:
+    """What a care team does with "call me on 07911 123456" posted in public: not "we'll update
+    you here" under it, but a DM, and a suggestion to delete the post (the rep's email says so)."""
+    assert details_shown(playbook, _customers_post(text)) == shown
+
+
+def test_a_post_without_a_long_digit_run_does_not_load_libphonenumber() -> None:
+    code = (
+        "import sys; from turnaround.models.playbook import load_playbook; "
+        f"p = load_playbook({str(SOURCE)!r}); "
+        "p.personal_details_in('@acmeair flight BA2490 at 18:45, gate 12, 2 hours late'); "
+        "print('phonenumbers' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )  # fmt: skip
+    assert result.stdout.strip() == "False"

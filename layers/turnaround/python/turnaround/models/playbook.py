@@ -8,7 +8,7 @@ import re
 from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
@@ -17,6 +17,9 @@ from turnaround.exceptions import ConfigurationError
 from turnaround.models.language import language_of
 from turnaround.playbook_file import UnreadablePlaybook, read
 from turnaround.rendering import render
+
+if TYPE_CHECKING:
+    from turnaround.personal_details import PersonalDetail
 
 # In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
 # PLAYBOOK_PATH points at it.
@@ -315,6 +318,13 @@ class Playbook(_Model):
     support_hours: SupportHours | None = None  # absent: the team answers around the clock
     personal_details: PersonalDetailRules = Field(default_factory=PersonalDetailRules)
 
+    def personal_details_in(self, text: str) -> list[PersonalDetail]:
+        """The customer's personal details that ``text`` would show in public (email addresses,
+        phone and card numbers, ``personal_details.patterns``); the brand's own contacts aside."""
+        from turnaround.personal_details import find_personal_details
+
+        return find_personal_details(text, self.personal_details, own_domains=self.own_email_domains())
+
     def own_email_domains(self) -> frozenset[str]:
         """The domains of the playbook's own addresses: a reply may give them."""
         people = [self.supervisor, *self.roster, *([self.reviewer] if self.reviewer else [])]
@@ -378,9 +388,7 @@ class Playbook(_Model):
             return self
         from jinja2 import TemplateError
 
-        from turnaround.personal_details import describe, find_personal_details
-
-        own_domains = self.own_email_domains()
+        from turnaround.personal_details import describe
 
         def problem(where: str, source: str, values: dict[str, str]) -> str | None:
             try:
@@ -390,7 +398,7 @@ class Playbook(_Model):
                 return f"{where}: {exc.message or exc} (available: {available})"
             # A public post of ours the personal-details check would stop: a pattern is too wide.
             details = (
-                find_personal_details(text, self.personal_details, own_domains=own_domains)
+                self.personal_details_in(text)
                 if where.split(".")[-1].split("[")[0] in PUBLIC_SITUATIONS or where.startswith("incidents.")
                 else []
             )

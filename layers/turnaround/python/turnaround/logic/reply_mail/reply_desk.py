@@ -70,7 +70,7 @@ from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
-from turnaround.personal_details import describe, find_personal_details
+from turnaround.personal_details import describe
 from turnaround.x_urls import post_url
 
 if TYPE_CHECKING:
@@ -317,9 +317,7 @@ class ReplyDesk:
         return self._post(case, mail, key, verdicts, "x_dm", send, find_earlier)
 
     def _post_public(self, case: Case, mail: InboundMail, key: str, verdicts: SesVerdicts) -> ReplyOutcome:
-        details = find_personal_details(
-            mail.text, self.playbook.personal_details, own_domains=self.playbook.own_email_domains()
-        )
+        details = self.playbook.personal_details_in(mail.text)
         if details:
             # Once public, a post is copied and screenshotted: no later deletion takes it back.
             metrics.add_metric(name="RepRepliesWithPersonalDetails", unit=MetricUnit.Count, value=1)

@@ -15,6 +15,7 @@ from turnaround.logic.workflow.voice import (
     ack_withheld,
     after_hours_opening,
     case_ref,
+    details_shown,
     first_name,
     opening_values,
 )
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     case = flow.case(case_id)
     mention = flow.root_mention(case)
-    offline = mention.triage.goes_offline
+    offline = mention.triage.goes_offline or details_shown(flow.playbook, mention) is not None
     rep = flow.assignee(case, mention)
     flow.store.cases.assign(case_id, rep.email, route="offline" if offline else "public")
     result = {"case_id": case_id, "offline": offline, "rep_email": rep.email, "acknowledged": False}

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
-from turnaround.logic.workflow.voice import ack_withheld, after_hours_opening, case_ref
+from turnaround.logic.workflow.voice import ack_withheld, after_hours_opening, case_ref, details_shown
 from turnaround.models.case import Case, FollowUpPost, StoredDm
 from turnaround.models.language import language_of
 from turnaround.models.mention import Mention
@@ -26,6 +26,7 @@ ESCALATION_HTML = """<!doctype html>
 {% if language %}&middot; <b>written in {{ language }}</b>{% endif %}<br>
 <a href="{{ post_url }}">Open the post on X</a></p>
 <p>Why: {{ reasons }}</p>
+{% if shown %}<p><b>Their post shows {{ shown }} in public:</b> go on by DM, and suggest they delete the post.</p>{% endif %}
 <p>Public acknowledgement: {{ ack_status }}</p>
 {% if history %}<h3>History</h3><ul>
 {% for h in history %}<li>{{ h }}</li>{% endfor %}</ul>{% endif %}
@@ -56,7 +57,8 @@ Priority P{{ case.priority }} - {{ severity }} - case {{ ref }}
 {{ mention.author.name }} @{{ mention.author.username }} - {{ followers }} followers{% if mention.author.verified %} - verified{% endif %} - sentiment {{ "%+.2f"|format(sentiment) }}{% if language %} - written in {{ language }}{% endif %}
 {{ post_url }}
 Why: {{ reasons }}
-Public acknowledgement: {{ ack_status }}
+{% if shown %}Their post shows {{ shown }} in public: go on by DM, and suggest they delete the post.
+{% endif %}Public acknowledgement: {{ ack_status }}
 {% if history %}
 History:
 {% for h in history %}  {{ h }}
@@ -226,6 +228,7 @@ def escalation_email(
         "followers": mention.author.followers,
         "sentiment": mention.triage.sentiment,
         "reasons": ", ".join(mention.triage.reasons),
+        "shown": details_shown(playbook, mention),
         # Not English: the rep answers in the customer's language (X's tag, e.g. "es").
         "language": "" if language_of(mention.triage.lang) == "en" else language_of(mention.triage.lang),
         "post_url": post_url(username, mention.tweet_id),

@@ -33,6 +33,16 @@ def ack_withheld(playbook: Playbook, case: Case, mention: Mention) -> str | None
     )
 
 
+def details_shown(playbook: Playbook, mention: Mention) -> str | None:
+    """The customer's personal details their own post shows in public ("a phone number (07*** ***
+    *23)"), for the rep, or None. Such a case goes on by DM whatever triage's route: a public "we'll
+    update you here" would keep the conversation under their phone number or booking reference."""
+    from turnaround.personal_details import describe
+
+    details = playbook.personal_details_in(mention.text)
+    return describe(details) if details else None
+
+
 def after_hours_opening(playbook: Playbook, case: Case) -> datetime | None:
     """When the team opens, for a case that came in outside support hours and has no on-call
     person (an urgent one with on-call is answered now): its SLA clock starts then."""
