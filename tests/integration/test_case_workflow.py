@@ -933,7 +933,7 @@ def test_a_customer_who_posts_their_phone_number_is_taken_to_dm_not_answered_und
     assert ack.in_reply_to_tweet_id == root and "DM" in ack.text
     assert ack.direct_message_deep_link == f"https://twitter.com/messages/compose?recipient_id={BRAND_ID}"
     [email] = wait_until(lambda: cloud.emails_to(SAM), what="the escalation")
-    shown = "Their post shows a phone number (***** ****56) in public: go on by DM, and suggest they delete"
+    shown = "Their post shows a phone number (***** ****56) in public: go on by DM and, if the details"
     assert shown in body_of(email, "plain")
     assert cloud.store.cases.get(case_id).route == "offline"
     triaged = cloud.store.mentions.get(root).triage

@@ -26,7 +26,7 @@ ESCALATION_HTML = """<!doctype html>
 {% if language %}&middot; <b>written in {{ language }}</b>{% endif %}<br>
 <a href="{{ post_url }}">Open the post on X</a></p>
 <p>Why: {{ reasons }}</p>
-{% if shown %}<p><b>Their post shows {{ shown }} in public:</b> go on by DM, and suggest they delete the post.</p>{% endif %}
+{% if shown %}<p><b>Their post shows {{ shown }} in public:</b> go on by DM and, if the details are theirs, suggest they delete the post.</p>{% endif %}
 <p>Public acknowledgement: {{ ack_status }}</p>
 {% if history %}<h3>History</h3><ul>
 {% for h in history %}<li>{{ h }}</li>{% endfor %}</ul>{% endif %}
@@ -57,7 +57,7 @@ Priority P{{ case.priority }} - {{ severity }} - case {{ ref }}
 {{ mention.author.name }} @{{ mention.author.username }} - {{ followers }} followers{% if mention.author.verified %} - verified{% endif %} - sentiment {{ "%+.2f"|format(sentiment) }}{% if language %} - written in {{ language }}{% endif %}
 {{ post_url }}
 Why: {{ reasons }}
-{% if shown %}Their post shows {{ shown }} in public: go on by DM, and suggest they delete the post.
+{% if shown %}Their post shows {{ shown }} in public: go on by DM and, if the details are theirs, suggest they delete the post.
 {% endif %}Public acknowledgement: {{ ack_status }}
 {% if history %}
 History:
