@@ -36,7 +36,13 @@ ALEX = PLAYBOOK.roster[0]
         ("@Jetblue discriminates against people with disabilities.", "en", "discrimination or harassment"),
         ("@GEICO claim 2 weeks, no response. Trying not to involve attorneys. Please advise", "en",
          "legal or press"),
+        ("Hey @SamsungSupport, so this just happened at 1 am. Thought a bomb went off in my house.", "en",
+         "safety"),
         # and situations a care team meets
+        ("@acmeair the man in 14C threatened to hurt me and the crew did nothing", "en",
+         "discrimination or harassment"),
+        ("@acmeair I'm going to hurt someone at your check-in desk if this happens again", "en",
+         "discrimination or harassment"),
         ("@acmeair the cart hit my son's head and he's bleeding, crew did nothing", "en", "injury or health"),
         ("@acmeair my father passed away and you still won't refund his ticket", "en", "bereavement"),
         ("@acmeair my mum died last week, I need to cancel her booking", "en", "bereavement"),
@@ -63,6 +69,8 @@ def test_a_post_naming_a_sensitive_situation_is_flagged_with_its_kind(text, lang
         "@EE are the phones down again in wells no calls 3 days emergency only",
         "@acmeair I'm dying to know when the Lisbon route opens",
         "@acmeair my flight was delayed 3 hours, this is a joke",
+        "@acmeair I'm going to find another airline, 3 delays this month",
+        "@acmeair the new menu is the bomb, but the flight was 2 hours late",  # it is "the bomb": praise
     ],
 )
 def test_a_figure_of_speech_is_not_a_sensitive_situation(text):

@@ -1,5 +1,5 @@
-"""Posts a person answers first: safety, injury or health, bereavement, discrimination or
-harassment, accessibility, legal threats and the press.
+"""Posts a person answers first: safety (and weapons, bombs), injury or health, bereavement,
+discrimination, harassment or threats, accessibility, legal threats and the press.
 
 A canned "Sorry about this, we're on it!" under "my father died on your flight" or "your driver
 assaulted me" embarrasses the brand, and such a post is urgent whoever wrote it. Triage marks a
@@ -47,6 +47,8 @@ ENGLISH: dict[str, re.Pattern[str]] = {
         r"\banaphyla",
         r"\bfeared for (my|our|his|her|their) (life|lives|safety)\b",
         r"\bcould have (been )?killed\b",
+        r"\bbomb (went off|threat|scare|squad)",  # "thought a bomb went off in my house" (a real post)
+        r"\b(gun|knife|weapon)\b",
     ),
     "injury or health": _patterns(
         r"\binjur(y|ies|ed)\b",
@@ -83,6 +85,9 @@ ENGLISH: dict[str, re.Pattern[str]] = {
         r"\bassault",
         r"\bgroped\b",
         r"\bmolest",
+        r"\bthreatened (me|us|my|our|to (hit|hurt|kill|punch|attack))\b",
+        r"\b(i'?ll|i will|i'?m going to|i'?m gonna|going to) (kill|hurt|shoot|stab|punch|attack) "
+        r"(you|your|them|him|her|someone)\b",
     ),
     "accessibility": _patterns(
         r"\bwheel ?chairs?\b",
