@@ -85,6 +85,26 @@ def test_a_sensitive_complaint_is_urgent_and_offline_whoever_wrote_it():
     assert "urgent: injury or health" in result.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "kind"),
+    [
+        ("@GeorgiaPower please take care of these soon!!! Trees with a dangerous lean to the line", "en",
+         "safety"),  # a real post, unsure to the model
+        ("@acmeair mi hijo resultó herido al embarcar", "es", "injury or health"),  # no complaint words
+    ],
+)  # fmt: skip
+def test_a_post_triage_is_unsure_of_that_names_a_danger_opens_a_case_now(text, lang, kind):
+    """Was: the unsure digest, up to an hour later."""
+    result = triage(text, lang=lang)
+    assert result.category == "complaint" and result.sensitive == kind and result.priority == 1
+    assert f"unsure, but it names {kind}: a case now, not the next digest" in result.reasons
+
+
+def test_an_unsure_post_naming_a_bereavement_still_waits_for_a_person_in_the_digest():
+    result = triage("@acmeair mi padre falleció la semana pasada", lang="es")
+    assert result.category == "unsure" and result.sensitive == "bereavement" and result.priority == 1
+
+
 def test_praise_that_names_one_is_still_praise_and_nobodys_work():
     result = triage(
         "@acmeair thank you to the crew who looked after me when I fainted on AA12, you were amazing"

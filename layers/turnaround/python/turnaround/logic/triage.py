@@ -33,7 +33,7 @@ from turnaround.logic.triage_cues import (
 from turnaround.logic.triage_languages import foreign_offline_topics, read_foreign
 from turnaround.logic.triage_model import ComplaintModel, load_model
 from turnaround.logic.triage_model import sentiment as sentiment
-from turnaround.logic.triage_sensitive import sensitive_kind
+from turnaround.logic.triage_sensitive import DANGER, sensitive_kind
 from turnaround.models.language import language_of
 from turnaround.models.mention import Category, Severity, Triage
 
@@ -403,6 +403,9 @@ def triage(
         sensitive = sensitive_kind(text, lang)
         level_of, why = severity(text, score, lang, sensitive=sensitive)
         reasons += why
+        if category == "unsure" and sensitive in DANGER:  # the digest is up to an hour away
+            category = "complaint"
+            reasons.append(f"unsure, but it names {sensitive}: a case now, not the next digest")
     level, why_priority = priority(level_of, followers=followers, verified=verified, sensitive=sensitive)
     return Triage(
         category=category,

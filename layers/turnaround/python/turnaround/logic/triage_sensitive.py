@@ -158,6 +158,11 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
 }
 
 
+# Kinds that name a danger to someone: a post triage is unsure of that names one opens a case at once
+# (its rep and the supervisor are emailed now) instead of waiting for the unsure digest.
+DANGER = frozenset({"safety", "injury or health", "discrimination or harassment"})
+
+
 def sensitive_kind(text: str, lang: str | None = None) -> str | None:
     """The first kind of sensitive situation ``text`` names (in X's ``lang``), or None."""
     language = language_of(lang)
