@@ -938,3 +938,27 @@ def test_a_customer_who_posts_their_phone_number_is_taken_to_dm_not_answered_und
     assert cloud.store.cases.get(case_id).route == "offline"
     triaged = cloud.store.mentions.get(root).triage
     assert triaged.severity == "simple"  # triage alone would have answered it in public
+
+
+def test_a_customer_who_deletes_their_post_before_our_ack_and_posts_it_again_gets_the_ack(cloud):
+    """People delete a post to fix a typo and post it again. Was: the first case's ack failed (the
+    post was gone) and the second case, following the first (one canned reply per customer), got
+    none either: the customer heard nothing from us. Now the follower's ack goes out when the case
+    it follows was never acknowledged; it still goes to that case's rep."""
+    cloud.emulator.add_user("eve", followers=120)
+    cloud.emulator.inject_fault("create_tweet", "server_error", times=1)  # the ack retries in 5 s
+    first_id, first_post = _start(cloud, "eve", "@acmeair you lost my bag on the Lisbon flgiht")
+    cloud.emulator.delete_post(first_post)  # before the ack's retry
+    error = wait_until(
+        lambda: cloud.store.cases.get(first_id).ack_error, timeout=30, what="the first ack's error"
+    )
+    assert error.error == "XPostDeleted"
+    again_id, again_post = _start(cloud, "eve", "@acmeair you lost my bag on the Lisbon flight")
+    [ack] = wait_until(lambda: cloud.emulator.posts_created(by="acmeair"), what="the second post's ack")
+    assert ack.in_reply_to_tweet_id == again_post and ack.text.startswith("@eve ")
+    again = cloud.store.cases.get(again_id)
+    assert (
+        again.follows_case_id == first_id
+        and again.assignee_email == cloud.store.cases.get(first_id).assignee_email
+    )
+    assert cloud.emulator.violations == []

@@ -89,6 +89,10 @@ class CaseWorkflow:
             self.store.checkpoints.set_user_id(handle, user_id)
         return user_id
 
+    def followed_case(self, case: Case) -> Case | None:
+        """The customer's earlier case this one follows (``Assign``: one rep, one canned reply)."""
+        return self.store.cases.get(case.follows_case_id) if case.follows_case_id else None
+
     def assignee(self, case: Case, mention: Mention) -> Person:
         if case.assignee_email:
             rep = self.playbook.rep_by_email(case.assignee_email)

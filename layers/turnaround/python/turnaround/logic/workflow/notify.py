@@ -140,6 +140,7 @@ def _email_escalation(
         wait=wait,
         now=now,
         rep=flow.assignee(case, mention),
+        followed=flow.followed_case(case),
         **flow.reply_context(case, recipient.email),
     )
     return {"result_id": flow.mailer.send(message)}
