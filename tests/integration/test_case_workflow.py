@@ -920,9 +920,12 @@ def test_a_customer_hurt_on_board_gets_a_person_at_once_not_a_canned_sorry(cloud
     result, errored = cloud.invoke("WorkflowTasksFunction", {"task": "acknowledge", "case_id": case_id})
     assert not errored and not result["acknowledged"] and "injury or health" in result["reason"]
     assert cloud.emulator.posts_created(by="acmeair") == []
-    # The rep answers in their own words, from the email, as with any case.
+    # The rep answers in their own words, from the email, as with any case; and after it, nothing
+    # asks the family how it turned out, and nothing they say about it is retweeted.
     cloud.decide(ALEX, "resolved", note="Called the family; medical team met the flight")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    assert "AwaitFollowUp" not in states_entered(cloud.execution_arn(case_id))
+    assert cloud.emulator.posts_created(by="acmeair") == [] and cloud.emulator.dms_sent() == []
 
 
 def test_a_customer_who_posts_their_phone_number_is_taken_to_dm_not_answered_under_it(cloud):

@@ -28,6 +28,11 @@ def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     if case.opted_out:
         return {"asked": False, "listen": False, "reason": "customer opted out"}
     mention = flow.root_mention(case)
+    if mention.triage.sensitive:
+        # "Would you share how it turned out?" after an injury or a death, and a retweet of their
+        # kind words about it, would embarrass the brand: the rep closes such a case in person.
+        reason = f"the case is about {mention.triage.sensitive}: no request for feedback, nothing amplified"
+        return {"asked": False, "listen": False, "reason": reason}
     lang = mention.triage.lang
     if not flow.playbook.speaks(lang):
         return {"asked": False, "listen": True, "reason": f"no templates in the customer's language ({lang})"}
