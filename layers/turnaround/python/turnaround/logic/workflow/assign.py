@@ -47,17 +47,10 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     arrived = min(case.opened_at, now)
     incident = _incident(flow, settings, case, topic, arrived, now) if settings and topic else None
     candidates = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=incident is not None)
-    # The rep who has the customer's earlier case takes this one too, if they take its priority:
-    # the customer has one person ("hello??" has no topic, and is for whoever has their bag)
-    eligible = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=True)
     # Outside support hours an urgent case goes to the on-call person (playbook support_hours.on_call),
     # even if a day rep has the customer's earlier case: the SLA it gets is on-call's
     on_call = flow.playbook.on_call_takes(case.priority, case.opened_at)
-    rep = (
-        on_call
-        or next((r for r in eligible if earlier and r.email == earlier.assignee_email), None)
-        or _least_loaded(flow, candidates)
-    )
+    rep = on_call or _rep_of(flow, earlier, mention, case.priority) or _least_loaded(flow, candidates)
     incident_id = incident.incident_id if incident else None
     follows = earlier.case_id if earlier else None
     if not flow.store.cases.assigned(
@@ -66,6 +59,15 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         return _joined(flow, flow.case(case_id), mention, now)  # an earlier attempt assigned it
     logger.info("assigned", extra={"case_id": case_id, "rep": rep.email, "incident_id": incident_id})
     return _joined(flow, flow.case(case_id), mention, now)
+
+
+def _rep_of(flow: CaseWorkflow, earlier: Case | None, mention: Mention, priority: int) -> Rep | None:
+    """The rep who has the customer's earlier case, if they take this one's priority: the customer
+    has one person ("hello??" has no topic, and is for whoever has their bag)."""
+    if earlier is None or earlier.assignee_email is None:
+        return None
+    eligible = flow.playbook.candidate_reps(mention.text, priority, whole_roster=True)
+    return next((rep for rep in eligible if rep.email == earlier.assignee_email), None)
 
 
 def _earlier_open_case(flow: CaseWorkflow, case: Case) -> Case | None:
