@@ -748,6 +748,7 @@ def test_a_public_reply_showing_the_customers_details_is_refused_and_the_rep_tol
     told = plain(sent_emails()[-1])
     assert "Nothing was posted to X: it would show the customer's personal details" in told
     assert "ask the customer" in told and "DM us" in told and "remove the detail" in told
+    assert 'write it with a # in front ("order #8339201847")' in told  # a phone number was read
     assert leaky in told  # the rep's text is kept (their own mailbox), not lost
     [message] = world.store.conversation.messages(case.case_id)
     assert message.outcome.startswith("not posted: it would show the customer's personal details")
@@ -758,6 +759,19 @@ def test_a_public_reply_showing_the_customers_details_is_refused_and_the_rep_tol
     assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
     assert world.emulator.posts_created(by=BRAND)[-1].text.endswith(clean)
     assert world.emulator.state()["violations"] == []
+
+
+def test_an_order_number_read_as_a_phone_number_goes_out_written_as_the_refusal_says(world: World) -> None:
+    """Ten digits are a valid US phone number: "order 8339201847" is refused (the guard cannot tell
+    an order number from a phone number). The rep, told how, writes it "#8339201847" and it posts."""
+    case = world.open_case(SIMPLE, customer="bob")
+    rep, address = str(case.assignee_email), reply_to(sent_emails()[-1])
+    outcome = world.send(reply(address, "Bob, order 8339201847 ships today.", sender=rep))
+    assert outcome["status"] == "refused" and "a phone number" in outcome["detail"]
+    assert "a #number is not read" in plain(sent_emails()[-1])
+    outcome = world.send(reply(address, "Bob, order #8339201847 ships today.", sender=rep))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
+    assert world.emulator.posts_created(by=BRAND)[-1].text.endswith("order #8339201847 ships today.")
 
 
 def test_a_dm_may_carry_the_customers_details(world: World) -> None:

@@ -30,6 +30,10 @@ WORD = re.compile(r"\w+")
 DIGIT_RUN = re.compile(r"\d(?:[^\w]{0,3}\d){6,}")
 
 
+# Kinds read from digits alone, which an order or ticket number may look like.
+NUMBERS = frozenset({"a phone number", "a card number"})
+
+
 @dataclass(frozen=True)
 class PersonalDetail:
     kind: str  # "an email address", "a phone number", "a card number", or a playbook pattern's name

@@ -70,7 +70,7 @@ from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
 from turnaround.observability import logger, metrics
-from turnaround.personal_details import describe
+from turnaround.personal_details import NUMBERS, PersonalDetail, describe
 from turnaround.x_urls import post_url
 
 if TYPE_CHECKING:
@@ -324,7 +324,7 @@ class ReplyDesk:
             return self._refuse(
                 case, mail, key, verdicts,
                 f"it would show the customer's personal details in public: {describe(details)}",
-                self._private_advice(case),
+                self._private_advice(case, details),
             )  # fmt: skip
         # Under our own post X still names the customer: a reply's leading mentions (everyone the
         # parent named, and the ack named them) are added by X and do not count towards the length.
@@ -377,12 +377,19 @@ class ReplyDesk:
         return f"{case_id}#mail#{key}"
 
     @staticmethod
-    def _private_advice(case: Case) -> str:
+    def _private_advice(case: Case, details: list[PersonalDetail]) -> str:
         """How the rep gets a personal detail to the customer: a reply goes as a DM once the
-        customer has DMed us (we never open a DM conversation ourselves)."""
+        customer has DMed us (we never open a DM conversation ourselves). A number read as a phone
+        or card number may be an order or ticket number (ten digits read as a US phone number):
+        the rep, who knows, writes it as "#8339201847", which is not read."""
         remove = (
             'Or remove the detail ("your booking", not its reference) and reply again to post it publicly.'
         )
+        if any(detail.kind in NUMBERS for detail in details):
+            remove += (
+                " If a number read as a phone or card number is an order or ticket number, write it with "
+                'a # in front ("order #8339201847") and reply again: a #number is not read.'
+            )
         if case.route == "offline":
             return (
                 "We invited the customer to DM us: once they do, their DM reaches you in this thread "
