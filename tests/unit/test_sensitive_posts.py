@@ -51,6 +51,8 @@ ALEX = PLAYBOOK.roster[0]
         ("@acmeair I'm a reporter at the Herald, who handles press enquiries?", "en", "legal or press"),
         ("@acmeair mi hijo resultó herido en el avión y nadie nos atiende", "es", "injury or health"),
         ("@acmeair mon père est décédé, je dois annuler son billet", "fr", "bereavement"),
+        ("@acmeair la porte de secours était bloquée, c'est un danger", "fr", "safety"),
+        ("@acmeair un passager m'a harcelée pendant tout le vol", "fr", "discrimination or harassment"),
         ("@acmeair fui vítima de racismo no embarque", "pt", "discrimination or harassment"),
         ("@acmeair ich werde meinen Anwalt einschalten", "de", "legal or press"),
     ],

@@ -132,7 +132,7 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
         "legal or press": _folded(r"abogad", r"denuncia", r"demandar", r"periodista"),
     },
     "fr": {
-        "safety": _folded(r"dangere", r"urgence", r"fumee", r"incendie", r"intoxication"),
+        "safety": _folded(r"danger", r"urgence", r"fumee", r"incendie", r"intoxication"),
         "injury or health": _folded(r"blesse", r"blessure", r"hopital", r"ambulance"),
         "bereavement": _folded(r"decede", r"deces\b", r"obseques", r"funerailles"),
         "discrimination or harassment": _folded(r"racis", r"discrimin", r"harcel", r"agress"),
