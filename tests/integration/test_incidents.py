@@ -327,6 +327,28 @@ def test_a_new_spike_before_the_schedule_ended_the_quiet_incident_still_gets_its
 
 
 @pytest.mark.parametrize("playbook_overrides", [QUIET])
+def test_a_backlash_quoting_our_own_post_joins_its_replies_in_one_incident(cloud):
+    """Was: only direct replies counted towards the post's incident; customers who quote-post a
+    promotion to complain ("this is a lie" above it) each got a canned ack, a reply storm by quotes."""
+    promo = cloud.emulator.add_post("acmeair", "Fly to Porto from $39 this weekend only!")
+    topic = f"replies-to-{promo.id}"
+    cases = []
+    for i in range(4):
+        cloud.emulator.add_user(f"quoter{i}", name=f"Quoter{i} Silva", followers=80 + i)
+        text = f"@acmeair bait and switch, $280 at checkout #{i}. Disgusting and misleading."
+        post = cloud.emulator.add_post(f"quoter{i}", text, quote_of=promo.id) if i % 2 else (
+            cloud.emulator.add_post(f"quoter{i}", text, reply_to=promo.id)
+        )  # fmt: skip
+        cases.append(f"case-{post.id}")
+    cloud.poll()
+    wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the opening digest")
+    wait_until(lambda: len(_acks(cloud)) == 4, timeout=40, what="the acks")
+    stored = [cloud.store.cases.get(c) for c in cases]
+    assert {c.topic for c in stored} == {topic}
+    assert [bool(c.incident_id) for c in stored] == [False, False, True, True]  # the threshold's third on
+    assert cloud.emulator.violations == []
+
+
 def test_a_backlash_under_our_own_post_becomes_an_incident_the_schedule_tends_and_ends(cloud):
     """Complaints in replies to a post of ours (a promotion here) that name no playbook topic: each
     customer has their own case, and past the threshold they are one incident of the thread, with

@@ -70,10 +70,19 @@ class Mention(BaseModel):
     # A reply to the post of ours that started its thread (an outage notice, a promotion): many
     # complaints under it within a window are one incident, not a reply storm (workflow/assign.py)
     under_our_post: bool = False
+    quotes_our_post: bool = False  # a quote-post of one of ours: a backlash by quotes counts the same
     mentions_handle: bool
     triage: Triage
     case_id: str | None = None
     ingested_at: datetime
+
+    @property
+    def answers_our_post(self) -> str | None:
+        """The post of ours this one answers, in a direct reply to it or by quoting it: many
+        complaints doing so within a window are one incident of that post (workflow/assign.py)."""
+        if self.under_our_post:
+            return self.conversation_id
+        return self.quoted_tweet_id if self.quotes_our_post else None
 
 
 class Checkpoint(BaseModel):

@@ -330,11 +330,10 @@ class MentionIngestor:
             receives_your_dm=user.receives_your_dm if user else None,
         )
         quoted = tweet.reference("quoted")
+        quotes_ours = quoted is not None and state.quoted_authors.get(quoted) == user_id
         # X's reply rule: only a mention the author typed (not the automatic reply prefix) or a
         # quote of our post summons us, so only those may be replied to.
-        mentions_us = tweet.explicitly_mentions(self.handle) or (
-            quoted is not None and state.quoted_authors.get(quoted) == user_id
-        )
+        mentions_us = tweet.explicitly_mentions(self.handle) or quotes_ours
         conversation = tweet.conversation_id or tweet.id
         if tweet.edit_of and conversation == tweet.id:
             # The new version of a thread's first post: still the thread (and case) of its first
@@ -352,6 +351,7 @@ class MentionIngestor:
             under_our_post=tweet.in_reply_to_user_id == user_id
             and tweet.reference("replied_to") == conversation,
             quoted_tweet_id=quoted,
+            quotes_our_post=quotes_ours,
             mentions_handle=mentions_us,
             triage=triage(
                 tweet.text,

@@ -40,8 +40,9 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         raise EarlierCaseNotAssigned(f"{case_id} waits for {earlier.case_id} to have its rep")
     settings = flow.playbook.incidents
     topic = settings.topic_of(mention.text) if settings else None
-    if topic is None and mention.under_our_post:
-        topic = f"replies-to-{mention.conversation_id}"  # a backlash under our post is its own topic
+    if topic is None and mention.answers_our_post:
+        # a backlash under our post, or quoting it, is its own topic
+        topic = f"replies-to-{mention.answers_our_post}"
     # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
     # in a storm the workflows start late, and the storm must not look slower than it was.
     arrived = min(case.opened_at, now)
