@@ -44,6 +44,7 @@ ALEX = PLAYBOOK.roster[0]
         ("@acmeair I'm going to hurt someone at your check-in desk if this happens again", "en",
          "discrimination or harassment"),
         ("@acmeair the cart hit my son's head and he's bleeding, crew did nothing", "en", "injury or health"),
+        ("@acmeair the hot coffee your crew spilled burned my daughter's arm", "en", "injury or health"),
         ("@acmeair my father passed away and you still won't refund his ticket", "en", "bereavement"),
         ("@acmeair my mum died last week, I need to cancel her booking", "en", "bereavement"),
         ("@acmeair waited 2 hrs for a wheelchair for my dad at arrivals", "en", "accessibility"),
@@ -55,6 +56,16 @@ ALEX = PLAYBOOK.roster[0]
         ("@acmeair un passager m'a harcelée pendant tout le vol", "fr", "discrimination or harassment"),
         ("@acmeair fui vítima de racismo no embarque", "pt", "discrimination or harassment"),
         ("@acmeair ich werde meinen Anwalt einschalten", "de", "legal or press"),
+        # what a review found missing
+        ("@acmeair my grandad died on Tuesday and I need to change his flight", "en", "bereavement"),
+        ("@acmeair a loose cart rolled down the aisle, my son could've been killed", "en", "safety"),
+        ("@acmeair that loose cart could have killed someone", "en", "safety"),
+        ("@acmeair a man punched me at your gate and staff watched", "en", "discrimination or harassment"),
+        ("@acmeair the passenger next to me was choking and nobody came", "en", "safety"),
+        ("@acmeair mon père est mort, je dois annuler son billet", "fr", "bereavement"),
+        ("@acmeair mein Vater ist tot, ich muss den Flug stornieren", "de", "bereavement"),
+        ("@acmeair mi padre ha muerto y necesito cancelar su vuelo", "es", "bereavement"),
+        ("@acmeair mein Rechtsanwalt meldet sich bei Ihnen", "de", "legal or press"),
     ],
 )  # fmt: skip
 def test_a_post_naming_a_sensitive_situation_is_flagged_with_its_kind(text, lang, kind):
@@ -73,10 +84,44 @@ def test_a_post_naming_a_sensitive_situation_is_flagged_with_its_kind(text, lang
         "@acmeair my flight was delayed 3 hours, this is a joke",
         "@acmeair I'm going to find another airline, 3 delays this month",
         "@acmeair the new menu is the bomb, but the flight was 2 hours late",  # it is "the bomb": praise
+        # ordinary complaints a review found read as sensitive
+        "@acmeair I paid extra for an emergency exit row seat and you moved me",
+        "@acmeair my son passed his exams and you cancelled our trip",
+        "@acmeair thankfully nobody was hurt but we're stranded in Leeds",
+        "@acmeair my feelings were hurt by the way your agent spoke to me",
+        "@acmeair this is going to hurt your reputation",
+        "@acmeair your sales team keeps harassing me with calls",
+        "@acmeair the crew passed out snacks two hours late",
+        "@acmeair your new lounge is dangerously good but the wifi is down",
+        "@acmeair they took my glue gun at security and my steak knife set",
+        "@acmeair can I pack a knife in my checked bag?",
+        "@acmeair I'd hazard a guess nobody reads these",
+        "@acmeair my inbox exploded with your spam",
+        "Dear @washingtonpost your website has kicked me out and customer service hung up on me",
+        "@YouTube Considering the idiot won't learn a thing. *Burns his Second Chance in the flames of Hell*",
     ],
 )
 def test_a_figure_of_speech_is_not_a_sensitive_situation(text):
     assert sensitive_kind(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("@acmeair der Zug ist nicht gefahren und keiner sagt was", "de"),
+        ("@acmeair não conseguem processar meu pagamento", "pt"),
+        ("@acmeair atendimento deficiente, ninguém responde", "pt"),
+        ("@acmeair se me murió el móvil y no puedo ver la reserva", "es"),
+        ("@acmeair meu celular morreu e perdi o voo", "pt"),
+        ("@acmeair cero hospitalidad en el mostrador", "es"),
+        ("@acmeair j'attends une réponse en urgence", "fr"),
+        ("@acmeair le toast à l'avocat était froid", "fr"),
+        ("@acmeair mein Handy ist gestorben, keine Bordkarte", "de"),
+        ("@acmeair asiento en la salida de emergencia y me lo cambiaron", "es"),
+    ],
+)
+def test_an_everyday_word_in_another_language_is_not_a_sensitive_situation(text, lang):
+    assert sensitive_kind(text, lang) is None
 
 
 def test_a_sensitive_complaint_is_urgent_and_offline_whoever_wrote_it():

@@ -22,39 +22,51 @@ from turnaround.models.language import language_of
 
 _KIN = (
     r"(mother|father|mum|mom|dad|wife|husband|son|daughter|brother|sister|grandmother|grandfather"
-    r"|grandma|grandpa|nan|gran|child|baby|partner|friend|aunt|uncle)"
+    r"|grandma|grandpa|grandad|granddad|grandson|granddaughter|nan|nana|gran|granny|child|baby|partner"
+    r"|friend|aunt|uncle)"
 )
 _BODY = r"(arm|leg|wrist|ankle|hip|knee|nose|tooth|teeth|finger|foot|back|neck)"
+_PEOPLE = (
+    r"(me|us|you|them|him|her|someone|somebody|anyone|my \w+"
+    r"|your (staff|agents?|crew|drivers?|employees?|people))"
+)
 
 ENGLISH: dict[str, re.Pattern[str]] = {
     "safety": _patterns(
         r"\bunsafe\b",
         r"\bsafety (issue|concern|hazard|risk|problem|violation)",
-        r"\bdangerous(ly)?\b",
-        r"\bhazard(ous)?\b",
-        r"\bemergency (landing|exit|room|services|slide|evacuation|brake)",
+        r"\bdangerous(ly)?\b(?! (good|delicious|tasty|cheap|addictive|comfy|comfortable|fast wifi))",
+        r"\b(health|fire|safety|trip|electrical|choking) hazard\b",
+        r"\bhazardous\b",
+        r"\bemergency (landing|room|services|slide|evacuation)",  # not an "emergency exit row" seat
+        r"\bemergency exits? (was|were|is|are) (blocked|locked|obstructed)",
         r"\bmedical emergency\b",
         r"\bsmoke (in|from|coming|pouring|filled)\b",
         r"\bsmell(s|ed)? of (smoke|burning|gas)\b",
         r"\bcaught fire\b",
         r"\bwent up in flames\b",
-        r"\bexplo(ded|sion)\b",
+        r"\b(battery|phone|charger|tyre|tire|engine|boiler|oven|microwave|laptop|device|bottle|heater|it)"
+        r" (has |had |just )?explod(ed|es|ing)\b",
+        r"\bexplosion\b",
         r"\bcarbon monoxide\b",
         r"\bgas leak\b",
         r"\bfood poisoning\b",
         r"\bbrakes? (failed|failure)\b",
         r"\ballergic reaction\b",
         r"\banaphyla",
+        r"\bchok(ed|ing)\b(?! hazard)",
         r"\bfeared for (my|our|his|her|their) (life|lives|safety)\b",
-        r"\bcould have (been )?killed\b",
+        r"\bcould('ve| have) (been killed|killed (someone|somebody|us|me|him|her|them|my \w+))\b",
         r"\bbomb (went off|threat|scare|squad)",  # "thought a bomb went off in my house" (a real post)
-        r"\b(gun|knife|weapon)\b",
+        r"\b(pulled|waved|brandished|had|carrying|with|threatened me with) an? (gun|knife|weapon)\b",
+        r"\bat (gun|knife)point\b",
     ),
     "injury or health": _patterns(
         r"\binjur(y|ies|ed)\b",
         r"\b(got|was|were|been|is) (badly |seriously )?hurt\b",
         r"\bbleeding\b",
-        r"\bburn(ed|t|s) (my|his|her|their|our)\b",
+        rf"\bburn(ed|t|s) (my|his|her|their|our) (\w+ )?"
+        rf"({_BODY[1:-1]}|hands?|face|skin|mouth|chest|{_KIN[1:-1]})\b",
         r"\b(got|suffered|with|has|had) (a |bad |severe )?burns?\b",
         r"\b(in|to|from) (the )?hospital\b",
         r"\bhospitali[sz]ed\b",
@@ -62,14 +74,16 @@ ENGLISH: dict[str, re.Pattern[str]] = {
         r"\bparamedics?\b",
         r"\bheart attack\b",
         r"\bseizure\b",
-        r"\bfainted\b",
-        r"\bpassed out\b",
+        r"\b(fainted|lost consciousness)\b",
+        r"\bpassed out\b"
+        r"(?! (the |some |free )?(snacks|water|food|drinks|blankets|meals|vouchers|forms|cards|menus))",
         rf"\bbroke (my|his|her|their) {_BODY}\b",
     ),
     "bereavement": _patterns(
         r"\bpassed away\b",
-        rf"\b{_KIN} (has |had )?(just )?(died|passed)\b",
+        rf"\b{_KIN} (has |had )?(just |recently )?died\b",
         rf"\bmy late {_KIN}\b",
+        rf"\bdeath of (my|our) {_KIN}\b",
         r"\bdeath (in the family|certificate)\b",
         r"\bfuneral\b",
         r"\bdeceased\b",
@@ -81,13 +95,14 @@ ENGLISH: dict[str, re.Pattern[str]] = {
         r"\bsexis[tm]\b",
         r"\bhomophob",
         r"\btransphob",
-        r"\bharass",
+        r"\bharass",  # "harassing me with calls" is taken out first (NOT_MEANT)
         r"\bassault",
         r"\bgroped\b",
         r"\bmolest",
+        rf"\b(punched|slapped|shoved|headbutted|spat on|attacked) {_PEOPLE}",
+        rf"\bkicked {_PEOPLE}(?! (out|off))",  # not "kicked me out" of a website
         r"\bthreatened (me|us|my|our|to (hit|hurt|kill|punch|attack))\b",
-        r"\b(i'?ll|i will|i'?m going to|i'?m gonna|going to) (kill|hurt|shoot|stab|punch|attack) "
-        r"(you|your|them|him|her|someone)\b",
+        rf"\b(i'?ll|i will|i'?m going to|i'?m gonna) (kill|hurt|shoot|stab|punch|attack) {_PEOPLE}",
     ),
     "accessibility": _patterns(
         r"\bwheel ?chairs?\b",
@@ -115,6 +130,14 @@ ENGLISH: dict[str, re.Pattern[str]] = {
         r"\bwriting (a|an) (piece|story|article)\b",
     ),
 }
+# Phrases that use those words for something else, blanked before the kinds are looked for.
+NOT_MEANT = _patterns(
+    r"\b(nobody|no one|no-one|noone|none of us|thankfully nobody|luckily nobody)( \w+)? (was|were|got|is|are)"
+    r"( \w+)? (hurt|injured)\b",
+    r"\bfeelings (were |are |got )?hurt\b",
+    r"\bharass\w* (me |us )?(with|by) (\w+ )?"
+    r"(calls|phone calls|emails|e-mails|texts|messages|letters|mail|spam|ads)",
+)
 
 
 def _folded(*words: str) -> re.Pattern[str]:
@@ -124,36 +147,103 @@ def _folded(*words: str) -> re.Pattern[str]:
 # The same kinds in the other languages the playbook ships replies in (accents folded: triage_languages.fold)
 FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
     "es": {
-        "safety": _folded(r"peligr", r"insegur", r"emergencia", r"humo\b", r"incendio", r"intoxicacion"),
-        "injury or health": _folded(r"herid[oa]s?\b", r"lesion", r"hospital", r"ambulancia"),
-        "bereavement": _folded(r"fallec", r"murio\b", r"funeral", r"entierro"),
+        "safety": _folded(
+            r"peligr",
+            r"insegur",
+            r"aterrizaje de emergencia",
+            r"evacuacion",
+            r"humo\b",
+            r"incendio",
+            r"intoxicacion",
+        ),
+        "injury or health": _folded(
+            r"herid[oa]s?\b", r"lesion", r"hospital\b", r"hospitaliz", r"urgencias\b", r"ambulancia"
+        ),
+        "bereavement": _folded(
+            r"fallec",
+            r"(padre|madre|papa|mama|hij[oa]|espos[oa]|marido|mujer|abuel[oa]"
+            r"|herman[oa]) (ha |se )?(muerto|murio)",
+            r"funeral",
+            r"entierro",
+        ),
         "discrimination or harassment": _folded(r"racis", r"discrimin", r"acoso", r"agresion", r"agredi"),
         "accessibility": _folded(r"silla de ruedas", r"discapacidad", r"movilidad reducida"),
         "legal or press": _folded(r"abogad", r"denuncia", r"demandar", r"periodista"),
     },
     "fr": {
-        "safety": _folded(r"danger", r"urgence", r"fumee", r"incendie", r"intoxication"),
-        "injury or health": _folded(r"blesse", r"blessure", r"hopital", r"ambulance"),
-        "bereavement": _folded(r"decede", r"deces\b", r"obseques", r"funerailles"),
-        "discrimination or harassment": _folded(r"racis", r"discrimin", r"harcel", r"agress"),
+        "safety": _folded(
+            r"danger",
+            r"atterrissage d'urgence",
+            r"evacuation d'urgence",
+            r"fumee",
+            r"incendie",
+            r"intoxication",
+        ),
+        "injury or health": _folded(r"blesse", r"blessure", r"hopital", r"aux urgences", r"ambulance"),
+        "bereavement": _folded(
+            r"decede",
+            r"deces\b",
+            r"(pere|mere|fils|fille|mari|femme|grand-pere|grand-mere"
+            r"|frere|soeur) est morte?\b",
+            r"obseques",
+            r"funerailles",
+        ),
+        "discrimination or harassment": _folded(r"racis", r"discrimin", r"harcel", r"agress(e|ion)"),
         "accessibility": _folded(r"fauteuil roulant", r"handicap", r"mobilite reduite"),
-        "legal or press": _folded(r"avocat", r"porter plainte", r"en justice", r"journaliste"),
+        "legal or press": _folded(
+            r"mon avocat",
+            r"(contacter|consulter|prendre) un avocat",
+            r"porter plainte",
+            r"en justice",
+            r"poursuites judiciaires",
+            r"journaliste",
+        ),
     },
     "pt": {
-        "safety": _folded(r"perigo", r"insegur", r"emergencia", r"fumaca", r"incendio", r"intoxica"),
-        "injury or health": _folded(r"ferid[oa]s?\b", r"machuc", r"hospital", r"ambulancia"),
-        "bereavement": _folded(r"faleceu", r"falecimento", r"morreu", r"funeral", r"velorio"),
-        "discrimination or harassment": _folded(r"racis", r"discrimin", r"assedio", r"agress"),
-        "accessibility": _folded(r"cadeira de rodas", r"deficien", r"mobilidade reduzida"),
-        "legal or press": _folded(r"advogad", r"processar", r"procon", r"jornalista"),
+        "safety": _folded(r"perigo", r"insegur", r"pouso de emergencia", r"fumaca", r"incendio", r"intoxica"),
+        "injury or health": _folded(
+            r"ferid[oa]s?\b", r"machuc", r"hospital\b", r"hospitaliz", r"pronto[- ]socorro", r"ambulancia"
+        ),
+        "bereavement": _folded(
+            r"faleceu",
+            r"falecimento",
+            r"(pai|mae|filh[oa]|marido|espos[oa]|avo|irmao|irma)"
+            r" (morreu|faleceu)",
+            r"funeral",
+            r"velorio",
+        ),
+        "discrimination or harassment": _folded(r"racis", r"discrimin", r"assedio", r"agredi", r"agressao"),
+        "accessibility": _folded(
+            r"cadeira de rodas",
+            r"cadeirante",
+            r"pessoa com deficiencia",
+            r"deficiente fisic",
+            r"mobilidade reduzida",
+        ),
+        "legal or press": _folded(
+            r"advogad",
+            r"vou (te |vos |voces )?processar",
+            r"processo judicial",
+            r"acao judicial",
+            r"procon",
+            r"jornalista",
+        ),
     },
     "de": {
-        "safety": _folded(r"gefahr", r"notfall", r"rauch\b", r"feuer\b", r"vergiftung"),
-        "injury or health": _folded(r"verletz", r"krankenhaus", r"notarzt", r"krankenwagen"),
-        "bereavement": _folded(r"gestorben", r"verstorben", r"beerdigung", r"trauerfall"),
+        "safety": _folded(
+            r"gefahr\b", r"gefahrlich", r"lebensgefahr", r"notlandung", r"rauch\b", r"feuer\b", r"vergiftung"
+        ),
+        "injury or health": _folded(r"verletz", r"krankenhaus", r"notarzt", r"notaufnahme", r"krankenwagen"),
+        "bereavement": _folded(
+            r"verstorben",
+            r"(vater|mutter|sohn|tochter|mann|frau|opa|oma|bruder|schwester)"
+            r" (ist )?(gestorben|tot)\b",
+            r"beerdigung",
+            r"trauerfall",
+        ),
         "discrimination or harassment": _folded(r"rassis", r"diskrimin", r"belastig", r"angegriffen"),
-        "accessibility": _folded(r"rollstuhl", r"behindert", r"eingeschrankte mobilitat"),
-        "legal or press": _folded(r"anwalt", r"klage\b", r"verklagen", r"journalist"),
+        "accessibility": _folded(r"rollstuhl", r"schwerbehindert", r"mit behinderung"),
+        "legal or press": _folded(r"(rechts)?anwalt", r"klage\b", r"verklagen", r"journalist"),
     },
 }
 
@@ -167,6 +257,7 @@ def sensitive_kind(text: str, lang: str | None = None) -> str | None:
     """The first kind of sensitive situation ``text`` names (in X's ``lang``), or None."""
     language = language_of(lang)
     if language == "en":
+        text = NOT_MEANT.sub(" ", text)
         return next((kind for kind, pattern in ENGLISH.items() if pattern.search(text)), None)
     body = fold(text)
     kinds = FOREIGN.get(language, {})
