@@ -934,3 +934,35 @@ def test_a_reply_whose_lambda_died_after_pre_empting_the_ack_is_posted_by_the_re
     assert not workflow.acknowledge(case.case_id)["acknowledged"]
     [ours] = world.emulator.posts_created(by=BRAND)
     assert ours.text == "@bob Bob, it arrives tomorrow." and ours.in_reply_to_tweet_id == case.root_tweet_id
+
+
+@pytest.mark.parametrize("rep_answered", [False, True])
+def test_a_follower_case_gets_the_ack_only_if_nothing_of_ours_reached_the_customer(
+    world: World, rep_answered: bool
+) -> None:
+    """The first case's ack never posted (X refused it). If its rep has answered by email since, the
+    customer's next post ("still no update") gets no canned ack after that personal reply; if nobody has,
+    its ack is the customer's only answer. The rep's email says what the ack task does."""
+    first, address = _assigned_and_emailed(world, SIMPLE, "bob")
+    workflow = build_case_workflow(get_settings(WorkflowSettings))
+    workflow.ack_not_posted(first.case_id, {"Error": "XReplyNotAllowed", "Cause": "refused"})
+    if rep_answered:
+        outcome = world.send(reply(address, "Bob, it ships today.", sender=str(first.assignee_email)))
+        assert outcome["status"] == "posted"
+    posts = len(world.emulator.posts_created(by=BRAND))
+    world.emulator.add_post("bob", "@acmeair still no update on my order, this is ridiculous")
+    world.clock.advance(5)
+    world.ingest()
+    [follower] = [c for c in world.cases() if c.customer_username == "bob" and c.case_id != first.case_id]
+    workflow.assign(follower.case_id)
+    assert world.store.cases.get(follower.case_id).follows_case_id == first.case_id
+    told = plain(world.notify(follower.case_id, token="task-token-2"))
+    result = workflow.acknowledge(follower.case_id)
+    if rep_answered:
+        assert not result["acknowledged"] and "earlier case" in result["reason"]
+        assert len(world.emulator.posts_created(by=BRAND)) == posts
+        assert "Public acknowledgement: none: the customer's earlier case" in told
+    else:
+        assert result["acknowledged"], result.get("reason")
+        assert world.emulator.posts_created(by=BRAND)[-1].in_reply_to_tweet_id == follower.root_tweet_id
+        assert "earlier case" not in told

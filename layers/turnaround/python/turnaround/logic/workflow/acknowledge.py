@@ -124,7 +124,8 @@ def _not_ours_to_send(flow: CaseWorkflow, case: Case, mention: Mention) -> str |
         # we're on it" would then be a second reply of ours and a step backwards. (A reply racing
         # this check is caught by the ack's claim, which the rep's reply pre-empts.)
         return "the rep already replied to the customer"
-    withheld = ack_withheld(flow.playbook, case, mention, followed=flow.followed_case(case))
+    unanswered = flow.followed_case_unanswered(case)
+    withheld = ack_withheld(flow.playbook, case, mention, followed_unanswered=unanswered)
     if withheld:  # the rep, emailed at once, writes the first reply
         return withheld
     if not mention.mentions_handle:

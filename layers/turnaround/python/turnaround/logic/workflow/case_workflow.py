@@ -89,9 +89,15 @@ class CaseWorkflow:
             self.store.checkpoints.set_user_id(handle, user_id)
         return user_id
 
-    def followed_case(self, case: Case) -> Case | None:
-        """The customer's earlier case this one follows (``Assign``: one rep, one canned reply)."""
-        return self.store.cases.get(case.follows_case_id) if case.follows_case_id else None
+    def followed_case_unanswered(self, case: Case) -> bool:
+        """Nothing of ours reached the customer on the earlier case this one follows (``Assign``: one
+        rep, one canned reply): its ack failed (they deleted the post before it came and, as people
+        do, posted it again; or X refused it) and its rep has posted no reply. This case's ack is
+        then the customer's only answer from us."""
+        followed = self.store.cases.get(case.follows_case_id) if case.follows_case_id else None
+        if followed is None or followed.ack_error is None or followed.ack_tweet_id is not None:
+            return False
+        return not any(m.outcome == "posted" for m in self.store.conversation.messages(followed.case_id))
 
     def assignee(self, case: Case, mention: Mention) -> Person:
         if case.assignee_email:

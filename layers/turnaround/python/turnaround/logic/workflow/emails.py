@@ -206,7 +206,7 @@ def escalation_email(
     wait: Wait | None = None,
     now: datetime | None = None,
     rep: Person | None = None,
-    followed: Case | None = None,
+    followed_unanswered: bool = False,
 ) -> EmailMessage:
     ref = case_ref(case.case_id)
     username = mention.author.username
@@ -242,7 +242,9 @@ def escalation_email(
         if case.dm_refused
         else "",
         "expires": datetime.fromtimestamp(expires_at, UTC).strftime("%d %b %Y %H:%M UTC"),
-        "ack_status": ack_status(case, ack_withheld(playbook, case, mention, followed=followed)),
+        "ack_status": ack_status(
+            case, ack_withheld(playbook, case, mention, followed_unanswered=followed_unanswered)
+        ),
         "history": case_history(case),
     }
     # A reminder says so, to the supervisor too: each email of a case reads differently.

@@ -140,7 +140,7 @@ def _email_escalation(
         wait=wait,
         now=now,
         rep=flow.assignee(case, mention),
-        followed=flow.followed_case(case),
+        followed_unanswered=flow.followed_case_unanswered(case),
         **flow.reply_context(case, recipient.email),
     )
     return {"result_id": flow.mailer.send(message)}

@@ -15,12 +15,13 @@ if TYPE_CHECKING:
 
 
 def ack_withheld(
-    playbook: Playbook, case: Case, mention: Mention, *, followed: Case | None = None
+    playbook: Playbook, case: Case, mention: Mention, *, followed_unanswered: bool = False
 ) -> str | None:
     """Why this case gets no automated public ack (its rep writes the first reply), or None: what
-    the Acknowledge task does and what the rep's email says of it. ``followed`` is the customer's
-    earlier case that this one follows (``case.follows_case_id``), as last read."""
-    if case.follows_case_id and not _never_acknowledged(followed):
+    the Acknowledge task does and what the rep's email says of it. ``followed_unanswered``: nothing
+    of ours reached the customer on the earlier case this one follows
+    (``CaseWorkflow.followed_case_unanswered``), so this case's ack is their only answer."""
+    if case.follows_case_id and not followed_unanswered:
         # A customer posting again ("hello??", a second post about it) would get canned reply after
         # canned reply: the first case's ack (or its rep) speaks for us, the rep answers the rest.
         return (
@@ -34,13 +35,6 @@ def ack_withheld(
     return playbook.ack_withheld(
         mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
     )
-
-
-def _never_acknowledged(followed: Case | None) -> bool:
-    """The earlier case's ack failed and nothing of ours reached the customer: they deleted the post
-    before it came (and, as people do, posted it again), or X refused it. Its follower's ack is then
-    the customer's only answer from us."""
-    return followed is not None and followed.ack_error is not None and followed.ack_tweet_id is None
 
 
 def details_shown(playbook: Playbook, mention: Mention) -> str | None:
