@@ -800,6 +800,18 @@ def test_an_offline_case_is_told_the_dm_invite_is_the_way(world: World) -> None:
     assert len(world.emulator.posts_created(by=BRAND)) == posts
 
 
+def test_a_case_whose_ack_never_invited_a_dm_is_not_told_it_did(world: World) -> None:
+    """A sensitive case goes offline but gets no automated ack, so nobody invited the customer to
+    DM: the refused rep is told to ask them, not to wait for a DM that will not come."""
+    case = world.open_case("@acmeair my father passed away and you still won't refund his ticket")
+    assert case.route == "offline" and case.ack_tweet_id is None
+    text = "Jane, booking XK42P9 is refunded in full."
+    outcome = world.send(reply(reply_to(sent_emails()[-1]), text, sender=str(case.assignee_email)))
+    assert outcome["status"] == "refused" and "a booking reference" in outcome["detail"]
+    told = plain(sent_emails()[-1])
+    assert "We invited the customer to DM us" not in told and "ask the customer" in told
+
+
 # --- the rep's reply and the automated ack share one claim: never the ack after the rep ------------
 
 

@@ -390,7 +390,7 @@ class ReplyDesk:
                 " If a number read as a phone or card number is an order or ticket number, write it with "
                 'a # in front ("order #8339201847") and reply again: a #number is not read.'
             )
-        if case.route == "offline":
+        if case.route == "offline" and case.ack_tweet_id:  # the offline ack (its DM invite) went out
             return (
                 "We invited the customer to DM us: once they do, their DM reaches you in this thread "
                 "and your reply to it goes to them privately as a DM. " + remove
