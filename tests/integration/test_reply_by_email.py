@@ -967,7 +967,8 @@ def test_a_follower_case_gets_the_ack_only_if_nothing_of_ours_reached_the_custom
     world.ingest()
     [follower] = [c for c in world.cases() if c.customer_username == "bob" and c.case_id != first.case_id]
     workflow.assign(follower.case_id)
-    assert world.store.cases.get(follower.case_id).follows_case_id == first.case_id
+    assigned = world.store.cases.get(follower.case_id)
+    assert assigned is not None and assigned.follows_case_id == first.case_id
     told = plain(world.notify(follower.case_id, token="task-token-2"))
     result = workflow.acknowledge(follower.case_id)
     if rep_answered:

@@ -160,6 +160,8 @@ def _customers_post(text: str) -> Mention:
         ("@acmeair booking K7QZ2P vanished from the app", "a booking reference (K*****)"),
         ("@acmeair flight BA2490 at 18:45 from gate 12 is delayed again, 3 hours now", None),
         ("@acmeair your app crashes when I check in", None),
+        ("@acmeair my booking STILL shows cancelled", None),  # shouting, not a reference
+        ("@acmeair the confirmation NEVER arrived", None),
     ],
 )
 def test_a_customers_post_showing_their_details_goes_on_by_dm_and_the_rep_is_told(

@@ -41,10 +41,16 @@ class PersonalDetail:
 
 
 def find_personal_details(
-    text: str, rules: PersonalDetailRules, *, own_domains: frozenset[str] = frozenset()
+    text: str,
+    rules: PersonalDetailRules,
+    *,
+    own_domains: frozenset[str] = frozenset(),
+    codes_need_a_digit: bool = False,
 ) -> list[PersonalDetail]:
     """Each personal detail in ``text``, in the order they appear (each span reported once).
-    Addresses at ``own_domains`` and ``rules.brand_numbers`` are the brand's, not the customer's."""
+    Addresses at ``own_domains`` and ``rules.brand_numbers`` are the brand's, not the customer's.
+    ``codes_need_a_digit``: a pattern's detail counts only with a digit in it (a customer who
+    shouts, "my booking STILL shows cancelled", has written no booking reference)."""
     found: list[tuple[int, str, str]] = []
     ours = own_domains | rules.own_domains
     blank = _blank(text, NOT_READ)
@@ -68,7 +74,7 @@ def find_personal_details(
         for pattern in patterns:
             for match in re.finditer(pattern, blank):  # compiled once by re's cache
                 detail = match.group(match.lastindex or 0)
-                if detail.strip():
+                if detail.strip() and (not codes_need_a_digit or any(c.isdigit() for c in detail)):
                     found.append((match.start(), kind, _mask_words(detail)))
                     blank = blank[: match.start()] + " " * len(match.group()) + blank[match.end() :]
     return [PersonalDetail(kind, masked) for _, kind, masked in sorted(found, key=lambda f: f[0])]

@@ -318,12 +318,19 @@ class Playbook(_Model):
     support_hours: SupportHours | None = None  # absent: the team answers around the clock
     personal_details: PersonalDetailRules = Field(default_factory=PersonalDetailRules)
 
-    def personal_details_in(self, text: str) -> list[PersonalDetail]:
+    def personal_details_in(self, text: str, *, customers_own: bool = False) -> list[PersonalDetail]:
         """The customer's personal details that ``text`` would show in public (email addresses,
-        phone and card numbers, ``personal_details.patterns``); the brand's own contacts aside."""
+        phone and card numbers, ``personal_details.patterns``); the brand's own contacts aside.
+        ``customers_own``: the customer's own post, where a pattern's code needs a digit (customers
+        shout: "my booking STILL shows cancelled"; our reps do not)."""
         from turnaround.personal_details import find_personal_details
 
-        return find_personal_details(text, self.personal_details, own_domains=self.own_email_domains())
+        return find_personal_details(
+            text,
+            self.personal_details,
+            own_domains=self.own_email_domains(),
+            codes_need_a_digit=customers_own,
+        )
 
     def own_email_domains(self) -> frozenset[str]:
         """The domains of the playbook's own addresses: a reply may give them."""

@@ -43,7 +43,7 @@ def details_shown(playbook: Playbook, mention: Mention) -> str | None:
     update you here" would keep the conversation under their phone number or booking reference."""
     from turnaround.personal_details import describe
 
-    details = playbook.personal_details_in(mention.text)
+    details = playbook.personal_details_in(mention.text, customers_own=True)
     return describe(details) if details else None
 
 
