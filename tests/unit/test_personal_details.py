@@ -17,7 +17,7 @@ from turnaround.logic.triage import triage
 from turnaround.logic.workflow.voice import case_ref, details_shown
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import SITUATION_VARIABLES, Playbook, load_playbook
-from turnaround.personal_details import describe, find_personal_details
+from turnaround.personal_details import SHORTEST_ANYWHERE, SHORTEST_NATIONAL, describe, find_personal_details
 
 SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
 
@@ -184,3 +184,30 @@ def test_a_post_without_a_long_digit_run_does_not_load_libphonenumber() -> None:
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )  # fmt: skip
     assert result.stdout.strip() == "False"
+
+
+def test_the_digit_run_that_spares_libphonenumber_is_never_longer_than_a_valid_number(
+    playbook: Playbook, tmp_path: Path
+) -> None:
+    """A post is spared loading libphonenumber only when no valid number of the playbook's regions
+    could be in it: the table of shortest numbers is libphonenumber's own, and a short German number
+    ("089 123", 6 digits) or one with four separators between its digits is still found."""
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+
+    def shortest(region: str) -> int | None:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        general = metadata.general_desc if metadata is not None else None
+        return min(general.possible_length) if general is not None and general.possible_length else None
+
+    for region, fewest in SHORTEST_NATIONAL.items():
+        assert shortest(region) == fewest, region
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        assert (shortest(region) or SHORTEST_ANYWHERE) >= SHORTEST_ANYWHERE, region
+    load_playbook.cache_clear()
+    german = load_playbook(
+        edited_playbook(tmp_path, lambda p: p.setdefault("personal_details", {}).update(phone_regions=["DE"]))
+    )
+    load_playbook.cache_clear()
+    assert describe(german.personal_details_in("ruf 089 123 an")) == "a phone number (*** *23)"
+    assert found(playbook, "call 415 - (555) - 0123 today").startswith("a phone number")

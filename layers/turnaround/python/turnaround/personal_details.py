@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,9 +26,22 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 NOT_READ = re.compile(r"https?://\S+|www\.\S+|(?<![\w.+-])[@#]\w+")
 CARD_LIKE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
 WORD = re.compile(r"\w+")
-# Seven digits or more, apart only by spaces and punctuation: no valid number has fewer, even with
-# its country code (+683 4002), so text without such a run has no phone number to find.
-DIGIT_RUN = re.compile(r"\d(?:[^\w]{0,3}\d){6,}")
+# The fewest digits a valid national number has, per region (libphonenumber's metadata: a unit test
+# holds these to it); a region not listed may have numbers of 4. Written with + and its country code
+# a number has at least 7 (+683 4002). Text without a run of that many digits (apart only by up to
+# four spaces or punctuation marks, as libphonenumber allows) has no phone number to find.
+SHORTEST_NATIONAL = {
+    "US": 10, "CA": 7, "MX": 10, "BR": 8, "GB": 7, "IE": 7,
+    "FR": 9, "ES": 9, "PT": 9, "BE": 8, "CH": 9, "IN": 8,
+}  # fmt: skip
+SHORTEST_ANYWHERE = 4
+SHORTEST_INTERNATIONAL = 7
+
+
+@cache
+def _digit_run(regions: tuple[str, ...]) -> re.Pattern[str]:
+    fewest = min([SHORTEST_INTERNATIONAL, *(SHORTEST_NATIONAL.get(r, SHORTEST_ANYWHERE) for r in regions)])
+    return re.compile(r"\d(?:[^\w]{0,4}\d){" + str(fewest - 1) + ",}")
 
 
 # Kinds read from digits alone, which an order or ticket number may look like.
@@ -88,7 +102,7 @@ def describe(details: list[PersonalDetail]) -> str:
 
 def _phone_numbers(text: str, rules: PersonalDetailRules) -> list[tuple[int, str, str]]:
     """Each valid phone number in ``text``: where it starts, as written, and in E.164."""
-    if not DIGIT_RUN.search(text):
+    if not _digit_run(tuple(rules.phone_regions)).search(text):
         return []  # most posts: no need to load libphonenumber (~25 ms of a cold start)
     import phonenumbers  # 5 MB of metadata, loaded on demand
 
