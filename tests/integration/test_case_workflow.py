@@ -910,7 +910,7 @@ def test_a_customer_hurt_on_board_gets_a_person_at_once_not_a_canned_sorry(cloud
     [email] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the rep's first email, supervisor copied")
     assert email["To"] == f"{ALEX}, {SUPERVISOR}" and email["Subject"].startswith("[P1] @bob")
     body = body_of(email, "plain")
-    assert "The post is about injury or health: no automated reply went out" in body
+    assert "The post is about injury or health: no automated public reply went out" in body
     assert "Public acknowledgement: none: the post is about injury or health" in body
     case = cloud.store.cases.get(case_id)
     assert case.priority == 1 and case.route == "offline" and case.assignee_email == ALEX

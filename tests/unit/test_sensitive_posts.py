@@ -15,7 +15,7 @@ from turnaround.logic.triage_sensitive import sensitive_kind
 from turnaround.logic.workflow.dispatch import workflow_input
 from turnaround.logic.workflow.emails import Wait, escalation_email
 from turnaround.logic.workflow.voice import ack_withheld
-from turnaround.models.case import Case
+from turnaround.models.case import Case, Reassignment
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import load_playbook
 
@@ -198,10 +198,20 @@ def test_no_canned_ack_and_the_supervisor_is_copied_on_the_reps_first_email_only
     )
     first = _first_email(mention, Wait(role="rep"))
     assert first.startswith(f"To: {ALEX.email}, {PLAYBOOK.supervisor.email}\n")
-    assert "The post is about bereavement: no automated reply went out" in first
+    assert "The post is about bereavement: no automated public reply went out" in first
     assert "Public acknowledgement: none: the post is about bereavement" in first
     reminder = _first_email(mention, Wait(role="rep", reminder=True))
     assert reminder.startswith(f"To: {ALEX.email}\n")  # the supervisor hears again only by escalation
+    reassigned = escalation_email(
+        playbook=PLAYBOOK, case=_case().model_copy(update={"reassignments": [Reassignment(
+            from_email=ALEX.email, to_email=PLAYBOOK.roster[1].email, by=ALEX.name,
+            at=datetime(2026, 11, 23, 9, 5, tzinfo=UTC))]}),
+        mention=mention, thread=[], dms=[], recipient=PLAYBOOK.roster[1],
+        links=dict.fromkeys(("resolved", "not_resolved", "reassign"), "https://x.test/?t=a.b"),
+        expires_at=1_800_000_000, reminder=False, supervisor=False, wait=Wait(role="rep"),
+        now=datetime(2026, 11, 23, 9, 6, tzinfo=UTC), rep=PLAYBOOK.roster[1],
+    )  # fmt: skip
+    assert str(reassigned["To"]) == PLAYBOOK.roster[1].email  # the supervisor heard already
     ordinary = _first_email(_mention("@acmeair lost my bag on AA12, furious"), Wait(role="rep"))
     assert ordinary.startswith(f"To: {ALEX.email}\n") and "is copied" not in ordinary
 

@@ -174,10 +174,13 @@ def _intro(
     return intro
 
 
-def _supervisor_copied(playbook: Playbook, mention: Mention, recipient: Person, wait: Wait) -> list[str]:
+def _supervisor_copied(
+    playbook: Playbook, case: Case, mention: Mention, recipient: Person, wait: Wait
+) -> list[str]:
     """The supervisor, on the rep's first email of a sensitive case (an injury, a death, a legal
-    threat: logic/triage_sensitive.py): they hear of it now, not after the SLA."""
-    first_to_rep = wait.role == "rep" and not wait.reminder
+    threat: logic/triage_sensitive.py): they hear of it now, not after the SLA (and once: not on
+    reminders, nor when a rep reassigns it)."""
+    first_to_rep = wait.role == "rep" and not wait.reminder and not case.reassignments
     if not (mention.triage.sensitive and first_to_rep) or recipient.email == playbook.supervisor.email:
         return []
     return [str(playbook.supervisor.email)]
@@ -214,11 +217,11 @@ def escalation_email(
     intro = _intro(
         playbook=playbook, case=case, recipient=recipient, rep=rep, wait=wait, now=now or datetime.now(UTC)
     )
-    copied = _supervisor_copied(playbook, mention, recipient, wait)
+    copied = _supervisor_copied(playbook, case, mention, recipient, wait)
     if copied:
         intro += (
-            f" The post is about {mention.triage.sensitive}: no automated reply went out, so please answer "
-            f"it yourself, soon. {playbook.supervisor.name} (supervisor) is copied."
+            f" The post is about {mention.triage.sensitive}: no automated public reply went out, so please "
+            f"answer it yourself, soon. {playbook.supervisor.name} (supervisor) is copied."
         )
     context = {
         "intro": intro,
