@@ -282,6 +282,28 @@ def test_the_customers_new_post_in_the_thread_reaches_the_rep_and_a_pile_on_does
     assert sent_emails()[-1]["Message-ID"] == forwarded["Message-ID"]
 
 
+def test_a_customers_later_post_about_an_injury_reaches_the_rep_with_the_supervisor_copied(
+    world: World,
+) -> None:
+    """The case opened over a lost bag; an hour later "my dad collapsed at the carousel, he's in
+    hospital now". The supervisor hears of it with the rep, as with a case that opened over it."""
+    deliveries, lambdas = dm_stream(world.table)
+    case = world.open_case(CHARGED)
+    world.deliver_stream(deliveries, lambdas)
+    before = len(sent_emails())
+    world.emulator.add_post(
+        "jane",
+        "@acmeair my dad collapsed at the carousel and is in hospital now",
+        reply_to=case.root_tweet_id,
+    )
+    world.clock.advance(5)
+    world.ingest()
+    world.deliver_stream(deliveries, lambdas)
+    [forwarded] = sent_emails()[before:]
+    assert forwarded["To"] == f"{ALEX}, jordan.lee@acmeair.example"
+    assert "This post is about injury or health: please answer it yourself, soon." in plain(forwarded)
+
+
 # --- reply → DM, quoted text stripped, the customer's DMs in the rep's thread ----------------------
 
 

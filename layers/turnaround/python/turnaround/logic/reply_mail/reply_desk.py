@@ -212,6 +212,7 @@ class ReplyDesk:
                 url=post_url(case.customer_username, mention.tweet_id),
                 at=mention.created_at,
                 edited=mention.edit_of is not None,
+                sensitive=mention.triage.sensitive,
                 **common,
             ),
         )

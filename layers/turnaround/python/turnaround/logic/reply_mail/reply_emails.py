@@ -62,6 +62,7 @@ def thread_email(
     text: str,
     notes: list[str],
     headers: dict[str, str],
+    copy: list[str] | None = None,
 ) -> EmailMessage:
     """An email in the case's thread: a headline, the text it is about (quoted) and notes. A reply's
     outcome is one (what was posted and where, or why nothing was, with the rep's text kept)."""
@@ -74,8 +75,9 @@ def thread_email(
     )
     html = render(OUTCOME_HTML, html=True, headline=headline, text=text, notes=notes)
     return build_message(
-        sender=playbook.sender_email, to=[to], subject=subject, text=plain, html=html, headers=headers
-    )
+        sender=playbook.sender_email, to=[to, *(copy or [])], subject=subject, text=plain, html=html,
+        headers=headers,
+    )  # fmt: skip
 
 
 def customer_dm_email(
@@ -111,9 +113,18 @@ def customer_post_email(
     at: datetime | None,
     edited: bool,
     headers: dict[str, str],
+    sensitive: str | None = None,
 ) -> EmailMessage:
+    """A post the customer added to their case's thread. One that names a sensitive situation ("he is
+    in hospital now": logic/triage_sensitive.py) copies the supervisor, as the case's first email
+    would have: they hear of it now."""
     when = at.strftime("%d %b %H:%M UTC") if at else "just now"
     did = "edited their post" if edited else "posted again in the case's thread"
+    supervisor = playbook.supervisor
+    urgent = []
+    if sensitive and to != supervisor.email:
+        urgent = [f"This post is about {sensitive}: please answer it yourself, soon. {supervisor.name} "
+                  "(supervisor) is copied."]  # fmt: skip
     return thread_email(
         playbook=playbook,
         to=to,
@@ -121,9 +132,11 @@ def customer_post_email(
         headline=f"@{username} {did} on X ({when}):",
         text=text,
         notes=[
+            *urgent,
             url,
             "Your reply to this email goes to them as a DM if they have DMed us, otherwise as a "
             "public reply to their latest post that mentions us.",
         ],
         headers=headers,
+        copy=[str(supervisor.email)] if urgent else None,
     )
