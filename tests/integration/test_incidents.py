@@ -326,21 +326,30 @@ def test_a_new_spike_before_the_schedule_ended_the_quiet_incident_still_gets_its
     assert current is not None and current.replaces is None and current.ended_at is None
 
 
+def _backlash(
+    cloud: Cloud, promotion: str, who: str, n: int, *, quoting: bool = False
+) -> tuple[str, list[str]]:
+    """A promotion of ours and ``n`` customers' price complaints replying to it (every other one
+    quoting it instead, if ``quoting``), polled: the incident topic of the post, and the cases."""
+    promo = cloud.emulator.add_post("acmeair", promotion)
+    cases = []
+    for i in range(n):
+        cloud.emulator.add_user(f"{who}{i}", name=f"{who.title()}{i} Jones", followers=50 + i)
+        text = f"@acmeair fake prices, it was $320 at checkout #{i}. Disgusting and misleading."
+        above = quoting and i % 2 == 1
+        post = cloud.emulator.add_post(
+            f"{who}{i}", text, **({"quote_of": promo.id} if above else {"reply_to": promo.id})
+        )
+        cases.append(f"case-{post.id}")
+    cloud.poll()
+    return f"replies-to-{promo.id}", cases
+
+
 @pytest.mark.parametrize("playbook_overrides", [QUIET])
 def test_a_backlash_quoting_our_own_post_joins_its_replies_in_one_incident(cloud):
     """Was: only direct replies counted towards the post's incident; customers who quote-post a
     promotion to complain ("this is a lie" above it) each got a canned ack, a reply storm by quotes."""
-    promo = cloud.emulator.add_post("acmeair", "Fly to Porto from $39 this weekend only!")
-    topic = f"replies-to-{promo.id}"
-    cases = []
-    for i in range(4):
-        cloud.emulator.add_user(f"quoter{i}", name=f"Quoter{i} Silva", followers=80 + i)
-        text = f"@acmeair bait and switch, $280 at checkout #{i}. Disgusting and misleading."
-        post = cloud.emulator.add_post(f"quoter{i}", text, quote_of=promo.id) if i % 2 else (
-            cloud.emulator.add_post(f"quoter{i}", text, reply_to=promo.id)
-        )  # fmt: skip
-        cases.append(f"case-{post.id}")
-    cloud.poll()
+    topic, cases = _backlash(cloud, "Fly to Porto from $39 this weekend only!", "quoter", 4, quoting=True)
     wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the opening digest")
     wait_until(lambda: len(_acks(cloud)) == 4, timeout=40, what="the acks")
     stored = [cloud.store.cases.get(c) for c in cases]
@@ -355,14 +364,7 @@ def test_a_backlash_under_our_own_post_becomes_an_incident_the_schedule_tends_an
     """Complaints in replies to a post of ours (a promotion here) that name no playbook topic: each
     customer has their own case, and past the threshold they are one incident of the thread, with
     status acks and the supervisor's digests, not a canned reply each; the schedule ends it."""
-    promo = cloud.emulator.add_post("acmeair", "Fly to Lisbon from $49 this weekend only!")
-    topic = f"replies-to-{promo.id}"
-    cases = []
-    for i in range(5):
-        cloud.emulator.add_user(f"fan{i}", name=f"Fan{i} Jones", followers=50 + i)
-        text = f"@acmeair fake prices, it was $320 at checkout #{i}. Disgusting and misleading."
-        cases.append(f"case-{cloud.emulator.add_post(f'fan{i}', text, reply_to=promo.id).id}")
-    cloud.poll()
+    topic, cases = _backlash(cloud, "Fly to Lisbon from $49 this weekend only!", "fan", 5)
     [opened] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the opening digest")
     assert opened["Subject"].startswith(f"[Incident] {topic}") and "incident opened" in opened["Subject"]
     wait_until(lambda: len(_acks(cloud)) == 5, timeout=40, what="the acks")
