@@ -1,6 +1,6 @@
 """Support hours on the deployed stack (the real ASL on moto's interpreter, heartbeats in real time):
 a complaint that arrives while the team is closed gets the after-hours ack and no reminder before
-opening plus the SLA; in hours, the SLA as before; an urgent one goes to on-call on the normal SLA.
+opening plus the SLA; in hours, the SLA as before; an urgent one goes to on-call on the urgent SLA.
 The functions' clock (X's simulated clock) is set to the moment each test needs."""
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def test_an_urgent_complaint_after_hours_goes_to_on_call_with_the_normal_sla(clo
     assert ack.text.endswith("/ND") and "back on" not in ack.text  # someone is on it now
     timing = json.loads(execution(cloud.execution_arn(case_id))["input"])["timing"]
     assert timing["first_rep_response_seconds"] == SLA_SECONDS
-    wait_until(lambda: _reminders(cloud, NIGHT_DESK), timeout=10, what="on-call's reminder on the normal SLA")
+    wait_until(lambda: _reminders(cloud, NIGHT_DESK), timeout=10, what="on-call's reminder on the urgent SLA")
     assert cloud.emails_to("alex.brown@acmeair.example") == []  # the luggage rep sleeps
 
 

@@ -97,7 +97,7 @@ ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 class SupportHours(_Model):
     """When the care team works, in the brand's time zone. Outside these hours a rep's first-response
     SLA starts when the team opens (nobody is reminded or escalated at night), the public ack may say
-    when the team is back, and ``on_call`` (if set) takes priority 1-2 cases with the normal SLA."""
+    when the team is back, and ``on_call`` (if set) takes priority 1-2 cases with the urgent SLA."""
 
     timezone: str
     days: Annotated[list[Weekday], Field(min_length=1)]

@@ -43,7 +43,7 @@ def first_rep_response_seconds(
 ) -> int:
     """The first wait for the rep: the SLA, or, for a case that came in outside support hours, until
     the team opens plus the SLA (nobody is reminded at night). An urgent case goes to the on-call
-    person instead, on the normal SLA."""
+    person instead, on the urgent SLA (sla.urgent_rep_response_seconds, if set)."""
     sla = playbook.sla.rep_response_for(priority)
     opening = playbook.sla_starts_at_opening(priority, opened_at or now)
     if opening is None:

@@ -170,7 +170,7 @@ def _intro(
             f"opens, {opening:%a %d %b %H:%M %Z}, so there are no reminders before then."
         )
     elif playbook.on_call_takes(case.priority, case.opened_at) == recipient:
-        intro += " It came in after hours and is urgent: you are on call, so the usual SLA applies."
+        intro += " It came in after hours and is urgent: you are on call, so the urgent SLA applies now."
     return intro
 
 
