@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from turnaround.adapters.mailer import build_message, safe_header
 from turnaround.logic.reply_mail.reply_address import thread_anchor
-from turnaround.logic.workflow.voice import case_ref
+from turnaround.logic.workflow.voice import case_ref, supervisor_copied
 from turnaround.models.case import Case
 from turnaround.models.playbook import Playbook
 from turnaround.rendering import render
@@ -120,11 +120,11 @@ def customer_post_email(
     would have: they hear of it now."""
     when = at.strftime("%d %b %H:%M UTC") if at else "just now"
     did = "edited their post" if edited else "posted again in the case's thread"
-    supervisor = playbook.supervisor
-    urgent = []
-    if sensitive and to != supervisor.email:
-        urgent = [f"This post is about {sensitive}: please answer it yourself, soon. {supervisor.name} "
-                  "(supervisor) is copied."]  # fmt: skip
+    copied = supervisor_copied(playbook, sensitive, to)
+    urgent = [
+        f"This post is about {sensitive}: please answer it yourself, soon. {playbook.supervisor.name} "
+        "(supervisor) is copied."
+    ] if copied else []  # fmt: skip
     return thread_email(
         playbook=playbook,
         to=to,
@@ -138,5 +138,5 @@ def customer_post_email(
             "public reply to their latest post that mentions us.",
         ],
         headers=headers,
-        copy=[str(supervisor.email)] if urgent else None,
+        copy=copied,
     )

@@ -8,7 +8,13 @@ from email.message import EmailMessage
 from typing import Any
 
 from turnaround.adapters.mailer import build_message, safe_header
-from turnaround.logic.workflow.voice import ack_withheld, after_hours_opening, case_ref, details_shown
+from turnaround.logic.workflow.voice import (
+    ack_withheld,
+    after_hours_opening,
+    case_ref,
+    details_shown,
+    supervisor_copied,
+)
 from turnaround.models.case import Case, FollowUpPost, StoredDm
 from turnaround.models.language import language_of
 from turnaround.models.mention import Mention
@@ -174,18 +180,6 @@ def _intro(
     return intro
 
 
-def _supervisor_copied(
-    playbook: Playbook, case: Case, mention: Mention, recipient: Person, wait: Wait
-) -> list[str]:
-    """The supervisor, on the rep's first email of a sensitive case (an injury, a death, a legal
-    threat: logic/triage_sensitive.py): they hear of it now, not after the SLA (and once: not on
-    reminders, nor when a rep reassigns it)."""
-    first_to_rep = wait.role == "rep" and not wait.reminder and not case.reassignments
-    if not (mention.triage.sensitive and first_to_rep) or recipient.email == playbook.supervisor.email:
-        return []
-    return [str(playbook.supervisor.email)]
-
-
 def customer_day_anchor(case: Case, domain: str) -> str:
     """The thread every email about one customer's cases of one (UTC) day refers to."""
     return f"<{case.customer_id}.{case.opened_at.astimezone(UTC):%Y%m%d}.customer@{domain}>"
@@ -217,7 +211,9 @@ def escalation_email(
     intro = _intro(
         playbook=playbook, case=case, recipient=recipient, rep=rep, wait=wait, now=now or datetime.now(UTC)
     )
-    copied = _supervisor_copied(playbook, case, mention, recipient, wait)
+    # The supervisor is copied once: on the rep's first email, not on reminders or a reassignment's.
+    first_to_rep = wait.role == "rep" and not wait.reminder and not case.reassignments
+    copied = supervisor_copied(playbook, mention.triage.sensitive, recipient.email) if first_to_rep else []
     if copied:
         intro += (
             f" The post is about {mention.triage.sensitive}: no automated public reply went out, so please "

@@ -37,6 +37,15 @@ def ack_withheld(
     )
 
 
+def supervisor_copied(playbook: Playbook, sensitive: str | None, recipient_email: str) -> list[str]:
+    """Who else reads an email to ``recipient_email`` about a post naming a ``sensitive`` situation
+    (an injury, a death, a legal threat: logic/triage_sensitive.py): the supervisor, who hears of it
+    now, not after the SLA (the case's first email to its rep, and a later such post in its thread)."""
+    if not sensitive or recipient_email == playbook.supervisor.email:
+        return []
+    return [str(playbook.supervisor.email)]
+
+
 def details_shown(playbook: Playbook, mention: Mention) -> str | None:
     """The customer's personal details their own post shows in public ("a phone number (07*** ***
     *23)"), for the rep, or None. Such a case goes on by DM whatever triage's route: a public "we'll
