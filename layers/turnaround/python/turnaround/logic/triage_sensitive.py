@@ -15,6 +15,7 @@ tweets of ``../shared/data/complaints-social-media``: see the commit that added 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from turnaround.logic.triage_cues import _patterns
 from turnaround.logic.triage_languages import fold
@@ -95,7 +96,7 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
         r"\bsexis[tm]\b",
         r"\bhomophob",
         r"\btransphob",
-        r"\bharass",  # "harassing me with calls" is taken out first (NOT_MEANT)
+        r"\bharass",  # "harassing me with calls" is taken out first (NOT_MEANT_WORDS)
         r"\bassault",
         r"\bgroped\b",
         r"\bmolest",
@@ -134,7 +135,6 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
         r"\bwriting an? (piece|story|article)\b",
     ),
 }
-ENGLISH = {kind: _patterns(*words) for kind, words in ENGLISH_WORDS.items()}
 # Words one of which every phrase above contains (a unit test holds each phrase to it; " sue" starts
 # a word, so "issue" is not one):
 # a post with none of them names no sensitive situation, and most posts are spared the phrases
@@ -158,7 +158,7 @@ STEMS = (
 
 
 # Phrases that use those words for something else, blanked before the kinds are looked for.
-NOT_MEANT = _patterns(
+NOT_MEANT_WORDS = (
     r"\b(nobody|no one|no-one|noone|none of us|thankfully nobody|luckily nobody)( \w+)? (was|were|got|is|are)"
     r"( \w+)? (hurt|injured)\b",
     r"\bfeelings (were |are |got )?hurt\b",
@@ -167,14 +167,11 @@ NOT_MEANT = _patterns(
 )
 
 
-def _folded(*words: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
-
-
-# The same kinds in the other languages the playbook ships replies in (accents folded: triage_languages.fold)
-FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
+# The same kinds in the other languages the playbook ships replies in (accents folded:
+# triage_languages.fold); each phrase starts at a word.
+FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "es": {
-        "safety": _folded(
+        "safety": (
             r"peligr",
             r"insegur",
             r"aterrizaje de emergencia",
@@ -183,22 +180,27 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
             r"incendio",
             r"intoxicacion",
         ),
-        "injury or health": _folded(
-            r"herid[oa]s?\b", r"lesion", r"hospital\b", r"hospitaliz", r"urgencias\b", r"ambulancia"
+        "injury or health": (
+            r"herid[oa]s?\b",
+            r"lesion",
+            r"hospital\b",
+            r"hospitaliz",
+            r"urgencias\b",
+            r"ambulancia",
         ),
-        "bereavement": _folded(
+        "bereavement": (
             r"fallec",
             r"(padre|madre|papa|mama|hij[oa]|espos[oa]|marido|mujer|abuel[oa]"
             r"|herman[oa]) (ha |se )?(muerto|murio)",
             r"funeral",
             r"entierro",
         ),
-        "discrimination or harassment": _folded(r"racis", r"discrimin", r"acoso", r"agresion", r"agredi"),
-        "accessibility": _folded(r"silla de ruedas", r"discapacidad", r"movilidad reducida"),
-        "legal or press": _folded(r"abogad", r"denuncia", r"demandar", r"periodista"),
+        "discrimination or harassment": (r"racis", r"discrimin", r"acoso", r"agresion", r"agredi"),
+        "accessibility": (r"silla de ruedas", r"discapacidad", r"movilidad reducida"),
+        "legal or press": (r"abogad", r"denuncia", r"demandar", r"periodista"),
     },
     "fr": {
-        "safety": _folded(
+        "safety": (
             r"danger",
             r"atterrissage d'urgence",
             r"evacuation d'urgence",
@@ -206,8 +208,8 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
             r"incendie",
             r"intoxication",
         ),
-        "injury or health": _folded(r"blesse", r"blessure", r"hopital", r"aux urgences", r"ambulance"),
-        "bereavement": _folded(
+        "injury or health": (r"blesse", r"blessure", r"hopital", r"aux urgences", r"ambulance"),
+        "bereavement": (
             r"decede",
             r"deces\b",
             r"(pere|mere|fils|fille|mari|femme|grand-pere|grand-mere"
@@ -215,9 +217,9 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
             r"obseques",
             r"funerailles",
         ),
-        "discrimination or harassment": _folded(r"racis", r"discrimin", r"harcel", r"agress(e|ion)"),
-        "accessibility": _folded(r"fauteuil roulant", r"handicap", r"mobilite reduite"),
-        "legal or press": _folded(
+        "discrimination or harassment": (r"racis", r"discrimin", r"harcel", r"agress(e|ion)"),
+        "accessibility": (r"fauteuil roulant", r"handicap", r"mobilite reduite"),
+        "legal or press": (
             r"mon avocat",
             r"(contacter|consulter|prendre) un avocat",
             r"porter plainte",
@@ -227,11 +229,16 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
         ),
     },
     "pt": {
-        "safety": _folded(r"perigo", r"insegur", r"pouso de emergencia", r"fumaca", r"incendio", r"intoxica"),
-        "injury or health": _folded(
-            r"ferid[oa]s?\b", r"machuc", r"hospital\b", r"hospitaliz", r"pronto[- ]socorro", r"ambulancia"
+        "safety": (r"perigo", r"insegur", r"pouso de emergencia", r"fumaca", r"incendio", r"intoxica"),
+        "injury or health": (
+            r"ferid[oa]s?\b",
+            r"machuc",
+            r"hospital\b",
+            r"hospitaliz",
+            r"pronto[- ]socorro",
+            r"ambulancia",
         ),
-        "bereavement": _folded(
+        "bereavement": (
             r"faleceu",
             r"falecimento",
             r"(pai|mae|filh[oa]|marido|espos[oa]|avo|irmao|irma)"
@@ -239,15 +246,15 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
             r"funeral",
             r"velorio",
         ),
-        "discrimination or harassment": _folded(r"racis", r"discrimin", r"assedio", r"agredi", r"agressao"),
-        "accessibility": _folded(
+        "discrimination or harassment": (r"racis", r"discrimin", r"assedio", r"agredi", r"agressao"),
+        "accessibility": (
             r"cadeira de rodas",
             r"cadeirante",
             r"pessoa com deficiencia",
             r"deficiente fisic",
             r"mobilidade reduzida",
         ),
-        "legal or press": _folded(
+        "legal or press": (
             r"advogad",
             r"vou (te |vos |voces )?processar",
             r"processo judicial",
@@ -257,20 +264,26 @@ FOREIGN: dict[str, dict[str, re.Pattern[str]]] = {
         ),
     },
     "de": {
-        "safety": _folded(
-            r"gefahr\b", r"gefahrlich", r"lebensgefahr", r"notlandung", r"rauch\b", r"feuer\b", r"vergiftung"
+        "safety": (
+            r"gefahr\b",
+            r"gefahrlich",
+            r"lebensgefahr",
+            r"notlandung",
+            r"rauch\b",
+            r"feuer\b",
+            r"vergiftung",
         ),
-        "injury or health": _folded(r"verletz", r"krankenhaus", r"notarzt", r"notaufnahme", r"krankenwagen"),
-        "bereavement": _folded(
+        "injury or health": (r"verletz", r"krankenhaus", r"notarzt", r"notaufnahme", r"krankenwagen"),
+        "bereavement": (
             r"verstorben",
             r"(vater|mutter|sohn|tochter|mann|frau|opa|oma|bruder|schwester)"
             r" (ist )?(gestorben|tot)\b",
             r"beerdigung",
             r"trauerfall",
         ),
-        "discrimination or harassment": _folded(r"rassis", r"diskrimin", r"belastig", r"angegriffen"),
-        "accessibility": _folded(r"rollstuhl", r"schwerbehindert", r"mit behinderung"),
-        "legal or press": _folded(r"(rechts)?anwalt", r"klage\b", r"verklagen", r"journalist"),
+        "discrimination or harassment": (r"rassis", r"diskrimin", r"belastig", r"angegriffen"),
+        "accessibility": (r"rollstuhl", r"schwerbehindert", r"mit behinderung"),
+        "legal or press": (r"(rechts)?anwalt", r"klage\b", r"verklagen", r"journalist"),
     },
 }
 
@@ -287,8 +300,23 @@ def sensitive_kind(text: str, lang: str | None = None) -> str | None:
         lowered = " " + text.lower()  # " sue", not "issue": a stem may start at a word
         if not any(stem in lowered for stem in STEMS):
             return None
-        text = NOT_MEANT.sub(" ", text)
-        return next((kind for kind, pattern in ENGLISH.items() if pattern.search(text)), None)
-    body = fold(text)
-    kinds = FOREIGN.get(language, {})
-    return next((kind for kind, pattern in kinds.items() if pattern.search(body)), None)
+        not_meant, kinds = _english()
+        text = not_meant.sub(" ", text)
+    else:
+        text, kinds = fold(text), _foreign(language)
+    return next((kind for kind, pattern in kinds.items() if pattern.search(text)), None)
+
+
+# Compiled when first needed, once per container: compiling them all took ~9 ms of every cold start
+# of the mention poller, whose posts rarely hold a stem.
+@cache
+def _english() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
+    return _patterns(*NOT_MEANT_WORDS), {kind: _patterns(*words) for kind, words in ENGLISH_WORDS.items()}
+
+
+@cache
+def _foreign(language: str) -> dict[str, re.Pattern[str]]:
+    return {
+        kind: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
+        for kind, words in FOREIGN_WORDS.get(language, {}).items()
+    }
