@@ -2,14 +2,15 @@
 
 `make build` (the SAM CLI from .venv-sam, offline) writes the functions and layers; then each handler is
 imported and invoked once by a CPython 3.12 (the template's runtime) that can see only what Lambda would
-give it: the built function folder as /var/task, both built layers merged as /opt, and the SDK the runtime
-provides (lambda_runtime.txt). It talks to a moto server holding the stack deployed from template.yaml
+give it, where Lambda puts it: the built function folder at /var/task, both built layers merged at /opt,
+and the SDK the runtime provides (lambda_runtime.txt) at /var/runtime. It talks to a moto server holding the stack deployed from template.yaml
 with samconfig.toml's prod parameters, and to the X emulator, with the environment the template gives
 each function, tracing on as in production.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import json
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tomllib
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,17 +368,51 @@ def deployed() -> Iterator[Deployed]:
             server.stop()
 
 
+# Lambda's paths: the function folder is /var/task, the merged layers /opt, the runtime's SDK
+# /var/runtime. Code that works out paths from __file__ can pass in a deep scratch folder and fail
+# there (a module reached six folders up and every function failed at INIT). Where the kernel lets an
+# unprivileged user have a mount namespace (`unshare -rm`), each child sees the artifacts at exactly
+# these paths; elsewhere at the scratch folders, with a warning.
+ON_LAMBDAS_PATHS = (
+    'mount --bind "$1" /opt && mount -t tmpfs lambda /var && mkdir /var/task /var/runtime && '
+    'mount --bind "$2" /var/task && mount --bind "$3" /var/runtime && shift 3 && exec "$@"'
+)
+
+
+@functools.cache
+def _lambdas_paths_available() -> bool:
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        return False
+    probe = subprocess.run(
+        [unshare, "-rm", "sh", "-c", ON_LAMBDAS_PATHS, "sh", str(HERE), str(HERE), str(HERE), "true"],
+        capture_output=True,
+        timeout=30,
+    )
+    return probe.returncode == 0
+
+
 def invoke(built: Path, lambda_root: Path, deployed: Deployed, logical_id: str, event: dict[str, Any]) -> Any:
     """One invocation of a built function in a fresh CPython 3.12 process, as a cold Lambda would run it."""
     function = deployed.stack.functions[logical_id]
+    on_lambdas_paths = _lambdas_paths_available()
+    if on_lambdas_paths:
+        task, opt, runtime = Path("/var/task"), Path("/opt"), Path("/var/runtime")
+    else:
+        warnings.warn(
+            "no mount namespace (unshare -rm): the built functions run from scratch folders, not from "
+            "/var/task and /opt, so a path worked out from __file__ that only fails there goes unseen",
+            stacklevel=2,
+        )
+        task, opt, runtime = built / logical_id, lambda_root / "opt", lambda_root / "runtime"
     environment = {
-        # What Lambda sets, with /opt mapped to the merged layers.
+        # What Lambda sets.
         "AWS_LAMBDA_FUNCTION_NAME": function.name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",  # the handlers build their collaborators at INIT
-        "LAMBDA_TASK_ROOT": str(built / logical_id),
+        "LAMBDA_TASK_ROOT": str(task),
         "_HANDLER": function.handler,
         "_X_AMZN_TRACE_ID": "Root=1-6741e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{_free_udp_port()}",  # tracing on; segments go nowhere
@@ -393,19 +429,13 @@ def invoke(built: Path, lambda_root: Path, deployed: Deployed, logical_id: str, 
     }
     for name, raw in function.environment.items():
         value = str(raw)
-        environment[name] = str(lambda_root / value.removeprefix("/")) if value.startswith("/opt/") else value
+        environment[name] = str(opt.parent / value.removeprefix("/")) if value.startswith("/opt/") else value
+    command = [_lambda_python(), "-I", "-S", "-B", str(HERE / "lambda_bootstrap.py")]
+    if on_lambdas_paths:
+        artifacts = [str(lambda_root / "opt"), str(built / logical_id), str(lambda_root / "runtime")]
+        command = ["unshare", "-rm", "sh", "-c", ON_LAMBDAS_PATHS, "sh", *artifacts, *command]
     result = subprocess.run(
-        [
-            _lambda_python(),
-            "-I",
-            "-S",
-            "-B",
-            str(HERE / "lambda_bootstrap.py"),
-            str(built / logical_id),
-            str(lambda_root / "opt"),
-            str(lambda_root / "runtime"),
-            function.handler,
-        ],
+        [*command, str(task), str(opt), str(runtime), function.handler],
         input=json.dumps(event, default=str),
         capture_output=True,
         text=True,

@@ -4,6 +4,10 @@ imports point one way: models <- dal, adapters <- logic <- handlers."""
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "layers/turnaround/python/turnaround"
@@ -81,3 +85,58 @@ def test_every_folder_is_a_package_that_says_what_it_holds() -> None:
         init = folder / "__init__.py"
         assert init.exists(), f"{folder} has no __init__.py"
         assert ast.get_docstring(ast.parse(init.read_text())), f"{init} has no docstring"
+
+
+# Where Lambda puts the code: a layer's python/ folder at /opt/python, the function's at /var/task.
+# A module's top level that works out paths from __file__ must work there too (the build's scratch
+# folders and this checkout are deeper: Path(__file__).parents[5] of a module in /opt/python/turnaround/
+# models/ raised IndexError at INIT in every function, and no test that ran the code from here saw it).
+PROBE = """
+import json, sys, traceback
+from pathlib import Path
+failures = {}
+for path, lambda_path, name in json.loads(sys.argv[1]):
+    try:
+        __import__(name)  # its imports load as usual; then its top level runs again from Lambda's path
+        namespace = {"__name__": name, "__file__": lambda_path, "__package__": name.rpartition(".")[0]}
+        exec(compile(Path(path).read_text(), lambda_path, "exec"), namespace)
+    except Exception:
+        failures[lambda_path] = traceback.format_exc(limit=-2)
+print(json.dumps(failures))
+"""
+
+
+def top_levels_run_from(lambda_paths: list[tuple[Path, str, str]]) -> dict[str, str]:
+    """Runs each module's top level in a fresh interpreter with ``__file__`` at its Lambda path;
+    returns the tracebacks of those that raise."""
+    root = PACKAGE.parents[3]
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps([[str(p), lp, name] for p, lp, name in lambda_paths])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": f"{PACKAGE.parent}{os.pathsep}{root}"},
+        cwd=root,
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_every_module_runs_from_where_lambda_puts_it() -> None:
+    modules = [
+        (
+            path,
+            f"/opt/python/{path.relative_to(PACKAGE.parent)}",
+            ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"),
+        )
+        for path in sorted(PACKAGE.rglob("*.py"))
+    ]
+    assert len(modules) > 50
+    assert top_levels_run_from(modules) == {}
+
+
+def test_a_module_that_reaches_above_lambdas_root_is_caught(tmp_path: Path) -> None:
+    deep = tmp_path / "turnaround_probe.py"
+    deep.write_text("from pathlib import Path\nREPO = Path(__file__).resolve().parents[5]\n")
+    failures = top_levels_run_from([(deep, "/opt/python/turnaround/models/x.py", "json")])
+    assert "IndexError" in failures["/opt/python/turnaround/models/x.py"]

@@ -22,9 +22,12 @@ if TYPE_CHECKING:
     from turnaround.personal_details import PersonalDetail
 
 # In Lambda the build copies the playbook to the package root (turnaround/playbook.yaml); locally
-# PLAYBOOK_PATH points at it.
-BUNDLED = Path(__file__).resolve().parents[1] / "playbook.yaml"
-SOURCE = Path(__file__).resolve().parents[5] / "infrastructure" / "playbook.yaml"
+# PLAYBOOK_PATH points at it, or the checkout's copy (the package is four folders below the
+# repository) is read. Not Path.parents[5] of this file: in Lambda, /opt/python/turnaround/models/
+# has only five parents, and every function failed at INIT with IndexError.
+_PACKAGE = Path(__file__).resolve().parents[1]
+BUNDLED = _PACKAGE / "playbook.yaml"
+SOURCE = Path(os.path.normpath(_PACKAGE / "../../../../infrastructure/playbook.yaml"))
 
 
 # An address, checked for shape only: pydantic's EmailStr would load email-validator (and dnspython)
