@@ -369,13 +369,15 @@ def deployed() -> Iterator[Deployed]:
 
 
 # Lambda's paths: the function folder is /var/task, the merged layers /opt, the runtime's SDK
-# /var/runtime. Code that works out paths from __file__ can pass in a deep scratch folder and fail
-# there (a module reached six folders up and every function failed at INIT). Where the kernel lets an
-# unprivileged user have a mount namespace (`unshare -rm`), each child sees the artifacts at exactly
-# these paths; elsewhere at the scratch folders, with a warning.
+# /var/runtime, all read-only. Code that works out paths from __file__ can pass in a deep scratch
+# folder and fail there (a module reached six folders up and every function failed at INIT). Where
+# the kernel lets an unprivileged user have a mount namespace (`unshare -rm`), each child sees the
+# artifacts at exactly these paths, read-only; elsewhere at the scratch folders, with a warning.
 ON_LAMBDAS_PATHS = (
     'mount --bind "$1" /opt && mount -t tmpfs lambda /var && mkdir /var/task /var/runtime && '
-    'mount --bind "$2" /var/task && mount --bind "$3" /var/runtime && shift 3 && exec "$@"'
+    'mount --bind "$2" /var/task && mount --bind "$3" /var/runtime && '
+    "for path in /opt /var/task /var/runtime; do mount -o remount,bind,ro $path || exit 1; done && "
+    'shift 3 && exec "$@"'
 )
 
 
