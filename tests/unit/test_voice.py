@@ -27,6 +27,20 @@ from turnaround.models.mention import Author
         ("Sam2024", "jet_fan_88"),
         ("Dr.", "jet_fan_88"),
         ("", "jet_fan_88"),
+        # What angry customers and businesses put first in a display name is not a name.
+        ("Bitch Please", "jet_fan_88"),
+        ("Shit Airline", "jet_fan_88"),
+        ("Boycott AcmeAir", "jet_fan_88"),
+        ("Still Waiting For My Refund", "jet_fan_88"),
+        ("Angry Customer", "jet_fan_88"),
+        ("Fed Up", "jet_fan_88"),
+        ("Worst Airline Ever", "jet_fan_88"),
+        ("The Guardian Travel", "jet_fan_88"),
+        ("I'm Done", "jet_fan_88"),
+        # ...while names that are also words stay names.
+        ("Hope Adams", "Hope"),
+        ("Grace O'Neil", "Grace"),
+        ("Will Turner", "Will"),
     ],
 )
 def test_only_a_plain_name_is_repeated_in_public(display_name: str, greeted: str) -> None:
@@ -36,3 +50,12 @@ def test_only_a_plain_name_is_repeated_in_public(display_name: str, greeted: str
 def test_without_a_usable_name_or_username_the_customer_is_greeted_plainly() -> None:
     assert first_name(None) == "there"
     assert "@" not in first_name(Author(id="9", name="@someone", username="")), "never a mention"
+
+
+@pytest.mark.parametrize("username", ["AcmeAirSucks", "boycott_acme", "fuckacme", "scam_airline"])
+def test_a_username_of_protest_is_not_repeated_either(username: str) -> None:
+    assert first_name(Author(id="9", name="Boycott AcmeAir", username=username)) == "there"
+
+
+def test_a_plain_username_is_still_used_when_the_display_name_is_not_a_name() -> None:
+    assert first_name(Author(id="9", name="Angry Customer", username="whatever_jane")) == "whatever_jane"

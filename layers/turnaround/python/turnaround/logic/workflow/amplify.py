@@ -4,7 +4,6 @@ words, and (by default) the rep confirmed it from the "Retweet this?" email."""
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,12 +14,9 @@ from turnaround.logic.triage import sentiment
 from turnaround.logic.triage_cues import BACKHANDED
 from turnaround.logic.workflow.emails import amplify_request_email
 from turnaround.logic.workflow.notify import issue_links
+from turnaround.logic.workflow.voice import PROFANITY
 from turnaround.models.case import Case, FollowUpPost, ShownPost
 from turnaround.observability import logger, metrics
-
-PROFANITY = re.compile(
-    r"\b(f+u+c+k\w*|shit\w*|damn|crap|bitch\w*|bastard\w*|wtf|asshole\w*)\b", re.IGNORECASE
-)
 
 if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -99,6 +100,30 @@ _HONORIFICS = frozenset(
 )
 _NAME_JOINERS = "-'\u2019"  # hyphen, apostrophe, typographic apostrophe
 
+# Swearing, in a customer's post (never amplified) or their display name or username (never repeated).
+PROFANITY = re.compile(
+    r"\b(f+u+c+k\w*|shit\w*|damn|crap|bitch\w*|bastard\w*|wtf|asshole\w*)\b", re.IGNORECASE
+)
+# Words an angry customer (or a business) puts first in a display name that are not names: "Still
+# Waiting For My Refund", "Boycott AcmeAir", "Angry Customer", "The Guardian Travel". Greeting them by
+# it ("Really sorry for the trouble, Still.") is a screenshot; a rare real "Sunny" gets their username.
+_NOT_NAMES = frozenset(
+    {
+        "a", "an", "the", "my", "your", "our", "their", "this", "that", "not", "no", "never", "just", "still",
+        "yet", "again", "very", "so", "too", "only", "i", "im", "me", "we", "us", "you", "they", "dear",
+        "hey", "hi", "hello", "please", "help", "stop", "why", "where", "when", "what", "how", "who", "angry",
+        "furious", "fed", "mad", "upset", "unhappy", "disappointed", "frustrated", "annoyed", "disgusted",
+        "livid", "sad", "tired", "sick", "done", "ex", "former", "loyal", "worst", "bad", "terrible", "awful",
+        "poor", "shameful", "useless", "pathetic", "boycott", "refund", "refunds", "stranded", "delayed",
+        "cancelled", "canceled", "lost", "waiting", "stuck", "justice", "scam", "fraud", "shame", "sucks",
+        "hate", "honest", "real", "official", "customer", "customers", "passenger", "traveller", "traveler",
+        "flyer", "victim", "another", "team", "support", "service", "news", "travel", "media", "info", "fan",
+        "user", "account",
+    }
+)  # fmt: skip
+# In a username ("AcmeAirSucks", "boycott_acme"): the customer's handle is not repeated either.
+_PROTEST_IN_USERNAME = re.compile(r"suck|ihate|boycott|scam|fraud|worst|fuck|shit|bitch", re.IGNORECASE)
+
 
 def first_name(author: Author | None) -> str:
     """The name we greet the customer by in public: the first word of the display name if it is
@@ -106,7 +131,8 @@ def first_name(author: Author | None) -> str:
 
     A display name is whatever the customer typed, and our post repeats it to everyone: a word that
     is not plainly a name ("@elonmusk" would mention a third party from our account, "#boycott",
-    "BOYCOTT", "Sam2024") is never used. Titles and emoji before the name are skipped."""
+    "BOYCOTT", "Sam2024", "Still Waiting For My Refund", a swear word) is never used, nor is a username
+    of protest ("AcmeAirSucks"). Titles and emoji before the name are skipped."""
     for word in (author.name if author else "").split():
         word = word.rstrip(".,:;!")
         if word.lower() in _HONORIFICS or not any(ch.isalpha() for ch in word):
@@ -115,7 +141,8 @@ def first_name(author: Author | None) -> str:
             return word
         break  # the first word that is not a title is the name, or there is none we can use
     username = author.username if author else ""
-    return username[:20] if username.replace("_", "").isalnum() and username.isascii() else "there"
+    usable = username.replace("_", "").isalnum() and username.isascii()
+    return username[:20] if usable and not _PROTEST_IN_USERNAME.search(username) else "there"
 
 
 def _plainly_a_name(word: str) -> bool:
@@ -127,4 +154,6 @@ def _plainly_a_name(word: str) -> bool:
         and word[0].isalpha()
         and word[-1].isalpha()
         and not (word.isupper() and len(letters) > 3)  # shouting, not a name
+        and "".join(letters).lower() not in _NOT_NAMES
+        and not PROFANITY.search(word)
     )
