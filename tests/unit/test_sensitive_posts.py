@@ -240,3 +240,25 @@ def test_urgent_cases_run_on_the_urgent_sla_never_longer_than_the_usual(tmp_path
     )  # a playbook whose usual SLA is shorter still: urgent is never slower
     assert short.sla.rep_response_for(1) == 60
     load_playbook.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acmeair I'm going to sue you for this",
+        "@acmeair see you in small claims court",
+    ],
+)
+def test_a_post_the_model_reads_as_no_complaint_that_names_one_goes_to_a_person(text):
+    """Stored with nothing else, it would reach no one; the digest, not a case (on the labelled real
+    tweets every such post was no complaint), so no danger opens one at once either."""
+    result = triage(text)
+    assert result.category == "unsure", result.reasons
+    assert any(
+        reason.startswith(("read as other, but", "read as question, but")) for reason in result.reasons
+    )
+
+
+def test_a_post_read_as_no_complaint_that_names_no_sensitive_situation_stays_unanswered():
+    assert triage("@acmeair the emergency exit row seats are great").category == "praise"
+    assert triage("@acmeair what time does the lounge at JFK open?").category != "unsure"

@@ -312,3 +312,13 @@ def test_the_ack_bar_is_the_higher_of_the_playbooks_and_the_posts():
     unsure = playbook.ack_withheld(floor - 0.01, post_bar=0.8)
     assert unsure is not None and "thanks" not in unsure and f"below {floor:.2f}" in unsure
     assert playbook.ack_withheld(0.6, post_bar=0.8, opened_by_a_person=True) is None
+
+
+@pytest.mark.parametrize("text", ["@AcmeAir 🤬", "@AcmeAir 😡😡😡", "@AcmeAir 👎"])
+def test_anger_with_no_words_goes_to_a_person(text: str) -> None:
+    result = triage(text)
+    assert result.category == "unsure" and "no words" in result.reasons
+
+
+def test_a_friendly_emoji_with_no_words_is_nobodys_work() -> None:
+    assert triage("@AcmeAir 👍").category == "other"

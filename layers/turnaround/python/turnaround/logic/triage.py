@@ -44,6 +44,8 @@ _QUOTED = re.compile(r"\bRT @\w{1,15}:.*|[“\"]@\w{1,15}:[^”\"]*[”\"]?", re
 # The languages the shipped playbook has reply templates in; a complaint in any other goes to a person.
 REPLY_LANGUAGES = frozenset({"en", "es", "fr", "pt", "de"})
 SARCASM_EMOJI = frozenset("🙄😒🤦😑")
+# A post of nothing but these at us is anger with no words: a person looks (never a canned sorry).
+ANGER_EMOJI = frozenset("😡🤬😠👎😤💩")
 OPT_OUT = frozenset({"stop", "unsubscribe", "stop all"})
 # A quoted post with a few words of the customer's own that name no problem ("Stop this madness RT
 # @brand: Our fleet's on fleek"): a reaction to the quoted post, where a canned apology embarrasses.
@@ -270,7 +272,7 @@ def classify(
         return Judgement("other", score, None, [*reasons, "opt-out"])
     if not any(ch.isalnum() for ch in body):  # nothing but handles, punctuation or emoji
         return Judgement(
-            ("unsure" if SARCASM_EMOJI.intersection(body) else "other"),
+            ("unsure" if (SARCASM_EMOJI | ANGER_EMOJI).intersection(body) else "other"),
             score,
             None,
             [*reasons, "no words"],
@@ -399,11 +401,21 @@ def triage(
     )
     level_of: Severity | None = None
     sensitive: str | None = None
+    not_a_complaint = category in ("other", "question") and "opt-out" not in reasons
+    if not_a_complaint and sensitive_kind(text, lang) is not None:
+        # "I'm going to sue you", "can my service dog fly with me?": not a complaint to the model, but
+        # a person answers it; stored with nothing else, it would reach no one. The digest, not a
+        # case: on the 3,449 labelled real tweets all 8 such posts are not complaints. (Praise that
+        # names one stays praise: thanks for help after a fall is nobody's work.)
+        reasons.append(f"read as {category}, but it names {sensitive_kind(text, lang)}: a person decides")
+        category = "unsure"
     if category in ("complaint", "unsure"):  # unsure posts carry their routing too, for the person deciding
         sensitive = sensitive_kind(text, lang)
         level_of, why = severity(text, score, lang, sensitive=sensitive)
         reasons += why
-        if category == "unsure" and sensitive in DANGER:  # the digest is up to an hour away
+        if (
+            category == "unsure" and sensitive in DANGER and not not_a_complaint
+        ):  # the digest is up to an hour away
             category = "complaint"
             reasons.append(f"unsure, but it names {sensitive}: a case now, not the next digest")
     level, why_priority = priority(level_of, followers=followers, verified=verified, sensitive=sensitive)
