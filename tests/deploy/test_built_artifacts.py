@@ -3,9 +3,9 @@
 `make build` (the SAM CLI from .venv-sam, offline) writes the functions and layers; then each handler is
 imported and invoked once by a CPython 3.12 (the template's runtime) that can see only what Lambda would
 give it, where Lambda puts it: the built function folder at /var/task, both built layers merged at /opt,
-and the SDK the runtime provides (lambda_runtime.txt) at /var/runtime. It talks to a moto server holding the stack deployed from template.yaml
-with samconfig.toml's prod parameters, and to the X emulator, with the environment the template gives
-each function, tracing on as in production.
+and the SDK the runtime provides (lambda_runtime.txt) at /var/runtime. It talks to a moto server holding
+the stack deployed from template.yaml with samconfig.toml's prod parameters, and to the X emulator, with
+the environment the template gives each function, tracing on as in production.
 """
 
 from __future__ import annotations

@@ -167,6 +167,8 @@ def reply(
     html: str | None = None,
     attachment: tuple[str, bytes] | None = None,
     quoted: str = "Hi Alex, a new case on X is yours.\nPriority P1 - charged",
+    header: str = "On Mon, 23 Nov 2026 at 09:00, Acme Air <care@acmeair.example> wrote:",
+    signature: str = "-- \n{sender_name} | Acme Air care",
 ) -> bytes:
     """A reply as a mail client writes it: new text, signature, then the quoted email."""
     message = EmailMessage()
@@ -179,8 +181,7 @@ def reply(
     for name, value in (headers or {}).items():
         message[name] = value
     quote = "\n".join("> " + line for line in quoted.splitlines())
-    header = "On Mon, 23 Nov 2026 at 09:00, Acme Air <care@acmeair.example> wrote:"
-    body = f"{text}\n\n-- \n{sender_name} | Acme Air care\n\n{header}\n{quote}\n"
+    body = f"{text}\n\n{signature.format(sender_name=sender_name)}\n\n{header}\n{quote}\n"
     if html is not None:
         message.set_content(html, subtype="html")
     else:
@@ -441,6 +442,43 @@ def test_reply_goes_public_to_the_customers_latest_post_that_mentions_us(world: 
     assert outcome["status"] == "posted"
     assert world.emulator.posts_created()[-1].in_reply_to_tweet_id == post.id
     assert world.emulator.state()["violations"] == []
+
+
+def test_a_reply_from_a_mail_client_in_another_language_reaches_the_customer_without_our_email(
+    world: World,
+) -> None:
+    """The quote header is in the rep's mail client's language ("escribió:", "Från:"), whatever the
+    customer's: the parser's languages and our own address in the header cut it."""
+    case = world.open_case(SIMPLE, customer="bob")
+    address, assignee = reply_to(sent_emails()[-1]), str(case.assignee_email)
+    gmail_pt = (
+        f"Em seg., 23 de nov. de 2026 às 09:00, Acme Air <care@acmeair.example> (<{address}>) escreveu:"
+    )
+    text = "Bob, o seu pedido sai hoje do armazém."
+    outcome = world.send(reply(address, text, sender=assignee, header=gmail_pt, signature=""))
+    assert outcome["status"] == "posted"
+    assert world.emulator.posts_created()[-1].text == f"@bob {text}"
+
+    outlook_sv = (
+        "Från: Acme Air <care@acmeair.example>\nSkickat: den 23 november 2026 09:00\n"
+        "Till: Sam\nÄmne: Re: case"
+    )
+    text = "Bob, it arrives tomorrow before noon."
+    outcome = world.send(reply(address, text, sender=assignee, header=outlook_sv, signature=""))
+    assert outcome["status"] == "posted"
+    assert world.emulator.posts_created()[-1].text.endswith(text)
+    assert "a new case on X is yours" not in " ".join(p.text for p in world.emulator.posts_created())
+    assert world.emulator.posts_created()[-1].text.endswith(text)
+
+
+def test_a_reply_cut_down_to_its_greeting_is_refused_not_posted(world: World) -> None:
+    case = world.open_case(SIMPLE, customer="bob")
+    address, assignee = reply_to(sent_emails()[-1]), str(case.assignee_email)
+    posts = len(world.emulator.posts_created())
+    outcome = world.send(reply(address, "Hi Bob,", sender=assignee, signature="Thanks,\nSam"))
+    assert outcome["status"] == "refused" and 'only "Hi Bob,"' in outcome["detail"]
+    assert len(world.emulator.posts_created()) == posts
+    assert "Write the whole reply above the quoted email" in plain(sent_emails()[-1])
 
 
 def test_without_a_post_of_ours_or_an_unanswered_one_of_theirs_nothing_is_posted(world: World) -> None:

@@ -7,7 +7,12 @@ from email.message import EmailMessage
 
 import pytest
 
-from turnaround.logic.reply_mail.inbound_mail import html_to_text, parse_inbound, strip_quotes_and_signature
+from turnaround.logic.reply_mail.inbound_mail import (
+    html_to_text,
+    only_a_greeting,
+    parse_inbound,
+    strip_quotes_and_signature,
+)
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
     ReplyAddressInvalid,
@@ -142,3 +147,98 @@ def test_a_person_s_reply_is_not_automatic_and_the_sender_is_normalised() -> Non
     assert mail.auto_reply is None and not mail.bounce
     assert mail.sender == "alex.brown@acme.example" and mail.text == "Hello"
     assert parse_inbound(_message(), envelope_sender="").bounce  # null reverse-path: a bounce
+
+
+# What a quote of our own email names: our sender address and the reply domain.
+OURS = ("care@acme.example", "@reply.acme.example")
+FROM_US = "Acme Care <case+abc@reply.acme.example>"
+OUR_EMAIL = "Hi Alex, a new case on X is yours.\nResolved: https://act.example/a?t=SECRET"
+
+
+@pytest.mark.parametrize(
+    ("client", "body"),
+    [
+        (
+            "Gmail, Spanish",
+            f"Reembolsado.\n\nEl lun, 23 nov 2026 a las 9:00, {FROM_US} escribió:\n\n> {OUR_EMAIL}",
+        ),
+        (
+            "Gmail, Portuguese, wrapped",
+            "Reembolsado.\n\nEm seg., 23 de nov. de 2026 às 09:00,\ncare@acme.example escreveu:\n\n> old",
+        ),
+        ("Gmail, Polish", f"Reembolsado.\n\npon., 23 lis 2026 o 09:00 {FROM_US} napisał(a):\n\n> old"),
+        ("Gmail, Japanese", f"Reembolsado.\n\n2026年11月23日(月) 9:00 {FROM_US}:\n\n> old"),
+        (
+            "Outlook, Swedish",
+            f"Reembolsado.\n\n________________________________\nFrån: {FROM_US}\n"
+            "Skickat: den 23 november 2026 09:00\nTill: Alex <alex@acme.example>\n"
+            f"Ämne: Re: case\n\n{OUR_EMAIL}",
+        ),
+        (
+            "Outlook, Portuguese, no rule",
+            f"Reembolsado.\n\nDe: {FROM_US}\nEnviado: segunda-feira, 23 de novembro de 2026 09:00\n"
+            f"Para: Alex <alex@acme.example>\nAssunto: Re: case\n\n{OUR_EMAIL}",
+        ),
+        (
+            "a forward, then the reply",
+            f"Reembolsado.\n\n---------- Forwarded message ---------\nFrom: {FROM_US}\n"
+            f"Date: Mon, 23 Nov 2026\n\n{OUR_EMAIL}",
+        ),
+    ],
+)
+def test_our_quoted_email_never_reaches_the_customer_whatever_the_reps_mail_client_language(
+    client: str, body: str
+) -> None:
+    assert strip_quotes_and_signature(body, OURS) == "Reembolsado.", client
+
+
+def test_a_rep_who_gives_our_address_in_a_sentence_keeps_the_sentence() -> None:
+    body = "Jane, you can also write to care@acme.example with the receipt.\nWe'll refund it the same day."
+    assert strip_quotes_and_signature(body, OURS) == body
+
+
+def test_an_outlook_web_html_reply_is_read_without_the_email_it_answers() -> None:
+    html = (
+        '<html><body><div>Jane, the courier has your bag; it arrives by 6pm.</div><div id="Signature">'
+        '<p>Alex Brown | Acme Air care</p></div><div id="appendonsend"></div><hr><div id="divRplyFwdMsg">'
+        "<b>From:</b> Acme Air &lt;care@acme.example&gt;<br><b>Sent:</b> Monday 9:00</div>"
+        '<div><p>Hi Alex, a new case on X is yours.</p><p><a href="https://act.example/?t=SECRET">Resolved'
+        "</a></p></div></body></html>"
+    )
+    assert html_to_text(html) == "Jane, the courier has your bag; it arrives by 6pm."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hi Jane,\nThank you, we found the bag. A courier brings it by 6pm.",
+        "Bob, sorry for the wait.\nThanks, the refund is done and will show in 3-5 days.",
+        "Hola Jane,\nGracias, ya hemos encontrado tu maleta. Llega mañana.",
+        "Jane, your bag is at T5.\n- Collect it at desk 4\n- Bring ID",
+        "Jane, the shuttle leaves at 6.\nTake the lift to level 2, where the driver waits for you.",
+    ],
+)
+def test_a_sign_off_word_inside_the_message_never_cuts_it(body: str) -> None:
+    assert strip_quotes_and_signature(body, OURS) == body
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "Refund sent.\n\nKind regards,\nAlex Brown\nCustomer Care | Acme Air\nT: +44 20 7946 0958",
+            "Refund sent.",
+        ),
+        ("Refund sent.\n\nThanks,\nAlex", "Refund sent."),
+        ("Reembolsado.\n\nSaludos,\nAlex", "Reembolsado."),
+    ],
+)
+def test_a_plain_sign_off_is_still_taken_off(body: str, expected: str) -> None:
+    assert strip_quotes_and_signature(body, OURS) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "greeting"), [("Hi Bob,", True), ("Jane:", True), ("Done, refunded.", False)]
+)
+def test_a_reply_cut_down_to_its_greeting_is_seen(text: str, greeting: bool) -> None:
+    assert only_a_greeting(text) is greeting

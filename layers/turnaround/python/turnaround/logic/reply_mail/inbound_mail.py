@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import email
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
-# The languages whose reply headers ("On … wrote:", "Am … schrieb:") and signatures are recognised.
-REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt"]
+# A rep's mail client writes its quote header ("On … wrote:", "El … escribió:", "Från: …") in the
+# rep's language, not the customer's: every language the parser knows is read.
 AUTO_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response)|out of (the )?office|autoreply|abwesenheit|absence|"
     r"réponse automatique|respuesta automática)\b",
@@ -70,20 +71,27 @@ class _HtmlText(HTMLParser):
     """Visible text of an HTML body, without quoted history (blockquote, Gmail/Outlook quote blocks)."""
 
     BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4"}
-    QUOTES = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "divrplyfwdmsg", "appendonsend")
+    QUOTES = ("gmail_quote", "moz-cite-prefix", "yahoo_quoted", "divrplyfwdmsg", "appendonsend", "signature")
+    # Outlook puts only the quote's header in these, and the quoted email after them, outside: all
+    # that follows one is history.
+    HISTORY_FOLLOWS = ("divrplyfwdmsg", "appendonsend")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip_depth = 0  # inside a quote, script or style: count nested elements
         self._stack: list[bool] = []
+        self._history = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        marker = " ".join(str(v) for k, v in attrs if k in ("class", "id")).lower()
+        self._history = self._history or any(m in marker for m in self.HISTORY_FOLLOWS)
+        if self._history:
+            return
         if tag in ("br", "img", "hr", "meta", "link", "input"):
             if tag == "br" and not self._skip_depth:
                 self.parts.append("\n")
             return
-        marker = " ".join(str(v) for k, v in attrs if k in ("class", "id")).lower()
         skip = tag in ("blockquote", "script", "style", "head", "title") or any(
             q in marker for q in self.QUOTES
         )
@@ -94,7 +102,7 @@ class _HtmlText(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("br", "img", "hr", "meta", "link", "input") or not self._stack:
+        if self._history or tag in ("br", "img", "hr", "meta", "link", "input") or not self._stack:
             return
         if self._stack.pop() and self._skip_depth:
             self._skip_depth -= 1
@@ -102,7 +110,7 @@ class _HtmlText(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
+        if not self._skip_depth and not self._history:
             self.parts.append(data)
 
 
@@ -114,20 +122,84 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def strip_quotes_and_signature(text: str) -> str:
-    from mailparser_reply import EmailReplyParser
+def strip_quotes_and_signature(text: str, ours: Collection[str] = ()) -> str:
+    """The rep's new text: nothing from the first line of a quote header that names one of ``ours``
+    (our sender address, our reply domain), whatever the mail client's language; then quoted
+    history the parser recognises; then a sign-off, only where it plainly is one."""
+    from mailparser_reply import EmailMessage as ParsedMail
+    from mailparser_reply.constants import MAIL_LANGUAGES
 
-    text = text.replace("\r\n", "\n")
-    parsed = EmailReplyParser(languages=REPLY_LANGUAGES).read(text)
-    body = parsed.replies[0].body if parsed.replies else text
+    text = _before_our_own_email(text.replace("\r\n", "\n"), ours)
+    parsed = ParsedMail(text=text, languages=list(MAIL_LANGUAGES), keep_hyphen_lists=True).read()
+    reply = parsed.replies[0] if parsed.replies else None
+    body = text if reply is None else reply.body if _plainly_a_sign_off(reply.signatures) else reply.full_body
     # Lines quoted with ">" that the parser kept (a reply written between quotes) are history too.
     kept = [line for line in body.splitlines() if not line.lstrip().startswith(">")]
     return "\n".join(kept).strip()
 
 
+_HEADER_WORD = re.compile(r"^\W*[\w\u00C0-\u024F-]{1,14} ?:")  # "From:", "Från:", "De :", "Von:"
+_ATTRIBUTION_PART = re.compile(r"(\b(19|20)\d\d\b|\b\d{1,2}[:.]\d\d\b)")  # a year or a time
+_SEPARATOR = re.compile(r"^\s*[-_=]{3,}.*[-_=]{3,}\s*$")  # "---------- Forwarded message ---------"
+
+
+def _before_our_own_email(text: str, ours: Collection[str]) -> str:
+    """Cuts at the first line of a quote header naming our address: any line with our reply
+    domain (no rep types it), or our sender address on a header-like line ("From: Acme <care@…>",
+    "… care@acme.example escribió:"); a rep's "email care@acme.example" is kept. An attribution the
+    client wrapped onto the lines just above ("El lun, 23 nov 2026 a las 9:00,") goes with it."""
+    marks = [mark.lower() for mark in ours if mark]
+    if not marks:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        lowered = line.lower()
+        named = [mark for mark in marks if mark in lowered]
+        if not named:
+            continue
+        header_like = any(mark.startswith("@") for mark in named) or (
+            lowered.rstrip().endswith(":") or any(f"<{mark}>" in lowered for mark in named)
+            or bool(_HEADER_WORD.match(line))
+        )  # fmt: skip
+        if not header_like:
+            continue
+        start = index
+        while (
+            start > 0 and lines[start - 1].strip() and not lines[start - 1].rstrip().endswith((".", "!", "?"))
+        ):
+            if not (_ATTRIBUTION_PART.search(lines[start - 1]) or _SEPARATOR.match(lines[start - 1])):
+                break
+            start -= 1
+        return "\n".join(lines[:start])
+    return text
+
+
+def only_a_greeting(text: str) -> bool:
+    """What is left is "Hi Bob," or "Jane:": the message was lost (a mail client's odd quoting, or
+    the rep's text under the quote), and posting the greeting alone would embarrass us."""
+    words = text.split()
+    return 0 < len(words) <= 4 and text.rstrip().endswith((",", ":", ";"))
+
+
+def _plainly_a_sign_off(block: str) -> bool:
+    """Whether a signature the parser found is one: its first line a few words ("Thanks,", "Kind
+    regards, Alex"), the rest short lines (a name, a title, a number). "Thank you, we found the
+    parcel." or "Thanks,\nthe refund is done and shows in 3-5 days." is the message, not a sign-off."""
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
+    if not lines:
+        return True
+    if set(lines[0]) <= set("-_ "):  # "-- " or an Outlook rule: the delimiter says so
+        return len(lines) <= 12
+    if len(lines[0].split()) > 4 or len(lines) > 8:
+        return False
+    return not any(len(line.split()) >= 4 and line.endswith((".", "!", "?")) for line in lines[1:])
+
+
 def parse_inbound(
-    raw: bytes, *, envelope_sender: str = "", recipients: list[str] | None = None
+    raw: bytes, *, envelope_sender: str = "", recipients: list[str] | None = None, ours: Collection[str] = ()
 ) -> InboundMail:
+    """``ours``: our sender address and reply domain ("@reply.acme.example"), where quoted history
+    starts in any language."""
     message = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
     name, sender = parseaddr(str(message.get("From", "")))
@@ -151,7 +223,7 @@ def parse_inbound(
         subject=" ".join(str(message.get("Subject", "")).split())[:200],
         message_id=str(message.get("Message-ID", "")).strip(),
         recipients=recipients or to,
-        text=strip_quotes_and_signature(body) if body else "",
+        text=strip_quotes_and_signature(body, ours) if body else "",
         html_only=html_only,
         attachments=attachments,
         auto_reply=_automatic(message),

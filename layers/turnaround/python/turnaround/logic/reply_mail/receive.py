@@ -27,7 +27,9 @@ def receive(
                 recipients=receipt.recipients, text="",
             )  # fmt: skip
         else:
-            inbound = parse_inbound(raw, envelope_sender=mail.source, recipients=receipt.recipients)
+            inbound = parse_inbound(
+                raw, envelope_sender=mail.source, recipients=receipt.recipients, ours=desk.our_addresses
+            )
         logger.append_keys(ses_message_id=mail.messageId)
         outcomes.append(
             desk.handle(

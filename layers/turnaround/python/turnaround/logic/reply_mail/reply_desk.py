@@ -51,7 +51,7 @@ from turnaround.exceptions import (
     XUsageCapped,
 )
 from turnaround.logic.effects import Effects, ack_effect_key, find_our_dm, nothing_went_out
-from turnaround.logic.reply_mail.inbound_mail import InboundMail
+from turnaround.logic.reply_mail.inbound_mail import InboundMail, only_a_greeting
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
     ReplyAddressInvalid,
@@ -143,6 +143,12 @@ class ReplyDesk:
     @property
     def conversation(self) -> ConversationStore:
         return self.store.conversation
+
+    @property
+    def our_addresses(self) -> tuple[str, str]:
+        """What a quote of our own email names, in any mail client's language: our sender address and
+        the reply domain (a rep's reply never reaches the customer with our email quoted in it)."""
+        return str(self.playbook.sender_email), f"@{self.signer.domain}"
 
     # --- addresses and threading ----------------------------------------------------------------
 
@@ -279,6 +285,12 @@ class ReplyDesk:
             )  # fmt: skip
         if not mail.text.strip():
             return self._refuse(case, mail, key, verdicts, "there was no new text above the quoted email")
+        if only_a_greeting(mail.text):
+            return self._refuse(
+                case, mail, key, verdicts,
+                f'only "{mail.text.strip()}" was left once the quoted email and signature were taken out',
+                "Write the whole reply above the quoted email and send it again.",
+            )  # fmt: skip
         if case.opted_out:
             return self._refuse(case, mail, key, verdicts, "the customer asked us to stop contacting them")
         if self.effects.posting_hold():
