@@ -576,6 +576,28 @@ def test_a_reply_from_someone_else_is_refused_and_the_supervisor_may_reply(world
     assert outcome["status"] == "posted"
 
 
+def test_a_reply_all_between_colleagues_is_a_note_never_a_message_to_the_customer(world: World) -> None:
+    """The supervisor, copied on a sensitive case's first email, answers everyone: "talk to legal
+    before replying". That is for the rep, not for X."""
+    case = world.open_case(SIMPLE, customer="bob")
+    address, assignee = reply_to(sent_emails()[-1]), str(case.assignee_email)
+    posts = len(world.emulator.posts_created())
+    note = "Sam - this could become a claim. Talk to legal before replying and don't admit fault."
+    outcome = world.send(reply(address, note, sender=SUPERVISOR, headers={"Cc": f"Sam <{assignee}>"}))
+    assert outcome["status"] == "refused" and "a note between colleagues" in outcome["detail"]
+    assert len(world.emulator.posts_created()) == posts
+    told = sent_emails()[-1]
+    assert told["To"] == SUPERVISOR and "reply to this email's reply address only" in plain(told)
+
+    # The rep's reply-all to the supervisor: a note too. To the case address alone: it goes out.
+    outcome = world.send(
+        reply(address, "On it, will call legal.", sender=assignee, headers={"Cc": SUPERVISOR})
+    )
+    assert outcome["status"] == "refused" and len(world.emulator.posts_created()) == posts
+    outcome = world.send(reply(address, "Bob, your order left the depot this morning.", sender=assignee))
+    assert outcome["status"] == "posted" and len(world.emulator.posts_created()) == posts + 1
+
+
 def test_unauthenticated_mail_is_not_posted_and_the_real_rep_is_told(world: World) -> None:
     world.open_case(CHARGED)
     world.emulator.add_dm("jane", BRAND, "hi")

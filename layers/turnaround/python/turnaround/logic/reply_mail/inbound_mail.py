@@ -38,6 +38,9 @@ class InboundMail:
     attachments: list[str] = field(default_factory=list)
     auto_reply: str | None = None  # why it is an automatic reply, if it is one
     bounce: bool = False
+    # Anyone else it is addressed to (To, Cc), besides us: a reply-all to a colleague is a note
+    # between colleagues, never a message to the customer.
+    copied: list[str] = field(default_factory=list)
 
 
 def _automatic(message: EmailMessage) -> str | None:
@@ -217,6 +220,13 @@ def parse_inbound(
     elif html is not None:
         body, html_only = html_to_text(str(html.get_content())), True
     to = [address for _, address in getaddresses([str(v) for v in message.get_all("To", [])])]
+    cc = [address for _, address in getaddresses([str(v) for v in message.get_all("Cc", [])])]
+    marks = [mark.lower() for mark in ours if mark]
+    copied = [
+        address.lower()
+        for address in dict.fromkeys(to + cc)
+        if address.lower() != sender.lower() and not any(address.lower().endswith(mark) for mark in marks)
+    ]
     return InboundMail(
         sender=sender.lower(),
         sender_name=name,
@@ -228,6 +238,7 @@ def parse_inbound(
         attachments=attachments,
         auto_reply=_automatic(message),
         bounce=_bounce(message, envelope_sender),
+        copied=copied,
     )
 
 

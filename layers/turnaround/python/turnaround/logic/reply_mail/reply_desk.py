@@ -283,6 +283,14 @@ class ReplyDesk:
                 case, mail, key, verdicts,
                 "only the case's current rep or the supervisor can write to the customer",
             )  # fmt: skip
+        if mail.copied:
+            return self._refuse(
+                case, mail, key, verdicts,
+                f"it was also addressed to {', '.join(mail.copied)}, so we read it as a note between "
+                "colleagues, not a message to the customer",
+                "To write to the customer, reply to this email's reply address only (nobody else in To "
+                "or Cc).",
+            )  # fmt: skip
         if not mail.text.strip():
             return self._refuse(case, mail, key, verdicts, "there was no new text above the quoted email")
         if only_a_greeting(mail.text):
