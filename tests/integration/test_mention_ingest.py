@@ -15,6 +15,7 @@ from turnaround.adapters.x_api import XApi
 from turnaround.dal.cases import ThreadCases
 from turnaround.dal.mentions import MentionRepository
 from turnaround.dal.repositories import Repositories
+from turnaround.dal.review_queue import ReviewQueue
 from turnaround.exceptions import MalformedXResponse, StorageError, XApiUnavailable, XCreditsExhausted
 from turnaround.logic.ingest.mentions import MentionIngestor, _Pass
 from turnaround.models.mention import Mention
@@ -234,6 +235,33 @@ def test_complaint_opens_a_case_and_replies_in_its_thread_attach(
     clock.advance(1)
     assert _ingestor(x_api, store, clock).poll().attached_to_case == 1
     assert store.mentions.get(later.id).case_id == case.case_id
+
+
+def test_a_new_stacks_first_pass_gives_a_person_the_old_complaints_not_a_canned_ack_each(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """The first pass reads up to 800 mentions, weeks of them. Complaints older than a day go to the
+    unsure digest (someone may have answered them by hand long ago); today's open cases as usual.
+    Once the handle has a checkpoint, a complaint is a complaint however long it took to read."""
+    now = clock.now()
+    old = emulator.add_post("bob", "@acmeair my bag is lost and nobody answers", at=now - timedelta(days=3))
+    today = emulator.add_post(
+        "jane", "@acmeair you charged my card TWICE, nobody answers", at=now - timedelta(hours=2)
+    )
+    clock.advance(1)
+
+    result = _ingestor(x_api, store, clock).poll()
+
+    assert result.cases_opened == 1 and store.cases.get(f"case-{today.id}") is not None
+    stored = store.mentions.get(old.id)
+    assert stored.case_id is None and stored.triage.category == "unsure"
+    assert "older than 24 hours when first read" in stored.triage.reasons[-1]
+    assert [item.tweet_id for item in ReviewQueue(store).waiting(BRAND)] == [old.id]
+
+    late = emulator.add_post("bob", "@acmeair my refund never arrived")
+    clock.advance(2 * 24 * 3600)  # read two days late (X was down), after the first pass
+    assert _ingestor(x_api, store, clock).poll().cases_opened == 1
+    assert store.mentions.get(late.id).triage.category == "complaint"
 
 
 def test_customers_complaining_under_our_own_post_each_get_a_case_of_their_own(

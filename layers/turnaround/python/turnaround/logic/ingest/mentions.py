@@ -42,10 +42,15 @@ from turnaround.settings import PollerSettings
 
 Clock = Callable[[], datetime]
 DEFAULT_BACKOFF = timedelta(minutes=15)
+# A handle's first pass (a new stack, or a new table) reads up to 800 mentions, weeks of them: a
+# complaint older than this then goes to a person in the unsure digest, not into a case with a
+# canned "we're on it" weeks late and every rep emailed at once.
+FIRST_PASS_HORIZON = timedelta(hours=24)
 
 
 @dataclass
 class _Pass:
+    first: bool = False  # the handle's first pass: nothing stored before it
     tweets: list[XTweet] = field(default_factory=list)
     users: dict[str, XUser] = field(default_factory=dict)
     quoted_authors: dict[str, str] = field(default_factory=dict)
@@ -109,7 +114,7 @@ class MentionIngestor:
             self.store.checkpoints.set_user_id(self.handle, user_id)
             self.checkpoint = checkpoint.model_copy(update={"user_id": user_id})
 
-        state = _Pass(newest_id=checkpoint.pending_newest_id)
+        state = _Pass(first=checkpoint.since_id is None, newest_id=checkpoint.pending_newest_id)
         interrupted_until: datetime | None = None
         failure: XApiError | None = None
         token: str | None = None
@@ -339,6 +344,24 @@ class MentionIngestor:
             # The new version of a thread's first post: still the thread (and case) of its first
             # version, so an edit never opens a second case or earns a second automated reply.
             conversation = tweet.edit_of
+        judged = triage(
+            tweet.text,
+            followers=author.followers,
+            verified=author.verified,
+            lang=tweet.lang,
+            classifier=self.classifier,
+        )
+        if (
+            judged.is_complaint
+            and state.first
+            and tweet.created_at
+            and ingested_at - tweet.created_at > FIRST_PASS_HORIZON
+        ):
+            hours = int(FIRST_PASS_HORIZON.total_seconds() // 3600)
+            why = f"a complaint older than {hours} hours when first read (a new stack): a person decides"
+            judged = judged.model_copy(
+                update={"category": "unsure", "ack_bar": None, "reasons": [*judged.reasons, why]}
+            )
         return Mention(
             tweet_id=tweet.id,
             handle=self.handle,
@@ -353,13 +376,7 @@ class MentionIngestor:
             quoted_tweet_id=quoted,
             quotes_our_post=quotes_ours,
             mentions_handle=mentions_us,
-            triage=triage(
-                tweet.text,
-                followers=author.followers,
-                verified=author.verified,
-                lang=tweet.lang,
-                classifier=self.classifier,
-            ),
+            triage=judged,
             ingested_at=ingested_at,
         )
 
