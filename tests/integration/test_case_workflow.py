@@ -176,6 +176,23 @@ def _resolve_and_reach_follow_up(cloud: Cloud) -> str:
     return case_id
 
 
+def test_no_feedback_request_while_the_customer_has_another_open_case(cloud):
+    """ "Hope everything is sorted now" to a customer whose new complaint is open would read as not
+    listening: the resolved case asks nothing and closes."""
+    case_id, _ = _start(cloud, "jane", CHARGED)
+    _dm_after_the_ack(cloud, "jane", "Booking XK42P")
+    other = cloud.emulator.add_post(
+        "jane", "@acmeair and the refund for my seat upgrade never arrived either"
+    )
+    cloud.poll()
+    assert cloud.store.cases.get(f"case-{other.id}").status == "OPEN"
+    cloud.decide(ALEX, "resolved", note="Bag found and couriered")
+    assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
+    assert not any("how it turned out" in dm.text for dm in cloud.emulator.dms_sent(by="acmeair"))
+    assert not any("how it turned out" in p.text for p in cloud.emulator.posts_created(by="acmeair"))
+    assert cloud.store.cases.get(case_id).follow_up_asked_at is None
+
+
 def test_resolved_then_genuinely_positive_post_is_retweeted_once(cloud):
     case_id = _resolve_and_reach_follow_up(cloud)
     dms = cloud.emulator.dms_sent(by="acmeair")

@@ -33,6 +33,15 @@ def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         # kind words about it, would embarrass the brand: the rep closes such a case in person.
         reason = f"the case is about {mention.triage.sensitive}: no request for feedback, nothing amplified"
         return {"asked": False, "listen": False, "reason": reason}
+    if case.follow_up_post is not None:  # they wrote in the thread since the resolution: no need to ask
+        return {"asked": False, "listen": True, "reason": "the customer wrote after the resolution already"}
+    newer = flow.store.cases.find_open_for_customer(case.customer_id)
+    if newer is not None:
+        # "Hope everything is sorted now" under a customer whose new complaint is open: no.
+        reason = (
+            f"the customer has an open case ({newer.case_id}): no request for feedback, nothing amplified"
+        )
+        return {"asked": False, "listen": False, "reason": reason}
     lang = mention.triage.lang
     if not flow.playbook.speaks(lang):
         return {"asked": False, "listen": True, "reason": f"no templates in the customer's language ({lang})"}
