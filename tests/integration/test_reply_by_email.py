@@ -992,6 +992,20 @@ def test_an_ack_the_workflow_gave_up_on_does_not_hold_the_reps_reply(
     assert world.emulator.posts_created(by=BRAND)[-1].text == "@bob Bob, it arrives tomorrow."
 
 
+def test_a_reply_to_the_ack_not_posted_note_reaches_the_customer(world: World) -> None:
+    """The note is the newest email of the case's thread, so it is the one a rep answers: it carries
+    the case's reply address (it went to the brand's sender mailbox, unread)."""
+    case, _ = _assigned_and_emailed(world, SIMPLE, "bob")
+    workflow = build_case_workflow(get_settings(WorkflowSettings))
+    workflow.ack_not_posted(case.case_id, {"Error": "XBlockedByCustomer", "Cause": "blocked"})
+    note = sent_emails()[-1]
+    assert "was not posted" in plain(note) and reply_to(note).startswith("case+")
+    outcome = world.send(
+        reply(reply_to(note), "Bob, sorry - it ships today.", sender=str(case.assignee_email))
+    )
+    assert outcome["status"] == "posted"
+
+
 def test_a_reply_x_refuses_does_not_stop_the_ack_it_pre_empted(world: World) -> None:
     """The rep's reply claimed the ack's turn, then X refused it (a duplicate of one of our posts):
     nothing of ours reached the customer, so the ack still goes out."""

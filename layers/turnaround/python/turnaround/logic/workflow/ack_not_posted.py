@@ -65,7 +65,12 @@ def ack_not_posted(flow: CaseWorkflow, case_id: str, error: dict[str, Any]) -> d
             recipient=rep,
             username=mention.author.username,
             reason=reason,
-            headers=thread_headers(case_id, domain, reply_to=None)
+            # Its reply address too: the newest email of the thread is the one a rep answers.
+            headers=thread_headers(
+                case_id,
+                domain,
+                reply_to=flow.replies.reply_address(case_id, str(rep.email)) if flow.replies else None,
+            )
             | {"X-Turnaround-Case": case_id, "X-Turnaround-Effect": "ack-not-posted"},
         )
         told_rep = flow.effects.at_most_once(

@@ -55,12 +55,9 @@ class CaseWorkflow:
         if self.replies is None:
             return {}
         from turnaround.logic.reply_mail.conversation import timeline
-        from turnaround.logic.reply_mail.reply_emails import thread_headers
 
         case_id = case.case_id
-        headers = thread_headers(
-            case_id, self.replies.signer.domain, reply_to=self.replies.reply_address(case_id, recipient)
-        )
+        headers = self.reply_headers(case_id, recipient)
         del headers["In-Reply-To"]  # the escalation starts the thread; later emails answer it
         conversation = timeline(
             case,
@@ -69,6 +66,17 @@ class CaseWorkflow:
             self.replies.conversation.messages(case_id),
         )
         return {"conversation": conversation, "reply_headers": headers}
+
+    def reply_headers(self, case_id: str, recipient: str) -> dict[str, str]:
+        """A later email's place in the case's thread, with the recipient's reply address (none when
+        replies by email are off): every email of the thread can be answered into the case."""
+        from turnaround.logic.reply_mail.reply_emails import thread_headers
+
+        if self.replies is None:
+            return {}
+        return thread_headers(
+            case_id, self.replies.signer.domain, reply_to=self.replies.reply_address(case_id, recipient)
+        )
 
     def case(self, case_id: str) -> Case:
         case = self.store.cases.get(case_id)

@@ -351,8 +351,11 @@ def amplify_request_email(
     links: dict[str, str],
     expires_at: int,
     escalation_id: str,
+    reply_headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    """ "Retweet this?": the rep decides whether the brand amplifies a customer's praise."""
+    """ "Retweet this?": the rep decides whether the brand amplifies a customer's praise. With
+    ``reply_headers`` (the case's reply address and thread), a reply to it reaches the case."""
+    reply_headers = reply_headers or {}
     ref = case_ref(case.case_id)
     username = case.customer_username
     context = {
@@ -370,7 +373,11 @@ def amplify_request_email(
         subject=f"Retweet this? @{safe_header(username, 30)} - case {ref}",
         text=render(AMPLIFY_TEXT, html=False, **context),
         html=render(AMPLIFY_HTML, html=True, **context),
-        headers={"X-Turnaround-Case": case.case_id, "X-Turnaround-Escalation": escalation_id},
+        headers={
+            **reply_headers,
+            "X-Turnaround-Case": case.case_id,
+            "X-Turnaround-Escalation": escalation_id,
+        },
     )
 
 
