@@ -267,8 +267,10 @@ POLICIES = {
     "email-rejected": {
         "ErrorEquals": ["EmailNotSent"],
         "IntervalSeconds": 30,
-        "MaxAttempts": 3,
+        "MaxAttempts": 14,
         "BackoffRate": 2,
+        "MaxDelaySeconds": 900,
+        "JitterStrategy": "FULL",
     },
     "earlier-case-unassigned": {
         "ErrorEquals": ["EarlierCaseNotAssigned"],
@@ -341,3 +343,14 @@ def test_a_queued_ack_waits_for_its_slot_with_one_timer_then_posts():
     assert wait == {"Type": "Wait", "TimestampPath": "$.ack.result.post_at", "Next": "Acknowledge"}
     retried = {e for rule in STATES["Acknowledge"]["Retry"] for e in rule["ErrorEquals"]}
     assert "PostBudgetExhausted" not in retried  # a queue too long for the wait is recorded, not retried
+
+
+def test_an_ses_refusal_is_retried_for_an_hour_or_more_before_a_case_fails():
+    """An SES pause or a storm's burst over the sending rate parks the case. Full jitter waits a
+    random part of each backoff (spreading the retries out), so on average half of the caps' sum."""
+    policy = POLICIES["email-rejected"]
+    waits = [
+        min(policy["IntervalSeconds"] * policy["BackoffRate"] ** attempt, policy["MaxDelaySeconds"])
+        for attempt in range(policy["MaxAttempts"])
+    ]
+    assert sum(waits) / 2 >= 3600 and policy["JitterStrategy"] == "FULL"
