@@ -458,6 +458,8 @@ def test_a_reply_from_a_mail_client_in_another_language_reaches_the_customer_wit
     outcome = world.send(reply(address, text, sender=assignee, header=gmail_pt, signature=""))
     assert outcome["status"] == "posted"
     assert world.emulator.posts_created()[-1].text == f"@bob {text}"
+    # the customer heard from a person: closing the case no longer warns of the ack's promise
+    assert next(c for c in world.cases() if c.case_id == case.case_id).rep_replied_at is not None
 
     outlook_sv = (
         "Från: Acme Air <care@acmeair.example>\nSkickat: den 23 november 2026 09:00\n"
@@ -478,6 +480,7 @@ def test_a_reply_cut_down_to_its_greeting_is_refused_not_posted(world: World) ->
     outcome = world.send(reply(address, "Hi Bob,", sender=assignee, signature="Thanks,\nSam"))
     assert outcome["status"] == "refused" and 'only "Hi Bob,"' in outcome["detail"]
     assert len(world.emulator.posts_created()) == posts
+    assert next(c for c in world.cases() if c.case_id == case.case_id).rep_replied_at is None
     assert "Write the whole reply above the quoted email" in plain(sent_emails()[-1])
 
 

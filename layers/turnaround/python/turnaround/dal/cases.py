@@ -420,6 +420,10 @@ class CaseRepository(Repository):
             return False
         return True
 
+    def rep_replied(self, case_id: str, *, at: datetime) -> None:
+        """A rep's emailed reply reached the customer (on X, public or DM)."""
+        self._update(case_id, rep_replied_at=at.isoformat())
+
     def dm_opened(self, case_id: str, *, at: datetime) -> None:
         self._update(case_id, dm_open=True, last_dm_at=at.isoformat())
 

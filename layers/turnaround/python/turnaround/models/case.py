@@ -91,6 +91,7 @@ class Case(_Stored):
     first_response_at: datetime | None = None
     ack_error: AckError | None = None  # the ack could not be posted (the case went on without it)
     ack_error_shown: bool = False  # an email to the rep has said so
+    rep_replied_at: datetime | None = None  # the latest of a rep's emailed replies that reached X
     # Escalated to the rep (and perhaps the supervisor)
     escalated_at: datetime | None = None
     last_notified_at: datetime | None = None

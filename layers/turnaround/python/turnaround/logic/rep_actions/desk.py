@@ -47,6 +47,8 @@ class ActionDesk:
         mention = self.store.mentions.get(case.root_tweet_id)
         context: dict[str, Any] = {"case": case, "mention": mention, "post": escalation.post}
         context["choices"] = self.reassign_choices(case, escalation)
+        if claim.action in ("resolved", "not_resolved"):
+            context["unkept_promise"] = unkept_promise(case)
         return claim, escalation, context
 
     def act(self, token: str, *, note: str, reassign_to: str | None = None) -> str:
@@ -107,3 +109,12 @@ class ActionDesk:
             self.workflow.fail(
                 task_token, CaseNotResolved.__name__, note or "The rep could not resolve the case."
             )
+
+
+def unkept_promise(case: Case) -> str | None:
+    """Our public ack, when it is the last the customer heard from us: it promised an update ("we're
+    on it and will update you here"), and closing the case now would leave that promise standing in
+    public. None once a rep's emailed reply (public or DM) went out."""
+    if case.route != "public" or not case.ack_tweet_id or case.rep_replied_at is not None:
+        return None
+    return case.ack_text or "(our public reply)"

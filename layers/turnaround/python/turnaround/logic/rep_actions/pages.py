@@ -21,6 +21,10 @@ CONFIRM = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround 
 <blockquote style="white-space: pre-wrap">{{ mention.text if mention else "" }}</blockquote>
 {% if post %}<p>The customer's post after resolution{% if action == "retweet" %}, which the brand would retweet{% endif %}:</p>
 <blockquote style="white-space: pre-wrap">{{ post.text }}</blockquote>{% endif %}
+{% if unkept_promise %}<p style="border-left: 4px solid #c60; padding-left: 8px"><strong>The customer is still
+waiting to hear from us.</strong> Our public reply promised an update and nothing has followed it:</p>
+<blockquote style="white-space: pre-wrap">{{ unkept_promise }}</blockquote>
+<p>Before you mark it, reply to the case email (or on X) so they hear how it ended.</p>{% endif %}
 <form method="post" action="">
 <input type="hidden" name="t" value="{{ token }}">
 {% if action == "reassign" %}{% if choices %}<label>Reassign to
@@ -40,6 +44,7 @@ def confirm_page(**context: Any) -> str:
     case's rep and the one asking) and preselects nobody: the rep must choose."""
     context.setdefault("post", None)
     context.setdefault("choices", [])
+    context.setdefault("unkept_promise", None)
     return render(CONFIRM, html=True, label=LABELS[context["action"]], **context)
 
 

@@ -568,6 +568,8 @@ class ReplyDesk:
         at: datetime | None = None,
     ) -> None:
         author = f"{mail.sender_name} <{mail.sender}>" if mail.sender_name else mail.sender
+        if outcome == "posted":
+            self.store.cases.rep_replied(case_id, at=at or self.clock())
         self.conversation.record(
             CaseMessage(
                 case_id=case_id,
