@@ -34,6 +34,11 @@ def test_the_shipped_incidents_block_loads_and_reads_topics(tmp_path):
     assert incidents.topic_of("@AcmeAir your app is NOT WORKING again") == "outage"
     assert incidents.topic_of("@AcmeAir flight delayed 3 hours") == "delays"
     assert incidents.topic_of("@AcmeAir lovely crew today") is None
+    # "down" as a phrase of an outage, not of a disappointment (which would get the outage's status post)
+    assert incidents.topic_of("@AcmeAir your app has been down all morning") == "outage"
+    assert incidents.topic_of("@AcmeAir app down again, can't check in") == "outage"
+    assert incidents.topic_of("@AcmeAir your agent let me down and refused my refund") is None
+    assert incidents.topic_of("@AcmeAir I was turned down for an upgrade, sat down at the gate") is None
 
 
 def test_an_incident_ack_with_a_typo_is_refused_naming_it(tmp_path):
