@@ -92,6 +92,24 @@ def test_a_storm_on_one_topic_becomes_one_incident_with_one_digest_and_status_ac
     assert cloud.emulator.violations == []
 
 
+@pytest.mark.parametrize("playbook_overrides", [OVERRIDES])
+def test_in_an_incident_a_complaint_that_needs_the_customers_details_keeps_its_dm_invite(cloud):
+    """ "The app is down and you charged me twice": the status post will not refund them."""
+    _complain(cloud, 6)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 6, timeout=40, what="the storm's acks")
+    cloud.emulator.add_user("payer", name="Pat Payer", followers=90)
+    charged = cloud.emulator.add_post(
+        "payer", "@acmeair your app is down and you charged my card twice for AC7"
+    )
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 7, timeout=40, what="the payer's ack")
+    ack = next(a for a in _acks(cloud) if a.in_reply_to_tweet_id == charged.id)
+    assert cloud.store.cases.get(f"case-{charged.id}").incident_id  # it counts towards the incident
+    assert STATUS not in ack.text and ack.direct_message_deep_link  # but gets its DM invite
+    assert cloud.emulator.violations == []
+
+
 BUDGET = {
     **OVERRIDES,
     "incidents": {"threshold": 50, "post_budget_per_15_minutes": 4, "urgent_reserve": 2},

@@ -54,8 +54,10 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         "initials": rep.initials,
         "case_ref": case_ref(case_id),
     }
-    # In an incident every case points to the one status post (and invites no DM).
-    text = _incident_ack(flow, case, lang, values)
+    # In an incident every case points to the one status post (and invites no DM), except one that
+    # needs the customer's details ("the app is down and you charged me twice"): the status post
+    # will not refund them, so it keeps its DM invite.
+    text = None if offline and _needs_details(flow, mention) else _incident_ack(flow, case, lang, values)
     incident_ack = text is not None
     if text is None:
         situation, extra = _ack_situation(flow, case, "ack_offline" if offline else "ack_public", lang)
@@ -95,6 +97,16 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         )
     logger.info("acknowledged", extra={"case_id": case_id, "tweet_id": tweet_id, "offline": offline})
     return {**result, "acknowledged": True, "tweet_id": tweet_id, "incident_ack": incident_ack}
+
+
+def _needs_details(flow: CaseWorkflow, mention: Mention) -> bool:
+    """The complaint names account, booking, bag or payment matters, or shows personal details."""
+    from turnaround.logic.triage import offline_topics  # the triage cues: only for an offline case
+
+    return (
+        bool(offline_topics(mention.text, mention.triage.lang))
+        or details_shown(flow.playbook, mention) is not None
+    )
 
 
 def _ack_situation(
