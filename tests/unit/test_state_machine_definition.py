@@ -348,7 +348,7 @@ def test_a_queued_ack_waits_for_its_slot_with_one_timer_then_posts():
 def test_an_ses_refusal_is_retried_for_an_hour_or_more_before_a_case_fails():
     """An SES pause or a storm's burst over the sending rate parks the case. Full jitter waits a
     random part of each backoff (spreading the retries out), so on average half of the caps' sum."""
-    policy = POLICIES["email-rejected"]
+    policy = next(rule for rule in STATES["NotifyRep"]["Retry"] if rule["ErrorEquals"] == ["EmailNotSent"])
     waits = [
         min(policy["IntervalSeconds"] * policy["BackoffRate"] ** attempt, policy["MaxDelaySeconds"])
         for attempt in range(policy["MaxAttempts"])

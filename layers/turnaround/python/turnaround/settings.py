@@ -27,6 +27,16 @@ class _Settings(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
+class MailSettings(_Settings):
+    # Outside prod (template parameter EmailOnlyTo): every email goes to this address instead.
+    EMAIL_ONLY_TO: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+
+    @field_validator("EMAIL_ONLY_TO", mode="before")
+    @classmethod
+    def _none_is_none(cls, value: object) -> object:
+        return value or None
+
+
 class XApiSettings(_Settings):
     # Only set for local runs and tests: production talks to X's own host.
     X_API_BASE_URL: str | None = None

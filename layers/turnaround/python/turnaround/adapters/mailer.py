@@ -40,11 +40,16 @@ def build_message(
 
 
 class Mailer:
-    """``client``: SES's, or ``make_client`` makes it at the first email (the container's, shared)."""
+    """``client``: SES's, or ``make_client`` makes it at the first email (the container's, shared).
+    ``only_to``: every email goes to this one address instead of its recipients (its headers
+    unchanged, so they show whom it was for): a dev stack reading the live handle emails nobody real."""
 
-    def __init__(self, *, client: Any = None, make_client: Callable[[], Any] | None = None):
+    def __init__(
+        self, *, client: Any = None, make_client: Callable[[], Any] | None = None, only_to: str | None = None
+    ):
         self._client = client
         self._make_client = make_client
+        self.only_to = only_to
 
     @property
     def client(self) -> Any:
@@ -54,7 +59,8 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> str:
         try:
-            response = self.client.send_raw_email(RawMessage={"Data": message.as_bytes()})
+            destinations = {"Destinations": [self.only_to]} if self.only_to else {}
+            response = self.client.send_raw_email(RawMessage={"Data": message.as_bytes()}, **destinations)
         except ClientError as exc:
             raise EmailNotSent(
                 f"SES did not send '{message['Subject']}': {exc.response['Error'].get('Code')}"

@@ -121,8 +121,9 @@ def store(table_name: str) -> Repositories:
 @per_container
 def mailer() -> Mailer:
     from turnaround.adapters.mailer import Mailer  # the stdlib email modules: only where mail is sent
+    from turnaround.settings import MailSettings, get_settings
 
-    return Mailer(make_client=partial(aws.client, "ses"))
+    return Mailer(make_client=partial(aws.client, "ses"), only_to=get_settings(MailSettings).EMAIL_ONLY_TO)
 
 
 @per_container
