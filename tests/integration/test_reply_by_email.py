@@ -1009,6 +1009,25 @@ def test_a_reply_to_the_ack_not_posted_note_reaches_the_customer(world: World) -
     assert outcome["status"] == "posted"
 
 
+def test_once_x_refuses_the_reps_dm_their_next_reply_goes_public(world: World) -> None:
+    """The customer DMed us, then closed their DMs: every later DM would be refused the same way, so
+    the rep is told their next reply goes public, and it does."""
+    case = world.open_case(CHARGED)
+    world.emulator.add_dm("jane", BRAND, "hi")
+    world.clock.advance(5)
+    world.poll_dms()
+    address = reply_to(sent_emails()[-1])
+    jane = world.emulator.world.user_by_name("jane")
+    assert jane is not None
+    jane.dm_refuse = True
+    outcome = world.send(reply(address, "Jane, I've refunded the second charge."))
+    assert outcome["status"] == "refused" and "DMs are closed" in outcome["detail"]
+    assert "goes to them publicly on X" in plain(sent_emails()[-1])
+    assert next(c for c in world.cases() if c.case_id == case.case_id).dm_refused
+    outcome = world.send(reply(address, "Jane, the second charge is refunded; it shows in 3-5 days."))
+    assert outcome["status"] == "posted" and outcome["channel"] == "x_public"
+
+
 def test_a_reply_x_refuses_does_not_stop_the_ack_it_pre_empted(world: World) -> None:
     """The rep's reply claimed the ack's turn, then X refused it (a duplicate of one of our posts):
     nothing of ours reached the customer, so the ack still goes out."""

@@ -309,7 +309,7 @@ class ReplyDesk:
                 verdicts,
                 "posting to X is on hold (X credits or usage cap); ops has been told",
             )
-        if case.dm_open:
+        if case.dm_open and not case.dm_refused:  # X refused us a DM to them: public from then on
             return self._post_dm(case, mail, key, verdicts)
         return self._post_public(case, mail, key, verdicts)
 
@@ -411,6 +411,8 @@ class ReplyDesk:
                 " If a number read as a phone or card number is an order or ticket number, write it with "
                 'a # in front ("order #8339201847") and reply again: a #number is not read.'
             )
+        if case.dm_refused:  # asking them to DM us would lead nowhere: X refuses us a DM to them
+            return "Their DMs are closed to us: reach them by email or phone. " + remove
         if case.route == "offline" and case.ack_tweet_id:  # the offline ack (its DM invite) went out
             return (
                 "We invited the customer to DM us: once they do, their DM reaches you in this thread "
@@ -522,8 +524,15 @@ class ReplyDesk:
         effect: str,
         exc: XApiError,
     ) -> ReplyOutcome:
+        advice = ""
         if isinstance(exc, XDirectMessageRefused):
             reason = "X refused the DM: the customer's DMs are closed to us"
+            # Every later reply would be refused the same way: the case's replies go public now.
+            self.store.cases.dm_refused(case.case_id, reason=reason)
+            advice = (
+                "Your next reply in this thread goes to them publicly on X, so leave out anything "
+                "personal; or reach them by email or phone."
+            )
         elif isinstance(exc, XPostDeleted):
             reason = "X refused the reply: the customer deleted the post (or it is no longer visible to us)"
         elif isinstance(exc, XBlockedByCustomer):
@@ -539,7 +548,7 @@ class ReplyDesk:
         else:
             reason = f"X refused it ({type(exc).__name__}: {str(exc)[:200]})"
         self.effects.refused(effect, f"refused: {reason}")
-        return self._refuse(case, mail, key, verdicts, reason)
+        return self._refuse(case, mail, key, verdicts, reason, advice)
 
     # --- outcomes that post nothing --------------------------------------------------------------
 
