@@ -271,6 +271,8 @@ class ReplyDesk:
         if mail.bounce:
             return self._ignore(case, mail, key, "a delivery failure report (bounce)")
         if mail.auto_reply:
+            if mail.sender == (case.assignee_email or "").lower() and verdicts.refusal() is None:
+                self._assignee_away(case, mail)
             return self._ignore(case, mail, key, f"an automatic reply ({mail.auto_reply})")
         refusal = verdicts.refusal()
         if refusal:
@@ -616,6 +618,19 @@ class ReplyDesk:
             headers=self._headers(case.case_id, recipient, in_reply_to=mail.message_id),
         )
         self._send_once(f"{case.case_id}#mail#{key}#{kind}", message)
+
+    def _assignee_away(self, case: Case, mail: InboundMail) -> None:
+        """The rep's mailbox answered their case email by itself (out of office): the supervisor
+        hears it now, once per case, not when the SLA runs out."""
+        supervisor = str(self.playbook.supervisor.email)
+        if supervisor.lower() == mail.sender:
+            return
+        headline = (
+            f"{mail.sender}'s mailbox answered the email about this case automatically "
+            f"({mail.auto_reply}): they may be away. The case waits on them until its SLA runs out, "
+            "then comes to you; ask a colleague to take it now if they are away."
+        )
+        self._tell(case, mail, "assignee-away", "supervisor", headline, [], to=supervisor)
 
     def _staff(self, email: str) -> bool:
         return email == str(self.playbook.supervisor.email).lower() or any(
