@@ -109,7 +109,7 @@ def test_an_urgent_case_after_hours_goes_to_on_call_on_the_urgent_sla(tmp_path):
 LONGEST = {"customer": "x" * 15, "first_name": "y" * 20, "initials": "ABC", "case_ref": "123456"}
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "pt", "de"])  # every language the playbook ships
 @pytest.mark.parametrize("situation", ["ack_public_after_hours", "ack_offline_after_hours"])
 def test_shipped_after_hours_acks_say_when_the_team_is_back_and_fit_a_post(tmp_path, lang, situation):
     playbook = _load(tmp_path)
@@ -118,10 +118,25 @@ def test_shipped_after_hours_acks_say_when_the_team_is_back_and_fit_a_post(tmp_p
     opening = playbook.opens_after(SATURDAY_EVENING)
     assert opening is not None
     values = opening_values(opening, lang)
-    assert values == {"opens_on": {"en": "Monday", "es": "lunes"}[lang], "opens_at": "08:00 GMT"}
+    monday = {"en": "Monday", "es": "lunes", "fr": "lundi", "pt": "segunda-feira", "de": "Montag"}[lang]
+    assert values == {"opens_on": monday, "opens_at": "08:00 GMT"}
     texts = {playbook.render(situation, key=f"case-{n}", lang=lang, **values, **LONGEST) for n in range(20)}
     assert len(texts) >= 2  # variants, so X never sees duplicate text
     for text in texts:
-        assert f"{values['opens_on']} a" in text and "08:00 GMT" in text and "123456" in text, text
+        # "Monday at", "lunes a las", "lundi à", "segunda-feira, às", "Montag um": the day, then the hour
+        assert monday in text and text.index(monday) < text.index("08:00 GMT") and "123456" in text, text
         assert weighted_length(text) <= 280, text
-    assert not playbook.has_variants(situation, "fr")  # French keeps its usual ack
+
+
+def test_support_hours_need_an_after_hours_ack_in_every_language_the_playbook_speaks(tmp_path):
+    """Without one, a French customer at 23:00 on a Saturday would read "nous regardons cela tout de
+    suite" and nobody would look until Monday."""
+
+    def without_french_after_hours(playbook: dict) -> None:
+        playbook.update(support_hours=HOURS)
+        del playbook["languages"]["fr"]["ack_public_after_hours"]
+
+    with pytest.raises(
+        ConfigurationError, match=r"after-hours acks are needed: \[.fr.ack_public_after_hours.\]"
+    ):
+        load_playbook(edited_playbook(tmp_path, without_french_after_hours))

@@ -388,6 +388,21 @@ class Playbook(_Model):
         return self
 
     @model_validator(mode="after")
+    def _after_hours_acks_in_every_language(self) -> Playbook:
+        """With support hours, an ack at night must say when the team is back in every language it
+        is sent in: the usual ack ("we're looking at it right now") would promise what nobody does."""
+        if self.support_hours:
+            lacking = [
+                f"{lang}.{situation}"
+                for lang, templates in [(self.language, self.templates), *self.languages.items()]
+                for situation in ("ack_public_after_hours", "ack_offline_after_hours")
+                if not getattr(templates, situation)
+            ]
+            if lacking:
+                raise ValueError(f"support_hours is set, so these after-hours acks are needed: {lacking}")
+        return self
+
+    @model_validator(mode="after")
     def _every_template_renders(self, info: ValidationInfo) -> Playbook:
         """Render every variant of every situation in every language with sample values.
 
