@@ -302,6 +302,9 @@ PUBLIC_SITUATIONS = {
 }
 
 
+_MENTIONED = re.compile(r"(?<![\w@])@(\w{1,15})\b")
+
+
 class Playbook(_Model):
     brand: str
     templates: Templates
@@ -320,6 +323,16 @@ class Playbook(_Model):
     incidents: Incidents | None = None  # storm mode; off when absent
     support_hours: SupportHours | None = None  # absent: the team answers around the clock
     personal_details: PersonalDetailRules = Field(default_factory=PersonalDetailRules)
+    # Other brands' X handles (without the @): a complaint that names one ("@RivalAir cancelled my
+    # flight, @AcmeAir can you help?") gets no canned "sorry", which could apologise for them.
+    competitors: list[Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_]{1,15}$")]] = []
+
+    def competitor_named(self, text: str) -> str | None:
+        """The first competitor's handle ``text`` mentions (as typed), or None."""
+        if not self.competitors:
+            return None
+        rivals = {handle.lstrip("@").lower() for handle in self.competitors}
+        return next((handle for handle in _MENTIONED.findall(text) if handle.lower() in rivals), None)
 
     def personal_details_in(self, text: str, *, customers_own: bool = False) -> list[PersonalDetail]:
         """The customer's personal details that ``text`` would show in public (email addresses,

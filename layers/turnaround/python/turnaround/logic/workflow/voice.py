@@ -33,6 +33,9 @@ def ack_withheld(
         # "Sorry about this, we're on it!" under an injury, a death or a racist remark embarrasses
         # the brand: the rep (the supervisor copied) answers it in their own words, urgently.
         return f"the post is about {mention.triage.sensitive}: a person writes the first reply"
+    rival = playbook.competitor_named(mention.text)
+    if rival:
+        return f"the post names @{rival}, a competitor: a canned sorry could apologise for them"
     return playbook.ack_withheld(
         mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
     )
