@@ -305,6 +305,23 @@ def test_a_customers_later_post_about_an_injury_reaches_the_rep_with_the_supervi
     assert "This post is about injury or health: please answer it yourself, soon." in plain(forwarded)
 
 
+def test_once_the_sla_passed_to_the_supervisor_the_customers_dms_still_reach_the_rep(world: World) -> None:
+    """The rep is still the case's rep and may still answer: they see what the customer says, with the
+    supervisor (who was emailed last) copied."""
+    deliveries, lambdas = dm_stream(world.table)
+    case = world.open_case(CHARGED)
+    world.deliver_stream(deliveries, lambdas)
+    build_case_workflow(get_settings(WorkflowSettings)).notify(case.case_id, "task-token-2", "supervisor")
+    assert sent_emails()[-1]["To"] == SUPERVISOR
+    world.emulator.add_dm("jane", BRAND, "I need my insulin TODAY, it is in the bag")
+    world.clock.advance(5)
+    world.poll_dms()
+    world.deliver_stream(deliveries, lambdas)
+    forwarded = sent_emails()[-1]
+    assert "insulin TODAY" in plain(forwarded)
+    assert forwarded["To"] == f"{ALEX}, {SUPERVISOR}"
+
+
 # --- reply → DM, quoted text stripped, the customer's DMs in the rep's thread ----------------------
 
 

@@ -226,15 +226,19 @@ class ReplyDesk:
     def _forward_to_rep(
         self, case: Case, key: str, metric: str, build: Callable[[dict[str, Any]], EmailMessage]
     ) -> bool:
-        """Once, to the rep who last got the case, in its thread; not before the escalation email
-        (which shows what came before it)."""
-        recipient = case.last_notified or case.assignee_email or ""
+        """Once, to the case's rep in its thread, and to whoever was emailed about it last if that is
+        someone else (the supervisor, once the SLA passed to them): the rep may still answer, so
+        they must see what the customer says. Not before the escalation email (which shows what
+        came before it)."""
+        recipient = case.assignee_email or case.last_notified or ""
         if not case.escalated_at or not recipient:
             return False
+        also = [case.last_notified] if case.last_notified and case.last_notified != recipient else []
         message = build(
             {
                 "playbook": self.playbook,
                 "to": recipient,
+                "copy": also,
                 "subject": self._subject(case),
                 "username": case.customer_username,
                 "headers": self._headers(case.case_id, recipient),

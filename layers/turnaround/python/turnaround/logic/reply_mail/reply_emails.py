@@ -89,6 +89,7 @@ def customer_dm_email(
     text: str,
     at: datetime | None,
     headers: dict[str, str],
+    copy: list[str] | None = None,
 ) -> EmailMessage:
     when = at.strftime("%d %b %H:%M UTC") if at else "just now"
     return thread_email(
@@ -99,6 +100,7 @@ def customer_dm_email(
         text=text,
         notes=["Your reply to this email is sent to them as a DM."],
         headers=headers,
+        copy=copy,
     )
 
 
@@ -114,6 +116,7 @@ def customer_post_email(
     edited: bool,
     headers: dict[str, str],
     sensitive: str | None = None,
+    copy: list[str] | None = None,
 ) -> EmailMessage:
     """A post the customer added to their case's thread. One that names a sensitive situation ("he is
     in hospital now": logic/triage_sensitive.py) copies the supervisor, as the case's first email
@@ -121,6 +124,7 @@ def customer_post_email(
     when = at.strftime("%d %b %H:%M UTC") if at else "just now"
     did = "edited their post" if edited else "posted again in the case's thread"
     copied = supervisor_copied(playbook, sensitive, to)
+    also = list(dict.fromkeys([*(copy or []), *copied]))
     urgent = [
         f"This post is about {sensitive}: please answer it yourself, soon. {playbook.supervisor.name} "
         "(supervisor) is copied."
@@ -138,5 +142,5 @@ def customer_post_email(
             "public reply to their latest post that mentions us.",
         ],
         headers=headers,
-        copy=copied,
+        copy=also,
     )
