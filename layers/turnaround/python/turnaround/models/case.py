@@ -53,6 +53,10 @@ class Reassignment(_Stored):
 
     from_email: str
     to_email: str
+    # Who it went to, as the roster said when it moved: a workflow pinned to an older function
+    # version (its playbook, its roster) emails them by these even if that roster never knew them.
+    to_name: str | None = None
+    to_initials: str | None = None
     by: str  # the name of who moved it (or their address)
     at: datetime
     note: str = ""

@@ -99,6 +99,8 @@ class ActionDesk:
             move = Reassignment(
                 from_email=case.assignee_email or "",
                 to_email=chosen.email,
+                to_name=chosen.name,
+                to_initials=chosen.initials,
                 by=person.name if person else escalation.recipient,
                 at=self.clock(),
                 note=note,

@@ -112,6 +112,12 @@ class CaseWorkflow:
             rep = self.playbook.rep_by_email(case.assignee_email)
             if rep:
                 return rep
+            # Reassigned to someone this execution's roster never knew (the case started on an older
+            # version, before they joined): them, as the roster named them when the case moved, never
+            # a rep chosen again from the old roster (who may have left).
+            move = next((m for m in reversed(case.reassignments) if m.to_email == case.assignee_email), None)
+            if move and move.to_name and move.to_initials:
+                return Person(name=move.to_name, initials=move.to_initials, email=move.to_email)
         return self.playbook.choose_rep(mention.text, case.priority)
 
     # --- tasks: one module each; the state machine, not this class, decides their order ---------
