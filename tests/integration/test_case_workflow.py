@@ -587,6 +587,15 @@ def test_credits_exhausted_stops_posting_and_alerts_ops_but_still_escalates(clou
     wait_until(lambda: cloud.store.cases.get(second).ack_error, what="the second ack not posted")
     assert cloud.emulator.calls["create_tweet"] == calls
     assert len(cloud.emails_to("ops@acmeair.example")) == 1  # one alert per billing episode
+    # Nobody lifted the hold after the top-up: the next day an ack held back reminds ops, once.
+    cloud.emulator.clock.advance(24 * 3600)
+    held = []
+    for customer in ("omar", "mei"):
+        cloud.emulator.add_user(customer, name=customer.title(), followers=50)
+        held.append(_start(cloud, customer, "@acmeair the wifi on this flight isn't working either")[0])
+    wait_until(lambda: all(cloud.store.cases.get(c).ack_error for c in held), what="the held acks")
+    reminders = cloud.emails_to("ops@acmeair.example")[1:]
+    assert len(reminders) == 1 and "still on hold" in body_of(reminders[0], "plain")
 
 
 # --- every case reaches a person --------------------------------------------------------------------

@@ -90,4 +90,17 @@ def ack_not_posted(flow: CaseWorkflow, case_id: str, error: dict[str, Any]) -> d
         told_ops = flow.effects.at_most_once(
             f"ops-alert#ack#{name}#{now.date().isoformat()}", lambda: {"result_id": flow.mailer.send(alert)}
         ).made_now
+    hold = flow.effects.posting_hold() if name in BILLING_STOPS else None
+    day = now.date().isoformat()
+    if hold is not None and not hold.since.startswith(day):  # the day it began, its own alert did
+        # The first alert went out when the hold began; a hold nobody lifts after the top-up keeps
+        # the brand silent on X for good. While acks are held, ops hear of it once a day.
+        metrics.add_metric(name="AcksHeldForBilling", unit=MetricUnit.Count, value=1)
+        reminder = ops_alert_email(
+            playbook=flow.playbook, case_id=case_id, error=name, cause=hold.reason, held_since=hold.since
+        )
+        told_ops = flow.effects.at_most_once(
+            f"ops-alert#posting-hold#{day}",
+            lambda: {"result_id": flow.mailer.send(reminder)},
+        ).made_now
     return {"recorded": True, "error": name, "told_rep": told_rep, "told_ops": told_ops}

@@ -283,16 +283,25 @@ def ops_alert_email(
     what: str = "",
     case: Case | None = None,
     mention: Mention | None = None,
+    held_since: str | None = None,
 ) -> EmailMessage:
     """X's billing stop (hold posting, top up), or a case that needs ops: ``what`` says what went
-    wrong and the case's post comes with it, so ops can hand the case to a person."""
+    wrong and the case's post comes with it, so ops can hand the case to a person. ``held_since``:
+    the daily reminder that the billing stop's hold still stands."""
     if error in BILLING_STOPS:
-        text = (
-            f"Turnaround stopped posting to X: {error}.\n\nCase {case_id} hit it. {cause}\n\n"
-            "Top up X credits (or raise the usage cap), then delete the HOLD#x-billing item from the "
-            "table to resume posting. Cases keep escalating to reps by email meanwhile."
+        opening = (
+            f"Posting to X is still on hold since {held_since} ({error}): acknowledgements are not "
+            "being posted. One reminder a day while they are held."
+            if held_since
+            else f"Turnaround stopped posting to X: {error}."
         )
-        subject = f"[Turnaround ops] {error}"
+        text = (
+            f"{opening}\n\nCase {case_id} hit it. {cause}\n\n"
+            "Top up X credits (or raise the usage cap), then delete the HOLD#x-billing item from the "
+            "table to resume posting (docs/runbook.md, 'X billing hold'). Cases keep escalating to "
+            "reps by email meanwhile."
+        )
+        subject = f"[Turnaround ops] {error}" + (": posting still on hold" if held_since else "")
     else:
         lines = [f"{what or 'A case needs ops'}: {error}.", f"Case {case_id}. {cause[:1000]}"]
         if mention:
