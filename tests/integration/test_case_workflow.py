@@ -598,6 +598,22 @@ def test_credits_exhausted_stops_posting_and_alerts_ops_but_still_escalates(clou
     assert len(reminders) == 1 and "still on hold" in body_of(reminders[0], "plain")
 
 
+def test_a_post_read_late_is_not_acked_after_someone_answered_it_in_xs_app(cloud):
+    """X's mentions were unreadable for half an hour (an outage, a poller down): meanwhile the social
+    team answered by hand in X's app. The ack is late from the post, not from the case that opened
+    just now, so it looks for that answer first and no canned reply follows it."""
+    post = cloud.emulator.add_post("bob", "@acmeair the wifi on this flight isn't working")
+    by_hand = cloud.emulator.add_post(
+        "acmeair", "Bob, so sorry! The wifi is reset now. ^JO", reply_to=post.id
+    )
+    cloud.emulator.clock.advance(30 * 60)
+    cloud.poll()
+    case_id = f"case-{post.id}"
+    wait_until(lambda: "AckDone" in states_entered(cloud.execution_arn(case_id)), what="the ack task")
+    replies = [p.id for p in cloud.emulator.world.posts.values() if p.in_reply_to_tweet_id == post.id]
+    assert replies == [by_hand.id] and cloud.store.cases.get(case_id).ack_tweet_id is None
+
+
 # --- every case reaches a person --------------------------------------------------------------------
 
 

@@ -65,7 +65,7 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     x = flow.x_for(case.handle)
     deep_link_to = flow.brand_user_id(case.handle) if offline and not incident_ack else None
 
-    if _late_and_unsent(flow, case):
+    if _late_and_unsent(flow, case, mention):
         by_hand = _answered_on_x(flow, case, mention.conversation_id)
         if by_hand is not None:
             # A late ack (queued in a storm, or retried through X's limits) after someone of the
@@ -154,10 +154,12 @@ LATE_ACK = timedelta(minutes=2)
 OWN_PAGES = 5
 
 
-def _late_and_unsent(flow: CaseWorkflow, case: Case) -> bool:
+def _late_and_unsent(flow: CaseWorkflow, case: Case, mention: Mention) -> bool:
     """Late, and never tried: a retry after a crash would find its own ack on X (it is in doubt
-    or made, and the effects module settles it)."""
-    late = case.first_response_at is None and flow.clock() - case.opened_at > LATE_ACK
+    or made, and the effects module settles it). Late from the post, not the case: a post read an
+    hour late (X was down) may have been answered in X's app meanwhile."""
+    posted = min(case.opened_at, mention.created_at or case.opened_at)
+    late = case.first_response_at is None and flow.clock() - posted > LATE_ACK
     return late and not flow.effects.tried(ack_effect_key(case.case_id))
 
 
