@@ -205,6 +205,7 @@ def test_resolved_then_genuinely_positive_post_is_retweeted_once(cloud):
     # Nothing is retweeted until the rep says so from the "Retweet this?" email.
     [ask] = wait_until(lambda: _retweet_requests(cloud, ALEX), what="the 'Retweet this?' email")
     assert thanks.text in body_of(ask, "plain") and cloud.emulator.retweets == []
+    assert ask["Reply-To"] is None  # "no, it's sarcastic" in a reply must never reach the customer
     cloud.decide(ALEX, "retweet")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     assert cloud.emulator.retweets == [(BRAND_ID, thanks.id)]

@@ -74,7 +74,6 @@ def ask_rep_to_amplify(
             links=links,
             expires_at=expires_at,
             escalation_id=escalation_id,
-            reply_headers=flow.reply_headers(case.case_id, str(recipient.email)),
         )
         return {"result_id": flow.mailer.send(message)}
 

@@ -360,11 +360,9 @@ def amplify_request_email(
     links: dict[str, str],
     expires_at: int,
     escalation_id: str,
-    reply_headers: dict[str, str] | None = None,
 ) -> EmailMessage:
-    """ "Retweet this?": the rep decides whether the brand amplifies a customer's praise. With
-    ``reply_headers`` (the case's reply address and thread), a reply to it reaches the case."""
-    reply_headers = reply_headers or {}
+    """ "Retweet this?": the rep decides whether the brand amplifies a customer's praise. It has no
+    reply address: an answer to a yes/no question ("no, it's sarcastic") must never reach the customer."""
     ref = case_ref(case.case_id)
     username = case.customer_username
     context = {
@@ -382,11 +380,7 @@ def amplify_request_email(
         subject=f"Retweet this? @{safe_header(username, 30)} - case {ref}",
         text=render(AMPLIFY_TEXT, html=False, **context),
         html=render(AMPLIFY_HTML, html=True, **context),
-        headers={
-            **reply_headers,
-            "X-Turnaround-Case": case.case_id,
-            "X-Turnaround-Escalation": escalation_id,
-        },
+        headers={"X-Turnaround-Case": case.case_id, "X-Turnaround-Escalation": escalation_id},
     )
 
 
@@ -405,7 +399,8 @@ def ack_not_posted_email(
     text = (
         f"{recipient.name}, our public acknowledgement to @{username} (case {ref}) was not posted: "
         f"{reason}.\n\nThe customer has heard nothing from us yet. Please answer them in person "
-        "(reply to the case email, or on X); the case email's links still resolve or reassign it."
+        "(reply to this email: your reply goes to them on X), or on X; the case email's links still "
+        "resolve or reassign it."
     )
     html = render(PARAGRAPHS_HTML, html=True, paragraphs=text.split("\n\n"))
     subject = f"Re: [P{case.priority}] @{safe_header(username, 30)} - case {ref}"
