@@ -242,3 +242,54 @@ def test_a_plain_sign_off_is_still_taken_off(body: str, expected: str) -> None:
 )
 def test_a_reply_cut_down_to_its_greeting_is_seen(text: str, greeting: bool) -> None:
     assert only_a_greeting(text) is greeting
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hi Jane, your refund is done.\n\nBest regards,\nAlex Smith\nCustomer Care Team Lead, Acme Air Ltd.\n"
+        "Phone: +44 20 7946 0958",
+        "Hi Jane, your refund is done.\n\nThanks,\nAlex\nPlease consider the environment before printing.",
+    ],
+)
+def test_a_long_corporate_signature_never_reaches_the_customer(body: str) -> None:
+    assert strip_quotes_and_signature(body, OURS) == "Hi Jane, your refund is done."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Jane, sorry for the wait, you are rebooked.\nTake-off 14:30\nGate B12\nSeat 12A",  # not Danish "Tak"
+        "Jane, your bag was found.\nKhalid at desk 4 has it\nAsk for him",
+        "Hi Jane, we have rebooked you.\nEmail: care@acme.example\nThanks for your patience.",
+        "Hi Jane, we have rebooked you.\nNote: a copy went from care@acme.example to you.\nAsk us anything.",
+    ],
+)
+def test_the_reps_own_lines_are_never_cut(body: str) -> None:
+    assert strip_quotes_and_signature(body, OURS) == body
+
+
+def test_a_line_with_a_time_just_above_the_attribution_is_the_reps() -> None:
+    attribution = "On Mon, 23 Nov 2026 at 09:00, Acme <care@acme.example> wrote:"
+    body = f"Your new flight leaves at 14:30 tomorrow\n{attribution}\n> x"
+    assert strip_quotes_and_signature(body, OURS) == "Your new flight leaves at 14:30 tomorrow"
+
+
+@pytest.mark.parametrize(
+    ("to", "cc", "copied"),
+    [
+        ("case+abc@reply.acme.example", "customercare@acme.example", ["customercare@acme.example"]),
+        ("undisclosed-recipients:;", "", []),  # the reply address in Bcc: nobody else
+        ("case+abc@REPLY.acme.example", "Alex <ALEX.BROWN@acme.example>", []),  # the sender themself
+        ("case+abc@reply.acme.example", "care@acme.example", []),  # our own sender address
+    ],
+)
+def test_who_else_a_reply_is_addressed_to(to: str, cc: str, copied: list[str]) -> None:
+    message = EmailMessage()
+    message["From"] = "Alex <Alex.Brown@Acme.example>"
+    message["To"] = to
+    if cc:
+        message["Cc"] = cc
+    message["Subject"] = "Re: case"
+    message.set_content("Done.")
+    assert parse_inbound(message.as_bytes(), ours=OURS).copied == copied

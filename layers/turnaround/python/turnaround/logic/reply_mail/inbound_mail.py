@@ -125,6 +125,13 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+# Quote headers ("On … wrote:", "El … escribió:", "Från: …") are read in every language the parser
+# knows: a rep's mail client writes them in the rep's language. Sign-offs only in these: the parser
+# matches a sign-off at a line's start without a word boundary, and other languages' short ones
+# ("Tak", Danish thanks) would cut "Take-off 14:30" and what follows.
+SIGN_OFF_LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
+
+
 def strip_quotes_and_signature(text: str, ours: Collection[str] = ()) -> str:
     """The rep's new text: nothing from the first line of a quote header that names one of ``ours``
     (our sender address, our reply domain), whatever the mail client's language; then quoted
@@ -133,44 +140,55 @@ def strip_quotes_and_signature(text: str, ours: Collection[str] = ()) -> str:
     from mailparser_reply.constants import MAIL_LANGUAGES
 
     text = _before_our_own_email(text.replace("\r\n", "\n"), ours)
-    parsed = ParsedMail(text=text, languages=list(MAIL_LANGUAGES), keep_hyphen_lists=True).read()
-    reply = parsed.replies[0] if parsed.replies else None
-    body = text if reply is None else reply.body if _plainly_a_sign_off(reply.signatures) else reply.full_body
+    quoted = ParsedMail(text=text, languages=list(MAIL_LANGUAGES), keep_hyphen_lists=True).read()
+    newest = quoted.replies[0].content if quoted.replies else text
+    signed = ParsedMail(text=newest, languages=SIGN_OFF_LANGUAGES, keep_hyphen_lists=True).read()
+    reply = signed.replies[0] if signed.replies else None
+    body = (
+        newest if reply is None else reply.body if _plainly_a_sign_off(reply.signatures) else reply.full_body
+    )
     # Lines quoted with ">" that the parser kept (a reply written between quotes) are history too.
     kept = [line for line in body.splitlines() if not line.lstrip().startswith(">")]
     return "\n".join(kept).strip()
 
 
 _HEADER_WORD = re.compile(r"^\W*[\w\u00C0-\u024F-]{1,14} ?:")  # "From:", "Från:", "De :", "Von:"
-_ATTRIBUTION_PART = re.compile(r"(\b(19|20)\d\d\b|\b\d{1,2}[:.]\d\d\b)")  # a year or a time
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
 _SEPARATOR = re.compile(r"^\s*[-_=]{3,}.*[-_=]{3,}\s*$")  # "---------- Forwarded message ---------"
 
 
 def _before_our_own_email(text: str, ours: Collection[str]) -> str:
-    """Cuts at the first line of a quote header naming our address: any line with our reply
-    domain (no rep types it), or our sender address on a header-like line ("From: Acme <care@…>",
-    "… care@acme.example escribió:"); a rep's "email care@acme.example" is kept. An attribution the
-    client wrapped onto the lines just above ("El lun, 23 nov 2026 a las 9:00,") goes with it."""
+    """Cuts at the first line of a quote header naming our address: any line with our reply domain
+    (no rep types it); our sender address in an attribution ("… Acme <care@…> wrote:", "…
+    care@acme.example escribió:") or in a header block ("From: Acme <care@…>" beside "Sent: …
+    2026"). A rep's "Email: care@acme.example" or "write to care@acme.example" is kept. An
+    attribution the client wrapped onto the lines just above ("El lun, 23 nov 2026 a las 9:00,")
+    goes with it."""
     marks = [mark.lower() for mark in ours if mark]
     if not marks:
         return text
     lines = text.split("\n")
     for index, line in enumerate(lines):
-        lowered = line.lower()
+        lowered = line.lower().rstrip()
         named = [mark for mark in marks if mark in lowered]
         if not named:
             continue
-        header_like = any(mark.startswith("@") for mark in named) or (
-            lowered.rstrip().endswith(":") or any(f"<{mark}>" in lowered for mark in named)
-            or bool(_HEADER_WORD.match(line))
-        )  # fmt: skip
+        beside = [lines[i] for i in (index - 1, index + 1) if 0 <= i < len(lines)]
+        header_like = (
+            any(mark.startswith("@") for mark in named)
+            or lowered.endswith(":")
+            or (
+                bool(_HEADER_WORD.match(line))
+                and any(_HEADER_WORD.match(b) and _YEAR.search(b) for b in beside)
+            )
+        )
         if not header_like:
             continue
         start = index
         while (
             start > 0 and lines[start - 1].strip() and not lines[start - 1].rstrip().endswith((".", "!", "?"))
         ):
-            if not (_ATTRIBUTION_PART.search(lines[start - 1]) or _SEPARATOR.match(lines[start - 1])):
+            if not (_YEAR.search(lines[start - 1]) or _SEPARATOR.match(lines[start - 1])):
                 break
             start -= 1
         return "\n".join(lines[:start])
@@ -185,17 +203,12 @@ def only_a_greeting(text: str) -> bool:
 
 
 def _plainly_a_sign_off(block: str) -> bool:
-    """Whether a signature the parser found is one: its first line a few words ("Thanks,", "Kind
-    regards, Alex"), the rest short lines (a name, a title, a number). "Thank you, we found the
-    parcel." or "Thanks,\nthe refund is done and shows in 3-5 days." is the message, not a sign-off."""
-    lines = [line.strip() for line in block.splitlines() if line.strip()]
-    if not lines:
-        return True
-    if set(lines[0]) <= set("-_ "):  # "-- " or an Outlook rule: the delimiter says so
-        return len(lines) <= 12
-    if len(lines[0].split()) > 4 or len(lines) > 8:
-        return False
-    return not any(len(line.split()) >= 4 and line.endswith((".", "!", "?")) for line in lines[1:])
+    """Whether a signature the parser found is one, read from its first line: a delimiter ("-- ",
+    an Outlook rule) or a few words ("Thanks,", "Kind regards, Alex"); whatever follows it (a name,
+    a title, a phone number, a disclaimer) goes with it. "Thank you, we found the parcel." is the
+    message, not a sign-off."""
+    first = next((line.strip() for line in block.splitlines() if line.strip()), "")
+    return not first or set(first) <= set("-_ ") or len(first.split()) <= 4
 
 
 def parse_inbound(
@@ -221,11 +234,15 @@ def parse_inbound(
         body, html_only = html_to_text(str(html.get_content())), True
     to = [address for _, address in getaddresses([str(v) for v in message.get_all("To", [])])]
     cc = [address for _, address in getaddresses([str(v) for v in message.get_all("Cc", [])])]
-    marks = [mark.lower() for mark in ours if mark]
+    ours_exactly = {mark.lower() for mark in ours if mark and not mark.startswith("@")}
+    our_domains = tuple(mark.lower() for mark in ours if mark.startswith("@"))
     copied = [
-        address.lower()
-        for address in dict.fromkeys(to + cc)
-        if address.lower() != sender.lower() and not any(address.lower().endswith(mark) for mark in marks)
+        address
+        for address in dict.fromkeys(a.strip().lower() for a in to + cc)
+        if "@" in address  # "undisclosed-recipients:;" is nobody
+        and address != sender.lower()
+        and address not in ours_exactly
+        and not address.endswith(our_domains)
     ]
     return InboundMail(
         sender=sender.lower(),
