@@ -37,6 +37,9 @@ def test_the_shipped_incidents_block_loads_and_reads_topics(tmp_path):
     # "down" as a phrase of an outage, not of a disappointment (which would get the outage's status post)
     assert incidents.topic_of("@AcmeAir your app has been down all morning") == "outage"
     assert incidents.topic_of("@AcmeAir app down again, can't check in") == "outage"
+    assert incidents.topic_of("@AcmeAir down? can't log in or check in") == "outage"
+    assert incidents.topic_of("@AcmeAir is the site down for everyone else?") == "outage"
+    assert incidents.topic_of("@AcmeAir your website's down again") == "outage"
     assert incidents.topic_of("@AcmeAir your agent let me down and refused my refund") is None
     assert incidents.topic_of("@AcmeAir I was turned down for an upgrade, sat down at the gate") is None
 

@@ -272,6 +272,12 @@ POLICIES = {
         "MaxDelaySeconds": 900,
         "JitterStrategy": "FULL",
     },
+    "ops-email-rejected": {
+        "ErrorEquals": ["EmailNotSent"],
+        "IntervalSeconds": 30,
+        "MaxAttempts": 3,
+        "BackoffRate": 2,
+    },
     "earlier-case-unassigned": {
         "ErrorEquals": ["EarlierCaseNotAssigned"],
         "IntervalSeconds": 2,
@@ -304,7 +310,8 @@ TASK_POLICIES = {
     "CloseFollowedUp": STORE_ONLY,
     "CloseNoFollowUp": STORE_ONLY,
     "CloseResolved": STORE_ONLY,
-    "AlertOpsCaseFailed": SENDS_EMAIL,
+    # the case failed already: a short try, then ExecutionsEndedBadlyAlarm (SNS) is the backstop
+    "AlertOpsCaseFailed": ["lambda-service", "ops-email-rejected", "storage"],
 }
 
 

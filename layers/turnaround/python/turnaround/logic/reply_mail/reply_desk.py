@@ -275,7 +275,12 @@ class ReplyDesk:
         if mail.bounce:
             return self._ignore(case, mail, key, "a delivery failure report (bounce)")
         if mail.auto_reply:
-            if mail.sender == (case.assignee_email or "").lower() and verdicts.refusal() is None:
+            waiting_on_rep = case.status == CaseStatus.OPEN and case.supervisor_escalated_at is None
+            if (
+                waiting_on_rep
+                and mail.sender == (case.assignee_email or "").lower()
+                and not verdicts.refusal()
+            ):
                 self._assignee_away(case, mail)
             return self._ignore(case, mail, key, f"an automatic reply ({mail.auto_reply})")
         refusal = verdicts.refusal()
