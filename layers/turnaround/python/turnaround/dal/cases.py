@@ -120,6 +120,10 @@ class CaseRepository(Repository):
     def find_open_for_customer(self, author_id: str) -> Case | None:
         return self._latest_of_customer(author_id, CaseStatus.OPEN, "open case")
 
+    def another_open_case(self, customer_id: str, case_id: str) -> Case | None:
+        """An OPEN case of the customer's other than ``case_id`` (a new complaint of theirs)."""
+        return next((c for c in self.open_cases_of(customer_id) if c.case_id != case_id), None)
+
     def open_cases_of(self, customer_id: str) -> list[Case]:
         """Every OPEN case of a customer, oldest first (GSI1 holds cases by customer and status)."""
         items = self._query_all(

@@ -55,9 +55,11 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         "case_ref": case_ref(case_id),
     }
     # In an incident every case points to the one status post (and invites no DM), except one that
-    # needs the customer's details ("the app is down and you charged me twice"): the status post
-    # will not refund them, so it keeps its DM invite.
-    text = None if offline and _needs_details(flow, mention) else _incident_ack(flow, case, lang, values)
+    # joined a topic's incident by its words and needs the customer's details ("the app is down and
+    # you charged me twice"): the status post will not refund them, so it keeps its DM invite. (A
+    # backlash under or quoting a post of ours is about that post: its status post answers it.)
+    own_ack = offline and not mention.answers_our_post and _needs_details(flow, mention)
+    text = None if own_ack else _incident_ack(flow, case, lang, values)
     incident_ack = text is not None
     if text is None:
         situation, extra = _ack_situation(flow, case, "ack_offline" if offline else "ack_public", lang)

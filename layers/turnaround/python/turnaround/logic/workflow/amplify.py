@@ -109,7 +109,7 @@ def _amplify_refusal(flow: CaseWorkflow, case: Case, post: FollowUpPost, score: 
         return "it counts what it cost the customer: maybe backhanded"
     if score < flow.playbook.follow_up.amplify_min_sentiment:
         return f"sentiment {score:+.2f} below {flow.playbook.follow_up.amplify_min_sentiment:+.2f}"
-    newer = flow.store.cases.find_open_for_customer(case.customer_id)
+    newer = flow.store.cases.another_open_case(case.customer_id, case.case_id)
     if newer is not None:  # read again when the rep confirms: a complaint may have come since
         return f"the customer has an open case now ({newer.case_id})"
     return None

@@ -35,7 +35,7 @@ def ask_follow_up(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
         return {"asked": False, "listen": False, "reason": reason}
     if case.follow_up_post is not None:  # they wrote in the thread since the resolution: no need to ask
         return {"asked": False, "listen": True, "reason": "the customer wrote after the resolution already"}
-    newer = flow.store.cases.find_open_for_customer(case.customer_id)
+    newer = flow.store.cases.another_open_case(case.customer_id, case_id)
     if newer is not None:
         # "Hope everything is sorted now" under a customer whose new complaint is open: no.
         reason = (
