@@ -83,6 +83,30 @@ def a_complaint(tweet_id: str = "1900", *, at: Any = None, **triage: Any) -> Any
     )
 
 
+def triaged_case(text: str, **case_fields: Any) -> tuple[Any, Any]:
+    """Ann's post ``text`` as ingest stores it (triaged by the real triage) and the case it opened,
+    with ``case_fields`` on the case: for tests of what the workflow says and to whom."""
+    from turnaround.logic.triage import triage
+    from turnaround.models.case import Case
+    from turnaround.models.mention import Mention
+
+    case = Case.model_validate(
+        {
+            "case_id": "case-77", "status": "OPEN", "handle": "acmeair", "root_tweet_id": "77",
+            "conversation_id": "77", "customer_id": "42", "customer_username": "ann",
+            "opened_at": "2026-11-23T08:50:00+00:00", **case_fields,
+        }
+    )  # fmt: skip
+    mention = Mention.model_validate(
+        {
+            "tweet_id": "77", "handle": "acmeair", "text": text, "created_at": None, "conversation_id": "77",
+            "author": {"id": "42", "username": "ann", "name": "Ann"}, "mentions_handle": True,
+            "triage": triage(text).model_dump(), "ingested_at": "2026-11-23T08:50:00+00:00",
+        }
+    )  # fmt: skip
+    return case, mention
+
+
 def edited_playbook(tmp_path: Path, edit: Any) -> str:
     """The shipped playbook with ``edit`` applied to its parsed YAML, written under ``tmp_path``: the
     file's path, with the playbook cache cleared so the next load reads it."""

@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from turnaround.logic.triage import triage
+from tests.helpers import triaged_case
 from turnaround.logic.workflow.voice import ack_withheld
-from turnaround.models.case import Case
-from turnaround.models.mention import Mention
 from turnaround.models.playbook import load_playbook
 
 PLAYBOOK = load_playbook()  # the shipped one: competitors [RivalAir]
 
 
 def _withheld(text: str) -> str | None:
-    case = Case.model_validate(
-        {
-            "case_id": "case-77", "status": "OPEN", "handle": "acmeair", "root_tweet_id": "77",
-            "conversation_id": "77", "customer_id": "42", "customer_username": "ann",
-            "opened_at": "2026-11-23T08:50:00+00:00",
-        }
-    )  # fmt: skip
-    mention = Mention.model_validate(
-        {
-            "tweet_id": "77", "handle": "acmeair", "text": text, "created_at": None, "conversation_id": "77",
-            "author": {"id": "42", "username": "ann", "name": "Ann"}, "mentions_handle": True,
-            "triage": triage(text).model_dump(), "ingested_at": "2026-11-23T08:50:00+00:00",
-        }
-    )  # fmt: skip
+    case, mention = triaged_case(text)
     return ack_withheld(PLAYBOOK, case, mention)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from tests.helpers import edited_playbook
-from turnaround.logic.triage import triage
+from tests.helpers import edited_playbook, triaged_case
 from turnaround.logic.workflow.case_workflow import CaseWorkflow
 from turnaround.models.case import Case
 from turnaround.models.mention import Mention
@@ -23,23 +22,11 @@ def _flow(tmp_path: Any) -> CaseWorkflow:
 
 
 def _case(move: dict[str, Any]) -> tuple[Case, Mention]:
-    text = "@acmeair my bag is lost and nobody answers"
-    case = Case.model_validate(
-        {
-            "case_id": "case-7", "status": "OPEN", "handle": "acmeair", "root_tweet_id": "7",
-            "conversation_id": "7", "customer_id": "42", "customer_username": "ann",
-            "opened_at": "2026-11-23T08:50:00+00:00", "assignee_email": RILEY,
-            "reassignments": [{"from_email": "alex.brown@acmeair.example", "to_email": RILEY,
-                               "by": "Alex Brown", "at": "2026-11-24T09:00:00+00:00", **move}],
-        }
-    )  # fmt: skip
-    mention = Mention.model_validate(
-        {
-            "tweet_id": "7", "handle": "acmeair", "text": text, "created_at": None, "conversation_id": "7",
-            "author": {"id": "42", "username": "ann", "name": "Ann"}, "mentions_handle": True,
-            "triage": triage(text).model_dump(), "ingested_at": "2026-11-23T08:50:00+00:00",
-        }
-    )  # fmt: skip
+    moved = {"from_email": "alex.brown@acmeair.example", "to_email": RILEY, "by": "Alex Brown",
+             "at": "2026-11-24T09:00:00+00:00", **move}  # fmt: skip
+    case, mention = triaged_case(
+        "@acmeair my bag is lost and nobody answers", assignee_email=RILEY, reassignments=[moved]
+    )
     return case, mention
 
 
