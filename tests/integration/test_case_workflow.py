@@ -186,7 +186,9 @@ def test_no_feedback_request_while_the_customer_has_another_open_case(cloud):
     )
     cloud.poll()
     assert cloud.store.cases.get(f"case-{other.id}").status == "OPEN"
-    cloud.decide(ALEX, "resolved", note="Bag found and couriered")
+    # Alex has both cases: resolve the first from its own email, not the newer case's.
+    wait_until(lambda: len([m for m in cloud.emails_to(ALEX) if action_links(m)]) == 2, what="both emails")
+    cloud.decide(ALEX, "resolved", nth=0, note="Bag found and couriered")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     assert not any("how it turned out" in dm.text for dm in cloud.emulator.dms_sent(by="acmeair"))
     assert not any("how it turned out" in p.text for p in cloud.emulator.posts_created(by="acmeair"))
