@@ -48,6 +48,8 @@ from tests.bench.figures import FLOORS, Row, recommend_memory_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = Path(__file__).with_name("coldstart_child.py")
+MINIMAL = Path(__file__).with_name("minimal_function")  # the stack's libraries, no code of ours
+MINIMAL_EVENT = {"pk": "bench", "sk": "minimal"}
 SCHEDULED = json.loads((ROOT / "tests/events/scheduled_poll.json").read_text())
 FULL_PASS = 800  # mentions: 8 pages of X_MAX_RESULTS=100, the template's most per pass
 RUNTIME_VERSION = (3, 12)  # template.yaml: Runtime python3.12
@@ -194,6 +196,12 @@ class Served:
         root, opt = (self.base.root, self.base.code.opt) if base and self.base else (ROOT, self.code.opt)
         task = root / self.stack.functions[logical_id].code_uri
         return f"{task}:{opt}/python:{self.code.runtime}"
+
+    def minimal_path(self) -> str:
+        """The minimal handler as /var/task, on the same layers and SDK as the functions."""
+        if self.code.opt is None or self.code.runtime is None:
+            return f"{MINIMAL}:{ROOT / 'layers/turnaround/python'}"
+        return f"{MINIMAL}:{self.code.opt}/python:{self.code.runtime}"
 
     def environment(self, logical_id: str, base: bool = False) -> dict[str, str]:
         function = self.stack.functions[logical_id]
@@ -399,6 +407,12 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
             **served.environment(by_logical["mention_poller"]),
             "PYTHONPATH": served.python_path(None),
         }
+        minimal_env = {
+            **served.environment(by_logical["mention_poller"]),
+            "PYTHONPATH": served.minimal_path(),
+            "_HANDLER": "app.lambda_handler",
+        }
+        minimal: list[dict[str, Any]] = []
         figures["code"] = served.code.describe()
         before: dict[str, list[dict[str, Any]]] = {name: [] for name in samples}
         order = sorted(by_logical, key=lambda n: list(WORK).index(n) if n in WORK else len(WORK))
@@ -432,6 +446,8 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
                 )
 
         for round_number in range(rounds):
+            # The same code before and after a change: measured once a round.
+            minimal.append(run_child(served, minimal_env, "app", "lambda_handler", MINIMAL_EVENT))
             if served.base is None:
                 one_pass(samples, base=False)
             else:  # before and after interleaved, in turn first
@@ -458,7 +474,7 @@ def cold_starts(rounds: int) -> tuple[list[Row], dict[str, Any]]:
     if served.base is not None:  # the peer's runs of both passes: it is the same code
         samples["boto3"] += before.pop("boto3")
         figures["base"] = {"ref": served.base.ref, "by_function": _before_rows(before, samples["boto3"])}
-    rows, figures = _rows(samples, full_pass, template_memory, figures)
+    rows, figures = _rows(samples, full_pass, template_memory, figures, minimal)
     if served.base is not None:
         rows += [
             (f"cold start before ({served.base.ref}): {name}", f"{ratio:.2f}x", "same rounds, interleaved")
@@ -569,6 +585,7 @@ def _rows(
     full_pass: dict[str, Any],
     template_memory: dict[str, int],
     figures: dict[str, Any],
+    minimal: list[dict[str, Any]],
 ) -> tuple[list[Row], dict[str, Any]]:
     peer = _best(samples.pop("boto3"), "init_s") or float("nan")
     floor = FLOORS["cold_start_ratio"]
@@ -581,6 +598,22 @@ def _rows(
     ]
     figures["boto3_import_ms"] = peer * 1000
     rows.append(("cold start: the code the children ran", "", str(figures.get("code", ""))))
+    least = _best(minimal, "total_s")
+    minimal_errors = sorted({str(r["error"]) for r in minimal if r.get("error")})
+    figures["minimal_handler"] = {
+        "cold_start_ms": least * 1000 if least is not None else None,
+        "ratio": least / peer if least is not None else None,
+        "errors": minimal_errors,
+    }
+    rows.append(
+        (
+            "cold start (INIT + 1st call): minimal handler, no code of ours",
+            f"{least / peer:.2f}x  ({least * 1000:.0f} ms)" if least is not None else "error",
+            (f"ERROR: {minimal_errors[0][:80]}; " if minimal_errors else "")
+            + "Powertools Logger/Tracer/Metrics, one pydantic model, one DynamoDB call: "
+            "the floor under every handler (tests/bench/minimal_function)",
+        )
+    )
     memory_rows: list[Row] = []
     for name, runs in samples.items():
         total, init = _best(runs, "total_s"), _best(runs, "init_s")
@@ -603,6 +636,7 @@ def _rows(
                     "cold_start_ms": total * 1000,
                     "ratio": ratio,
                     "init_ratio": init / peer,
+                    "over_minimal_ms": (total - least) * 1000 if least is not None else None,
                 }
             )
             rows.append(
@@ -616,7 +650,8 @@ def _rows(
                         if errors
                         else ""
                     )
-                    + f"{floor.verdict(ratio)}; {WORK.get(name, '')}",
+                    + f"{floor.verdict(ratio)}; {WORK.get(name, '')}"
+                    + (f"; ours: {(total - least) * 1000:+.0f} ms over the minimal handler" if least else ""),
                 )
             )
         else:
