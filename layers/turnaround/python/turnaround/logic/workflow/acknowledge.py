@@ -58,7 +58,9 @@ def acknowledge(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     # joined a topic's incident by its words and needs the customer's details ("the app is down and
     # you charged me twice"): the status post will not refund them, so it keeps its DM invite. (A
     # backlash under or quoting a post of ours is about that post: its status post answers it.)
-    own_ack = offline and not mention.answers_our_post and _needs_details(flow, mention)
+    # (Judged only for a case in an incident: the triage cues are not loaded for any other ack.)
+    in_incident = bool(case.incident_id and case.topic)
+    own_ack = in_incident and offline and not mention.answers_our_post and _needs_details(flow, mention)
     text = None if own_ack else _incident_ack(flow, case, lang, values)
     incident_ack = text is not None
     if text is None:
