@@ -235,3 +235,26 @@ def test_with_the_templates_environment_pydantic_never_searches_for_plugins() ->
     )
     assert run_fresh(code, PYDANTIC_DISABLE_PLUGINS=variables["PYDANTIC_DISABLE_PLUGINS"]) == "null"
     assert run_fresh(code) != "null"  # without it, the search runs
+
+
+def test_triage_compiles_a_languages_words_only_when_a_post_in_it_arrives() -> None:
+    """The lexicons of es, fr, pt and de cost the mention poller's INIT ~5 ms compiled at import;
+    most containers read English only."""
+    code = (
+        "import json\n"
+        "from turnaround.logic import triage_languages as words\n"
+        "from turnaround.logic.triage import triage\n"
+        "def compiled():\n"
+        "    tables = [words.COMPLAINT, words.PRAISE, words._SARCASM, *words.OFFLINE_TOPICS.values()]\n"
+        "    return sorted({k for t in tables for k, w in t.items() if w.compiled})\n"
+        "seen = [compiled()]\n"
+        "triage('@acmeair you lost my bag and nobody answers', lang='en')\n"
+        "seen.append(compiled())\n"
+        "spanish = triage('@acmeair perdieron mi maleta y nadie responde', lang='es')\n"
+        "seen.append(compiled())\n"
+        "print(json.dumps([seen, spanish.category]))\n"
+    )
+    seen, spanish = json.loads(run_fresh(code))
+    assert seen[:2] == [[], []]
+    assert "es" in seen[2] and not {"fr", "pt", "de"} & set(seen[2])
+    assert spanish == "complaint"
