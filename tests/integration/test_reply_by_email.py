@@ -1117,3 +1117,47 @@ def test_a_follower_case_gets_the_ack_only_if_nothing_of_ours_reached_the_custom
         assert result["acknowledged"], result.get("reason")
         assert world.emulator.posts_created(by=BRAND)[-1].in_reply_to_tweet_id == follower.root_tweet_id
         assert "earlier case" not in told
+
+
+def test_a_reply_x_refused_for_a_deleted_post_goes_under_our_post_when_sent_again(world: World) -> None:
+    """The customer deleted their latest post: X refuses a reply to it, and the rep's next reply goes
+    under our ack instead of to the dead post again (before, every later reply was refused)."""
+    case = world.open_case(SIMPLE, customer="bob")
+    later = world.emulator.add_post("bob", "@acmeair any news?? this is a joke", reply_to=case.root_tweet_id)
+    world.clock.advance(5)
+    world.ingest()
+    world.emulator.delete_post(later.id)
+    address, rep = reply_to(sent_emails()[-1]), str(case.assignee_email)
+
+    first = world.send(reply(address, "Bob, your order ships today.", sender=rep))
+    assert first["status"] == "refused" and "deleted the post" in first["detail"]
+    told = plain(sent_emails()[-1])
+    assert "Reply again to send it" in told
+
+    again = world.send(reply(address, "Bob, your order ships today, tracking by email.", sender=rep))
+    assert again["status"] == "posted"
+    (ack, sent) = world.emulator.posts_created(by=BRAND)
+    assert ack.id == case.ack_tweet_id and sent.in_reply_to_tweet_id == ack.id
+
+
+def test_the_follow_up_never_answers_a_new_version_of_the_post_the_ack_answered(world: World) -> None:
+    """The case opened from an edit (the mention added in version 2) and the customer edited it again:
+    version 3 is the same interaction the ack answered, and X allows one reply per interaction."""
+    first = world.emulator.add_post("bob", "my duty-free order is late, tracking hasn't moved since Monday")
+    world.clock.advance(60)
+    second = world.emulator.edit_post(first.id, SIMPLE)
+    world.clock.advance(5)
+    world.ingest()
+    case = next(c for c in world.cases() if c.customer_username == "bob")
+    assert case.root_tweet_id == second.id
+    workflow = build_case_workflow(get_settings(WorkflowSettings))
+    assert workflow.acknowledge(case.case_id)["acknowledged"]
+    world.clock.advance(120)
+    world.emulator.edit_post(second.id, SIMPLE + " (order #55123)")
+    world.clock.advance(5)
+    world.ingest()
+
+    result = workflow.ask_follow_up(case.case_id)
+
+    assert not result["asked"] and result["reason"] == "no customer post left to reply to"
+    assert [p.in_reply_to_tweet_id for p in world.emulator.posts_created(by=BRAND)] == [second.id]

@@ -65,6 +65,7 @@ from turnaround.logic.reply_mail.reply_emails import (
     thread_headers,
 )
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
+from turnaround.logic.replyable import replyable_posts
 from turnaround.models.case import Case, CaseMessage, CaseStatus, Channel, StoredDm
 from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
@@ -440,15 +441,16 @@ class ReplyDesk:
         reply), which X allows and which keeps the ack's promise to "update you here". With whether
         the target is ours. ``ack``: the ack's claim (made, even if the case does not say so yet)."""
         messages = self.conversation.messages(case.case_id)
-        replied = {m.in_reply_to_tweet_id for m in messages}
         ack_made = ack is not None and ack.state == "DONE" and not ack.pre_empted_by
         ack_tweet_id = case.ack_tweet_id or (ack.result_id if ack is not None and ack_made else None)
-        if ack_tweet_id or ack_made:
-            replied.add(case.root_tweet_id)
         own = [
             int(m.tweet_id)
-            for m in self.store.mentions.for_case(case.case_id)
-            if m.author.id == case.customer_id and m.mentions_handle and m.tweet_id not in replied
+            for m in replyable_posts(
+                self.store.mentions.for_case(case.case_id),
+                messages,
+                customer_id=case.customer_id,
+                answered=[case.root_tweet_id] if ack_tweet_id or ack_made else [],
+            )
         ]
         if own:
             return str(max(own)), False
@@ -501,7 +503,9 @@ class ReplyDesk:
         except XApiError as exc:
             if first_attempt:
                 self._free_the_ack(case_id, effect)
-            return self._x_refused(case, mail, key, verdicts, effect, exc)
+            # A customer's post X no longer shows is passed over by later replies (replyable_posts).
+            gone = in_reply_to_tweet_id if isinstance(exc, XPostDeleted) and not under_our_post else None
+            return self._x_refused(case, mail, key, verdicts, effect, exc, gone=gone)
         earlier = once.recorded
         if once.in_doubt:
             self._tell(case, mail, key, "in_doubt", IN_DOUBT_HEADLINE, self._notes(mail))
@@ -534,6 +538,8 @@ class ReplyDesk:
         verdicts: SesVerdicts,
         effect: str,
         exc: XApiError,
+        *,
+        gone: str | None = None,
     ) -> ReplyOutcome:
         advice = ""
         if isinstance(exc, XDirectMessageRefused):
@@ -546,6 +552,11 @@ class ReplyDesk:
             )
         elif isinstance(exc, XPostDeleted):
             reason = "X refused the reply: the customer deleted the post (or it is no longer visible to us)"
+            if gone:
+                advice = (
+                    "Reply again to send it: it goes to their post before that one, or under our "
+                    "latest post in their thread."
+                )
         elif isinstance(exc, XBlockedByCustomer):
             reason = (
                 "X refused the reply: the customer has blocked our account, so nothing we post reaches them"
@@ -559,7 +570,7 @@ class ReplyDesk:
         else:
             reason = f"X refused it ({type(exc).__name__}: {str(exc)[:200]})"
         self.effects.refused(effect, f"refused: {reason}")
-        return self._refuse(case, mail, key, verdicts, reason, advice)
+        return self._refuse(case, mail, key, verdicts, reason, advice, in_reply_to=gone)
 
     # --- outcomes that post nothing --------------------------------------------------------------
 
@@ -654,9 +665,11 @@ class ReplyDesk:
         verdicts: SesVerdicts,
         reason: str,
         advice: str = "",
+        *,
+        in_reply_to: str | None = None,
     ) -> ReplyOutcome:
         case_id = case.case_id
-        self._record(case_id, mail, key, "email", f"not posted: {reason}")
+        self._record(case_id, mail, key, "email", f"not posted: {reason}", in_reply_to=in_reply_to)
         # Answer only authenticated colleagues: never backscatter to a forged or outside sender.
         if verdicts.refusal() is None and self._staff(mail.sender):
             notes = [advice] if advice else []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from turnaround.adapters.x_api import XApi
 from turnaround.exceptions import XDirectMessageRefused
 from turnaround.logic.effects import find_our_dm
+from turnaround.logic.replyable import replyable_posts
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case
 from turnaround.models.outbox import OutboxClaim
@@ -110,16 +111,12 @@ def _find_dm(
 
 def _latest_customer_post(flow: CaseWorkflow, case: Case) -> str | None:
     """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
-    answered = {m.in_reply_to_tweet_id for m in flow.store.conversation.messages(case.case_id)}
-    answered.add(case.root_tweet_id)  # the ack's
-    own = [
-        m
-        for m in flow.store.mentions.for_case(case.case_id)
-        if m.author.id == case.customer_id
-        and m.tweet_id not in answered  # a rep's emailed reply answered it already
-        and (m.edit_of is None or m.edit_of not in answered)  # a new version of one: the same interaction
-        and m.mentions_handle
-    ]
+    own = replyable_posts(
+        flow.store.mentions.for_case(case.case_id),
+        flow.store.conversation.messages(case.case_id),
+        customer_id=case.customer_id,
+        answered=[case.root_tweet_id],  # the ack's
+    )
     return max(own, key=lambda m: int(m.tweet_id)).tweet_id if own else None
 
 
