@@ -304,6 +304,22 @@ def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it
     assert _retweet_requests(cloud, SAM) == [] and cloud.emulator.violations == []
 
 
+# Thanks the brand must not retweet: (the post, why not).
+UNAMPLIFIABLE_THANKS = {
+    # Praise words that count what it cost are how the case ended, but retweeted they embarrass.
+    "backhanded": (
+        "@acmeair wow, only took 3 weeks and 9 phone calls to get my money back. Amazing service, thanks!",
+        "backhanded",
+    ),
+    # A retweet would spread the customer's contact details to our followers.
+    "contact details": (
+        "@acmeair Thank you so much, Sam sorted it, amazing service! Reach me on bob.stone@gmail.com "
+        "if anything else comes up",
+        "personal details: an email address",
+    ),
+}
+
+
 @pytest.mark.parametrize(
     "playbook_overrides",
     [
@@ -313,24 +329,20 @@ def test_a_public_case_hears_the_customers_thanks_in_its_thread_and_amplifies_it
         }
     ],
 )
-def test_backhanded_thanks_is_never_amplified_even_when_automatic(cloud):
-    """Praise words that count what it cost ("only took 3 weeks and 9 phone calls") are how the case
-    ended, but the brand retweeting them would embarrass it."""
+@pytest.mark.parametrize("kind", list(UNAMPLIFIABLE_THANKS))
+def test_thanks_a_retweet_would_embarrass_is_never_amplified_even_when_automatic(cloud, kind):
+    text, why = UNAMPLIFIABLE_THANKS[kind]
     case_id, root = _start(cloud, "bob", "@acmeair my order is late again, tracking says nothing")
     cloud.decide(SAM, "resolved", note="Refund issued")
     wait_until(
         lambda: getattr(cloud.store.cases.get(case_id), "follow_up_token", None), what="the follow-up wait"
     )
-    cloud.emulator.add_post(
-        "bob",
-        "@acmeair wow, only took 3 weeks and 9 phone calls to get my money back. Amazing service, thanks!",
-        reply_to=root,
-    )
+    cloud.emulator.add_post("bob", text, reply_to=root)
     cloud.poll()
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"
     case = cloud.store.cases.get(case_id)
     assert case.outcome == "resolved_followed_up" and cloud.emulator.retweets == []
-    assert "backhanded" in str(case.amplification)
+    assert why in str(case.amplification)
 
 
 @pytest.mark.parametrize(
@@ -871,12 +883,12 @@ def test_an_ses_rejection_of_the_ops_alert_is_retried_and_ops_is_alerted(cloud):
 
 
 # The customer's own choice, after the ack's first try failed (X's 5xx): (what they do, X's 403 as we
-# read it, what the rep is told).
+# read it, what the rep is told, how the note says they can be answered).
 CUSTOMER_CHOICES = {
     "deletes the post": (lambda emulator, tweet_id: emulator.delete_post(tweet_id), "XPostDeleted",
-                         "the customer deleted the post"),
+                         "the customer deleted the post", "If they write to us again"),
     "blocks the brand": (lambda emulator, tweet_id: emulator.block("bob", "acmeair"), "XBlockedByCustomer",
-                         "the customer has blocked our account on X"),
+                         "the customer has blocked our account on X", "reach them by email or phone"),
 }  # fmt: skip
 
 
@@ -886,7 +898,7 @@ def test_a_customer_who_deletes_the_post_or_blocks_us_gets_no_reply_and_only_the
     """Angry customers delete posts and block brands. X answers our reply with a 403 ("deleted or not
     visible", "blocked from the author"): the case goes on without an ack, the rep reads why, and
     ops are not paged for one customer's choice (it is not our access tier)."""
-    act, error_name, told = CUSTOMER_CHOICES[choice]
+    act, error_name, told, how_to_answer = CUSTOMER_CHOICES[choice]
     cloud.emulator.inject_fault("create_tweet", "server_error", times=1)  # the ack retries in 5 s
     case_id, tweet_id = _start(cloud, "bob", "@acmeair the wifi on this flight isn't working AGAIN")
     act(cloud.emulator, tweet_id)  # before the ack's retry, whenever its first try came
@@ -895,6 +907,9 @@ def test_a_customer_who_deletes_the_post_or_blocks_us_gets_no_reply_and_only_the
     assert cloud.emulator.posts_created(by="acmeair") == [] and cloud.emulator.violations == []
     wait_until(lambda: len(cloud.emails_to(SAM)) == 2, what="the rep's email and the note")
     assert told in "\n".join(body_of(m, "plain") for m in cloud.emails_to(SAM))
+    # The note never says a reply to it reaches them on X: there is nothing there to reply to.
+    note = next(body_of(m, "plain") for m in cloud.emails_to(SAM) if not action_links(m))
+    assert how_to_answer in note and "your reply goes to them on X" not in note
     assert cloud.emails_to("ops@acmeair.example") == []
     cloud.decide(SAM, "resolved", note="Called him back")
     assert wait_for_end(cloud.execution_arn(case_id))["status"] == "SUCCEEDED"

@@ -33,6 +33,13 @@ REASONS = {
     "XUnauthorized": "X rejected our credentials; ops were alerted",
     "PostBudgetExhausted": "the storm's ack queue was too long (a reply from you now beats a late ack)",
 }
+# Where X leaves the rep nothing to reply to, a reply to the note could not reach the customer.
+HOW_TO_ANSWER = {
+    "XPostDeleted": "If they write to us again (a post or a DM), it comes to this thread and your reply "
+    "to this email goes to them; until then there is nothing of theirs on X to answer",
+    "XBlockedByCustomer": "Nothing we post or DM on X reaches them while they block us: reach them by "
+    "email or phone if you have their details",
+}
 # Nothing for ops to do: a storm's rate limit (or our ack queue) passes, a refusal concerns one post,
 # and the billing stop already alerted them (AlertOpsBudget).
 OPS_NEED_NOT_ACT = {
@@ -65,6 +72,7 @@ def ack_not_posted(flow: CaseWorkflow, case_id: str, error: dict[str, Any]) -> d
             recipient=rep,
             username=mention.author.username,
             reason=reason,
+            how_to_answer=HOW_TO_ANSWER.get(name, ""),
             # Its reply address too: the newest email of the thread is the one a rep answers.
             headers=thread_headers(
                 case_id,

@@ -17,6 +17,7 @@ from turnaround.logic.workflow.notify import issue_links
 from turnaround.logic.workflow.voice import PROFANITY
 from turnaround.models.case import Case, FollowUpPost, ShownPost
 from turnaround.observability import logger, metrics
+from turnaround.personal_details import describe
 
 if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow
@@ -107,6 +108,9 @@ def _amplify_refusal(flow: CaseWorkflow, case: Case, post: FollowUpPost, score: 
         return "contains profanity"
     if BACKHANDED.search(post.text):  # "only took 3 weeks and 9 calls... amazing service"
         return "it counts what it cost the customer: maybe backhanded"
+    details = flow.playbook.personal_details_in(post.text, customers_own=True)
+    if details:  # "...reach me on 07700 900123": a retweet would spread their contact details
+        return f"it shows the customer's personal details: {describe(details)}"
     if score < flow.playbook.follow_up.amplify_min_sentiment:
         return f"sentiment {score:+.2f} below {flow.playbook.follow_up.amplify_min_sentiment:+.2f}"
     newer = flow.store.cases.another_open_case(case.customer_id, case.case_id)

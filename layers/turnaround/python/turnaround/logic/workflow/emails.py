@@ -392,15 +392,19 @@ def ack_not_posted_email(
     username: str,
     reason: str,
     headers: dict[str, str],
+    how_to_answer: str = "",
 ) -> EmailMessage:
     """A note in the case's thread: the public acknowledgement was not posted, so the customer has
-    heard nothing from us yet."""
+    heard nothing from us yet. ``how_to_answer``: where a reply to this email cannot reach them."""
     ref = case_ref(case.case_id)
     text = (
         f"{recipient.name}, our public acknowledgement to @{username} (case {ref}) was not posted: "
-        f"{reason}.\n\nThe customer has heard nothing from us yet. Please answer them in person "
-        "(reply to this email: your reply goes to them on X), or on X; the case email's links still "
-        "resolve or reassign it."
+        f"{reason}.\n\nThe customer has heard nothing from us yet. "
+        + (
+            how_to_answer
+            or "Please answer them in person (reply to this email: your reply goes to them on X), or on X"
+        )
+        + "; the case email's links still resolve or reassign it."
     )
     html = render(PARAGRAPHS_HTML, html=True, paragraphs=text.split("\n\n"))
     subject = f"Re: [P{case.priority}] @{safe_header(username, 30)} - case {ref}"
