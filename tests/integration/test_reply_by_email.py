@@ -1161,3 +1161,21 @@ def test_the_follow_up_never_answers_a_new_version_of_the_post_the_ack_answered(
 
     assert not result["asked"] and result["reason"] == "no customer post left to reply to"
     assert [p.in_reply_to_tweet_id for p in world.emulator.posts_created(by=BRAND)] == [second.id]
+
+
+def test_the_follow_up_names_the_customer_as_their_latest_post_does_after_a_rename(world: World) -> None:
+    """Bob became @bobby_new and a stranger took @bob: the follow-up, days after the case opened,
+    must not mention the stranger."""
+    case = world.open_case(SIMPLE, customer="bob")
+    world.emulator.world.user_by_name("bob").username = "bobby_new"
+    world.emulator.add_user("bob", name="Some Stranger")
+    world.emulator.add_post("bobby_new", "@acmeair still waiting on that order", reply_to=case.root_tweet_id)
+    world.clock.advance(5)
+    world.ingest()
+
+    result = build_case_workflow(get_settings(WorkflowSettings)).ask_follow_up(case.case_id)
+
+    assert result["asked"] and result["channel"] == "public"
+    follow_up = world.emulator.posts_created(by=BRAND)[-1]
+    assert follow_up.text.startswith("@bobby_new Hope everything is sorted now")
+    assert "@bob " not in follow_up.text

@@ -16,6 +16,7 @@ from turnaround.logic.effects import find_our_dm
 from turnaround.logic.replyable import replyable_posts
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case
+from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.observability import logger
 
@@ -89,7 +90,10 @@ def _ask(flow: CaseWorkflow, case: Case, x: XApi, values: dict[str, Any]) -> dic
     target = _latest_customer_post(flow, case)
     if target is None:
         return {"channel": "none"}
-    x.reply(target, flow.playbook.render("follow_up_public", key=case_id, **values))
+    # Their @name as of their latest post: days after the first one, the name the case opened with
+    # may be someone else's now, and "@{{ customer }}" would mention a stranger.
+    values = {**values, "customer": target.author.username}
+    x.reply(target.tweet_id, flow.playbook.render("follow_up_public", key=case_id, **values))
     return {"channel": "public"}
 
 
@@ -109,7 +113,7 @@ def _find_dm(
     return find
 
 
-def _latest_customer_post(flow: CaseWorkflow, case: Case) -> str | None:
+def _latest_customer_post(flow: CaseWorkflow, case: Case) -> Mention | None:
     """A post of the customer's in the case that we have not replied to (one reply per interaction)."""
     own = replyable_posts(
         flow.store.mentions.for_case(case.case_id),
@@ -117,7 +121,7 @@ def _latest_customer_post(flow: CaseWorkflow, case: Case) -> str | None:
         customer_id=case.customer_id,
         answered=[case.root_tweet_id],  # the ack's
     )
-    return max(own, key=lambda m: int(m.tweet_id)).tweet_id if own else None
+    return max(own, key=lambda m: int(m.tweet_id)) if own else None
 
 
 def await_follow_up(flow: CaseWorkflow, case_id: str, task_token: str) -> dict[str, Any]:
