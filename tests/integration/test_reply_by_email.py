@@ -305,6 +305,26 @@ def test_a_customers_later_post_about_an_injury_reaches_the_rep_with_the_supervi
     assert "This post is about injury or health: please answer it yourself, soon." in plain(forwarded)
 
 
+def test_a_customers_later_post_showing_their_details_warns_the_rep(world: World) -> None:
+    """Asked to DM, she answers in public with her email address: the rep must not repeat it, and is
+    told so before replying (a reply here would go public)."""
+    deliveries, lambdas = dm_stream(world.table)
+    case = world.open_case(SIMPLE)
+    world.deliver_stream(deliveries, lambdas)
+    before = len(sent_emails())
+    world.emulator.add_post(
+        "jane", "@acmeair order 55123, email me at jane.chan@gmail.com please", reply_to=case.root_tweet_id
+    )
+    world.clock.advance(5)
+    world.ingest()
+    world.deliver_stream(deliveries, lambdas)
+    [forwarded] = sent_emails()[before:]
+    body = plain(forwarded)
+    assert "Their post shows their personal details in public: an email address" in body
+    assert "jane.chan@gmail.com" in body  # her post as she wrote it; the warning itself masks it
+    assert "Never repeat them in a reply" in body
+
+
 def test_once_the_sla_passed_to_the_supervisor_the_customers_dms_still_reach_the_rep(world: World) -> None:
     """The rep is still the case's rep and may still answer: they see what the customer says, with the
     supervisor (who was emailed last) copied."""

@@ -210,6 +210,7 @@ class ReplyDesk:
             return False
         if mention.author.id != case.customer_id or mention.tweet_id == case.root_tweet_id:
             return False
+        shown = self.playbook.personal_details_in(mention.text, customers_own=True)
         return self._forward_to_rep(
             case,
             f"{case.case_id}#post_mail#{mention.tweet_id}",
@@ -220,6 +221,7 @@ class ReplyDesk:
                 at=mention.created_at,
                 edited=mention.edit_of is not None,
                 sensitive=mention.triage.sensitive,
+                details_shown=describe(shown) if shown else None,
                 **common,
             ),
         )

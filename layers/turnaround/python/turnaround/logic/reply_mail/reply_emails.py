@@ -116,11 +116,13 @@ def customer_post_email(
     edited: bool,
     headers: dict[str, str],
     sensitive: str | None = None,
+    details_shown: str | None = None,
     copy: list[str] | None = None,
 ) -> EmailMessage:
     """A post the customer added to their case's thread. One that names a sensitive situation ("he is
     in hospital now": logic/triage_sensitive.py) copies the supervisor, as the case's first email
-    would have: they hear of it now."""
+    would have: they hear of it now. ``details_shown``: the personal details the post shows in
+    public (described, masked), which the rep is warned of."""
     when = at.strftime("%d %b %H:%M UTC") if at else "just now"
     did = "edited their post" if edited else "posted again in the case's thread"
     copied = supervisor_copied(playbook, sensitive, to)
@@ -129,6 +131,10 @@ def customer_post_email(
         f"This post is about {sensitive}: please answer it yourself, soon. {playbook.supervisor.name} "
         "(supervisor) is copied."
     ] if copied else []  # fmt: skip
+    exposed = [
+        f"Their post shows their personal details in public: {details_shown}. Never repeat them in a "
+        "reply; ask them to DM us instead, and suggest they delete the post."
+    ] if details_shown else []  # fmt: skip
     return thread_email(
         playbook=playbook,
         to=to,
@@ -137,9 +143,10 @@ def customer_post_email(
         text=text,
         notes=[
             *urgent,
+            *exposed,
             url,
-            "Your reply to this email goes to them as a DM if they have DMed us, otherwise as a "
-            "public reply to their latest post that mentions us.",
+            "Your reply to this email goes to them as a DM if they have DMed us, otherwise publicly "
+            "in their thread on X.",
         ],
         headers=headers,
         copy=also,
