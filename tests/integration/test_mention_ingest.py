@@ -798,3 +798,32 @@ def test_a_pile_on_stored_before_the_post_it_piles_on_is_its_authors_own_case(
         reply.author_id: f"case-{reply.id}",
         root.author_id: f"case-{root.id}",
     }
+
+
+class _SlowBedrock:
+    """Bedrock answering in 6 s a post (its timeout with one retry), on the invocation's clock."""
+
+    def __init__(self, seconds_left: list[float]) -> None:
+        self.seconds_left, self.calls = seconds_left, 0
+
+    def __call__(self, text: str, lang: str | None = None) -> None:
+        self.calls += 1
+        self.seconds_left[0] -= 6.0
+        return None  # no sound answer: the local model decides, as on a timeout
+
+
+def test_slow_bedrock_never_keeps_a_pass_from_completing(emulator, x_api, store, clock, customers):
+    """40 new mentions with a minute left and a Bedrock at 6 s each would take 4 minutes: once the
+    invocation nears its end the local model triages the rest, and the pass completes (its
+    checkpoint moves; before, every run re-triaged the same posts and timed out)."""
+    posts = _seed(emulator, 40, text="@acmeair my bag {n} is lost and nobody answers")
+    seconds_left = [60.0]
+    bedrock = _SlowBedrock(seconds_left)
+    ingestor = MentionIngestor(
+        handle=BRAND, x=x_api, store=store, clock=clock, classifier=bedrock,  # type: ignore[arg-type]
+        time_left=lambda: seconds_left[0],
+    )  # fmt: skip
+    result = ingestor.poll_until_caught_up()
+    assert result.complete and result.stored == 40 and result.since_id == posts[-1].id
+    assert bedrock.calls == 3  # while more than 45 s were left
+    assert store.checkpoints.for_mention_poll(BRAND).since_id == posts[-1].id

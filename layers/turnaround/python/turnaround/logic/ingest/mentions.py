@@ -71,6 +71,11 @@ class MentionIngestor:
     on_stored: Callable[[Mention], None] | None = None  # opt-outs and follow-ups (workflow side)
     on_pass: Callable[[], None] | None = None  # before a pass writes: on_stored's per-pass reads reset
     classifier: BedrockClassifier | None = None  # optional Bedrock triage (BEDROCK_TRIAGE_MODEL_ID)
+    time_left: Callable[[], float] | None = None  # the invocation's remaining seconds
+    # Below this much time left, the local model triages the rest of the pass: one Bedrock call per
+    # mention (up to 6 s each when Bedrock is slow) could outlast the Lambda's timeout, and a pass
+    # that never completes never moves its checkpoint (every run would re-triage the same posts).
+    bedrock_reserve_seconds: float = 45.0
     burst_passes: int = 3  # extra passes in one invocation while mentions outrun one page a pass
     burst_interval_seconds: float = 15.0
     rate_limit_reserve: int = 30  # calls kept back from X's 300/15 min for the scheduled passes
@@ -81,6 +86,7 @@ class MentionIngestor:
         """A pass, then more passes ``burst_interval_seconds`` apart while each one needed more than
         one page (mentions arrive faster than a page per pass) and X's window and the Lambda's time
         allow. The 800-mention reach is a count between passes, so passing more often keeps under it."""
+        time_left = time_left or self.time_left
         total = last = self.poll()
         while (
             total.passes <= self.burst_passes
@@ -94,6 +100,14 @@ class MentionIngestor:
             total = _merged(total, last)
             metrics.add_metric(name="MentionBurstPasses", unit=MetricUnit.Count, value=1)
         return total
+
+    def _classifier_in_time(self) -> BedrockClassifier | None:
+        if self.classifier is None or self.time_left is None:
+            return self.classifier
+        if self.time_left() > self.bedrock_reserve_seconds:
+            return self.classifier
+        metrics.add_metric(name="BedrockTriageSkippedForTime", unit=MetricUnit.Count, value=1)
+        return None
 
     def poll(self) -> HandlePollResult:
         checkpoint = self.checkpoint = self.store.checkpoints.for_mention_poll(self.handle)
@@ -349,7 +363,7 @@ class MentionIngestor:
             followers=author.followers,
             verified=author.verified,
             lang=tweet.lang,
-            classifier=self.classifier,
+            classifier=self._classifier_in_time(),
         )
         if (
             judged.is_complaint
@@ -438,9 +452,10 @@ def poll_monitored_handles(
             burst_passes=settings.MENTION_BURST_PASSES,
             burst_interval_seconds=settings.MENTION_BURST_INTERVAL_SECONDS,
             classifier=classifier,
+            time_left=time_left,
         )
         try:
-            results.append(ingestor.poll_until_caught_up(time_left))
+            results.append(ingestor.poll_until_caught_up())
             if settings.QUOTE_WATCH_DAYS:
                 from turnaround.logic.ingest.quotes import QuoteIngestor  # quotes imports this module
 
