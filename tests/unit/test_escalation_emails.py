@@ -142,3 +142,26 @@ def test_a_post_not_in_english_says_which_language_to_answer_in():
     )
     message = _email(_case(), Wait(role="rep"), mention=spanish)
     assert "written in es" in _plain(message) and "written in es" in str(message.get_body(("html",)))
+
+
+def test_a_viral_threads_email_lists_the_customers_posts_and_only_the_latest_of_everyone_elses():
+    """5,000 replies in Japanese passed SES's 10 MB (measured at ~2.1 KB each): every reminder and
+    the supervisor's email of the day's most visible case would be refused."""
+    crowd = [
+        MENTION.model_copy(
+            update={
+                "tweet_id": str(100 + n),
+                "text": "私も同じです。荷物がまだ届きません。" * 6,
+                "author": MENTION.author.model_copy(update={"id": str(1000 + n), "username": f"fan{n}"}),
+            }
+        )
+        for n in range(5000)
+    ]
+    again = MENTION.model_copy(update={"tweet_id": "50", "text": "still nothing from you"})
+    email = _email(_case(), Wait(), recipient=SAM, thread=[MENTION, again, *crowd])
+    text, size = _plain(email), len(email.as_bytes())
+    assert size < 200_000, size  # SES refuses over 10 MB
+    assert "Thread (5001)" in _plain(email, "html")
+    assert "still nothing from you" in text  # the customer's own posts, every one
+    assert "@fan4999:" in text and "@fan4970:" in text and "@fan4969:" not in text  # the latest 30
+    assert "and 4970 earlier posts by others: see the thread on X" in text

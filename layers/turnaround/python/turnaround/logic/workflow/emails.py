@@ -36,8 +36,9 @@ ESCALATION_HTML = """<!doctype html>
 <p>Public acknowledgement: {{ ack_status }}</p>
 {% if history %}<h3>History</h3><ul>
 {% for h in history %}<li>{{ h }}</li>{% endfor %}</ul>{% endif %}
-{% if thread %}<h3>Thread ({{ thread|length }})</h3><ul>
-{% for m in thread %}<li>@{{ m.author.username }}: {{ m.text }}{% if m.edit_of %} <i>(edited)</i>{% endif %}</li>{% endfor %}</ul>{% endif %}
+{% if thread %}<h3>Thread ({{ thread|length + thread_more }})</h3><ul>
+{% for m in thread %}<li>@{{ m.author.username }}: {{ m.text }}{% if m.edit_of %} <i>(edited)</i>{% endif %}</li>{% endfor %}
+{% if thread_more %}<li><i>and {{ thread_more }} earlier posts by others: see the thread on X</i></li>{% endif %}</ul>{% endif %}
 {% if conversation %}<h3>Conversation</h3><ul>
 {% for e in conversation %}<li>{{ e.when }} &middot; {{ e.who }} &middot; {{ e.channel }}: {{ e.text }}
 {%- if e.note %} <i>({{ e.note }})</i>{% endif %}</li>{% endfor %}</ul>
@@ -71,7 +72,8 @@ History:
 {% endfor %}{% endif %}{% if thread %}
 Thread:
 {% for m in thread %}  @{{ m.author.username }}: {{ m.text }}{% if m.edit_of %} (edited){% endif %}
-{% endfor %}{% endif %}{% if conversation %}
+{% endfor %}{% if thread_more %}  ... and {{ thread_more }} earlier posts by others: see the thread on X
+{% endif %}{% endif %}{% if conversation %}
 Conversation:
 {% for e in conversation %}  {{ e.when }} - {{ e.who }} - {{ e.channel }}: {{ e.text }}{% if e.note %} ({{ e.note }}){% endif %}
 {% endfor %}{% elif dms %}
@@ -232,7 +234,7 @@ def escalation_email(
         # Not English: the rep answers in the customer's language (X's tag, e.g. "es").
         "language": "" if language_of(mention.triage.lang) == "en" else language_of(mention.triage.lang),
         "post_url": post_url(username, mention.tweet_id),
-        "thread": [m for m in thread if m.tweet_id != mention.tweet_id],
+        **_thread_shown(thread, mention, case.customer_id),
         "dms": dms,
         "conversation": conversation or [],
         "reply_to": bool(reply_headers),
@@ -382,6 +384,22 @@ def amplify_request_email(
         html=render(AMPLIFY_HTML, html=True, **context),
         headers={"X-Turnaround-Case": case.case_id, "X-Turnaround-Escalation": escalation_id},
     )
+
+
+# Others' posts an email lists, the latest: a viral thread's thousands would take the email past
+# SES's 10 MB (about 5,000 posts in Japanese), and every email of the case would be refused.
+THREAD_SHOWN = 30
+
+
+def _thread_shown(thread: list[Mention], mention: Mention, customer_id: str) -> dict[str, Any]:
+    """Every post of the customer's in the thread, and the latest THREAD_SHOWN of everyone else's."""
+    others = sorted((m for m in thread if m.tweet_id != mention.tweet_id), key=lambda m: int(m.tweet_id))
+    crowd = [m.tweet_id for m in others if m.author.id != customer_id]
+    left_out = set(crowd[:-THREAD_SHOWN])
+    return {
+        "thread": [m for m in others if m.tweet_id not in left_out],
+        "thread_more": len(left_out),
+    }
 
 
 def ack_not_posted_email(
