@@ -170,3 +170,25 @@ def test_the_confirmation_dm_waits_for_the_case_to_have_a_rep_and_names_them(
     assert (
         len(emulator.dms_sent(by="acmeair")) == 1 and store.checkpoints.get(BRAND).dm_confirms_pending == []
     )
+
+
+def test_a_confirmation_dm_x_refuses_for_good_is_recorded_not_left_in_doubt(
+    emulator, ingestor, store, clock, x_api
+):
+    """She DMed us, then deactivated her account: X refuses our confirmation (400, not a valid
+    recipient). The refusal is recorded; the next pass neither retries it nor reads a DM in doubt
+    (which would page ops over a DM that never went out), and the case goes on."""
+    [bag] = _complaints(
+        emulator, store, clock, x_api, "@acmeair my bag never arrived in Denver, three days now. Furious."
+    )
+    emulator.add_dm("jane", "acmeair", "Hi, here are my details: tag AA123456")
+    clock.advance(1)
+    ingestor.poll()  # reads her DM; the confirmation waits for the case's rep
+    del emulator.world.users[emulator.world.user_by_name("jane").id]
+    store.cases.assign(bag, "casey.diaz@acmeair.example", route="offline")
+    clock.advance(60)
+    ingestor.poll()
+    ingestor.poll()
+    assert emulator.dms_sent(by="acmeair") == []
+    assert store.outbox.earlier(f"{bag}#dm_confirm").state == "DONE"
+    assert store.cases.get(bag).dm_refused and store.cases.get(bag).status == "OPEN"

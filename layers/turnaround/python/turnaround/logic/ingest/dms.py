@@ -25,8 +25,8 @@ from turnaround.adapters.x_api import XApi
 from turnaround.clock import utc_now
 from turnaround.dal.repositories import Repositories
 from turnaround.dal.review_queue import ReviewQueue
-from turnaround.exceptions import XCreditsExhausted, XDirectMessageRefused, XRateLimited, XUsageCapped
-from turnaround.logic.effects import Effects, find_our_dm
+from turnaround.exceptions import XApiError, XCreditsExhausted, XRateLimited, XUsageCapped
+from turnaround.logic.effects import Effects, find_our_dm, x_refused
 from turnaround.logic.workflow.voice import case_ref, first_name
 from turnaround.models.case import Case, CaseStatus, StoredDm
 from turnaround.models.playbook import Playbook, load_playbook
@@ -197,8 +197,12 @@ class DmIngestor:
                 lambda: {"result_id": self.x.send_dm(customer_id, text)},
                 find_earlier=find_our_dm(self.x, brand_id, text),
             )
-        except XDirectMessageRefused as exc:
-            # Never fail the case: the rep's email says to use email or phone instead.
+        except XApiError as exc:
+            if not x_refused(exc) or isinstance(exc, XRateLimited | XCreditsExhausted | XUsageCapped):
+                raise  # nothing decided yet: the next pass tries again (billing stops are alarmed)
+            # X refused it for good (their DMs closed to us, a block, the account gone): recorded as
+            # refused, never left claimed, which the next pass would read as a DM in doubt and page
+            # ops. Never fail the case: the rep's email says to use email or phone instead.
             self.store.cases.dm_refused(case_id, reason=str(exc))
             self.effects.refused(key, "refused")
             logger.info("automated DM refused", extra={"case_id": case_id})
