@@ -1187,7 +1187,7 @@ def test_the_follow_up_names_the_customer_as_their_latest_post_does_after_a_rena
     """Bob became @bobby_new and a stranger took @bob: the follow-up, days after the case opened,
     must not mention the stranger."""
     case = world.open_case(SIMPLE, customer="bob")
-    world.emulator.world.user_by_name("bob").username = "bobby_new"
+    world.emulator.world.require_user("bob").username = "bobby_new"
     world.emulator.add_user("bob", name="Some Stranger")
     world.emulator.add_post("bobby_new", "@acmeair still waiting on that order", reply_to=case.root_tweet_id)
     world.clock.advance(5)
