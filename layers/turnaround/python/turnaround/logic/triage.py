@@ -402,15 +402,16 @@ def triage(
     level_of: Severity | None = None
     sensitive: str | None = None
     not_a_complaint = category in ("other", "question") and "opt-out" not in reasons
-    if not_a_complaint and sensitive_kind(text, lang) is not None:
+    named = sensitive_kind(text, lang) if not_a_complaint or category in ("complaint", "unsure") else None
+    if not_a_complaint and named is not None:
         # "I'm going to sue you", "can my service dog fly with me?": not a complaint to the model, but
         # a person answers it; stored with nothing else, it would reach no one. The digest, not a
         # case: on the 3,449 labelled real tweets all 8 such posts are not complaints. (Praise that
         # names one stays praise: thanks for help after a fall is nobody's work.)
-        reasons.append(f"read as {category}, but it names {sensitive_kind(text, lang)}: a person decides")
+        reasons.append(f"read as {category}, but it names {named}: a person decides")
         category = "unsure"
     if category in ("complaint", "unsure"):  # unsure posts carry their routing too, for the person deciding
-        sensitive = sensitive_kind(text, lang)
+        sensitive = named
         level_of, why = severity(text, score, lang, sensitive=sensitive)
         reasons += why
         if (

@@ -18,7 +18,7 @@ import re
 from functools import cache
 
 from turnaround.logic.triage_cues import _patterns
-from turnaround.logic.triage_languages import fold
+from turnaround.logic.triage_languages import Words, fold
 from turnaround.models.language import language_of
 
 _KIN = (
@@ -168,10 +168,10 @@ NOT_MEANT_WORDS = (
 
 
 # The same kinds in the other languages the playbook ships replies in (accents folded:
-# triage_languages.fold); each phrase starts at a word.
-FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+# triage_languages.fold); each phrase starts at a word, compiled on first use (Words).
+FOREIGN: dict[str, dict[str, Words]] = {
     "es": {
-        "safety": (
+        "safety": Words(
             r"peligr",
             r"insegur",
             r"aterrizaje de emergencia",
@@ -180,7 +180,7 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             r"incendio",
             r"intoxicacion",
         ),
-        "injury or health": (
+        "injury or health": Words(
             r"herid[oa]s?\b",
             r"lesion",
             r"hospital\b",
@@ -188,19 +188,19 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             r"urgencias\b",
             r"ambulancia",
         ),
-        "bereavement": (
+        "bereavement": Words(
             r"fallec",
             r"(padre|madre|papa|mama|hij[oa]|espos[oa]|marido|mujer|abuel[oa]"
             r"|herman[oa]) (ha |se )?(muerto|murio)",
             r"funeral",
             r"entierro",
         ),
-        "discrimination or harassment": (r"racis", r"discrimin", r"acoso", r"agresion", r"agredi"),
-        "accessibility": (r"silla de ruedas", r"discapacidad", r"movilidad reducida"),
-        "legal or press": (r"abogad", r"denuncia", r"demandar", r"periodista"),
+        "discrimination or harassment": Words(r"racis", r"discrimin", r"acoso", r"agresion", r"agredi"),
+        "accessibility": Words(r"silla de ruedas", r"discapacidad", r"movilidad reducida"),
+        "legal or press": Words(r"abogad", r"denuncia", r"demandar", r"periodista"),
     },
     "fr": {
-        "safety": (
+        "safety": Words(
             r"danger",
             r"atterrissage d'urgence",
             r"evacuation d'urgence",
@@ -208,8 +208,8 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             r"incendie",
             r"intoxication",
         ),
-        "injury or health": (r"blesse", r"blessure", r"hopital", r"aux urgences", r"ambulance"),
-        "bereavement": (
+        "injury or health": Words(r"blesse", r"blessure", r"hopital", r"aux urgences", r"ambulance"),
+        "bereavement": Words(
             r"decede",
             r"deces\b",
             r"(pere|mere|fils|fille|mari|femme|grand-pere|grand-mere"
@@ -217,9 +217,9 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             r"obseques",
             r"funerailles",
         ),
-        "discrimination or harassment": (r"racis", r"discrimin", r"harcel", r"agress(e|ion)"),
-        "accessibility": (r"fauteuil roulant", r"handicap", r"mobilite reduite"),
-        "legal or press": (
+        "discrimination or harassment": Words(r"racis", r"discrimin", r"harcel", r"agress(e|ion)"),
+        "accessibility": Words(r"fauteuil roulant", r"handicap", r"mobilite reduite"),
+        "legal or press": Words(
             r"mon avocat",
             r"(contacter|consulter|prendre) un avocat",
             r"porter plainte",
@@ -229,8 +229,8 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "pt": {
-        "safety": (r"perigo", r"insegur", r"pouso de emergencia", r"fumaca", r"incendio", r"intoxica"),
-        "injury or health": (
+        "safety": Words(r"perigo", r"insegur", r"pouso de emergencia", r"fumaca", r"incendio", r"intoxica"),
+        "injury or health": Words(
             r"ferid[oa]s?\b",
             r"machuc",
             r"hospital\b",
@@ -238,7 +238,7 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             r"pronto[- ]socorro",
             r"ambulancia",
         ),
-        "bereavement": (
+        "bereavement": Words(
             r"faleceu",
             r"falecimento",
             r"(pai|mae|filh[oa]|marido|espos[oa]|avo|irmao|irma)"
@@ -246,15 +246,15 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             r"funeral",
             r"velorio",
         ),
-        "discrimination or harassment": (r"racis", r"discrimin", r"assedio", r"agredi", r"agressao"),
-        "accessibility": (
+        "discrimination or harassment": Words(r"racis", r"discrimin", r"assedio", r"agredi", r"agressao"),
+        "accessibility": Words(
             r"cadeira de rodas",
             r"cadeirante",
             r"pessoa com deficiencia",
             r"deficiente fisic",
             r"mobilidade reduzida",
         ),
-        "legal or press": (
+        "legal or press": Words(
             r"advogad",
             r"vou (te |vos |voces )?processar",
             r"processo judicial",
@@ -264,7 +264,7 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "de": {
-        "safety": (
+        "safety": Words(
             r"gefahr\b",
             r"gefahrlich",
             r"lebensgefahr",
@@ -273,17 +273,17 @@ FOREIGN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             r"feuer\b",
             r"vergiftung",
         ),
-        "injury or health": (r"verletz", r"krankenhaus", r"notarzt", r"notaufnahme", r"krankenwagen"),
-        "bereavement": (
+        "injury or health": Words(r"verletz", r"krankenhaus", r"notarzt", r"notaufnahme", r"krankenwagen"),
+        "bereavement": Words(
             r"verstorben",
             r"(vater|mutter|sohn|tochter|mann|frau|opa|oma|bruder|schwester)"
             r" (ist )?(gestorben|tot)\b",
             r"beerdigung",
             r"trauerfall",
         ),
-        "discrimination or harassment": (r"rassis", r"diskrimin", r"belastig", r"angegriffen"),
-        "accessibility": (r"rollstuhl", r"schwerbehindert", r"mit behinderung"),
-        "legal or press": (r"(rechts)?anwalt", r"klage\b", r"verklagen", r"journalist"),
+        "discrimination or harassment": Words(r"rassis", r"diskrimin", r"belastig", r"angegriffen"),
+        "accessibility": Words(r"rollstuhl", r"schwerbehindert", r"mit behinderung"),
+        "legal or press": Words(r"(rechts)?anwalt", r"klage\b", r"verklagen", r"journalist"),
     },
 }
 
@@ -296,6 +296,7 @@ DANGER = frozenset({"safety", "injury or health", "discrimination or harassment"
 def sensitive_kind(text: str, lang: str | None = None) -> str | None:
     """The first kind of sensitive situation ``text`` names (in X's ``lang``), or None."""
     language = language_of(lang)
+    kinds: dict[str, re.Pattern[str]] | dict[str, Words]
     if language == "en":
         lowered = " " + text.lower()  # " sue", not "issue": a stem may start at a word
         if not any(stem in lowered for stem in STEMS):
@@ -303,7 +304,7 @@ def sensitive_kind(text: str, lang: str | None = None) -> str | None:
         not_meant, kinds = _english()
         text = not_meant.sub(" ", text)
     else:
-        text, kinds = fold(text), _foreign(language)
+        text, kinds = fold(text), FOREIGN.get(language, {})
     return next((kind for kind, pattern in kinds.items() if pattern.search(text)), None)
 
 
@@ -312,11 +313,3 @@ def sensitive_kind(text: str, lang: str | None = None) -> str | None:
 @cache
 def _english() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
     return _patterns(*NOT_MEANT_WORDS), {kind: _patterns(*words) for kind, words in ENGLISH_WORDS.items()}
-
-
-@cache
-def _foreign(language: str) -> dict[str, re.Pattern[str]]:
-    return {
-        kind: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
-        for kind, words in FOREIGN_WORDS.get(language, {}).items()
-    }
