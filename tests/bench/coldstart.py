@@ -230,6 +230,8 @@ class Served:
             "AWS_ENDPOINT_URL": self.endpoint,
             "X_API_BASE_URL": self.emulator.base_url,
         }
+        if os.environ.get("BENCH_COLD_PROFILE"):  # see coldstart_child.py
+            environment["BENCH_COLD_PROFILE"] = os.environ["BENCH_COLD_PROFILE"]
         for name, raw in function.environment.items():
             value = str(raw)
             environment[name] = str(self.playbook) if value.startswith("/opt/") else value

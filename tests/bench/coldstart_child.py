@@ -5,7 +5,9 @@ environment and the event as JSON on stdin. Prints one line ``COLD <json>``: the
 sys, since the interpreter started) when the import finished and when the first invocation returned,
 the peak RSS, how many modules were compiled from source (no usable .pyc) and the handler's error if
 it raised. With no ATTRIBUTE it only imports the module:
-that is how the peer, ``import boto3``, is measured the same way.
+that is how the peer, ``import boto3``, is measured the same way. With BENCH_COLD_PROFILE set to a
+folder, the whole cold start (INIT + first call) runs under cProfile and its stats are written there
+as ``<function name>-<module>-<pid>.prof`` (the CPU figures then include the profiler's own overhead).
 """
 
 import importlib
@@ -89,4 +91,13 @@ def main() -> None:
     )
 
 
-main()
+profile_dir = os.environ.get("BENCH_COLD_PROFILE")
+if profile_dir:
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.runcall(main)
+    name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", sys.argv[1])
+    profiler.dump_stats(os.path.join(profile_dir, f"{name}-{sys.argv[1]}-{os.getpid()}.prof"))
+else:
+    main()
