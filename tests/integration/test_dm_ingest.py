@@ -113,9 +113,19 @@ def _complaints(emulator, store, clock, x_api, *texts: str) -> list[str]:
     return [f"case-{post.id}" for post in posts]
 
 
-def test_stop_by_dm_opts_out_every_case_of_the_customer(emulator, ingestor, store, clock, x_api):
+@pytest.mark.parametrize(
+    "stop",
+    [
+        "Please stop messaging me, just send the money.",
+        "please don\u2019t contact me again, just send the money",  # a phone's curly apostrophe
+        "Lasst mich in Ruhe und überweist einfach das Geld.",
+        "Déjenme en paz, solo devuelvan el dinero.",
+    ],
+)
+def test_stop_by_dm_opts_out_every_case_of_the_customer(emulator, ingestor, store, clock, x_api, stop):
     """Two complaints on one day, one already resolved and awaiting her follow-up: "please stop
-    messaging me" covers both, though she has no case the DM could be threaded into by id."""
+    messaging me" (as she types it, in her language) covers both, though she has no case the DM
+    could be threaded into by id."""
     bag, refund = _complaints(
         emulator,
         store,
@@ -126,7 +136,7 @@ def test_stop_by_dm_opts_out_every_case_of_the_customer(emulator, ingestor, stor
     )
     store.cases.resolved(bag, at=clock.now(), note="bag delivered")
     store.cases.await_follow_up(bag, task_token="token-1")
-    emulator.add_dm("jane", "acmeair", "Please stop messaging me, just send the money.")
+    emulator.add_dm("jane", "acmeair", stop)
     clock.advance(1)
     ingestor.poll()
     assert store.cases.get(bag).opted_out and store.cases.get(refund).opted_out

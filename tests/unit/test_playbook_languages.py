@@ -65,3 +65,33 @@ def test_after_hours_acks_fit_in_a_post_where_a_language_has_them(lang, situatio
             **LONGEST,
         )
         assert weighted_length(text) <= 280 and "123456" in text and "08:00 CEST" in text, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@acmeair don\u2019t contact me again",  # the curly apostrophe phones type
+        "@acmeair DON'T CONTACT ME",
+        "arretez de m\u2019ecrire svp",  # no accents, curly apostrophe
+        "Laissez-moi tranquille !",
+        "Lasst mich in Ruhe!",
+        "@acmeair déjenme en paz",
+        "me deixem em paz por favor",
+        "STOP",
+    ],
+)
+def test_an_opt_out_is_read_as_the_customer_types_it(text):
+    assert PLAYBOOK.is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don\u2019t know when my bag arrives",
+        "stop the delays please",
+        "ich bekomme keine Nachrichten mehr zu meinem Koffer",  # "no more news": a complaint
+        "@acmeair déjenme saber cuándo llega mi maleta",
+    ],
+)
+def test_a_complaint_with_stop_like_words_is_not_an_opt_out(text):
+    assert not PLAYBOOK.is_opt_out(text)

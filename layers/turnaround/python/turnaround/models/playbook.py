@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -303,6 +304,20 @@ PUBLIC_SITUATIONS = {
 
 
 _MENTIONED = re.compile(r"(?<![\w@])@(\w{1,15})\b")
+# Phone keyboards type a curly apostrophe (U+2019 in "don't"); people and YAML type a straight one.
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\u00b4`\uff07", "'"))
+
+
+def _plain_words(text: str) -> str:
+    """Lower case, accents off, one apostrophe, @handles and other punctuation as single spaces."""
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub(r"@\w+|[^\w\s']", " ", folded).split())
+
+
+@cache
+def _plain_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_plain_words(phrase) for phrase in phrases)
 
 
 class Playbook(_Model):
@@ -513,9 +528,13 @@ class Playbook(_Model):
         return found
 
     def is_opt_out(self, text: str) -> bool:
-        """A phrase anywhere ("leave me alone"), or a single word that is the whole message ("STOP")."""
-        body = " ".join(re.sub(r"@\w+|[^\w\s']", " ", text.lower()).split())
-        return any(body == word or (" " in word and word in body) for word in self.opt_out_words)
+        """A phrase anywhere ("leave me alone"), or a single word that is the whole message ("STOP").
+        Compared as plain words: a curly apostrophe is a straight one, "arretez" is "arrêtez"."""
+        body = _plain_words(text)
+        return any(
+            body == word or (" " in word and word in body)
+            for word in _plain_phrases(tuple(self.opt_out_words))
+        )
 
     def speaks(self, lang: str | None) -> bool:
         """Whether customers writing in X's ``lang`` can be answered from templates (never in another)."""
