@@ -68,6 +68,8 @@ def test_an_incident_ack_must_point_to_the_status_post(tmp_path):
         (lambda i: i["topics"].update(outage=[]), "topics.outage"),
         (lambda i: i["topics"].update(outage=["Outage"]), "lower case"),
         (lambda i: i["ack"].update(it=["{{ status_url }} a", "{{ status_url }} b"]), "['it']"),
+        # A French customer in an outage would be promised "we'll be back to you here" by the usual ack.
+        (lambda i: i["ack"].pop("fr"), "incidents.ack is needed in: ['fr']"),
         (lambda i: i.update(surprise=1), "surprise"),
         (lambda i: i.update(post_budget_per_15_minutes=101), "post_budget_per_15_minutes"),  # X allows 100
         (lambda i: i.update(post_budget_per_15_minutes=10, urgent_reserve=10), "urgent_reserve must be less"),

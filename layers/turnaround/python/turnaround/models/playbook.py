@@ -406,13 +406,19 @@ class Playbook(_Model):
         return self.opens_after(at)
 
     @model_validator(mode="after")
-    def _incident_languages_are_spoken(self) -> Playbook:
+    def _incident_acks_in_every_language(self) -> Playbook:
+        """An incident's cases in a language without an incident ack would get the usual one ("we'll
+        update you here shortly"): a promise nobody keeps in a storm, and no word of the status post."""
         if self.incidents:
-            unknown = set(self.incidents.ack) - {self.language, *self.languages}
+            spoken = {self.language, *self.languages}
+            unknown = set(self.incidents.ack) - spoken
             if unknown:
                 raise ValueError(
                     f"incidents.ack has languages the playbook has no templates for: {sorted(unknown)}"
                 )
+            lacking = spoken - set(self.incidents.ack)
+            if lacking:
+                raise ValueError(f"incidents is set, so incidents.ack is needed in: {sorted(lacking)}")
         return self
 
     @model_validator(mode="after")
