@@ -132,6 +132,48 @@ def test_praise_is_not_apologised_to_and_named_problems_still_count(text, expect
     assert triage(text).category in expected
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "category"),
+    [
+        # Thanks for what was done, in a language triage reads by its words: never a canned sorry.
+        ("@AcmeAir ¡Muchas gracias por el reembolso tan rápido! Excelente servicio", "es", "unsure"),
+        ("@AcmeAir Merci pour le remboursement si rapide, service parfait !", "fr", "unsure"),
+        ("@AcmeAir Danke für die schnelle Erstattung, super Service!", "de", "unsure"),
+        ("@AcmeAir Obrigada pela ajuda com a mala dois dias atrás, equipe perfeita!", "pt", "praise"),
+        # A question about what is also a complaint word: a person decides.
+        ("@AcmeAir ¿Cómo puedo cancelar mi reserva?", "es", "unsure"),
+        ("@AcmeAir ¿Por qué cancelaron mi vuelo? Nadie me responde", "es", "complaint"),
+        # Thanks in advance is no praise; thanks for nothing is sarcasm.
+        ("@AcmeAir mi maleta se perdió, gracias de antemano por la ayuda", "es", "complaint"),
+        ("@AcmeAir merci pour rien", "fr", "complaint"),
+        ("@AcmeAir Ladrones, nunca más", "es", "complaint"),
+    ],
+)
+def test_a_foreign_post_is_a_complaint_only_by_its_complaint_words(text, lang, category):
+    assert triage(text, lang=lang).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "@AcmeAir Sois la peor aerolínea del mundo, unos estafadores. Nunca más vuelo con "
+            "vosotros, es una vergüenza",
+            "es",
+        ),
+        ("@AcmeAir Vous êtes des escrocs, plus jamais je ne vole avec vous, quelle honte", "fr"),
+        ("@AcmeAir voo atrasado 4 horas, descaso total, vou processar", "pt"),
+        ("@AcmeAir Abzocke! Nie wieder fliege ich mit euch", "de"),
+        ("@AcmeAir gracias por nada", "es"),
+    ],
+)
+def test_an_angry_foreign_complaint_is_charged_not_thanked_in_public(text, lang):
+    """VADER reads English only (these score 0): without its own words, "you are scammers, never
+    again" got "thanks for letting us know" in public and a lower priority."""
+    result = triage(text, lang=lang)
+    assert (result.category, result.severity) == ("complaint", "charged"), result.reasons
+
+
 def test_a_complaint_in_a_language_without_templates_goes_to_a_person():
     result = triage("@AcmeAir vuelo cancelado, una vergüenza", lang="es", reply_languages={"en"})
     assert result.category == "unsure" and any("no reply templates" in r for r in result.reasons)

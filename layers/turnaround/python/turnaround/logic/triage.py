@@ -30,7 +30,7 @@ from turnaround.logic.triage_cues import (
     open_problem,
     praises_or_thanks,
 )
-from turnaround.logic.triage_languages import foreign_offline_topics, read_foreign
+from turnaround.logic.triage_languages import foreign_charged, foreign_offline_topics, read_foreign
 from turnaround.logic.triage_model import ComplaintModel, load_model
 from turnaround.logic.triage_model import sentiment as sentiment
 from turnaround.logic.triage_sensitive import DANGER, sensitive_kind
@@ -360,6 +360,11 @@ def severity(
         return "charged", [f"sensitive: {sensitive}, a person writes the first reply", offline or "offline"]
     if score <= CHARGED_SENTIMENT or CHARGED.search(text) or (_shouting(text) and score < 0):
         return "charged", ["charged tone or stakes", offline or "offline: charged, better in DM"]
+    language = language_of(lang)
+    charged_words = foreign_charged(text, language) if language != "en" else []
+    if charged_words:
+        why = f"{language} charged words: {', '.join(charged_words)[:80]}"
+        return "charged", [why, offline or "offline: charged, better in DM"]
     if topics:
         return "complex", [offline]
     return "simple", ["public: can be settled in one public reply"]

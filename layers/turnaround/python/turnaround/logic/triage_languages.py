@@ -41,6 +41,9 @@ class Words:
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self._pattern().finditer(text)
 
+    def without(self, text: str) -> str:
+        return self._pattern().sub(" ", text)
+
 
 def fold(text: str) -> str:
     """Lower case without accents, so 'retrasó', 'retraso' and 'RETRASO' read alike."""
@@ -99,7 +102,7 @@ COMPLAINT = {
         r"deplorable",
     ),
     "pt": Words(
-        r"atras",
+        r"atras(o|a|ad|ou)",  # atraso, atrasado, atrasou; never "atrás" (ago)
         r"cancel",
         r"perd(i|eu|eram|ida)",
         r"reembols",
@@ -154,6 +157,95 @@ _SARCASM = {
     "pt": Words(r"obrigad[oa] por nada"),
     "de": Words(r"danke f[uü]r nichts"),
 }
+# Thanks said before asking, for nothing done yet ("gracias de antemano"): not praise.
+_THANKS_IN_ADVANCE = {
+    "es": Words(r"gracias de antemano", r"gracias por adelantado", r"de antemano gracias"),
+    "fr": Words(r"merci d'avance", r"merci par avance", r"d'avance merci"),
+    "pt": Words(r"desde ja obrigad[oa]", r"obrigad[oa] desde ja", r"agradeco desde ja"),
+    "de": Words(r"(vielen )?dank(e)? im voraus", r"vorab (vielen )?dank"),
+}
+# What a customer may simply ask how to do ("¿cómo cancelo mi reserva?"): as a question's only
+# complaint words, a person decides whether it is one.
+_ASKED_ABOUT = {
+    "es": Words(r"cancel", r"reembols", r"devolu", r"cobr", r"reclam"),
+    "fr": Words(r"annul", r"rembours", r"factur", r"reclamation"),
+    "pt": Words(r"cancel", r"reembols", r"cobra", r"reclama"),
+    "de": Words(r"storniert", r"erstatt", r"abgebucht", r"beschwerde"),
+}
+# Anger, money lost, threats to leave or to sue: a complaint a person answers in DM, as
+# triage.CHARGED in English (VADER reads English only: these posts score 0).
+CHARGED = {
+    "es": Words(
+        r"estafa",
+        r"verguenza",
+        r"nunca mas",
+        r"ladron",
+        r"robo\b",
+        r"robaron",
+        r"denunci",
+        r"abogad",
+        r"asco",
+        r"indignante",
+        r"inaceptable",
+        r"hart[oa]s?\b",
+        r"peor (aerolinea|empresa|servicio|compania)",
+        r"mierda",
+        r"gracias por nada",
+    ),
+    "fr": Words(
+        r"arnaque",
+        r"escroc",
+        r"honte",
+        r"plus jamais",
+        r"voleur",
+        r"avocat",
+        r"inadmissible",
+        r"scandal",
+        r"degoutant",
+        r"marre",
+        r"pire (compagnie|entreprise|service)",
+        r"merde",
+        r"merci pour rien",
+    ),
+    "pt": Words(
+        r"golpe",
+        r"vergonha",
+        r"nunca mais",
+        r"ladr(ao|oes)",
+        r"roubo",
+        r"roubaram",
+        r"processar",
+        r"advogad",
+        r"procon",
+        r"absurdo",
+        r"descaso",
+        r"nojo",
+        r"pior (companhia|empresa|servico)",
+        r"merda",
+        r"obrigad[oa] por nada",
+    ),
+    "de": Words(
+        r"betrug",
+        r"betruger",
+        r"abzocke",
+        r"frechheit",
+        r"nie wieder",
+        r"unverschamt",
+        r"anwalt",
+        r"skandal",
+        r"verbraucherzentrale",
+        r"schlechteste",
+        r"scheiss",
+        r"schei\u00df",
+        r"danke fur nichts",
+    ),
+}
+
+
+def foreign_charged(text: str, language: str) -> list[str]:
+    """The charged words of a post in ``language`` (accents folded), if triage can read it."""
+    words = CHARGED.get(language)
+    return sorted({m.group(0) for m in words.finditer(fold(text))}) if words else []
 
 
 # What belongs in DM, as in triage.OFFLINE_TOPICS, in the other reply languages (accents folded).
@@ -200,9 +292,20 @@ def read_foreign(text: str, language: str) -> tuple[ForeignCategory, list[str]]:
     if lexicon is None:
         return "unsure", [f"language '{language}': triage cannot read it, a person decides"]
     body = fold(text)
-    complaint_words = [m.group(0) for m in lexicon.finditer(body)]
-    if complaint_words or _SARCASM[language].search(body):
-        return "complaint", [f"{language} complaint words: {', '.join(sorted(set(complaint_words)))[:80]}"]
-    if PRAISE[language].search(body):
+    if _SARCASM[language].search(body):
+        return "complaint", [f"{language} thanks for nothing: sarcasm"]
+    complaint_words = sorted(
+        {m.group(0) for m in lexicon.finditer(body)}.union(foreign_charged(body, language))
+    )
+    named = ", ".join(complaint_words)[:80]
+    praised = PRAISE[language].search(_THANKS_IN_ADVANCE[language].without(body)) is not None
+    if complaint_words and praised:  # "gracias por el reembolso tan rápido": never a canned sorry
+        return "unsure", [f"{language} praise and complaint words ({named}): a person decides"]
+    if complaint_words:
+        asking = "?" in body and all(_ASKED_ABOUT[language].search(word) for word in complaint_words)
+        if asking:
+            return "unsure", [f"{language} a question about {named}: a person decides"]
+        return "complaint", [f"{language} complaint words: {named}"]
+    if praised:
         return "praise", [f"{language} praise words"]
     return "unsure", [f"language '{language}': no clear complaint or praise words, a person decides"]
