@@ -37,10 +37,19 @@ from turnaround.models.mention import Author
         ("Worst Airline Ever", "jet_fan_88"),
         ("The Guardian Travel", "jet_fan_88"),
         ("I'm Done", "jet_fan_88"),
+        # ...and in the other languages we answer in.
+        ("Sigo Esperando Mi Reembolso", "jet_fan_88"),
+        ("Cliente Enfadado", "jet_fan_88"),
+        ("Toujours Sans Valise", "jet_fan_88"),
+        ("Immer Noch Kein Koffer", "jet_fan_88"),
+        ("Passageiro Revoltado", "jet_fan_88"),
         # ...while names that are also words stay names.
         ("Hope Adams", "Hope"),
         ("Grace O'Neil", "Grace"),
         ("Will Turner", "Will"),
+        ("Lucía Pérez", "Lucía"),
+        ("Uma Costa", "Uma"),
+        ("Una Murphy", "Una"),
     ],
 )
 def test_only_a_plain_name_is_repeated_in_public(display_name: str, greeted: str) -> None:

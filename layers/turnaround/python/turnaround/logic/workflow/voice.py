@@ -122,6 +122,17 @@ _NOT_NAMES = frozenset(
         "hate", "honest", "real", "official", "customer", "customers", "passenger", "traveller", "traveler",
         "flyer", "victim", "another", "team", "support", "service", "news", "travel", "media", "info", "fan",
         "user", "account",
+        # The same, in the other languages the playbook answers in ("Sigo Esperando Mi Reembolso",
+        # "Cliente Enfadado", "Toujours Sans Valise", "Immer Noch Kein Koffer").
+        "sigo", "todavia", "todavía", "aun", "aún", "esperando", "cliente", "clienta", "clientes", "enfadado",
+        "enfadada", "harto", "harta", "indignado", "indignada", "estafado", "estafada", "boicot", "reembolso",
+        "mi", "tu", "el", "los", "las", "un", "otro", "otra", "pasajero", "pasajera", "sin", "nunca", "peor",
+        "toujours", "encore", "sans", "client", "mon", "ma", "mes", "les", "une", "passager",
+        "passagère", "furieux", "furieuse", "vol", "remboursement", "marre", "jamais", "pire",
+        "ainda", "sem", "meu", "minha", "os", "um", "passageiro", "passageira", "revoltado", "revoltada",
+        "pior",
+        "immer", "noch", "kein", "keine", "kunde", "kundin", "der", "die", "das", "ein", "eine", "mein",
+        "meine", "ohne", "wütend", "sauer", "genervt", "passagier", "warte", "wieder", "schlechteste",
     }
 )  # fmt: skip
 # In a username ("AcmeAirSucks", "boycott_acme"): the customer's handle is not repeated either.
