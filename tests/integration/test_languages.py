@@ -58,5 +58,5 @@ def test_no_canned_reply_in_a_language_the_playbook_lacks(ingested, store, x_api
     playbook = load_playbook(str(PLAYBOOK)).model_copy(update={"languages": {}})
     case_id = store.mentions.get(ingested["es"]).case_id
     result = _workflow(store, x_api, playbook).acknowledge(case_id)
-    assert not result["acknowledged"] and "language (es)" in result["reason"]
+    assert not result["acknowledged"] and "language, Spanish (es)" in result["reason"]
     assert emulator.posts_created(by=BRAND) == []

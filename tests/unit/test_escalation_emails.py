@@ -141,7 +141,25 @@ def test_a_post_not_in_english_says_which_language_to_answer_in():
         update={"triage": MENTION.triage.model_copy(update={"lang": "es"}), "text": "me cobraron dos veces"}
     )
     message = _email(_case(), Wait(role="rep"), mention=spanish)
-    assert "written in es" in _plain(message) and "written in es" in str(message.get_body(("html",)))
+    said = "written in Spanish (es)"
+    assert said in _plain(message) and said in str(message.get_body(("html",)))
+
+
+def test_a_post_in_a_language_without_templates_tells_the_rep_to_write_the_first_reply():
+    """The ack task posts nothing in a language the playbook has no templates for: the rep must not
+    wait for an automated acknowledgement ("not posted yet") that never comes."""
+    italian = MENTION.model_copy(
+        update={
+            "triage": MENTION.triage.model_copy(update={"lang": "it"}),
+            "text": "il volo è stato cancellato e nessuno risponde",
+        }
+    )
+    text = _plain(_email(_case(), Wait(role="rep"), mention=italian))
+    assert (
+        "Public acknowledgement: none: the playbook has no reply templates in the customer's language, "
+        "Italian (it): a person writes the first reply"
+    ) in text
+    assert "written in Italian (it)" in text
 
 
 def test_a_viral_threads_email_lists_the_customers_posts_and_only_the_latest_of_everyone_elses():

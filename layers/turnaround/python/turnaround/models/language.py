@@ -12,3 +12,22 @@ def language_of(lang: str | None, default: str = "en") -> str:
         return default
     base = lang.strip().lower().replace("_", "-").split("-")[0]
     return default if not base or base in NO_LANGUAGE else base
+
+
+# The languages X tags most often, by name, for the people who read our emails ("written in it"
+# reads as a typo); any other tag is shown as it is.
+_NAMES = {
+    "ar": "Arabic", "ca": "Catalan", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek",
+    "en": "English", "es": "Spanish", "fa": "Persian", "fi": "Finnish", "fr": "French", "he": "Hebrew",
+    "hi": "Hindi", "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean",
+    "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian",
+    "sv": "Swedish", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian", "ur": "Urdu",
+    "vi": "Vietnamese", "zh": "Chinese",
+}  # fmt: skip
+
+
+def language_name(lang: str | None) -> str:
+    """'Italian (it)' for X's 'it', the tag alone for a language not listed."""
+    code = language_of(lang)
+    name = _NAMES.get(code)
+    return f"{name} ({code})" if name else code

@@ -142,14 +142,7 @@ def _not_ours_to_send(flow: CaseWorkflow, case: Case, mention: Mention) -> str |
         return "the rep already replied to the customer"
     unanswered = flow.followed_case_unanswered(case)
     withheld = ack_withheld(flow.playbook, case, mention, followed_unanswered=unanswered)
-    if withheld:  # the rep, emailed at once, writes the first reply
-        return withheld
-    if not mention.mentions_handle:
-        # X only allows replies to posts that mention or quote us: a human decides instead.
-        return "post does not mention or quote us"
-    if not flow.playbook.speaks(mention.triage.lang):  # never an English canned reply to another language
-        return f"no reply templates in the customer's language ({mention.triage.lang})"
-    return None
+    return withheld  # if any, the rep, emailed at once, writes the first reply
 
 
 # An ack this long after the complaint may have been overtaken by a person answering in X's app.

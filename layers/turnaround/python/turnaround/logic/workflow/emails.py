@@ -16,7 +16,7 @@ from turnaround.logic.workflow.voice import (
     supervisor_copied,
 )
 from turnaround.models.case import Case, FollowUpPost, StoredDm
-from turnaround.models.language import language_of
+from turnaround.models.language import language_name, language_of
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
 from turnaround.rendering import render
@@ -232,7 +232,7 @@ def escalation_email(
         "reasons": ", ".join(mention.triage.reasons),
         "shown": details_shown(playbook, mention),
         # Not English: the rep answers in the customer's language (X's tag, e.g. "es").
-        "language": "" if language_of(mention.triage.lang) == "en" else language_of(mention.triage.lang),
+        "language": "" if language_of(mention.triage.lang) == "en" else language_name(mention.triage.lang),
         "post_url": post_url(username, mention.tweet_id),
         **_thread_shown(thread, mention, case.customer_id),
         "dms": dms,

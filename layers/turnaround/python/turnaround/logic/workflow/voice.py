@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from turnaround.models.language import language_of
+from turnaround.models.language import language_name, language_of
 from turnaround.models.mention import Author
 
 if TYPE_CHECKING:
@@ -36,6 +36,15 @@ def ack_withheld(
     rival = playbook.competitor_named(mention.text)
     if rival:
         return f"the post names @{rival}, a competitor: a canned sorry could apologise for them"
+    if not mention.mentions_handle:
+        # X only allows replies to posts that mention or quote us: a human decides instead.
+        return "the post does not mention or quote us, so X allows no automated reply to it"
+    if not playbook.speaks(mention.triage.lang):  # never an English canned reply to another language
+        return (
+            f"the playbook has no reply templates in the customer's language, "
+            f"{language_name(mention.triage.lang)}: "
+            "a person writes the first reply"
+        )
     return playbook.ack_withheld(
         mention.triage.confidence, opened_by_a_person=bool(case.opened_by), post_bar=mention.triage.ack_bar
     )
