@@ -145,6 +145,7 @@ def test_praise_is_not_apologised_to_and_named_problems_still_count(text, expect
         ("@AcmeAir ¿Por qué cancelaron mi vuelo? Nadie me responde", "es", "complaint"),
         # Thanks in advance is no praise; thanks for nothing is sarcasm.
         ("@AcmeAir mi maleta se perdió, gracias de antemano por la ayuda", "es", "complaint"),
+        ("@AcmeAir ma valise est perdue, merci d\u2019avance", "fr", "complaint"),  # a phone's apostrophe
         ("@AcmeAir merci pour rien", "fr", "complaint"),
         ("@AcmeAir Ladrones, nunca más", "es", "complaint"),
     ],

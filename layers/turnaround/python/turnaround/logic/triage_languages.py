@@ -160,7 +160,7 @@ _SARCASM = {
 # Thanks said before asking, for nothing done yet ("gracias de antemano"): not praise.
 _THANKS_IN_ADVANCE = {
     "es": Words(r"gracias de antemano", r"gracias por adelantado", r"de antemano gracias"),
-    "fr": Words(r"merci d'avance", r"merci par avance", r"d'avance merci"),
+    "fr": Words(r"merci d.avance", r"merci par avance", r"d.avance merci"),  # either apostrophe
     "pt": Words(r"desde ja obrigad[oa]", r"obrigad[oa] desde ja", r"agradeco desde ja"),
     "de": Words(r"(vielen )?dank(e)? im voraus", r"vorab (vielen )?dank"),
 }
