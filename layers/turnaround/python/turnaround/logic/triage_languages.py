@@ -9,9 +9,10 @@ praise; anything else in those languages, and every post in any other language, 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from typing import Literal
+
+from turnaround.models.language import fold
 
 ForeignCategory = Literal["complaint", "praise", "unsure"]
 
@@ -43,12 +44,6 @@ class Words:
 
     def without(self, text: str) -> str:
         return self._pattern().sub(" ", text)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, so 'retrasó', 'retraso' and 'RETRASO' read alike."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 COMPLAINT = {
@@ -244,8 +239,12 @@ CHARGED = {
 
 def foreign_charged(text: str, language: str) -> list[str]:
     """The charged words of a post in ``language`` (accents folded), if triage can read it."""
+    return sorted(_charged_in(fold(text), language))
+
+
+def _charged_in(folded: str, language: str) -> set[str]:
     words = CHARGED.get(language)
-    return sorted({m.group(0) for m in words.finditer(fold(text))}) if words else []
+    return {m.group(0) for m in words.finditer(folded)} if words else set()
 
 
 # What belongs in DM, as in triage.OFFLINE_TOPICS, in the other reply languages (accents folded).
@@ -294,9 +293,7 @@ def read_foreign(text: str, language: str) -> tuple[ForeignCategory, list[str]]:
     body = fold(text)
     if _SARCASM[language].search(body):
         return "complaint", [f"{language} thanks for nothing: sarcasm"]
-    complaint_words = sorted(
-        {m.group(0) for m in lexicon.finditer(body)}.union(foreign_charged(body, language))
-    )
+    complaint_words = sorted({m.group(0) for m in lexicon.finditer(body)} | _charged_in(body, language))
     named = ", ".join(complaint_words)[:80]
     praised = PRAISE[language].search(_THANKS_IN_ADVANCE[language].without(body)) is not None
     if complaint_words and praised:  # "gracias por el reembolso tan rápido": never a canned sorry

@@ -18,8 +18,8 @@ import re
 from functools import cache
 
 from turnaround.logic.triage_cues import _patterns
-from turnaround.logic.triage_languages import Words, fold
-from turnaround.models.language import language_of
+from turnaround.logic.triage_languages import Words
+from turnaround.models.language import fold, language_of
 
 _KIN = (
     r"(mother|father|mum|mom|dad|wife|husband|son|daughter|brother|sister|grandmother|grandfather"
@@ -168,7 +168,7 @@ NOT_MEANT_WORDS = (
 
 
 # The same kinds in the other languages the playbook ships replies in (accents folded:
-# triage_languages.fold); each phrase starts at a word, compiled on first use (Words).
+# language.fold); each phrase starts at a word, compiled on first use (Words).
 FOREIGN: dict[str, dict[str, Words]] = {
     "es": {
         "safety": Words(

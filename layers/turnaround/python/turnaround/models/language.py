@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 # X's lang values that carry no language: undetermined, links/media only, hashtags, mentions, art.
 NO_LANGUAGE = frozenset({"und", "zxx", "qme", "qht", "qam", "qct", "art"})
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so 'retrasó', 'retraso' and 'RETRASO' read alike."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def language_of(lang: str | None, default: str = "en") -> str:

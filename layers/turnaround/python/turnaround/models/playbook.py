@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -15,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from turnaround.exceptions import ConfigurationError
-from turnaround.models.language import language_of
+from turnaround.models.language import fold, language_of
 from turnaround.playbook_file import UnreadablePlaybook, read
 from turnaround.rendering import render
 
@@ -310,9 +309,7 @@ _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\u00b4`\uff07", "'
 
 def _plain_words(text: str) -> str:
     """Lower case, accents off, one apostrophe, @handles and other punctuation as single spaces."""
-    folded = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.sub(r"@\w+|[^\w\s']", " ", folded).split())
+    return " ".join(re.sub(r"@\w+|[^\w\s']", " ", fold(text.translate(_APOSTROPHES))).split())
 
 
 @cache
