@@ -28,6 +28,7 @@ class EscalationRepository(Repository):
             "created_at": escalation.created_at.isoformat(),
             "expires_at": escalation.expires_at,
             "post": escalation.post.model_dump() if escalation.post else None,
+            "links": escalation.links,
         }
         with storage_errors(f"save escalation {escalation.escalation_id}"):
             self.table.put_item(Item=to_item(item))

@@ -194,6 +194,10 @@ class Effects:
         recorded = self._act(key, act, releasable=True, repeatable=find_earlier is not None)
         return self._complete(key, {"channel": channel, **recorded})
 
+    def claimed(self, key: str) -> bool:
+        """Whether the effect ``key`` was claimed: made, being made, or in doubt."""
+        return self.store.outbox.earlier(key) is not None
+
     def pre_empt(self, key: str, *, by: str) -> OutboxClaim | None:
         """Make sure the effect ``key`` never happens after the effect ``by``, which goes next: it is
         settled as pre-empted unless it was claimed already. None: pre-empted now, so ``by`` may go.

@@ -25,6 +25,7 @@ from turnaround.observability import logger, metrics
 if TYPE_CHECKING:
     from turnaround.adapters.mailer import Mailer
     from turnaround.dal.repositories import Repositories
+    from turnaround.models.case import Case
     from turnaround.models.incident import Incident
     from turnaround.models.playbook import Incidents, Playbook
 
@@ -50,17 +51,19 @@ def send_digest(
     settings = playbook.incidents
     assert settings is not None  # only incidents of a playbook with storm mode reach here
     interval = digest_interval(incident, settings, now)
-    key = f"{incident.incident_id}#ended" if ended else f"{incident.incident_id}#digest#{interval}"
+    key = closing_summary_key(incident) if ended else f"{incident.incident_id}#digest#{interval}"
 
     def email() -> dict[str, Any]:
         from turnaround.logic.workflow.incident_email import incident_digest_email
 
         cases = store.incidents.cases(incident.incident_id)
+        standing = store.cases.get_many([c.case_id for c in cases])
         message = incident_digest_email(
             playbook=playbook,
             incident=incident,
             cases=cases,
-            standing=store.cases.get_many([c.case_id for c in cases]),
+            standing=standing,
+            waiting=waiting_on_supervisor(store, playbook, standing),
             now=now,
             first=interval == 0 and not ended,
             ended=ended,
@@ -71,6 +74,34 @@ def send_digest(
     if once.made_now:
         metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
     return once.made_now
+
+
+def closing_summary_key(incident: Incident) -> str:
+    """The outbox key of the incident's closing summary: once it is claimed, no later digest comes."""
+    return f"{incident.incident_id}#ended"
+
+
+def waiting_on_supervisor(store: Repositories, playbook: Playbook, standing: list[Case]) -> list[Waiting]:
+    """The incident's open cases whose wait on the supervisor the digest carries (their rep let the
+    SLA pass while the incident lasted: logic/workflow/notify.py), oldest wait first, with the
+    links that answer it. A case the supervisor was emailed about on its own is not listed."""
+    waiting = []
+    for case in standing:
+        if case.status != "OPEN" or case.resolved_at or case.last_notified != playbook.supervisor.email:
+            continue
+        escalation = store.escalations.get(case.current_escalation_id) if case.current_escalation_id else None
+        if escalation is not None and escalation.links and escalation.used_at is None:
+            waiting.append(Waiting(case=case, since=escalation.created_at, links=escalation.links))
+    return sorted(waiting, key=lambda w: (w.case.priority, w.since))
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A case waiting on the supervisor, as the incident digest lists it."""
+
+    case: Case
+    since: datetime
+    links: dict[str, str]
 
 
 @dataclass

@@ -178,6 +178,9 @@ class Escalation(_Stored):
     used_action: str | None = None
     note: str | None = None
     post: ShownPost | None = None  # what "Retweet this?" asks about
+    # An incident case's wait on the supervisor has no email of its own: its signed links, by
+    # action, are listed in the incident's digest (logic/workflow/notify.py).
+    links: dict[str, str] | None = None
 
 
 DmDirection = Literal["customer", "brand"]

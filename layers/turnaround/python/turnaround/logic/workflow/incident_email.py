@@ -8,6 +8,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from turnaround.adapters.mailer import build_message
+from turnaround.logic.incidents import Waiting
 from turnaround.models.case import Case
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.models.playbook import Playbook
@@ -25,7 +26,14 @@ Still open by rep: {% for rep, n in still_open %}{{ rep }} {{ n }}{% if not loop
 By priority: {% for p, n in by_priority %}P{{ p }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}
 Acknowledgements point to the status post: {{ incident.status_url }}
 Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}
-
+{% if waiting %}
+Waiting on you ({{ waiting|length }}): the rep did not act in time. While the incident lasts these cases come to you here, not in an email each; each one's links answer it.{% for w, c in waiting %}
+  @{{ c.username }} (P{{ w.case.priority }}, rep {{ w.case.assignee_email or "none" }}, waiting since {{ w.since.strftime("%H:%M UTC") }}): "{{ c.text }}"
+    {{ x_post_url(c.username, c.tweet_id) }}
+    Resolved:          {{ w.links.resolved }}
+    Could not resolve: {{ w.links.not_resolved }}
+    Reassign:          {{ w.links.reassign }}{% endfor %}
+{% endif %}
 VIPs ({{ vips|length }}):{% for c in vips %}
   @{{ c.username }} ({{ "{:,}".format(c.followers) }} followers{% if c.verified %}, verified{% endif %}, P{{ c.priority }}) - {{ c.rep_email }}
     "{{ c.text }}" {{ x_post_url(c.username, c.tweet_id) }}{% else %} none{% endfor %}
@@ -34,7 +42,7 @@ Top posts by reach:{% for c in top %}
   @{{ c.username }} ({{ "{:,}".format(c.followers) }} followers, P{{ c.priority }}): "{{ c.text }}"
     {{ x_post_url(c.username, c.tweet_id) }}{% endfor %}
 
-{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}
+{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% if waiting %} The links above still answer the cases waiting on you; from its next reminder on, each comes in an email of its own.{% endif %}{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}
 """
 
 DIGEST_HTML = """<!doctype html>
@@ -52,13 +60,19 @@ Still open by rep: {% for rep, n in still_open %}{{ rep }} {{ n }}{% if not loop
 By priority: {% for p, n in by_priority %}P{{ p }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}<br>
 Acknowledgements point to the status post: <a href="{{ incident.status_url }}">{{ incident.status_url }}</a><br>
 Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% endfor %}</p>
+{% if waiting %}<h3>Waiting on you ({{ waiting|length }})</h3>
+<p>The rep did not act in time. While the incident lasts these cases come to you here, not in an email each; each one's links answer it.</p>
+<ul>{% for w, c in waiting %}<li>@{{ c.username }} (P{{ w.case.priority }}, rep {{ w.case.assignee_email or "none" }}, waiting since {{ w.since.strftime("%H:%M UTC") }}):
+<a href="{{ x_post_url(c.username, c.tweet_id) }}">{{ c.text }}</a><br>
+<a href="{{ w.links.resolved }}">Resolved</a> &middot; <a href="{{ w.links.not_resolved }}">Could not resolve</a>
+&middot; <a href="{{ w.links.reassign }}">Reassign</a></li>{% endfor %}</ul>{% endif %}
 <h3>VIPs ({{ vips|length }})</h3>
 <ul>{% for c in vips %}<li>@{{ c.username }} ({{ "{:,}".format(c.followers) }} followers{% if c.verified %}, verified{% endif %}, P{{ c.priority }}) &middot; {{ c.rep_email }}:
 <a href="{{ x_post_url(c.username, c.tweet_id) }}">{{ c.text }}</a></li>{% else %}<li>none</li>{% endfor %}</ul>
 <h3>Top posts by reach</h3>
 <ul>{% for c in top %}<li>@{{ c.username }} ({{ "{:,}".format(c.followers) }} followers, P{{ c.priority }}):
 <a href="{{ x_post_url(c.username, c.tweet_id) }}">{{ c.text }}</a></li>{% endfor %}</ul>
-<p style="color: #666">{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}</p>
+<p style="color: #666">{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% if waiting %} The links above still answer the cases waiting on you; from its next reminder on, each comes in an email of its own.{% endif %}{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}</p>
 </body></html>
 """
 
@@ -71,12 +85,15 @@ def incident_digest_email(
     now: datetime,
     first: bool,
     standing: list[Case] | None = None,
+    waiting: list[Waiting] | None = None,
     ended: bool = False,
 ) -> EmailMessage:
-    """``standing``: the incident's cases as they are now (acknowledged, resolved, whose)."""
+    """``standing``: the incident's cases as they are now (acknowledged, resolved, whose);
+    ``waiting``: those waiting on the supervisor, listed with their links."""
     settings = playbook.incidents
     reach = sorted(cases, key=lambda c: (-c.followers, c.priority, c.joined_at))
     standing = standing or []
+    listed = {c.case_id: c for c in cases}
     resolved = [c for c in standing if c.resolved_at or c.status != "OPEN"]
     still_open = Counter(
         c.assignee_email or "nobody" for c in standing if not (c.resolved_at or c.status != "OPEN")
@@ -100,9 +117,12 @@ def incident_digest_email(
         "by_rep": Counter(c.rep_email for c in cases).most_common(),
         "vips": [c for c in reach if c.vip],
         "top": reach[:TOP_POSTS],
+        "waiting": [(w, listed[w.case.case_id]) for w in waiting or [] if w.case.case_id in listed],
     }
     count = f"{len(cases)} case" + ("" if len(cases) == 1 else "s")
     kind = " - ended" if ended else " - incident opened" if first else " - update"
+    if waiting:
+        kind += f", {len(waiting)} waiting on you"
     subject = f"[Incident] {incident.topic}: {count}{kind}"
     return build_message(
         sender=playbook.sender_email,

@@ -1,0 +1,204 @@
+"""An outage's overdue cases reach the supervisor in the incident's digest, not in an email each.
+
+Eight customers say the app is down; their reps are busy and every case's SLA passes. Before this,
+the supervisor got the incident digest and then one "Escalated" email per case, each followed by its
+own reminders. Now, while the incident lasts, a case waiting on the supervisor is listed in the
+digest with its own links; ordinary cases and final notices (copied to ops) still get their own
+email, and once the incident has ended its cases do too. The real workflow tasks, moto's SES,
+DynamoDB and Secrets Manager, the X emulator over real tweepy; the links are acted on through the
+action page's own desk.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from tests.helpers import edited_playbook
+from tests.integration.test_reply_by_email import SUPERVISOR, World, plain, sent_emails
+from tests.integration.test_reply_by_email import world as world  # the fixture
+from turnaround.handlers.workflow_tasks import build_case_workflow
+from turnaround.logic.incidents import IncidentDesk
+from turnaround.logic.rep_actions.desk import ActionDesk
+from turnaround.logic.workflow.case_workflow import CaseWorkflow
+from turnaround.models.case import Case
+from turnaround.settings import WorkflowSettings, get_settings
+
+OUTAGE = "@acmeair your app is down again and I can't check in for flight AC{n}. Useless."
+
+
+@pytest.fixture
+def outage(world: World, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    def small_storm(playbook: dict[str, Any]) -> None:
+        playbook["incidents"].update(threshold=3, digest_minutes=15, quiet_minutes=60)
+
+    monkeypatch.setenv("PLAYBOOK_PATH", edited_playbook(tmp_path, small_storm))
+    get_settings.cache_clear()
+    return world
+
+
+def _flow() -> CaseWorkflow:
+    return build_case_workflow(get_settings(WorkflowSettings))
+
+
+def _complaints(world: World, count: int) -> list[str]:
+    """``count`` customers complain, one poll each; each case is assigned and its rep emailed."""
+    case_ids = []
+    for n in range(count):
+        world.emulator.add_user(f"flyer{n}", name=f"Flyer{n} Smith", followers=100 + n)
+        post = world.emulator.add_post(f"flyer{n}", OUTAGE.format(n=100 + n))
+        world.clock.advance(5)
+        world.ingest()
+        case_id = f"case-{post.id}"
+        _flow().assign(case_id)
+        world.notify(case_id, token=f"rep-{case_id}")
+        case_ids.append(case_id)
+    return case_ids
+
+
+def _case(world: World, case_id: str) -> Case:
+    case = world.store.cases.get(case_id)
+    assert case is not None
+    return case
+
+
+def _to_supervisor() -> list[EmailMessage]:
+    return [m for m in sent_emails() if SUPERVISOR in str(m["To"])]
+
+
+def _escalate(case_id: str, token: str, **wait: Any) -> dict[str, Any]:
+    """The rep's SLA passed: the workflow's wait on the supervisor begins (NotifySupervisor, then
+    RemindSupervisor and FinalNotice)."""
+    return _flow().notify(case_id, token, "supervisor", **wait)
+
+
+class _Workflow:
+    """Step Functions' SendTaskSuccess/Failure, recorded."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[str, dict[str, Any]]] = []
+
+    def succeed(self, token: str, output: dict[str, Any]) -> None:
+        self.answers.append((token, output))
+
+    def fail(self, token: str, error: str, cause: str) -> None:
+        self.answers.append((token, {"error": error, "cause": cause}))
+
+
+def _desk(world: World, workflow: Any) -> ActionDesk:
+    flow = _flow()
+    return ActionDesk(store=world.store, signer=flow.signer, workflow=workflow, playbook=flow.playbook)
+
+
+def _incident_desk(world: World) -> IncidentDesk:
+    flow = _flow()
+    return IncidentDesk(store=world.store, mailer=flow.mailer, playbook=flow.playbook, clock=world.clock)
+
+
+def _links(text: str, username: str) -> dict[str, str]:
+    """The links listed under one customer's case in a digest's "Waiting on you"."""
+    entry = text.split(f"  @{username} (P", 1)[1].split("\n  @", 1)[0]
+    found = dict(re.findall(r"(Resolved|Could not resolve|Reassign): +(\S+)", entry))
+    return {"resolved": found["Resolved"], "not_resolved": found["Could not resolve"]}
+
+
+def test_an_outages_overdue_cases_are_one_digest_for_the_supervisor_each_with_its_own_links(
+    outage: World,
+) -> None:
+    world = outage
+    cases = _complaints(world, 8)
+    in_incident = [c for c in cases if _case(world, c).incident_id]
+    ordinary = [c for c in cases if c not in in_incident]
+    assert len(in_incident) == 6 and len(ordinary) == 2  # the third complaint opened it
+    [opened] = _to_supervisor()
+    assert "incident opened" in opened["Subject"]
+
+    world.clock.advance(20 * 60)  # every rep's SLA passes
+    for case_id in cases:
+        _escalate(case_id, f"supervisor-{case_id}")
+    # The two ordinary cases are escalated one email each, as always; the incident's six are
+    # listed in the digest of this interval, which the first of them sent: one email, not six.
+    subjects = [m["Subject"] for m in _to_supervisor()[1:]]
+    assert sum(s.startswith("Escalated") for s in subjects) == 2, subjects
+    [digest] = [m for m in _to_supervisor()[1:] if m["Subject"].startswith("[Incident]")]
+    assert digest["Subject"] == "[Incident] outage: 6 cases - update, 1 waiting on you"
+    # The other five joined the wait after this interval's digest went out: the schedule's next
+    # digest lists all six (most urgent and oldest first), and nothing more is emailed meanwhile.
+    world.clock.advance(15 * 60)
+    assert _incident_desk(world).tend("acmeair") == {"outage": "digest"}
+    update = _to_supervisor()[-1]
+    assert update["Subject"] == "[Incident] outage: 6 cases - update, 6 waiting on you"
+    text = plain(update)
+    assert "Waiting on you (6): the rep did not act in time." in text
+    for case_id in in_incident:
+        case = world.store.cases.get(case_id)
+        assert case is not None and case.supervisor_escalated_at is not None
+        assert f"@{case.customer_username} (P{case.priority}, rep {case.assignee_email}" in text
+
+    # The supervisor resolves one case from the digest, and can't resolve it twice.
+    workflow = _Workflow()
+    first = world.store.cases.get(in_incident[0])
+    assert first is not None
+    links = _links(text, first.customer_username)
+    assert _desk(world, workflow).act(links["resolved"].split("?t=")[1], note="app fixed") == "resolved"
+    assert workflow.answers == [(f"supervisor-{in_incident[0]}", {"action": "resolved", "note": "app fixed"})]
+    # A reminder while the incident lasts is listed too, with new links; the old ones are dead.
+    second = world.store.cases.get(in_incident[1])
+    assert second is not None
+    before = len(_to_supervisor())
+    _escalate(in_incident[1], "reminder-1", reminder=True, reminder_number=1)
+    assert len(_to_supervisor()) == before  # this interval's digest has gone out: the next lists it
+    stale = _links(text, second.customer_username)["resolved"].split("?t=")[1]
+    with pytest.raises(Exception, match="newer email"):
+        _desk(world, workflow).act(stale, note="")
+    reminded = world.store.cases.get(in_incident[1])
+    assert reminded is not None and reminded.supervisor_reminders == 1
+    # The final notice is copied to ops and is never rolled up.
+    _escalate(in_incident[2], "final", reminder=True, final=True)
+    final = _to_supervisor()[-1]
+    assert final["Subject"].startswith("Final notice: Escalated: [P") and len(_to_supervisor()) == before + 1
+    assert "ops@" in str(final["To"])
+
+
+def test_once_the_incident_has_ended_a_case_waiting_on_the_supervisor_gets_its_own_email(
+    outage: World,
+) -> None:
+    world = outage
+    cases = _complaints(world, 4)
+    late = cases[-1]
+    assert _case(world, late).incident_id
+    world.clock.advance(20 * 60)
+    _escalate(late, "supervisor-late")
+    assert not any(m["Subject"].startswith("Escalated") for m in _to_supervisor())
+    # An hour without a new complaint: the closing summary lists the waiting case with its links.
+    world.clock.advance(61 * 60)
+    assert _incident_desk(world).tend("acmeair") == {"outage": "ended"}
+    summary = _to_supervisor()[-1]
+    assert summary["Subject"] == "[Incident] outage: 2 cases - ended, 1 waiting on you"
+    assert "Waiting on you (1)" in plain(summary) and "from its next reminder on" in plain(summary)
+    # The incident is over: the case's next reminder is its own email.
+    _escalate(late, "reminder-after", reminder=True, reminder_number=1)
+    assert _to_supervisor()[-1]["Subject"] == "Reminder: Escalated: [P4] @flyer3 - case " + late[-6:]
+
+
+def test_a_case_that_joins_the_wait_after_the_closing_summary_was_claimed_is_emailed(
+    outage: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schedule sends the closing summary, then marks the incident ended; a crash between the
+    two leaves it current. A case escalated then is not in the summary, so it gets its own email."""
+    world = outage
+    late = _complaints(world, 4)[-1]
+    world.clock.advance(61 * 60)
+    from turnaround.dal.incidents import IncidentRepository
+
+    monkeypatch.setattr(IncidentRepository, "ended", lambda *args, **kwargs: False)
+    _incident_desk(world).tend("acmeair")
+    assert _to_supervisor()[-1]["Subject"].endswith("- ended")
+    result = _escalate(late, "supervisor-late")
+    assert result["emailed"] is True
+    assert _to_supervisor()[-1]["Subject"].startswith("Escalated")
+    escalated = world.store.cases.get(late)
+    assert escalated is not None and escalated.supervisor_escalated_at is not None
