@@ -73,3 +73,16 @@ def test_the_build_refuses_a_playbook_lambda_would_load_without_rendering(tmp_pa
     assert main(path) == 2
     assert "templates.ack_offline[0]: 'firstname' is undefined" in capsys.readouterr().err
     assert main(str(SOURCE)) == 0
+
+
+def test_a_name_the_post_cannot_leave_out_is_refused(tmp_path):
+    """A customer without a usable name is greeted with the name left out ("Sorry about this."), which
+    works where the name sits beside a comma; "Dear {{ first_name }} we're sorry" would post "Dear
+    we're sorry"."""
+
+    def no_comma(p: dict[str, Any]) -> None:
+        no_comma_ack = "@{{ customer }} Cher {{ first_name }} désolés ({{ case_ref }})"
+        p["languages"]["fr"]["ack_public"][0] = no_comma_ack
+
+    with pytest.raises(ConfigurationError, match=r"languages\.fr\.ack_public\[0\]: first_name must come"):
+        load_playbook(_write(tmp_path, no_comma))

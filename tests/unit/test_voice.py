@@ -7,6 +7,7 @@ import pytest
 
 from turnaround.logic.workflow.voice import first_name
 from turnaround.models.mention import Author
+from turnaround.models.playbook import load_playbook
 
 
 @pytest.mark.parametrize(
@@ -57,14 +58,43 @@ def test_only_a_plain_name_is_repeated_in_public(display_name: str, greeted: str
 
 
 def test_without_a_usable_name_or_username_the_customer_is_greeted_plainly() -> None:
-    assert first_name(None) == "there"
+    assert first_name(None) == ""  # the post leaves the name out (Playbook.render)
     assert "@" not in first_name(Author(id="9", name="@someone", username="")), "never a mention"
 
 
 @pytest.mark.parametrize("username", ["AcmeAirSucks", "boycott_acme", "fuckacme", "scam_airline"])
 def test_a_username_of_protest_is_not_repeated_either(username: str) -> None:
-    assert first_name(Author(id="9", name="Boycott AcmeAir", username=username)) == "there"
+    assert first_name(Author(id="9", name="Boycott AcmeAir", username=username)) == ""
 
 
 def test_a_plain_username_is_still_used_when_the_display_name_is_not_a_name() -> None:
     assert first_name(Author(id="9", name="Angry Customer", username="whatever_jane")) == "whatever_jane"
+
+
+@pytest.mark.parametrize(
+    ("lang", "situation", "expected"),
+    [
+        ("en", "ack_offline", "@boycott_acme We're so sorry. This needs a proper look"),
+        ("en", "ack_public", "@boycott_acme Sorry about this. We're on it"),
+        ("es", "ack_offline", "@boycott_acme Te escuchamos. ¿Nos escribes"),
+        ("fr", "ack_public", "@boycott_acme Merci de nous l'avoir signalé, nous regardons"),
+        ("de", "dm_confirm", "Hallo, danke für deine Nachricht."),
+    ],
+)
+def test_a_customer_we_cannot_name_is_answered_with_the_name_left_out_in_their_language(
+    lang: str, situation: str, expected: str
+) -> None:
+    """Not "Te escuchamos, there." nor "there, we're so sorry": the English stand-in is gone."""
+    playbook = load_playbook()
+    name = first_name(Author(id="9", name="Boycott AcmeAir", username="boycott_acme"))
+    variants = getattr(playbook.templates if lang == "en" else playbook.languages[lang], situation)
+    texts = {
+        playbook.render(
+            situation, key=str(n), lang=lang, customer="boycott_acme", first_name=name, initials="AB",
+            case_ref="123456", rep_name="Alex Brown",
+        )
+        for n in range(40)
+    }  # fmt: skip
+    assert len(texts) == len(variants) and any(text.startswith(expected) for text in texts), texts
+    leftovers = (", there", "boycott_acme there", " ,", ",.", "  ", "{{")
+    assert not any(left in text for text in texts for left in leftovers), texts

@@ -317,6 +317,47 @@ def _plain_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_plain_words(phrase) for phrase in phrases)
 
 
+# A customer we cannot greet by name (voice.first_name gives ""): the template is posted with the name
+# left out, never with a stand-in word ("there" reads "Te escuchamos, there." in Spanish).
+_NAME_SLOT = r"\{\{-?\s*first_name\s*-?\}\}"
+_NAME_OPENS = re.compile(r"^((?:@\{\{\s*customer\s*\}\}\s+)?)" + _NAME_SLOT + r",\s+(\w)")
+_NAME_AFTER_COMMA = re.compile(r",\s*" + _NAME_SLOT)
+_NAME_BEFORE_COMMA = re.compile(r"\s+" + _NAME_SLOT + r"(?=\s*,)")
+
+
+@cache
+def nameless(source: str) -> str:
+    """``source`` with the customer's name left out: "Sorry about this, {{ first_name }}." reads
+    "Sorry about this."; "{{ first_name }}, we're so sorry" reads "We're so sorry"; "Hi
+    {{ first_name }}, thanks" reads "Hi, thanks". A name used any other way stays (the playbook is
+    refused at load for it)."""
+    text = _NAME_OPENS.sub(lambda m: m.group(1) + m.group(2).upper(), source)
+    return _NAME_BEFORE_COMMA.sub("", _NAME_AFTER_COMMA.sub("", text))
+
+
+def _without_the_name(
+    checks: list[tuple[str, str, dict[str, str]]],
+) -> tuple[list[str], list[tuple[str, str, dict[str, str]]]]:
+    """Each template again, as a customer we cannot greet by name gets it: the problems (a name the
+    post cannot leave out) and the checks to render."""
+    problems, unnamed = [], []
+    for where, source, values in checks:
+        if "first_name" not in values or where.split(".")[-1].startswith("dm_fallback_note"):
+            continue  # the rep's note names the customer by username
+        if re.search(_NAME_SLOT, nameless(source)):
+            problems.append(
+                f"{where}: first_name must come right after or before a comma, so that a post "
+                "to a customer without a usable name can leave it out"
+            )
+        else:
+            unnamed.append((f"{where} (no name)", nameless(source), {**values, "first_name": ""}))
+    return problems, unnamed
+
+
+def _source_for(source: str, values: dict[str, object]) -> str:
+    return nameless(source) if values.get("first_name") == "" else source
+
+
 class Playbook(_Model):
     brand: str
     templates: Templates
@@ -473,7 +514,9 @@ class Playbook(_Model):
         for lang, ack_variants in (self.incidents.ack if self.incidents else {}).items():
             for index, source in enumerate(ack_variants):
                 checks.append((f"incidents.ack.{lang}[{index}]", source, INCIDENT_ACK_VARIABLES))
-        problems = [found for where, source, values in checks if (found := problem(where, source, values))]
+        problems, unnamed = _without_the_name(checks)
+        checks += unnamed
+        problems += [found for where, source, values in checks if (found := problem(where, source, values))]
         if problems:
             raise ValueError("templates that cannot render: " + "; ".join(problems))
         return self
@@ -521,7 +564,7 @@ class Playbook(_Model):
         if not variants:
             return None
         index = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(variants)
-        return render(variants[index], html=False, brand=self.brand, **values)
+        return render(_source_for(variants[index], values), html=False, brand=self.brand, **values)
 
     def rep_by_email(self, email: str) -> Rep | None:
         found = next((rep for rep in self.roster if rep.email == email), None)
@@ -567,7 +610,7 @@ class Playbook(_Model):
             variants = [variants]
         index = int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(variants)
         # Posts are plain text, not HTML: no autoescape here (emails use their own escaping environment).
-        return render(variants[index], html=False, brand=self.brand, **values)
+        return render(_source_for(variants[index], values), html=False, brand=self.brand, **values)
 
 
 @cache

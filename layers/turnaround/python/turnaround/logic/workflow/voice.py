@@ -155,7 +155,8 @@ def first_name(author: Author | None) -> str:
     A display name is whatever the customer typed, and our post repeats it to everyone: a word that
     is not plainly a name ("@elonmusk" would mention a third party from our account, "#boycott",
     "BOYCOTT", "Sam2024", "Still Waiting For My Refund", a swear word) is never used, nor is a username
-    of protest ("AcmeAirSucks"). Titles and emoji before the name are skipped."""
+    of protest ("AcmeAirSucks"): then it is "", and the post leaves the name out ("Sorry about this.").
+    Titles and emoji before the name are skipped."""
     for word in (author.name if author else "").split():
         word = word.rstrip(".,:;!")
         if word.lower() in _HONORIFICS or not any(ch.isalpha() for ch in word):
@@ -165,7 +166,8 @@ def first_name(author: Author | None) -> str:
         break  # the first word that is not a title is the name, or there is none we can use
     username = author.username if author else ""
     usable = username.replace("_", "").isalnum() and username.isascii()
-    return username[:20] if usable and not _PROTEST_IN_USERNAME.search(username) else "there"
+    # No name at all: "" leaves it out of the template (Playbook.render), in every language.
+    return username[:20] if usable and not _PROTEST_IN_USERNAME.search(username) else ""
 
 
 def _plainly_a_name(word: str) -> bool:
