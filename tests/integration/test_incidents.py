@@ -385,6 +385,8 @@ def test_a_backlash_under_our_own_post_becomes_an_incident_the_schedule_tends_an
     topic, cases = _backlash(cloud, "Fly to Lisbon from $49 this weekend only!", "fan", 5)
     [opened] = wait_until(lambda: cloud.emails_to(SUPERVISOR), what="the opening digest")
     assert opened["Subject"].startswith(f"[Incident] {topic}") and "incident opened" in opened["Subject"]
+    our_post = f"https://x.com/acmeair/status/{topic.removeprefix('replies-to-')}"
+    assert f"Its complaints reply to (or quote) our post: {our_post}" in body_of(opened, "plain")
     wait_until(lambda: len(_acks(cloud)) == 5, timeout=40, what="the acks")
     joined = [c for c in cases if cloud.store.cases.get(c).incident_id]
     assert len(joined) == 3  # the threshold's third and those after it

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from turnaround.models.playbook import Incidents, Playbook
 
 
+# The topic of complaints under (or quoting) one of our own posts: this prefix and the post's id.
+THREAD_TOPIC = "replies-to-"
+
+
 def digest_interval(incident: Incident, settings: Incidents, now: datetime) -> int:
     """Which ``digest_minutes`` interval ``now`` falls in, counted from when the workflow opened the
     incident (in a backlog, later than the complaints arrived); 0 is the opening digest's."""

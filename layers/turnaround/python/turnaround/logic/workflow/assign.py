@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.dal.incidents import keep_counts_until, window_start
 from turnaround.exceptions import EarlierCaseNotAssigned
-from turnaround.logic.incidents import send_digest
+from turnaround.logic.incidents import THREAD_TOPIC, send_digest
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.observability import logger, metrics
 
@@ -42,7 +42,7 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     topic = settings.topic_of(mention.text) if settings else None
     if topic is None and mention.answers_our_post:
         # a backlash under our post, or quoting it, is its own topic
-        topic = f"replies-to-{mention.answers_our_post}"
+        topic = f"{THREAD_TOPIC}{mention.answers_our_post}"
     # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
     # in a storm the workflows start late, and the storm must not look slower than it was.
     arrived = min(case.opened_at, now)

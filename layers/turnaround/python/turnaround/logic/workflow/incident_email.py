@@ -8,18 +8,21 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from turnaround.adapters.mailer import build_message
-from turnaround.logic.incidents import Waiting
+from turnaround.logic.incidents import THREAD_TOPIC, Waiting
 from turnaround.models.case import Case
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.models.playbook import Playbook
 from turnaround.rendering import render
+from turnaround.x_urls import post_url
 
 TOP_POSTS = 10
 
 DIGEST_TEXT = """Hi {{ supervisor }},
 
 {% if ended %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") has ended: no new complaint about it for {{ quiet }} minutes. It ran from {{ opened }} to {{ latest }}.{% elif first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
-
+{% if our_post %}
+Its complaints reply to (or quote) our post: {{ our_post }}
+{% endif %}
 Cases in the incident: {{ cases|length }} (opened {{ opened }}, latest {{ latest }})
 Joined {{ cases|length }}, acknowledged {{ acknowledged }}, resolved {{ resolved }}, still open {{ still_open|sum(attribute=1) }}
 Still open by rep: {% for rep, n in still_open %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}
@@ -54,6 +57,7 @@ complaint about it for {{ quiet }} minutes. It ran from {{ opened }} to {{ lates
 ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at
 complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).
 {% else %}Incident {{ incident.incident_id }} (<b>{{ incident.topic }}</b>) is still going.{% endif %}</p>
+{% if our_post %}<p>Its complaints reply to (or quote) our post: <a href="{{ our_post }}">{{ our_post }}</a></p>{% endif %}
 <p>Cases in the incident: <b>{{ cases|length }}</b> (opened {{ opened }}, latest {{ latest }})<br>
 Joined {{ cases|length }}, acknowledged {{ acknowledged }}, resolved {{ resolved }}, still open {{ still_open|sum(attribute=1) }}<br>
 Still open by rep: {% for rep, n in still_open %}{{ rep }} {{ n }}{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}<br>
@@ -118,6 +122,10 @@ def incident_digest_email(
         "vips": [c for c in reach if c.vip],
         "top": reach[:TOP_POSTS],
         "waiting": [(w, listed[w.case.case_id]) for w in waiting or [] if w.case.case_id in listed],
+        # a backlash under a post of ours (assign.py's topic): which post, for the supervisor to open
+        "our_post": post_url(incident.handle, incident.topic.removeprefix(THREAD_TOPIC))
+        if incident.topic.startswith(THREAD_TOPIC)
+        else None,
     }
     count = f"{len(cases)} case" + ("" if len(cases) == 1 else "s")
     kind = " - ended" if ended else " - incident opened" if first else " - update"
