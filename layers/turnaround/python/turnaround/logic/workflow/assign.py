@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.dal.incidents import keep_counts_until, window_start
 from turnaround.exceptions import EarlierCaseNotAssigned
-from turnaround.logic.incidents import THREAD_TOPIC, send_digest
+from turnaround.logic.incidents import THREAD_TOPIC
 from turnaround.models.incident import Incident, IncidentCase
 from turnaround.observability import logger, metrics
 
@@ -131,7 +131,7 @@ def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> 
         ),
         expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
     )
-    _digest(flow, incident, now)
+    flow.incident_digest(incident)  # this interval's, at most once: the first when it opens
     return result
 
 
@@ -184,16 +184,3 @@ def _least_loaded(flow: CaseWorkflow, candidates: list[Rep]) -> Rep:
         return candidates[0]
     loads = flow.store.incidents.rep_loads([rep.email for rep in candidates])
     return min(candidates, key=lambda rep: loads.get(rep.email, 0))
-
-
-def _digest(flow: CaseWorkflow, incident: Incident, now: datetime) -> None:
-    """The supervisor's digest for this digest interval, at most once (logic/incidents.py): the
-    first when the incident opens; a later one here if a case joins before the schedule sends it."""
-    send_digest(
-        effects=flow.effects,
-        mailer=flow.mailer,
-        store=flow.store,
-        playbook=flow.playbook,
-        incident=incident,
-        now=now,
-    )

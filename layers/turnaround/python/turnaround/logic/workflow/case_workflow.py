@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # each task's module, and what it alone needs, is imported wh
     from turnaround.adapters.x_api import XApi
     from turnaround.logic.rep_actions.links import ActionLinkSigner
     from turnaround.logic.reply_mail.reply_desk import ReplyDesk
+    from turnaround.models.incident import Incident
 
 Clock = Callable[[], datetime]
 __all__ = ["CaseWorkflow", "case_ref", "first_name"]
@@ -119,6 +120,21 @@ class CaseWorkflow:
             if move and move.to_name and move.to_initials:
                 return Person(name=move.to_name, initials=move.to_initials, email=move.to_email)
         return self.playbook.choose_rep(mention.text, case.priority)
+
+    def incident_digest(self, incident: Incident) -> bool:
+        """The supervisor's digest of the incident for this digest interval, at most once
+        (logic/incidents.py); True if sent now. Assign sends it when a case joins, notify when a case
+        begins to wait on the supervisor, before the schedule does."""
+        from turnaround.logic.incidents import send_digest
+
+        return send_digest(
+            effects=self.effects,
+            mailer=self.mailer,
+            store=self.store,
+            playbook=self.playbook,
+            incident=incident,
+            now=self.clock(),
+        )
 
     # --- tasks: one module each; the state machine, not this class, decides their order ---------
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from turnaround.logic.incidents import closing_summary_key, send_digest
+from turnaround.logic.incidents import closing_summary_key
 from turnaround.logic.rep_actions.links import ACTIONS, Action, ActionClaim
 from turnaround.logic.workflow.emails import Wait, escalation_email
 from turnaround.models.case import Case, Escalation, ShownPost
@@ -134,15 +134,7 @@ def _into_incident_digest(flow: CaseWorkflow, case: Case, incident: Incident) ->
     if flow.effects.claimed(closing_summary_key(incident)):
         logger.info("incident summarised; the case gets its own email", extra={"case_id": case.case_id})
         return False
-    # This interval's digest now, if it has not gone out yet; otherwise the next one lists the case.
-    send_digest(
-        effects=flow.effects,
-        mailer=flow.mailer,
-        store=flow.store,
-        playbook=flow.playbook,
-        incident=incident,
-        now=flow.clock(),
-    )
+    flow.incident_digest(incident)  # this interval's, unless it went out: then the next lists the case
     return True
 
 
