@@ -401,3 +401,26 @@ def test_a_backlash_under_our_own_post_becomes_an_incident_the_schedule_tends_an
         f"[Incident] {topic}: 3 cases - ended"
     ]
     assert cloud.emulator.violations == []
+
+
+@pytest.mark.parametrize("playbook_overrides", [QUIET])
+def test_the_schedules_digest_lists_the_cases_waiting_on_the_supervisor_with_links_that_work(cloud):
+    """On the deployed stack, with each function's role checked call by call: an incident case whose
+    rep let the SLA pass waits on the supervisor in the digest (tests/integration/
+    test_incident_escalations.py has the whole behaviour), so the schedule's digest reads the
+    escalations its links come from, and the supervisor's link opens its confirm page."""
+    cases = _complain(cloud, 4)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 4, timeout=40, what="the acks")
+    late = next(c for c in reversed(cases) if cloud.store.cases.get(c).incident_id)
+    # The rep's SLA passed: NotifySupervisor's invocation (the execution's own wait is left as it is).
+    task = {"case_id": late, "task": "notify", "task_token": "supervisor-wait", "role": "supervisor"}
+    result, errored = cloud.invoke("WorkflowTasksFunction", {**task, "input_version": 1})
+    assert not errored and result["emailed"] is False and result["incident_id"], result
+    cloud.emulator.clock.advance(16 * 60)
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "digest"}
+    digest = cloud.emails_to(SUPERVISOR)[-1]
+    assert digest["Subject"].endswith(", 1 waiting on you"), digest["Subject"]
+    link = action_links(digest)["resolved"]
+    page = cloud.click(link)
+    assert page["statusCode"] == 200 and "Mark as resolved?" in page["body"]
