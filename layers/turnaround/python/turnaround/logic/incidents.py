@@ -41,45 +41,6 @@ def digest_interval(incident: Incident, settings: Incidents, now: datetime) -> i
     return max(0, int(since // (settings.digest_minutes * 60)))
 
 
-def send_digest(
-    *,
-    effects: Effects,
-    mailer: Mailer,
-    store: Repositories,
-    playbook: Playbook,
-    incident: Incident,
-    now: datetime,
-    ended: bool = False,
-) -> bool:
-    """The digest of ``now``'s interval (or the closing summary), at most once; True if sent now."""
-    settings = playbook.incidents
-    assert settings is not None  # only incidents of a playbook with storm mode reach here
-    interval = digest_interval(incident, settings, now)
-    key = closing_summary_key(incident) if ended else f"{incident.incident_id}#digest#{interval}"
-
-    def email() -> dict[str, Any]:
-        from turnaround.logic.workflow.incident_email import incident_digest_email
-
-        cases = store.incidents.cases(incident.incident_id)
-        standing = store.cases.get_many([c.case_id for c in cases])
-        message = incident_digest_email(
-            playbook=playbook,
-            incident=incident,
-            cases=cases,
-            standing=standing,
-            waiting=waiting_on_supervisor(store, playbook, standing),
-            now=now,
-            first=interval == 0 and not ended,
-            ended=ended,
-        )
-        return {"result_id": mailer.send(message)}
-
-    once = effects.at_most_once(key, email)
-    if once.made_now:
-        metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
-    return once.made_now
-
-
 def closing_summary_key(incident: Incident) -> str:
     """The outbox key of the incident's closing summary: once it is claimed, no later digest comes."""
     return f"{incident.incident_id}#ended"
@@ -134,7 +95,7 @@ class IncidentDesk:
             if incident is not None and incident.replaces is not None:
                 # A new spike took the topic over before this sweep ended the quiet one: its
                 # closing summary still goes out (once: the outbox), then the new one forgets it.
-                self._send(incident.replaces, self.clock(), ended=True)
+                self.send(incident.replaces, self.clock(), ended=True)
                 self.store.incidents.replaced_summarised(incident)
                 metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
                 logger.warning("incident ended", extra={"incident_id": incident.replaces.incident_id})
@@ -150,20 +111,40 @@ class IncidentDesk:
         if incident.last_case_at < quiet_since:
             # The summary first, then the mark: a crash between them leaves the incident open, and
             # the next sweep finds the summary sent (the outbox) and only marks it.
-            self._send(incident, now, ended=True)
+            self.send(incident, now, ended=True)
             if self.store.incidents.ended(incident, at=now, quiet_since=quiet_since):
                 metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
                 logger.warning("incident ended", extra={"incident_id": incident.incident_id})
             return "ended"
-        return "digest" if self._send(incident, now, ended=False) else "no digest due"
+        return "digest" if self.send(incident, now, ended=False) else "no digest due"
 
-    def _send(self, incident: Incident, now: datetime, *, ended: bool) -> bool:
-        return send_digest(
-            effects=self.effects,
-            mailer=self.mailer,
-            store=self.store,
-            playbook=self.playbook,
-            incident=incident,
-            now=now,
-            ended=ended,
-        )
+    def send(self, incident: Incident, now: datetime, *, ended: bool = False) -> bool:
+        """The digest of ``now``'s interval (or the closing summary), at most once; True if sent now.
+        The schedule sends it, and the workflow (CaseWorkflow.incident_digest) when a case joins or
+        begins to wait on the supervisor first in an interval."""
+        settings = self.playbook.incidents
+        assert settings is not None  # only incidents of a playbook with storm mode reach here
+        interval = digest_interval(incident, settings, now)
+        key = closing_summary_key(incident) if ended else f"{incident.incident_id}#digest#{interval}"
+
+        def email() -> dict[str, Any]:
+            from turnaround.logic.workflow.incident_email import incident_digest_email
+
+            cases = self.store.incidents.cases(incident.incident_id)
+            standing = self.store.cases.get_many([c.case_id for c in cases])
+            message = incident_digest_email(
+                playbook=self.playbook,
+                incident=incident,
+                cases=cases,
+                standing=standing,
+                waiting=waiting_on_supervisor(self.store, self.playbook, standing),
+                now=now,
+                first=interval == 0 and not ended,
+                ended=ended,
+            )
+            return {"result_id": self.mailer.send(message)}
+
+        once = self.effects.at_most_once(key, email)
+        if once.made_now:
+            metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
+        return once.made_now

@@ -125,16 +125,10 @@ class CaseWorkflow:
         """The supervisor's digest of the incident for this digest interval, at most once
         (logic/incidents.py); True if sent now. Assign sends it when a case joins, notify when a case
         begins to wait on the supervisor, before the schedule does."""
-        from turnaround.logic.incidents import send_digest
+        from turnaround.logic.incidents import IncidentDesk
 
-        return send_digest(
-            effects=self.effects,
-            mailer=self.mailer,
-            store=self.store,
-            playbook=self.playbook,
-            incident=incident,
-            now=self.clock(),
-        )
+        desk = IncidentDesk(store=self.store, mailer=self.mailer, playbook=self.playbook, clock=self.clock)
+        return desk.send(incident, self.clock())
 
     # --- tasks: one module each; the state machine, not this class, decides their order ---------
 
