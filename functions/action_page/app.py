@@ -18,15 +18,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from turnaround.exceptions import TaskTokenRejected
 from turnaround.handlers import container
-from turnaround.handlers.action_page import action_desk, review_desk, settings
+from turnaround.handlers.action_page import action_desk, incident_end_desk, review_desk, settings
 from turnaround.logic.rep_actions.desk import ReassignRefused
 from turnaround.logic.rep_actions.links import ActionLinkExpired, ActionLinkInvalid, ActionLinkUsed
-from turnaround.logic.rep_actions.pages import confirm_page, result_page
+from turnaround.logic.rep_actions.pages import confirm_page, end_incident_page, result_page
 from turnaround.logic.rep_actions.review import LABELS, review_page
 from turnaround.observability import logger, metrics, tracer
 
 app = LambdaFunctionUrlResolver()
-container.warm(action_desk, review_desk)  # in Lambda only: INIT has the full CPU
+container.warm(action_desk, review_desk, incident_end_desk)  # in Lambda only: INIT has the full CPU
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -48,6 +48,10 @@ MAX_FORM_FIELDS = 10
 
 class MalformedForm(ValueError):
     """A POST body that is not the confirm page's form."""
+
+
+class FormTooLarge(ValueError):
+    """A POST body over ACTION_MAX_BODY_BYTES."""
 
 
 def _html(status: int, body: str) -> Response:
@@ -81,6 +85,11 @@ def _no_reassignee(_: ReassignRefused) -> Response:
     return _html(400, result_page("Choose a rep", "Go back and choose another rep to reassign the case to."))
 
 
+@app.exception_handler(FormTooLarge)
+def _too_large(_: FormTooLarge) -> Response:
+    return _html(413, result_page("Too large", "The form was larger than allowed."))
+
+
 @app.exception_handler(MalformedForm)
 def _malformed(_: MalformedForm) -> Response:
     return _html(
@@ -102,6 +111,18 @@ def _failed(error: Exception) -> Response:
     )
 
 
+def _form() -> dict[str, str]:
+    """The confirm page's form, each field's first value."""
+    raw = app.current_event.decoded_body or ""
+    if len(raw.encode()) > settings().ACTION_MAX_BODY_BYTES:
+        raise FormTooLarge(f"{len(raw.encode())} bytes")
+    try:
+        fields = parse_qs(raw, max_num_fields=MAX_FORM_FIELDS, strict_parsing=bool(raw))
+    except ValueError as exc:  # more fields than the page has, or not a form at all
+        raise MalformedForm(str(exc)) from None
+    return {key: values[0] for key, values in fields.items()}
+
+
 @app.get("/review")
 def show_review() -> Response:
     """The unsure digest's links: a confirm page, no effect."""
@@ -112,12 +133,29 @@ def show_review() -> Response:
 
 @app.post("/review")
 def confirm_review() -> Response:
-    raw = app.current_event.decoded_body or ""
-    if len(raw.encode()) > settings().ACTION_MAX_BODY_BYTES:
-        return _html(413, result_page("Too large", "The form was larger than allowed."))
-    form = {key: values[0] for key, values in parse_qs(raw, max_num_fields=10).items()}
-    decision = review_desk().act(form.get("t", ""))
+    decision = review_desk().act(_form().get("t", ""))
     return _html(200, result_page("Done", f"Recorded: {LABELS[decision].lower()}. Thank you."))
+
+
+@app.get("/incident")
+def show_incident_end() -> Response:
+    """The incident digest's "End this incident": a confirm page, no effect."""
+    token = app.current_event.get_query_string_value("t", "") or ""
+    _, incident = incident_end_desk().preview(token)
+    return _html(200, end_incident_page(incident, token))
+
+
+@app.post("/incident")
+def confirm_incident_end() -> Response:
+    incident = incident_end_desk().act(_form().get("t", ""))
+    return _html(
+        200,
+        result_page(
+            "Incident ended",
+            f"New complaints on {incident.topic} are ordinary cases again. The closing summary reaches"
+            " you at the digest schedule's next run.",
+        ),
+    )
 
 
 @app.get("/")
@@ -130,14 +168,7 @@ def show() -> Response:
 
 @app.post("/")
 def confirm() -> Response:
-    raw = app.current_event.decoded_body or ""
-    if len(raw.encode()) > settings().ACTION_MAX_BODY_BYTES:
-        return _html(413, result_page("Too large", "The form was larger than allowed."))
-    try:
-        fields = parse_qs(raw, max_num_fields=MAX_FORM_FIELDS, strict_parsing=bool(raw))
-    except ValueError as exc:  # more fields than the page has, or not a form at all
-        raise MalformedForm(str(exc)) from None
-    form = {key: values[0] for key, values in fields.items()}
+    form = _form()
     action = action_desk().act(
         form.get("t", ""), note=form.get("note", ""), reassign_to=form.get("reassign_to")
     )

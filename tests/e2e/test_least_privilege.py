@@ -107,7 +107,8 @@ def test_roles_grant_no_table_action_beyond_the_reviewed_list(demo) -> None:
 def test_the_internet_facing_function_reads_only_links_cases_and_posts(demo) -> None:
     calls, _ = demo
     keys = {call.leading_key for call in calls["ActionPageFunction"] if call.leading_key}
-    assert keys <= {"ESCALATION#", "REVIEW#", "CASE#", "CONVERSATION#", "MENTION#"} and "ESCALATION#" in keys
+    links = {"ESCALATION#", "REVIEW#", "INCIDENT#"}  # what the three kinds of link act on
+    assert keys <= {*links, "CASE#", "CONVERSATION#", "MENTION#"} and "ESCALATION#" in keys
     assert {call.action for call in calls["ActionPageFunction"]} >= {
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",

@@ -23,6 +23,8 @@ from tests.integration.test_reply_by_email import world as world  # the fixture
 from turnaround.handlers.workflow_tasks import build_case_workflow
 from turnaround.logic.incidents import IncidentDesk
 from turnaround.logic.rep_actions.desk import ActionDesk
+from turnaround.logic.rep_actions.incident_end import IncidentEndDesk, IncidentLinkSigner
+from turnaround.logic.rep_actions.links import ActionLinkUsed
 from turnaround.logic.workflow.case_workflow import CaseWorkflow
 from turnaround.models.case import Case
 from turnaround.settings import WorkflowSettings, get_settings
@@ -44,10 +46,10 @@ def _flow() -> CaseWorkflow:
     return build_case_workflow(get_settings(WorkflowSettings))
 
 
-def _complaints(world: World, count: int) -> list[str]:
+def _complaints(world: World, count: int, start: int = 0) -> list[str]:
     """``count`` customers complain, one poll each; each case is assigned and its rep emailed."""
     case_ids = []
-    for n in range(count):
+    for n in range(start, start + count):
         world.emulator.add_user(f"flyer{n}", name=f"Flyer{n} Smith", followers=100 + n)
         post = world.emulator.add_post(f"flyer{n}", OUTAGE.format(n=100 + n))
         world.clock.advance(5)
@@ -202,3 +204,81 @@ def test_a_case_that_joins_the_wait_after_the_closing_summary_was_claimed_is_ema
     assert _to_supervisor()[-1]["Subject"].startswith("Escalated")
     escalated = world.store.cases.get(late)
     assert escalated is not None and escalated.supervisor_escalated_at is not None
+
+
+def _end_desk(world: World) -> IncidentEndDesk:
+    flow = _flow()
+    signer = IncidentLinkSigner(flow.signer.keys)
+    return IncidentEndDesk(store=world.store, signer=signer, playbook=flow.playbook, clock=world.clock)
+
+
+def _end_token(message: EmailMessage) -> str:
+    """The token of a digest's "End the incident now" link, from its plain text as a person reads it."""
+    [token] = re.findall(r"/incident\?t=(\S+)", plain(message))
+    return token
+
+
+def test_the_supervisor_ends_the_incident_from_its_digest_and_the_summary_lists_every_waiting_case(
+    outage: World,
+) -> None:
+    """The app is fixed but complaints trickle in, so the incident never goes quiet and each new
+    complaint would still get the outage's ack. Was: ops set ``ended_at`` by hand, no closing summary
+    went out, and a case that began to wait after that interval's digest was in no email."""
+    world = outage
+    cases = _complaints(world, 4)
+    [opened] = _to_supervisor()
+    token = _end_token(opened)  # the digest Assign sent has the link; the schedule's have it too
+    world.clock.advance(20 * 60)  # the reps' SLAs pass: two cases begin to wait on the supervisor
+    in_incident = [c for c in cases if _case(world, c).incident_id]
+    _escalate(in_incident[0], "supervisor-first")
+    [digest] = _to_supervisor()[1:]
+    assert digest["Subject"].endswith("1 waiting on you") and _end_token(digest) != token
+    _escalate(in_incident[1], "supervisor-second")  # this interval's digest went out: in no email yet
+    assert len(_to_supervisor()) == 2
+
+    claim, incident = _end_desk(world).preview(token)  # the confirm page: changes nothing
+    assert claim.incident_id == incident.incident_id and incident.ended_at is None
+    world.clock.advance(60)
+    _end_desk(world).act(_end_token(digest))
+    ended = world.store.incidents.current("acmeair", "outage")
+    assert ended is not None and ended.ended_at == world.clock() and ended.ended_by == "Jordan Lee"
+    with pytest.raises(ActionLinkUsed, match="already ended \\(Jordan Lee ended it at"):
+        _end_desk(world).act(token)  # the older digest's link, or a second click
+    # A complaint now is an ordinary case (its own ack, rep and email), not the incident's.
+    [late] = _complaints(world, 1, start=4)
+    assert _case(world, late).incident_id is None
+    assert len(_to_supervisor()) == 2  # the action page sends no email: the schedule does
+
+    assert _incident_desk(world).tend("acmeair") == {"outage": "ended"}
+    summary = _to_supervisor()[-1]
+    assert summary["Subject"] == "[Incident] outage: 2 cases - ended, 2 waiting on you"
+    text = plain(summary)
+    assert f'Incident {incident.incident_id} ("outage") has ended: Jordan Lee ended it at ' in text
+    assert "Waiting on you (2)" in text and "/incident?t=" not in text
+    assert _incident_desk(world).tend("acmeair") == {}
+    assert len(_to_supervisor()) == 3
+
+
+def test_a_new_spike_before_the_summary_of_an_incident_ended_by_hand_still_gets_it_once(
+    outage: World,
+) -> None:
+    world = outage
+    _complaints(world, 3)
+    first = world.store.incidents.current("acmeair", "outage")
+    assert first is not None
+    _end_desk(world).act(_end_token(_to_supervisor()[0]))
+    # Before the schedule runs, the outage comes back: a new spike opens the next incident, which
+    # carries the one ended by hand until its summary is out.
+    second = _complaints(world, 3, start=3)
+    current = world.store.incidents.current("acmeair", "outage")
+    assert current is not None and current.incident_id != first.incident_id
+    assert current.replaces is not None and current.replaces.summary_due
+    assert _case(world, second[-1]).incident_id == current.incident_id
+    assert _incident_desk(world).tend("acmeair") == {"outage": "no digest due"}
+    assert _incident_desk(world).tend("acmeair") == {"outage": "no digest due"}
+    summaries = [m for m in _to_supervisor() if m["X-Turnaround-Thread"] == first.incident_id]
+    assert [m["Subject"] for m in summaries] == [
+        "[Incident] outage: 1 case - incident opened",
+        "[Incident] outage: 1 case - ended",
+    ]
+    assert "Jordan Lee ended it at" in plain(summaries[1])

@@ -424,3 +424,43 @@ def test_the_schedules_digest_lists_the_cases_waiting_on_the_supervisor_with_lin
     link = action_links(digest)["resolved"]
     page = cloud.click(link)
     assert page["statusCode"] == 200 and "Mark as resolved?" in page["body"]
+
+
+def _end_link(message) -> str:
+    [link] = [line.strip() for line in body_of(message, "plain").splitlines() if "/incident?t=" in line]
+    return link
+
+
+@pytest.mark.parametrize("playbook_overrides", [QUIET])
+def test_the_supervisor_ends_the_incident_from_the_schedules_digest_and_gets_its_closing_summary(cloud):
+    """On the deployed stack, each call checked against its function's role: the schedule's digest
+    signs the link, the action page marks the incident ended, the schedule sends the summary."""
+    _complain(cloud, 4)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 4, timeout=40, what="the acks")
+    cloud.emulator.clock.advance(16 * 60)
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "digest"}
+    link = _end_link(cloud.emails_to(SUPERVISOR)[-1])
+
+    page = cloud.click(link)
+    assert page["statusCode"] == 200 and "End this incident?" in page["body"], page
+    assert "about outage" in page["body"]
+    assert cloud.store.incidents.current("acmeair", "outage").ended_at is None  # GET changes nothing
+    done = cloud.click(link, method="POST")
+    assert done["statusCode"] == 200 and "Incident ended" in done["body"], done
+    assert cloud.click(link, method="POST")["statusCode"] == 409  # once
+    ended = cloud.store.incidents.current("acmeair", "outage")
+    assert ended.ended_at is not None and ended.ended_by == "Jordan Lee" and ended.summary_due
+    assert len(cloud.emails_to(SUPERVISOR)) == 2
+
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {"outage": "ended"}
+    assert _sweep(cloud)[0]["incidents"]["acmeair"] == {}
+    [summary] = [m for m in cloud.emails_to(SUPERVISOR) if "ended" in m["Subject"]]
+    assert "has ended: Jordan Lee ended it at " in body_of(summary, "plain")
+    assert not cloud.store.incidents.current("acmeair", "outage").summary_due
+    # A complaint about the outage now is an ordinary case with the ordinary ack.
+    [late] = _complain(cloud, 1, start=4)
+    cloud.poll()
+    wait_until(lambda: len(_acks(cloud)) == 5, timeout=40, what="the late ack")
+    assert cloud.store.cases.get(late).incident_id is None
+    assert STATUS not in _acks(cloud)[-1].text

@@ -106,6 +106,8 @@ class DigestSettings(_Settings):
 class IncidentDigestSettings(_Settings):
     TABLE_NAME: NonEmpty
     MONITORED_HANDLES: HandleList
+    ACTION_URL: NonEmpty  # each digest's "End this incident" link
+    ACTION_LINK_SECRET_NAME: NonEmpty
     PLAYBOOK_PATH: str | None = None
 
 

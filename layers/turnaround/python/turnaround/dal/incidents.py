@@ -110,8 +110,10 @@ class IncidentRepository(Repository):
         before = self.current(incident.handle, incident.topic)
         if before is not None and before.ended_at is None and before.last_case_at >= active_since:
             return False
-        unended = before if before is not None and before.ended_at is None else None
-        replaces = unended.model_copy(update={"replaces": None}) if unended else None
+        # Not summarised yet: quiet but not ended by the schedule, or ended from a link and the
+        # schedule has not sent its summary.
+        unsummarised = before is not None and (before.ended_at is None or before.summary_due)
+        replaces = before.model_copy(update={"replaces": None}) if before and unsummarised else None
         opened = incident.model_copy(update={"replaces": replaces})
         item = to_item({**_current(incident.handle, incident.topic), **opened.model_dump(mode="json")})
         try:
@@ -169,6 +171,43 @@ class IncidentRepository(Repository):
                 return False
             raise StorageError(f"could not end {incident.incident_id}: {exc}") from exc
         return True
+
+    def end_now(self, incident: Incident, *, at: datetime, by: str) -> bool:
+        """The supervisor ended the topic's incident from a digest's link: mark it ended now, if it is
+        still this one and not ended yet, with its closing summary due (the schedule sends it, then
+        ``summarised``). True if this call ended it."""
+        with storage_errors(f"end {incident.incident_id}"):
+            try:
+                self.table.update_item(
+                    Key=_current(incident.handle, incident.topic),
+                    UpdateExpression="SET ended_at = :at, ended_by = :by, summary_due = :due",
+                    ConditionExpression="incident_id = :id AND attribute_not_exists(ended_at)",
+                    ExpressionAttributeValues={
+                        ":at": at.isoformat(),
+                        ":by": by,
+                        ":due": True,
+                        ":id": incident.incident_id,
+                    },
+                )
+            except ClientError as exc:
+                if condition_failed(exc):
+                    return False
+                raise
+        return True
+
+    def summarised(self, incident: Incident) -> None:
+        """The closing summary of an incident ended from a link went out."""
+        with storage_errors(f"mark {incident.incident_id} summarised"):
+            try:
+                self.table.update_item(
+                    Key=_current(incident.handle, incident.topic),
+                    UpdateExpression="REMOVE summary_due",
+                    ConditionExpression="incident_id = :id",
+                    ExpressionAttributeValues={":id": incident.incident_id},
+                )
+            except ClientError as exc:
+                if not condition_failed(exc):  # a new incident took the topic: it carries this one
+                    raise
 
     # Topics that are not the playbook's (complaints under one of our posts: ``replies-to-<id>``)
     # are listed here while their incident lasts, so the schedule tends them as it tends the others.

@@ -1,9 +1,11 @@
-"""ActionPageFunction's wiring: the desks behind the rep's email links and the review links."""
+"""ActionPageFunction's wiring: the desks behind the rep's email links, the review links and the
+incident digest's "End this incident"."""
 
 from __future__ import annotations
 
 from turnaround.handlers import container
 from turnaround.logic.rep_actions.desk import ActionDesk
+from turnaround.logic.rep_actions.incident_end import IncidentEndDesk, IncidentLinkSigner
 from turnaround.logic.rep_actions.links import ActionLinkSigner
 from turnaround.logic.rep_actions.review import ReviewDesk, ReviewLinkSigner, ReviewQueue
 from turnaround.settings import ActionPageSettings, get_settings
@@ -20,6 +22,16 @@ def action_desk() -> ActionDesk:
         store=container.store(config.TABLE_NAME),
         signer=ActionLinkSigner(container.link_keys(config.ACTION_LINK_SECRET_NAME)),
         workflow=container.workflow_client(),
+        playbook=container.playbook(config.PLAYBOOK_PATH),
+    )
+
+
+@container.per_container
+def incident_end_desk() -> IncidentEndDesk:
+    config = settings()
+    return IncidentEndDesk(
+        store=container.store(config.TABLE_NAME),
+        signer=IncidentLinkSigner(container.link_keys(config.ACTION_LINK_SECRET_NAME)),
         playbook=container.playbook(config.PLAYBOOK_PATH),
     )
 

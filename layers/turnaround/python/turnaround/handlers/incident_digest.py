@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from turnaround.handlers import container
 from turnaround.logic.incidents import IncidentDesk
+from turnaround.logic.rep_actions.incident_end import IncidentLinkSigner
 from turnaround.settings import IncidentDigestSettings, get_settings
 
 
@@ -15,6 +16,8 @@ def incident_desk() -> IncidentDesk:
         store=container.store(settings.TABLE_NAME),
         mailer=container.mailer(),
         playbook=container.playbook(settings.PLAYBOOK_PATH),
+        signer=IncidentLinkSigner(container.link_keys(settings.ACTION_LINK_SECRET_NAME)),
+        action_url=settings.ACTION_URL,
     )
 
 

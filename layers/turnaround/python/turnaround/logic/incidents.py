@@ -25,6 +25,7 @@ from turnaround.observability import logger, metrics
 if TYPE_CHECKING:
     from turnaround.adapters.mailer import Mailer
     from turnaround.dal.repositories import Repositories
+    from turnaround.logic.rep_actions.incident_end import IncidentLinkSigner
     from turnaround.models.case import Case
     from turnaround.models.incident import Incident
     from turnaround.models.playbook import Incidents, Playbook
@@ -77,6 +78,9 @@ class IncidentDesk:
     store: Repositories
     mailer: Mailer
     playbook: Playbook
+    # Signs each digest's "End this incident" link to the action page (rep_actions/incident_end.py).
+    signer: IncidentLinkSigner | None = None
+    action_url: str = ""
     clock: Clock = utc_now
     effects: Effects = field(init=False)
 
@@ -101,6 +105,12 @@ class IncidentDesk:
                 logger.warning("incident ended", extra={"incident_id": incident.replaces.incident_id})
             if incident is not None and incident.ended_at is None:
                 done[topic] = self._tend(settings, incident)
+            elif incident is not None and incident.summary_due:
+                # The supervisor ended it from a digest's link, which only marked it: its summary.
+                self.send(incident, self.clock(), ended=True)
+                self.store.incidents.summarised(incident)
+                metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
+                done[topic] = "ended"
             if topic in threads and (incident is None or done.get(topic, "ended") == "ended"):
                 self.store.incidents.forget_thread_topic(handle, topic)
         return done
@@ -141,6 +151,7 @@ class IncidentDesk:
                 now=now,
                 first=interval == 0 and not ended,
                 ended=ended,
+                end_link=None if ended else self._end_link(incident, now),
             )
             return {"result_id": self.mailer.send(message)}
 
@@ -148,3 +159,11 @@ class IncidentDesk:
         if once.made_now:
             metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
         return once.made_now
+
+    def _end_link(self, incident: Incident, now: datetime) -> str | None:
+        if self.signer is None or not self.action_url:
+            return None
+        from turnaround.logic.rep_actions.incident_end import end_link
+
+        expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
+        return end_link(self.signer, self.action_url, incident, expires_at=expires_at)

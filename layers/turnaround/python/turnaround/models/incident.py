@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from turnaround.models.keys import SignedClaim
+
 
 class _Stored(BaseModel):
     model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
@@ -26,10 +28,20 @@ class Incident(_Stored):
     opened_on_count: int = (
         0  # complaints on the topic in the window when it opened (the earlier ones stay ordinary cases)
     )
-    ended_at: datetime | None = None  # quiet_minutes passed without a case; the closing summary went out
+    ended_at: datetime | None = None  # quiet_minutes passed without a case, or the supervisor ended it
+    ended_by: str | None = None  # who ended it from a digest's link (None: it went quiet)
+    summary_due: bool = False  # ended from a link; the schedule has not sent its closing summary yet
     # The topic's earlier incident this one took over before the schedule had ended it (a new spike
     # within minutes of the old one going quiet): the schedule sends its closing summary, then clears it.
     replaces: Incident | None = None
+
+
+class IncidentClaim(SignedClaim):
+    """What a digest's signed "End this incident" link carries: which incident."""
+
+    handle: str
+    topic: str
+    incident_id: str
 
 
 class IncidentCase(_Stored):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel, ConfigDict
+
 
 @dataclass(frozen=True)
 class ActionLinkKeys:
@@ -16,3 +18,11 @@ class ActionLinkKeys:
         for key in filter(None, (self.current, self.previous)):
             if len(key) < 32:
                 raise ValueError("action link secret must be at least 32 bytes")
+
+
+class SignedClaim(BaseModel):
+    """What a signed link carries (links.PurposeLinkSigner): each kind adds what it acts on."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    expires_at: int  # epoch seconds

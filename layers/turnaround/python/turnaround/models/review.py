@@ -7,19 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from turnaround.models.keys import SignedClaim
+
 Decision = Literal["open_case", "not_complaint"]
 
 
-class ReviewClaim(BaseModel):
+class ReviewClaim(SignedClaim):
     """What a digest's signed review link carries: which queued post, and the decision it makes."""
-
-    model_config = ConfigDict(defer_build=True)
 
     handle: str
     review_key: str
     tweet_id: str
     decision: Decision
-    expires_at: int
 
 
 class ReviewItem(BaseModel):

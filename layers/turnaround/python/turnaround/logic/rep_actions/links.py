@@ -17,12 +17,12 @@ import hmac
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from turnaround.exceptions import TurnaroundError
-from turnaround.models.keys import ActionLinkKeys
+from turnaround.models.keys import ActionLinkKeys, SignedClaim
 
 Action = Literal["resolved", "not_resolved", "reassign", "retweet", "no_retweet"]
 ACTIONS: tuple[Action, ...] = ("resolved", "not_resolved", "reassign")  # an escalation's links
@@ -42,13 +42,10 @@ class ActionLinkUsed(TurnaroundError):
     """The escalation was already acted on (replayed link, or another link of the same email)."""
 
 
-class ActionClaim(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
+class ActionClaim(SignedClaim):
     escalation_id: str
     case_id: str
     action: Action
-    expires_at: int
 
 
 def _b64(data: bytes) -> str:
@@ -78,6 +75,11 @@ class ActionLinkSigner:
             # Read on first use, not at wiring: in Lambda the wiring runs at INIT, which makes no
             # call to AWS, and a task that signs no link never reads the secret.
             self._keys = keys
+
+    @property
+    def keys(self) -> Callable[[], ActionLinkKeys]:
+        """The keys as read on each use: for a purpose signer (PurposeLinkSigner) on the same secret."""
+        return self._keys
 
     @staticmethod
     def _mac(key: bytes, signed: str) -> str:
@@ -118,3 +120,49 @@ class ActionLinkSigner:
         if now.timestamp() >= claim.expires_at:
             raise ActionLinkExpired("this action link has expired")
         return claim
+
+
+ClaimT = TypeVar("ClaimT", bound=SignedClaim)
+
+
+class PurposeLinkSigner(Generic[ClaimT]):
+    """HMAC-SHA256 like escalation links, with the key bound to the link's ``purpose``: one kind of
+    link can never be replayed as another. A subclass names the purpose and the claim it carries."""
+
+    purpose: ClassVar[str]
+    claim_type: ClassVar[type[SignedClaim]]
+
+    def __init__(self, secret: bytes | Callable[[], ActionLinkKeys]):
+        # Read on every use (like ActionLinkSigner), so a rotated secret reaches a warm container; a
+        # digest's links are signed with the current key only (the next digest re-sends fresh ones).
+        # A callable is read on first use, not here (in Lambda this runs at INIT, which makes no
+        # call to AWS; an empty digest signs nothing); fixed bytes are checked at once.
+        if isinstance(secret, bytes):
+            fixed = ActionLinkKeys(secret)  # a key that is too short fails here
+            self._keys: Callable[[], ActionLinkKeys] = lambda: fixed
+        else:
+            self._keys = secret
+
+    def _mac(self, body: str) -> str:
+        purpose = f"turnaround {self.purpose} links".encode()
+        key = hmac.new(self._keys().current, purpose, hashlib.sha256).digest()
+        return _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
+
+    def sign(self, claim: ClaimT) -> str:
+        body = _b64(json.dumps(claim.model_dump(), separators=(",", ":"), sort_keys=True).encode())
+        return f"{body}.{self._mac(body)}"
+
+    def verify(self, token: str, *, now: datetime) -> ClaimT:
+        kind = self.purpose
+        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1 or not token.isascii():
+            raise ActionLinkInvalid(f"malformed {kind} link")
+        body, mac = token.split(".")
+        if not hmac.compare_digest(mac, self._mac(body)):
+            raise ActionLinkInvalid(f"{kind} link signature does not match")
+        try:
+            claim = self.claim_type.model_validate_json(_unb64(body))
+        except (ValueError, ValidationError) as exc:
+            raise ActionLinkInvalid(f"{kind} link payload is invalid") from exc
+        if now.timestamp() >= claim.expires_at:
+            raise ActionLinkExpired(f"this {kind} link has expired")
+        return claim  # type: ignore[return-value]  # claim_type is ClaimT in each subclass

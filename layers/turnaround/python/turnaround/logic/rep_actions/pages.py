@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from turnaround.rendering import render
+
+if TYPE_CHECKING:
+    from turnaround.models.incident import Incident
 
 LABELS = {
     "resolved": "Mark as resolved",
@@ -46,6 +49,40 @@ def confirm_page(**context: Any) -> str:
     context.setdefault("choices", [])
     context.setdefault("unkept_promise", None)
     return render(CONFIRM, html=True, label=LABELS[context["action"]], **context)
+
+
+END_INCIDENT = """<!doctype html><html><head><meta charset="utf-8"><title>Turnaround - end the incident</title></head>
+<body style="font-family: sans-serif; max-width: 640px">
+<h1>End this incident?</h1>
+<p>Incident {{ incident.incident_id }}: complaints {{ about }} to @{{ incident.handle }},
+opened {{ incident.opened_at.strftime("%Y-%m-%d %H:%M UTC") }}, latest complaint {{ incident.last_case_at.strftime("%H:%M UTC") }}.</p>
+<p>End it when the problem is fixed, even if complaints still trickle in. From then on:</p>
+<ul>
+<li>a new complaint {{ about }} is an ordinary case again: its own acknowledgement (not the one
+pointing to the status post {{ incident.status_url }}), its own rep; a new spike opens a new incident;</li>
+<li>the incident's cases go on with their reps; a case waiting on you gets an email of its own from its next
+reminder;</li>
+<li>you get the closing summary, with the cases still waiting on you and their links, at the digest
+schedule's next run (within minutes).</li>
+</ul>
+<form method="post" action="">
+<input type="hidden" name="t" value="{{ token }}">
+<button type="submit" id="confirm">End the incident</button>
+</form></body></html>"""
+
+
+def end_incident_page(incident: Incident, token: str) -> str:
+    """The confirm page of the incident digest's "End this incident" (incident_end.py)."""
+    from turnaround.logic.incidents import THREAD_TOPIC
+    from turnaround.x_urls import post_url
+
+    topic = incident.topic
+    about = (
+        f"under our post {post_url(incident.handle, topic.removeprefix(THREAD_TOPIC))}"
+        if topic.startswith(THREAD_TOPIC)
+        else f"about {topic}"
+    )
+    return render(END_INCIDENT, html=True, incident=incident, token=token, about=about)
 
 
 def result_page(title: str, message: str) -> str:

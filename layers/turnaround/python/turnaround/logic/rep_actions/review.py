@@ -10,29 +10,17 @@ mention. Every decision stays on the review item: labelled posts of the brand's 
 """
 
 import hashlib
-import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-
-from pydantic import ValidationError
 
 from turnaround.adapters.mailer import Mailer, build_message
 from turnaround.clock import utc_now
 from turnaround.dal.review_queue import ReviewQueue, open_case_for
 from turnaround.exceptions import StorageError
 from turnaround.logic.effects import Effects, nothing_went_out
-from turnaround.logic.rep_actions.links import (
-    MAX_TOKEN_LENGTH,
-    ActionLinkExpired,
-    ActionLinkInvalid,
-    ActionLinkKeys,
-    ActionLinkUsed,
-    _b64,
-    _unb64,
-)
+from turnaround.logic.rep_actions.links import ActionLinkUsed, PurposeLinkSigner
 from turnaround.models.mention import Mention
 from turnaround.models.playbook import Person, Playbook
 from turnaround.models.review import Decision, ReviewClaim
@@ -45,42 +33,11 @@ LABELS = {"open_case": "Open a case", "not_complaint": "Not a complaint"}
 DIGEST_LIMIT = 50
 
 
-class ReviewLinkSigner:
-    """HMAC-SHA256 like escalation links, with the key bound to this purpose: one link kind can
-    never be replayed as the other."""
+class ReviewLinkSigner(PurposeLinkSigner[ReviewClaim]):
+    """The unsure digest's links."""
 
-    def __init__(self, secret: bytes | Callable[[], ActionLinkKeys]):
-        # Read on every use (like ActionLinkSigner), so a rotated secret reaches a warm container; a
-        # digest's links are signed with the current key only (the next digest re-sends fresh ones).
-        # A callable is read on first use, not here (in Lambda this runs at INIT, which makes no
-        # call to AWS; an empty digest signs nothing); fixed bytes are checked at once.
-        if isinstance(secret, bytes):
-            fixed = ActionLinkKeys(secret)  # a key that is too short fails here
-            self._keys: Callable[[], ActionLinkKeys] = lambda: fixed
-        else:
-            self._keys = secret
-
-    def _mac(self, body: str) -> str:
-        key = hmac.new(self._keys().current, b"turnaround review links", hashlib.sha256).digest()
-        return _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
-
-    def sign(self, claim: ReviewClaim) -> str:
-        body = _b64(json.dumps(claim.model_dump(), separators=(",", ":"), sort_keys=True).encode())
-        return f"{body}.{self._mac(body)}"
-
-    def verify(self, token: str, *, now: datetime) -> ReviewClaim:
-        if not token or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1 or not token.isascii():
-            raise ActionLinkInvalid("malformed review link")
-        body, mac = token.split(".")
-        if not hmac.compare_digest(mac, self._mac(body)):
-            raise ActionLinkInvalid("review link signature does not match")
-        try:
-            claim = ReviewClaim.model_validate_json(_unb64(body))
-        except (ValueError, ValidationError) as exc:
-            raise ActionLinkInvalid("review link payload is invalid") from exc
-        if now.timestamp() >= claim.expires_at:
-            raise ActionLinkExpired("this review link has expired")
-        return claim
+    purpose = "review"
+    claim_type = ReviewClaim
 
 
 DIGEST_HTML = """<!doctype html>

@@ -126,8 +126,16 @@ class CaseWorkflow:
         (logic/incidents.py); True if sent now. Assign sends it when a case joins, notify when a case
         begins to wait on the supervisor, before the schedule does."""
         from turnaround.logic.incidents import IncidentDesk
+        from turnaround.logic.rep_actions.incident_end import IncidentLinkSigner
 
-        desk = IncidentDesk(store=self.store, mailer=self.mailer, playbook=self.playbook, clock=self.clock)
+        desk = IncidentDesk(
+            store=self.store,
+            mailer=self.mailer,
+            playbook=self.playbook,
+            signer=IncidentLinkSigner(self.signer.keys),  # the secret of the case's links, its own purpose
+            action_url=self.action_url,
+            clock=self.clock,
+        )
         return desk.send(incident, self.clock())
 
     # --- tasks: one module each; the state machine, not this class, decides their order ---------

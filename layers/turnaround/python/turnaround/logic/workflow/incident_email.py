@@ -19,7 +19,7 @@ TOP_POSTS = 10
 
 DIGEST_TEXT = """Hi {{ supervisor }},
 
-{% if ended %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") has ended: no new complaint about it for {{ quiet }} minutes. It ran from {{ opened }} to {{ latest }}.{% elif first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
+{% if ended %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") has ended: {% if incident.ended_by %}{{ incident.ended_by }} ended it at {{ incident.ended_at.strftime("%H:%M UTC") }}{% else %}no new complaint about it for {{ quiet }} minutes{% endif %}. It ran from {{ opened }} to {{ latest }}.{% elif first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
 {% if our_post %}
 Its complaints reply to (or quote) our post: {{ our_post }}
 {% endif %}
@@ -46,13 +46,17 @@ Top posts by reach:{% for c in top %}
     {{ x_post_url(c.username, c.tweet_id) }}{% endfor %}
 
 {% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% if waiting %} The links above still answer the cases waiting on you; from its next reminder on, each comes in an email of its own.{% endif %}{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}
-"""
+{% if end_link %}
+Is it over? End the incident now, even if complaints still trickle in (new ones then get ordinary cases and acknowledgements, not the status post):
+  {{ end_link }}
+{% endif %}"""
 
 DIGEST_HTML = """<!doctype html>
 <html><body style="font-family: sans-serif; max-width: 640px">
 <p>Hi {{ supervisor }},</p>
-<p>{% if ended %}Incident {{ incident.incident_id }} (<b>{{ incident.topic }}</b>) has ended: no new
-complaint about it for {{ quiet }} minutes. It ran from {{ opened }} to {{ latest }}.
+<p>{% if ended %}Incident {{ incident.incident_id }} (<b>{{ incident.topic }}</b>) has ended:
+{% if incident.ended_by %}{{ incident.ended_by }} ended it at {{ incident.ended_at.strftime("%H:%M UTC") }}{% else %}no new
+complaint about it for {{ quiet }} minutes{% endif %}. It ran from {{ opened }} to {{ latest }}.
 {% elif first %}Complaints about <b>{{ incident.topic }}</b> spiked past the playbook's threshold
 ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at
 complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).
@@ -77,6 +81,8 @@ Cases by rep: {% for rep, n in by_rep %}{{ rep }} {{ n }}{% if not loop.last %},
 <ul>{% for c in top %}<li>@{{ c.username }} ({{ "{:,}".format(c.followers) }} followers, P{{ c.priority }}):
 <a href="{{ x_post_url(c.username, c.tweet_id) }}">{{ c.text }}</a></li>{% endfor %}</ul>
 <p style="color: #666">{% if ended %}This is the incident's last digest: the reps go on with the cases still open, each from its own email.{% if waiting %} The links above still answer the cases waiting on you; from its next reminder on, each comes in an email of its own.{% endif %}{% else %}Each case has its rep's email; this digest comes again every {{ every }} minutes while the incident lasts, and a closing summary when {{ quiet }} minutes pass without a new case.{% endif %}</p>
+{% if end_link %}<p>Is it over? <a href="{{ end_link }}">End the incident now</a>, even if complaints still trickle in
+(new ones then get ordinary cases and acknowledgements, not the status post).</p>{% endif %}
 </body></html>
 """
 
@@ -91,9 +97,11 @@ def incident_digest_email(
     standing: list[Case] | None = None,
     waiting: list[Waiting] | None = None,
     ended: bool = False,
+    end_link: str | None = None,
 ) -> EmailMessage:
     """``standing``: the incident's cases as they are now (acknowledged, resolved, whose);
-    ``waiting``: those waiting on the supervisor, listed with their links."""
+    ``waiting``: those waiting on the supervisor, listed with their links; ``end_link``: the signed
+    link that ends the incident now (rep_actions/incident_end.py)."""
     settings = playbook.incidents
     reach = sorted(cases, key=lambda c: (-c.followers, c.priority, c.joined_at))
     standing = standing or []
@@ -106,6 +114,7 @@ def incident_digest_email(
         "supervisor": playbook.supervisor.name,
         "first": first,
         "ended": ended,
+        "end_link": end_link,
         "quiet": settings.quiet_minutes if settings else "",
         "acknowledged": sum(1 for c in standing if c.first_response_at),
         "resolved": len(resolved),
