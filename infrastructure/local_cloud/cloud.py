@@ -114,6 +114,18 @@ def action_links(message: Message) -> dict[str, str]:
     return links
 
 
+def end_incident_link(message: Message) -> str | None:
+    """An incident digest's "End the incident now" link, read from its plain-text part."""
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            text = payload.decode() if isinstance(payload, bytes) else ""
+            found = [line.strip() for line in text.splitlines() if "/incident?t=" in line]
+            if found:
+                return found[-1]
+    return None
+
+
 def sent_emails() -> list[Message]:
     """Every email moto's SES has accepted, oldest first."""
     from moto.core import DEFAULT_ACCOUNT_ID

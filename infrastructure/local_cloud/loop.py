@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from local_cloud.cloud import EmbeddedCloud, action_links, rate_seconds, scheduled_event
+from local_cloud.cloud import EmbeddedCloud, action_links, end_incident_link, rate_seconds, scheduled_event
 from local_cloud.faults import FaultPlan
 from local_cloud.inbound_mail import ScriptedReplies
 from local_cloud.narration import Narrator, scan
@@ -31,6 +31,20 @@ class RepAction:
     to: str = "rep"
     reassign_to: str | None = None
     done: bool = False
+
+
+@dataclass
+class IncidentAction:
+    """The supervisor ends a topic's incident from its newest digest, ``at`` simulated seconds in."""
+
+    topic: str
+    at: float
+    action: str = "end"
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        if self.action != "end":
+            raise ValueError(f"incident_actions: unknown action {self.action!r} (known: end)")
 
 
 @dataclass
@@ -64,6 +78,7 @@ def run_loop(
     start = cloud.emulator.clock.now()
     next_fire = {rule: start for rule, _, _ in cloud.stack.schedules}
     actions = [RepAction(**a) for a in spec.get("rep_actions") or []] if not sandbox else []
+    endings = [IncidentAction(**a) for a in spec.get("incident_actions") or []] if not sandbox else []
     # The scenario's rep_replies: real MIME emails through SES receiving (S3, then the inbound function).
     narrator.scripted = ScriptedReplies([] if sandbox else spec.get("rep_replies") or [], cloud.inbound)
     last_event = last_scripted_event(spec)
@@ -95,6 +110,8 @@ def run_loop(
         narrator.observe(now, cloud, table)
         for action in actions:
             maybe_click(now, action, cloud, narrator)
+        for ending in endings:
+            maybe_end_incident((now - start).total_seconds(), now, ending, cloud, narrator)
         narrator.scripted.tick(now, cloud.keys, narrator.say)
         running = [
             e
@@ -108,6 +125,7 @@ def run_loop(
             and not running
             and not delivering
             and all(a.done for a in actions)
+            and all(a.done for a in endings)
             and narrator.scripted.done
         )
         if (finished and not sandbox) or elapsed >= pace.until:
@@ -175,5 +193,32 @@ def maybe_click(now: datetime, action: RepAction, cloud: EmbeddedCloud, narrator
     narrator.say(
         now,
         f"rep clicked '{action.action}' for {action.post} "
+        f"(GET {page.status_code}, POST {confirmed.status_code})",
+    )
+
+
+def maybe_end_incident(
+    elapsed: float, now: datetime, ending: IncidentAction, cloud: EmbeddedCloud, narrator: Narrator
+) -> None:
+    """The scripted supervisor opens "End the incident now" in the newest digest of the topic's
+    incident once ``at`` has passed (and there is one), and confirms."""
+    if ending.done or elapsed < ending.at:
+        return
+    thread = f"incident-{ending.topic}-"
+    digests = [
+        m
+        for m in cloud.emails()
+        if str(m.get("X-Turnaround-Thread", "")).startswith(thread) and end_incident_link(m)
+    ]
+    if not digests:
+        return
+    link = end_incident_link(digests[-1])
+    assert link is not None
+    page = cloud.click(link)
+    confirmed = cloud.click(link, method="POST")
+    ending.done = confirmed.status_code in (200, 409)  # 409: it had ended already
+    narrator.say(
+        now,
+        f"supervisor clicked 'End the incident now' for {ending.topic} "
         f"(GET {page.status_code}, POST {confirmed.status_code})",
     )

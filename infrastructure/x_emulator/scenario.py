@@ -30,8 +30,10 @@ unless `text` already mentions them; those prefix mentions are not explicit (the
 
 In `text` and `author` (and a repeated user's `username`, `name` and `id`), `{n}` is replaced by the
 repeat number, so repeated posts are not duplicates and repeated users are told apart. `playbook`
-(overrides of infrastructure/playbook.yaml) and `rep_actions` (scripted clicks on the reps' emails)
-are read by the local cloud's runner.
+(overrides of infrastructure/playbook.yaml), `rep_actions` (scripted clicks on the reps' emails) and
+`incident_actions` (the supervisor's "End the incident now" in the newest digest of a topic's
+incident, at a simulated second: `{topic: outage, action: end, at: 11400}`) are read by the local
+cloud's runner.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ SCENARIO_KEYS = {
     "expect",
     "rep_actions",
     "rep_replies",
+    "incident_actions",
     "playbook",
 }
 USER_KEYS = {

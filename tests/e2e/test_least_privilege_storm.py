@@ -29,5 +29,7 @@ def test_in_a_storm_every_call_the_code_makes_is_allowed_by_its_role(storm) -> N
     calls, roles = storm
     assert AwsCall("dynamodb:Query", leading_key="INCIDENT#") in calls["WorkflowTasksFunction"]
     assert calls["IncidentDigestFunction"], "the digest schedule ran"
+    # The supervisor ended the incident from a digest: the action page read and marked it.
+    assert AwsCall("dynamodb:UpdateItem", leading_key="INCIDENT#") in calls["ActionPageFunction"]
     denied = denied_calls(calls, roles)
     assert not denied, denied

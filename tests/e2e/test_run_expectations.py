@@ -3,6 +3,7 @@ refuses a playbook whose templates cannot render."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,11 @@ def test_the_storm_scenario_runs_as_make_run_shows_it(tmp_path, capsys):
     assert "I/O operation on closed file" not in text and "Traceback" not in text
     digests = list((tmp_path / "out" / "mail").glob("*incident-outage-*jordan.lee.eml"))
     assert digests, "the supervisor got no digest"
+    # The supervisor ends it from the newest digest; the schedule then sends the closing summary
+    # ("trickle", which came after, is an ordinary case: its `expect`).
+    assert "supervisor clicked 'End the incident now' for outage (GET 200, POST 200)" in text
+    summary = r"emailed jordan\.lee@acmeair\.example: \[Incident\] outage: \d+ cases - ended"
+    assert re.search(summary, text), text
 
 
 def test_a_playbook_template_that_cannot_render_stops_the_run(tmp_path, capsys):
