@@ -36,7 +36,7 @@ GRANTED_TABLE_ACTIONS = {
     "ActionPageFunction": {"GetItem", "UpdateItem", "PutItem", "Query"},
     "UnsureDigestFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "InboundEmailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
-    "DmMailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+    "DmMailFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
     "CaseDispatcherFunction": set(),
     "IncidentDigestFunction": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchGetItem"},
 }

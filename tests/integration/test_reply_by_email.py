@@ -283,6 +283,51 @@ def test_the_customers_new_post_in_the_thread_reaches_the_rep_and_a_pile_on_does
     assert sent_emails()[-1]["Message-ID"] == forwarded["Message-ID"]
 
 
+def test_a_pile_on_reaches_the_rep_when_it_grows_once_per_count_and_the_supervisor_as_it_keeps_growing(
+    world: World,
+) -> None:
+    """A customer's complaint draws a crowd: people reply "same here" under it. Each joins the case
+    and gets no reply of their own; before, the rep learned of them only from the next case email
+    (a reminder, maybe an hour on). Now the rep hears at 3 other people, and at 10 with the
+    supervisor copied; a batch that passes several counts sends the highest only."""
+    deliveries, lambdas = dm_stream(world.table)
+    case = world.open_case(CHARGED)
+    world.deliver_stream(deliveries, lambdas)
+    escalation, before = sent_emails()[-1], len(sent_emails())
+
+    def pile_on(start: int, count: int) -> None:
+        for n in range(start, start + count):
+            world.emulator.add_user(f"crowd{n}")
+            text = f"@acmeair same here #{n}, awful"
+            world.emulator.add_post(f"crowd{n}", text, reply_to=case.root_tweet_id)
+        world.clock.advance(5)
+        world.ingest()
+        world.deliver_stream(deliveries, lambdas)
+
+    pile_on(0, 2)
+    world.emulator.add_post("crowd0", "@acmeair still nothing for me either", reply_to=case.root_tweet_id)
+    world.clock.advance(5)
+    world.ingest()
+    world.deliver_stream(deliveries, lambdas)
+    assert sent_emails()[before:] == []  # two people (one twice): under the first count
+    pile_on(2, 1)
+    [alert] = sent_emails()[before:]
+    body = plain(alert)
+    assert alert["To"] == ALEX
+    assert alert["Subject"] == "Re: " + str(escalation["Subject"]).removeprefix("Re: ")
+    assert "Pile-on: 3 other people have joined @jane's complaint on X, newest first:" in body
+    assert body.index("same here #2") < body.index("same here #1") and "still nothing for me either" in body
+    pile_on(3, 3)  # 6 people: no new count, no email
+    assert len(sent_emails()) == before + 1
+    pile_on(6, 30)  # one poll passes 10 and 30 (36 people): one email, the supervisor copied
+    [grown] = sent_emails()[before + 1 :]
+    assert "Pile-on: 36 other people have joined @jane's complaint" in plain(grown)
+    assert SUPERVISOR in str(grown["To"]) and "(supervisor) is copied" in plain(grown)
+    assert "... and 27 more posts in the thread." in plain(grown)  # 37 posts, the newest 10 shown
+    world.deliver_stream(deliveries, lambdas)  # a redelivery sends nothing again
+    assert len(sent_emails()) == before + 2
+
+
 def test_a_customers_later_post_about_an_injury_reaches_the_rep_with_the_supervisor_copied(
     world: World,
 ) -> None:

@@ -86,3 +86,12 @@ def test_a_name_the_post_cannot_leave_out_is_refused(tmp_path):
 
     with pytest.raises(ConfigurationError, match=r"languages\.fr\.ack_public\[0\]: first_name must come"):
         load_playbook(_write(tmp_path, no_comma))
+
+
+def test_pile_on_alerts_that_do_not_ascend_are_refused(tmp_path):
+    def unordered(p: dict[str, Any]) -> None:
+        p["pile_on_alerts"] = [10, 3]
+
+    refused = r"pile_on_alerts must ascend without repeats, got \[10, 3\]"
+    with pytest.raises(ConfigurationError, match=refused):
+        load_playbook(_write(tmp_path, unordered))

@@ -379,6 +379,17 @@ class Playbook(_Model):
     # Other brands' X handles (without the @): a complaint that names one ("@RivalAir cancelled my
     # flight, @AcmeAir can you help?") gets no canned "sorry", which could apologise for them.
     competitors: list[Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_]{1,15}$")]] = []
+    # A pile-on under a customer's complaint (others replying "same here") joins its case; the rep
+    # is emailed when this many other people have joined, each count once, and from the second
+    # count on the supervisor is copied. Ascending; [] turns it off.
+    pile_on_alerts: list[Annotated[int, Field(ge=2)]] = [3, 10, 30]
+
+    @model_validator(mode="after")
+    def _pile_on_alerts_ascend(self) -> Playbook:
+        alerts = self.pile_on_alerts
+        if alerts != sorted(set(alerts)):
+            raise ValueError(f"pile_on_alerts must ascend without repeats, got {alerts}")
+        return self
 
     def competitor_named(self, text: str) -> str | None:
         """The first competitor's handle ``text`` mentions (as typed), or None."""

@@ -61,6 +61,7 @@ from turnaround.logic.reply_mail.reply_emails import (
     case_subject,
     customer_dm_email,
     customer_post_email,
+    pile_on_email,
     thread_email,
     thread_headers,
 )
@@ -199,16 +200,18 @@ class ReplyDesk:
     def forward_customer_post(self, image: dict[str, Any]) -> bool:
         """Email the case's rep a post the customer added to their open case's thread ("still
         waiting, 2 hours now"), as their DMs are: the rep works from email. Others' posts in the
-        thread (a pile-on's "same here") are not forwarded one by one; the next case email lists
-        them. False: not forwarded (not the customer's, their first post, not yet escalated — the
-        escalation email shows it — or the case is no longer open)."""
+        thread (a pile-on's "same here") are not forwarded one by one (the next case email lists
+        them) but counted: ``_pile_on``. False: not forwarded (their first post, not yet escalated
+        — the escalation email shows it — or the case is no longer open)."""
         mention = Mention.model_validate(image)
         if not mention.case_id or mention.case_id == Case.id_opened_by(mention.tweet_id):
             return False  # the complaint that opened the case: its escalation email shows it (no read)
         case = self.store.cases.get(mention.case_id)
         if not case or case.status != CaseStatus.OPEN:
             return False
-        if mention.author.id != case.customer_id or mention.tweet_id == case.root_tweet_id:
+        if mention.author.id != case.customer_id:
+            return self._pile_on(case, mention)
+        if mention.tweet_id == case.root_tweet_id:
             return False
         shown = self.playbook.personal_details_in(mention.text, customers_own=True)
         return self._forward_to_rep(
@@ -222,6 +225,32 @@ class ReplyDesk:
                 edited=mention.edit_of is not None,
                 sensitive=mention.triage.sensitive,
                 details_shown=describe(shown) if shown else None,
+                **common,
+            ),
+        )
+
+    def _pile_on(self, case: Case, joined: Mention) -> bool:
+        """Another person's post joined the case's thread ("same here"). When the number of people
+        other than the customer reaches one of the playbook's ``pile_on_alerts``, the rep hears of
+        it at once rather than at the next case email: a thread that draws a crowd is public and
+        growing. Each count is emailed once (the highest reached, if a batch passed several)."""
+        if not self.playbook.pile_on_alerts:
+            return False
+        posts = [m for m in self.store.mentions.for_case(case.case_id) if m.author.id != case.customer_id]
+        people = len({m.author.id for m in posts})
+        reached = [n for n in self.playbook.pile_on_alerts if people >= n]
+        if not reached:
+            return False
+        supervisor = [self.playbook.supervisor.email] if len(reached) > 1 else []
+        newest = sorted(posts, key=lambda m: (m.created_at, m.tweet_id), reverse=True)
+        return self._forward_to_rep(
+            case,
+            f"{case.case_id}#pile_on#{reached[-1]}",
+            "PileOnsEmailed",
+            lambda common: pile_on_email(
+                people=people,
+                posts=[(m.author.username, m.text, post_url(m.author.username, m.tweet_id)) for m in newest],
+                supervisor=supervisor,
                 **common,
             ),
         )

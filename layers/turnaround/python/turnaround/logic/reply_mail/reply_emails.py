@@ -151,3 +151,42 @@ def customer_post_email(
         headers=headers,
         copy=also,
     )
+
+
+PILE_ON_SHOWN = 10
+
+
+def pile_on_email(
+    *,
+    playbook: Playbook,
+    to: str,
+    subject: str,
+    username: str,
+    people: int,
+    posts: list[tuple[str, str, str]],
+    headers: dict[str, str],
+    supervisor: list[str],
+    copy: list[str] | None = None,
+) -> EmailMessage:
+    """Others pile on under the customer's complaint: how many, their newest posts (username, text,
+    url), and what to do. ``supervisor``: copied from the second alert on."""
+    shown = [f'@{who}: "{text}"\n  {url}' for who, text, url in posts[:PILE_ON_SHOWN]]
+    hidden = len(posts) - PILE_ON_SHOWN
+    more = [f"... and {hidden} more posts in the thread."] if hidden > 0 else []
+    return thread_email(
+        playbook=playbook,
+        to=to,
+        subject=subject,
+        headline=f"Pile-on: {people} other people have joined @{username}'s complaint on X, newest first:",
+        text="",
+        notes=[
+            *shown,
+            *more,
+            "They get no reply of their own from us (one case, one reply). Everyone in the thread sees "
+            f"a public answer to @{username}: replying to this email posts one (as a DM instead if "
+            "they have DMed us)."
+            + (f" {playbook.supervisor.name} (supervisor) is copied." if supervisor else ""),
+        ],
+        headers=headers,
+        copy=list(dict.fromkeys([*(copy or []), *supervisor])),
+    )
