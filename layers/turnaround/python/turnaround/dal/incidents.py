@@ -138,16 +138,21 @@ class IncidentRepository(Repository):
 
     def replaced_summarised(self, incident: Incident) -> None:
         """The closing summary of the incident ``incident`` replaced went out: forget it."""
-        with storage_errors(f"clear what {incident.incident_id} replaced"):
+        self._summary_sent(incident, "replaces")
+
+    def _summary_sent(self, incident: Incident, attribute: str) -> None:
+        """Remove what kept a closing summary due (``replaces``, ``summary_due``) from the topic's
+        incident, if it is still ``incident``: one that replaced it in turn carries what is left."""
+        with storage_errors(f"clear {attribute} of {incident.incident_id}"):
             try:
                 self.table.update_item(
                     Key=_current(incident.handle, incident.topic),
-                    UpdateExpression="REMOVE replaces",
+                    UpdateExpression=f"REMOVE {attribute}",
                     ConditionExpression="incident_id = :id",
                     ExpressionAttributeValues={":id": incident.incident_id},
                 )
             except ClientError as exc:
-                if not condition_failed(exc):  # replaced in turn: nothing of it left to clear
+                if not condition_failed(exc):
                     raise
 
     def ended(self, incident: Incident, *, at: datetime, quiet_since: datetime) -> bool:
@@ -197,17 +202,7 @@ class IncidentRepository(Repository):
 
     def summarised(self, incident: Incident) -> None:
         """The closing summary of an incident ended from a link went out."""
-        with storage_errors(f"mark {incident.incident_id} summarised"):
-            try:
-                self.table.update_item(
-                    Key=_current(incident.handle, incident.topic),
-                    UpdateExpression="REMOVE summary_due",
-                    ConditionExpression="incident_id = :id",
-                    ExpressionAttributeValues={":id": incident.incident_id},
-                )
-            except ClientError as exc:
-                if not condition_failed(exc):  # a new incident took the topic: it carries this one
-                    raise
+        self._summary_sent(incident, "summary_due")
 
     # Topics that are not the playbook's (complaints under one of our posts: ``replies-to-<id>``)
     # are listed here while their incident lasts, so the schedule tends them as it tends the others.

@@ -210,7 +210,7 @@ class ReplyDesk:
         if not case or case.status != CaseStatus.OPEN:
             return False
         if mention.author.id != case.customer_id:
-            return self._pile_on(case, mention)
+            return self._pile_on(case)
         if mention.tweet_id == case.root_tweet_id:
             return False
         shown = self.playbook.personal_details_in(mention.text, customers_own=True)
@@ -229,20 +229,22 @@ class ReplyDesk:
             ),
         )
 
-    def _pile_on(self, case: Case, joined: Mention) -> bool:
+    def _pile_on(self, case: Case) -> bool:
         """Another person's post joined the case's thread ("same here"). When the number of people
         other than the customer reaches one of the playbook's ``pile_on_alerts``, the rep hears of
         it at once rather than at the next case email: a thread that draws a crowd is public and
         growing. Each count is emailed once (the highest reached, if a batch passed several)."""
-        if not self.playbook.pile_on_alerts:
+        alerts = self.playbook.pile_on_alerts
+        # The case counts every post that joined it: a thread too small for the first alert is not read.
+        if not alerts or case.mention_count - 1 < alerts[0]:
             return False
         posts = [m for m in self.store.mentions.for_case(case.case_id) if m.author.id != case.customer_id]
         people = len({m.author.id for m in posts})
-        reached = [n for n in self.playbook.pile_on_alerts if people >= n]
+        reached = [n for n in alerts if people >= n]
         if not reached:
             return False
         supervisor = [self.playbook.supervisor.email] if len(reached) > 1 else []
-        newest = sorted(posts, key=lambda m: (m.created_at, m.tweet_id), reverse=True)
+        newest = sorted(posts, key=lambda m: int(m.tweet_id), reverse=True)  # X's ids grow with time
         return self._forward_to_rep(
             case,
             f"{case.case_id}#pile_on#{reached[-1]}",
