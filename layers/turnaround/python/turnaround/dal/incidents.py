@@ -18,7 +18,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -136,18 +136,16 @@ class IncidentRepository(Repository):
             raise StorageError(f"could not open the {incident.topic} incident: {exc}") from exc
         return True
 
-    def replaced_summarised(self, incident: Incident) -> None:
-        """The closing summary of the incident ``incident`` replaced went out: forget it."""
-        self._summary_sent(incident, "replaces")
-
-    def _summary_sent(self, incident: Incident, attribute: str) -> None:
-        """Remove what kept a closing summary due (``replaces``, ``summary_due``) from the topic's
-        incident, if it is still ``incident``: one that replaced it in turn carries what is left."""
-        with storage_errors(f"clear {attribute} of {incident.incident_id}"):
+    def summary_sent(self, incident: Incident, owed_by: Literal["replaces", "summary_due"]) -> None:
+        """A closing summary the topic's incident kept owed went out: ``replaces`` (the incident it
+        took over before the schedule ended it) or ``summary_due`` (it was ended from a digest's
+        link). Cleared if the topic's incident is still ``incident``: one that replaced it in turn
+        carries what is left."""
+        with storage_errors(f"clear {owed_by} of {incident.incident_id}"):
             try:
                 self.table.update_item(
                     Key=_current(incident.handle, incident.topic),
-                    UpdateExpression=f"REMOVE {attribute}",
+                    UpdateExpression=f"REMOVE {owed_by}",
                     ConditionExpression="incident_id = :id",
                     ExpressionAttributeValues={":id": incident.incident_id},
                 )
@@ -180,7 +178,7 @@ class IncidentRepository(Repository):
     def end_now(self, incident: Incident, *, at: datetime, by: str) -> bool:
         """The supervisor ended the topic's incident from a digest's link: mark it ended now, if it is
         still this one and not ended yet, with its closing summary due (the schedule sends it, then
-        ``summarised``). True if this call ended it."""
+        ``summary_sent``). True if this call ended it."""
         with storage_errors(f"end {incident.incident_id}"):
             try:
                 self.table.update_item(
@@ -199,10 +197,6 @@ class IncidentRepository(Repository):
                     return False
                 raise
         return True
-
-    def summarised(self, incident: Incident) -> None:
-        """The closing summary of an incident ended from a link went out."""
-        self._summary_sent(incident, "summary_due")
 
     # Topics that are not the playbook's (complaints under one of our posts: ``replies-to-<id>``)
     # are listed here while their incident lasts, so the schedule tends them as it tends the others.

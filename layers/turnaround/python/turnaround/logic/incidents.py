@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -97,23 +97,27 @@ class IncidentDesk:
         for topic in [*settings.topics, *threads]:
             incident = self.store.incidents.current(handle, topic)
             if incident is not None and incident.replaces is not None:
-                # A new spike took the topic over before this sweep ended the quiet one: its
-                # closing summary still goes out (once: the outbox), then the new one forgets it.
-                self.send(incident.replaces, self.clock(), ended=True)
-                self.store.incidents.replaced_summarised(incident)
-                metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
-                logger.warning("incident ended", extra={"incident_id": incident.replaces.incident_id})
+                # A new spike took the topic over before this sweep ended the quiet one.
+                self._owed_summary(incident.replaces, incident, "replaces")
             if incident is not None and incident.ended_at is None:
                 done[topic] = self._tend(settings, incident)
             elif incident is not None and incident.summary_due:
-                # The supervisor ended it from a digest's link, which only marked it: its summary.
-                self.send(incident, self.clock(), ended=True)
-                self.store.incidents.summarised(incident)
-                metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
+                # The supervisor ended it from a digest's link, which only marked it.
+                self._owed_summary(incident, incident, "summary_due")
                 done[topic] = "ended"
             if topic in threads and (incident is None or done.get(topic, "ended") == "ended"):
                 self.store.incidents.forget_thread_topic(handle, topic)
         return done
+
+    def _owed_summary(
+        self, ended: Incident, current: Incident, owed_by: Literal["replaces", "summary_due"]
+    ) -> None:
+        """The closing summary of ``ended``, which the topic's ``current`` incident keeps owed: sent
+        (once: the outbox), then no longer owed."""
+        self.send(ended, self.clock(), ended=True)
+        self.store.incidents.summary_sent(current, owed_by)
+        metrics.add_metric(name="IncidentsEnded", unit=MetricUnit.Count, value=1)
+        logger.warning("incident ended", extra={"incident_id": ended.incident_id})
 
     def _tend(self, settings: Incidents, incident: Incident) -> str:
         now = self.clock()
@@ -165,5 +169,5 @@ class IncidentDesk:
             return None
         from turnaround.logic.rep_actions.incident_end import end_link
 
-        expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
+        expires_at = self.playbook.sla.links_expire_at(now)
         return end_link(self.signer, self.action_url, incident, expires_at=expires_at)

@@ -91,6 +91,10 @@ class Sla(_Model):
             return min(self.urgent_rep_response_seconds, self.rep_response_seconds)
         return self.rep_response_seconds
 
+    def links_expire_at(self, now: datetime) -> int:
+        """When links signed ``now`` expire (epoch seconds): every kind of action link lives as long."""
+        return int((now + timedelta(seconds=self.action_link_ttl_seconds)).timestamp())
+
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # in datetime.weekday() order

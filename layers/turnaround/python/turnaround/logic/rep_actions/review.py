@@ -12,7 +12,7 @@ mention. Every decision stays on the review item: labelled posts of the brand's 
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from turnaround.adapters.mailer import Mailer, build_message
@@ -109,7 +109,7 @@ class UnsureDigest:
         if not fresh and not fresh_dms:
             return 0
         shown = waiting[-DIGEST_LIMIT:]  # every post still waiting for a decision
-        expires_at = int((now + timedelta(seconds=self.playbook.sla.action_link_ttl_seconds)).timestamp())
+        expires_at = self.playbook.sla.links_expire_at(now)
         posts = []
         for item in shown:
             mention = self.queue.store.mentions.get(item.tweet_id)

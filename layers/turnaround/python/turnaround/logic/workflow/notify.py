@@ -5,7 +5,6 @@ on the supervisor is listed in the incident's digest instead of an email of its 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -154,7 +153,7 @@ def issue_links(
     the links themselves when a digest lists them (``listed``) rather than an email carrying them.
     Returns the links and their expiry."""
     now = flow.clock()
-    expires_at = int((now + timedelta(seconds=flow.playbook.sla.action_link_ttl_seconds)).timestamp())
+    expires_at = flow.playbook.sla.links_expire_at(now)
     links: dict[str, str] = {
         action: f"{flow.action_url}?t="
         + flow.signer.sign(
