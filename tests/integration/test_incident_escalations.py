@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import BRAND
 from tests.helpers import edited_playbook
-from tests.integration.test_reply_by_email import SUPERVISOR, World, plain, sent_emails
+from tests.integration.test_reply_by_email import SUPERVISOR, World, dm_stream, plain, sent_emails
 from tests.integration.test_reply_by_email import world as world  # the fixture
 from turnaround.handlers.workflow_tasks import build_case_workflow
 from turnaround.logic.incidents import IncidentDesk
@@ -282,3 +283,46 @@ def test_a_new_spike_before_the_summary_of_an_incident_ended_by_hand_still_gets_
         "[Incident] outage: 1 case - ended",
     ]
     assert "Jordan Lee ended it at" in plain(summaries[1])
+
+
+def test_people_piling_on_under_one_complaint_open_its_topics_incident(outage: World) -> None:
+    """One customer says the app is down; others reply "same here" under their post. Each joins the
+    case (no reply of their own), so before this the topic counted one complaint however many piled
+    on, and the outage never became an incident. Now each person counts once towards the topic (a
+    repeat poster does not count twice): at the threshold (3) the incident opens, the case joins it,
+    the schedule sends the supervisor the opening digest, and the next complaint on the topic joins
+    the incident too."""
+    world = outage
+    deliveries, lambdas = dm_stream(world.table)
+    [first] = _complaints(world, 1)
+    world.deliver_stream(deliveries, lambdas)
+
+    def same_here(username: str, text: str) -> None:
+        world.emulator.add_user(username)
+        world.emulator.add_post(username, text, reply_to=_case(world, first).root_tweet_id)
+        world.clock.advance(5)
+        world.ingest()
+        world.deliver_stream(deliveries, lambdas)
+
+    same_here("crowd0", "@acmeair same here, can't log in either")
+    same_here("crowd0", "@acmeair still down for me")  # the same person again: still 2 of 3
+    assert _case(world, first).incident_id is None
+    assert world.store.incidents.current(BRAND, "outage") is None
+    same_here("crowd1", "@acmeair app down for me too, stuck at the gate")
+    incident = world.store.incidents.current(BRAND, "outage")
+    assert incident is not None and incident.opened_by_pile_on == "flyer0" and incident.opened_on_count == 3
+    assert _case(world, first).incident_id == incident.incident_id
+    assert [c.case_id for c in world.store.incidents.cases(incident.incident_id)] == [first]
+    assert [c.customer_username for c in world.cases()] == ["flyer0"]  # still one case: no reply storm
+
+    assert _incident_desk(world).tend(BRAND) == {"outage": "digest"}
+    [opened] = _to_supervisor()
+    assert "incident opened" in opened["Subject"]
+    body = plain(opened)
+    assert "each person who piled on under @flyer0's complaint" in body and "@flyer0 (" in body
+
+    world.deliver_stream(deliveries, lambdas)  # a redelivery counts no one twice
+    [joined] = _complaints(world, 1, start=1)  # a complaint of its own joins the incident
+    assert _case(world, joined).incident_id == incident.incident_id
+    listed = {c.case_id for c in world.store.incidents.cases(incident.incident_id)}
+    assert listed == {first, joined}

@@ -338,6 +338,11 @@ class CaseRepository(Repository):
             reassignments=[m.model_dump(mode="json") for m in [*case.reassignments, move]],
         )
 
+    def joined_incident(self, case_id: str, incident_id: str) -> None:
+        """People piling on in the case's thread opened (or joined) the topic's incident: the case is
+        now one of its cases, as if it had joined when assigned (logic/reply_mail/reply_desk.py)."""
+        self._update(case_id, incident_id=incident_id)
+
     def ack_not_posted(self, case_id: str, error: AckError) -> None:
         self._update(case_id, ack_error=error.model_dump(mode="json"))
 

@@ -1,5 +1,9 @@
-"""The supervisor's view of an incident while it lasts, and its end (playbook ``incidents``).
+"""Incidents (playbook ``incidents``): how complaints count towards one, and the supervisor's view of
+it while it lasts, and its end.
 
+A complaint counts once towards its topic's window when its workflow assigns it (``Assign``); so
+does each person who joins a complaint's thread (a pile-on: logic/reply_mail/reply_desk.py), since
+20 people saying "same here" under one post are as much a spike as 20 posts of their own.
 A digest goes out when the incident opens (``Assign``, the workflow's first step), then one per
 ``digest_minutes`` interval while the incident lasts, whether or not a case joined in it: the first
 of a case joining (``Assign``) or the schedule (``IncidentDigestFunction``) sends it. When
@@ -19,7 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit
 
 from turnaround.clock import utc_now
+from turnaround.dal.incidents import keep_counts_until, window_start
 from turnaround.logic.effects import Clock, Effects
+from turnaround.models.incident import Incident
 from turnaround.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -27,12 +33,63 @@ if TYPE_CHECKING:
     from turnaround.dal.repositories import Repositories
     from turnaround.logic.rep_actions.incident_end import IncidentLinkSigner
     from turnaround.models.case import Case
-    from turnaround.models.incident import Incident
     from turnaround.models.playbook import Incidents, Playbook
 
 
 # The topic of complaints under (or quoting) one of our own posts: this prefix and the post's id.
 THREAD_TOPIC = "replies-to-"
+
+
+def count_towards_incident(
+    store: Repositories,
+    settings: Incidents,
+    *,
+    handle: str,
+    topic: str,
+    counted: str,
+    arrived: datetime,
+    noticed: datetime,
+    pile_on_under: str | None = None,
+) -> Incident | None:
+    """Count ``counted`` (a case, or a person in a case's thread) towards the topic's window, once
+    however often this is called for it; then the topic's active incident, joined, or one opened now
+    if the count crossed the threshold. ``arrived`` is when the complaint reached us (a spike is
+    counted then, not when a backlog got to it), ``noticed`` when this ran; ``pile_on_under``: the
+    customer whose thread the counted person joined (the opening digest says so)."""
+    incidents = store.incidents
+    active_since = arrived - timedelta(minutes=settings.quiet_minutes)
+    count = incidents.count_complaint(
+        handle,
+        topic,
+        window_start(arrived, settings.window_minutes),
+        case_id=counted,
+        keep_until=keep_counts_until(arrived, settings.window_minutes),
+    )
+    joined = incidents.join(handle, topic, at=arrived, active_since=active_since)
+    if joined or count < settings.threshold:
+        return joined
+    opened = Incident(
+        incident_id=f"incident-{topic}-{arrived.strftime('%Y%m%dT%H%M%S')}",
+        handle=handle,
+        topic=topic,
+        opened_at=arrived,
+        last_case_at=arrived,
+        status_url=settings.status_url,
+        opened_on_count=count,
+        noticed_at=noticed,
+        opened_by_pile_on=pile_on_under,
+    )
+    if incidents.open(opened, active_since=active_since):
+        if topic not in settings.topics:  # complaints under our own post: the schedule must find it
+            incidents.note_thread_topic(handle, topic)
+        metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "incident opened",
+            extra={"incident_id": opened.incident_id, "topic": topic, "pile_on_under": pile_on_under},
+        )
+        return opened
+    # Another complaint opened it a moment ago: join that one.
+    return incidents.join(handle, topic, at=arrived, active_since=active_since)
 
 
 def digest_interval(incident: Incident, settings: Incidents, now: datetime) -> int:

@@ -28,6 +28,9 @@ class Incident(_Stored):
     opened_on_count: int = (
         0  # complaints on the topic in the window when it opened (the earlier ones stay ordinary cases)
     )
+    # The customer under whose complaint people piled on until the topic crossed the threshold (their
+    # thread's people count as complaints: logic/incidents.py); None when complaints of their own did
+    opened_by_pile_on: str | None = None
     ended_at: datetime | None = None  # quiet_minutes passed without a case, or the supervisor ended it
     ended_by: str | None = None  # who ended it from a digest's link (None: it went quiet)
     summary_due: bool = False  # ended from a link; the schedule has not sent its closing summary yet

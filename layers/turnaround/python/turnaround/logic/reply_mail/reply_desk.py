@@ -51,6 +51,7 @@ from turnaround.exceptions import (
     XUsageCapped,
 )
 from turnaround.logic.effects import Effects, ack_effect_key, find_our_dm, nothing_went_out
+from turnaround.logic.incidents import count_towards_incident
 from turnaround.logic.reply_mail.inbound_mail import InboundMail, only_a_greeting
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
@@ -68,6 +69,7 @@ from turnaround.logic.reply_mail.reply_emails import (
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
 from turnaround.logic.replyable import replyable_posts
 from turnaround.models.case import Case, CaseMessage, CaseStatus, Channel, StoredDm
+from turnaround.models.incident import IncidentCase
 from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
@@ -210,6 +212,7 @@ class ReplyDesk:
         if not case or case.status != CaseStatus.OPEN:
             return False
         if mention.author.id != case.customer_id:
+            self._pile_on_counts(case, mention)
             return self._pile_on(case)
         if mention.tweet_id == case.root_tweet_id:
             return False
@@ -227,6 +230,50 @@ class ReplyDesk:
                 details_shown=describe(shown) if shown else None,
                 **common,
             ),
+        )
+
+    def _pile_on_counts(self, case: Case, mention: Mention) -> None:
+        """The person joining the case's thread counts towards its topic's incident (once each, as a
+        complaint of their own would; praise and spam do not): a pile-on of "same here" is a spike,
+        though it is one case. When the pile-on opens the incident, or finds one, the case joins it:
+        the supervisor's digest (sent by the schedule) lists it, a rep's missed SLA waits in that
+        digest, and new complaints on the topic get the incident's ack."""
+        settings = self.playbook.incidents
+        if settings is None or case.topic is None or mention.triage.category in ("praise", "spam"):
+            return
+        now = self.clock()
+        incident = count_towards_incident(
+            self.store,
+            settings,
+            handle=case.handle,
+            topic=case.topic,
+            counted=f"{case.case_id}#pile-on#{mention.author.id}",
+            arrived=min(mention.ingested_at, now),
+            noticed=now,
+            pile_on_under=case.customer_username,
+        )
+        if incident is None or incident.incident_id == case.incident_id:
+            return
+        root = self.store.mentions.get(case.root_tweet_id)
+        # Listed first, then marked on the case: a retry after a crash between them lists it again.
+        self.store.incidents.add_case(
+            incident.incident_id,
+            IncidentCase(
+                case_id=case.case_id,
+                tweet_id=case.root_tweet_id,
+                username=case.customer_username,
+                followers=root.author.followers if root else 0,
+                verified=root.author.verified if root else False,
+                priority=case.priority,
+                text=root.text if root else "",
+                rep_email=case.assignee_email or "nobody",
+                joined_at=min(mention.ingested_at, now),
+            ),
+            expires_at=self.store.ref.expires_at(now, self.playbook.retention.closed_cases_days),
+        )
+        self.store.cases.joined_incident(case.case_id, incident.incident_id)
+        logger.info(
+            "pile-on case joined incident", extra={"case_id": case.case_id, "incident": incident.incident_id}
         )
 
     def _pile_on(self, case: Case) -> bool:

@@ -10,13 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
-from turnaround.dal.incidents import keep_counts_until, window_start
 from turnaround.exceptions import EarlierCaseNotAssigned
-from turnaround.logic.incidents import THREAD_TOPIC
-from turnaround.models.incident import Incident, IncidentCase
-from turnaround.observability import logger, metrics
+from turnaround.logic.incidents import THREAD_TOPIC, count_towards_incident
+from turnaround.models.incident import IncidentCase
+from turnaround.observability import logger
 
 # A DM the customer sent with no case open joins their next case if sent within this long before it.
 ADOPT_DMS_SENT_WITHIN = timedelta(days=7)
@@ -25,7 +22,7 @@ if TYPE_CHECKING:
     from turnaround.logic.workflow.case_workflow import CaseWorkflow
     from turnaround.models.case import Case
     from turnaround.models.mention import Mention
-    from turnaround.models.playbook import Incidents, Rep
+    from turnaround.models.playbook import Rep
 
 
 def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
@@ -46,7 +43,19 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
     # in a storm the workflows start late, and the storm must not look slower than it was.
     arrived = min(case.opened_at, now)
-    incident = _incident(flow, settings, case, topic, arrived, now) if settings and topic else None
+    incident = (
+        count_towards_incident(
+            flow.store,
+            settings,
+            handle=case.handle,
+            topic=topic,
+            counted=case.case_id,
+            arrived=arrived,
+            noticed=now,
+        )
+        if settings and topic
+        else None
+    )
     candidates = flow.playbook.candidate_reps(mention.text, case.priority, whole_roster=incident is not None)
     # Outside support hours an urgent case goes to the on-call person (playbook support_hours.on_call),
     # even if a day rep has the customer's earlier case: the SLA it gets is on-call's
@@ -139,43 +148,6 @@ def _result(
     case_id: str, rep_email: str | None, incident_id: str | None, *, topic: str | None
 ) -> dict[str, Any]:
     return {"case_id": case_id, "rep_email": rep_email, "topic": topic, "incident_id": incident_id}
-
-
-def _incident(
-    flow: CaseWorkflow, settings: Incidents, case: Case, topic: str, now: datetime, noticed: datetime
-) -> Incident | None:
-    """The topic's active incident, joined; or one opened now if this complaint crosses the threshold.
-    ``now`` is when the complaint arrived, ``noticed`` when its workflow got here."""
-    incidents = flow.store.incidents
-    active_since = now - timedelta(minutes=settings.quiet_minutes)
-    count = incidents.count_complaint(  # once per case: a retried Assign does not count it again
-        case.handle,
-        topic,
-        window_start(now, settings.window_minutes),
-        case_id=case.case_id,
-        keep_until=keep_counts_until(now, settings.window_minutes),
-    )
-    joined = incidents.join(case.handle, topic, at=now, active_since=active_since)
-    if joined or count < settings.threshold:
-        return joined
-    opened = Incident(
-        incident_id=f"incident-{topic}-{now.strftime('%Y%m%dT%H%M%S')}",
-        handle=case.handle,
-        topic=topic,
-        opened_at=now,
-        last_case_at=now,
-        status_url=settings.status_url,
-        opened_on_count=count,
-        noticed_at=noticed,
-    )
-    if incidents.open(opened, active_since=active_since):
-        if topic not in settings.topics:  # complaints under our own post: the schedule must find it
-            incidents.note_thread_topic(case.handle, topic)
-        metrics.add_metric(name="IncidentsOpened", unit=MetricUnit.Count, value=1)
-        logger.warning("incident opened", extra={"incident_id": opened.incident_id, "topic": topic})
-        return opened
-    # Another case opened it a moment ago: join that one.
-    return incidents.join(case.handle, topic, at=now, active_since=active_since)
 
 
 def _least_loaded(flow: CaseWorkflow, candidates: list[Rep]) -> Rep:

@@ -19,7 +19,7 @@ TOP_POSTS = 10
 
 DIGEST_TEXT = """Hi {{ supervisor }},
 
-{% if ended %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") has ended: {% if incident.ended_by %}{{ incident.ended_by }} ended it at {{ incident.ended_at.strftime("%H:%M UTC") }}{% else %}no new complaint about it for {{ quiet }} minutes{% endif %}. It ran from {{ opened }} to {{ latest }}.{% elif first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
+{% if ended %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") has ended: {% if incident.ended_by %}{{ incident.ended_by }} ended it at {{ incident.ended_at.strftime("%H:%M UTC") }}{% else %}no new complaint about it for {{ quiet }} minutes{% endif %}. It ran from {{ opened }} to {{ latest }}.{% elif first %}Complaints about "{{ incident.topic }}" spiked past the playbook's threshold ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).{% if incident.opened_by_pile_on %} The window counts each person who piled on under @{{ incident.opened_by_pile_on }}'s complaint, as a complaint of their own would count: their thread is one case, listed below.{% endif %}{% else %}Incident {{ incident.incident_id }} ("{{ incident.topic }}") is still going.{% endif %}
 {% if our_post %}
 Its complaints reply to (or quote) our post: {{ our_post }}
 {% endif %}
@@ -60,6 +60,8 @@ complaint about it for {{ quiet }} minutes{% endif %}. It ran from {{ opened }} 
 {% elif first %}Complaints about <b>{{ incident.topic }}</b> spiked past the playbook's threshold
 ({{ threshold }} within {{ window }} minutes): Turnaround opened incident {{ incident.incident_id }} at
 complaint {{ incident.opened_on_count }} of the window (the ones before it are ordinary cases, with their reps).
+{% if incident.opened_by_pile_on %}The window counts each person who piled on under @{{ incident.opened_by_pile_on }}'s
+complaint, as a complaint of their own would count: their thread is one case, listed below.{% endif %}
 {% else %}Incident {{ incident.incident_id }} (<b>{{ incident.topic }}</b>) is still going.{% endif %}</p>
 {% if our_post %}<p>Its complaints reply to (or quote) our post: <a href="{{ our_post }}">{{ our_post }}</a></p>{% endif %}
 <p>Cases in the incident: <b>{{ cases|length }}</b> (opened {{ opened }}, latest {{ latest }})<br>
