@@ -47,6 +47,16 @@ def _load(tmp_path: Path, **hours: Any) -> Playbook:
         ({"open": "8am"}, "open"),
         ({"days": []}, "days"),
         ({"days": ["monday"]}, "days"),
+        (
+            {"hours": {"sun": {"open": "10:00", "close": "16:00"}}},
+            r"hours.sun: sun is not one of the working days",
+        ),
+        (
+            {"hours": {"sat": {"open": "13:00", "close": "09:00"}}},
+            r"hours.sat: open \(13:00\) must be before close",
+        ),
+        ({"hours": {"sat": {"open": "9am", "close": "13:00"}}}, "hours.sat.open"),
+        ({"closed_on": ["2026-12-32"]}, "closed_on"),
         ({"on_call": "nobody@acmeair.example"}, "on_call: nobody@acmeair.example is not a rep in the roster"),
         (
             {"on_call": {"name": "Night Desk", "initials": "night", "email": "night@acmeair.example"}},
@@ -68,6 +78,42 @@ def test_the_team_is_open_in_its_own_time_zone_and_days(tmp_path):
         2026, 7, 1, 7, 0, tzinfo=UTC
     )
     assert hours.next_opening(SATURDAY_EVENING) == MONDAY_OPENING  # closing time: closed; Sunday off
+
+
+def test_a_day_with_its_own_hours_and_the_holidays_the_team_is_closed(tmp_path):
+    """A shorter Saturday, and Christmas: on the 25th and 26th (a Friday and a Saturday in 2026)
+    nobody is there, so a complaint on Christmas Eve after closing waits for Monday the 28th."""
+    playbook = _load(
+        tmp_path, hours={"sat": {"open": "09:00", "close": "13:00"}}, closed_on=["2026-12-25", "2026-12-26"]
+    )
+    hours = playbook.support_hours
+    assert hours is not None
+    assert hours.is_open(datetime(2026, 11, 28, 12, 59, tzinfo=UTC))  # Saturday, before its 13:00
+    assert not hours.is_open(datetime(2026, 11, 28, 13, 0, tzinfo=UTC))
+    assert hours.next_opening(datetime(2026, 11, 27, 21, 0, tzinfo=UTC)) == datetime(
+        2026, 11, 28, 9, 0, tzinfo=UTC
+    )
+    assert hours.next_opening(datetime(2026, 11, 28, 14, 0, tzinfo=UTC)) == MONDAY_OPENING
+    assert hours.is_open(datetime(2026, 12, 24, 10, 0, tzinfo=UTC))  # Christmas Eve: a working day
+    assert not hours.is_open(datetime(2026, 12, 25, 10, 0, tzinfo=UTC))
+    after_christmas = datetime(2026, 12, 28, 8, 0, tzinfo=UTC)
+    assert hours.next_opening(datetime(2026, 12, 24, 20, 30, tzinfo=UTC)) == after_christmas
+    assert hours.next_opening(datetime(2026, 12, 26, 10, 0, tzinfo=UTC)) == after_christmas
+    assert opening_values(after_christmas.astimezone(hours.zone), "en")["opens_on"] == "Monday"
+    christmas_eve_night = datetime(2026, 12, 24, 20, 30, tzinfo=UTC)
+    first_wait = first_rep_response_seconds(
+        playbook, opened_at=christmas_eve_night, priority=3, now=christmas_eve_night
+    )
+    assert (
+        first_wait
+        == (after_christmas - christmas_eve_night).total_seconds() + playbook.sla.rep_response_seconds
+    )
+
+
+def test_a_team_closed_on_its_only_working_day_twice_opens_the_week_after(tmp_path):
+    hours = _load(tmp_path, days=["mon"], closed_on=["2026-11-30", "2026-12-07"]).support_hours
+    assert hours is not None
+    assert hours.next_opening(SUNDAY_NIGHT) == datetime(2026, 12, 14, 8, 0, tzinfo=UTC)
 
 
 def test_after_hours_the_first_wait_runs_to_opening_plus_the_sla(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
@@ -101,15 +101,28 @@ WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # in datetime.weekday() order
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
+class OpeningHours(_Model):
+    """One day's hours, local time."""
+
+    open: ClockTime
+    close: ClockTime
+
+
 class SupportHours(_Model):
     """When the care team works, in the brand's time zone. Outside these hours a rep's first-response
     SLA starts when the team opens (nobody is reminded or escalated at night), the public ack may say
-    when the team is back, and ``on_call`` (if set) takes priority 1-2 cases with the urgent SLA."""
+    when the team is back, and ``on_call`` (if set) takes priority 1-2 cases with the urgent SLA.
+
+    ``open``/``close`` are every working day's hours unless ``hours`` gives a day its own (a shorter
+    Saturday); ``closed_on`` lists the dates the team does not work (public holidays), in the brand's
+    time zone: then too nobody is reminded, and the ack says when the team is back."""
 
     timezone: str
     days: Annotated[list[Weekday], Field(min_length=1)]
     open: ClockTime
     close: ClockTime
+    hours: dict[Weekday, OpeningHours] = {}
+    closed_on: list[date] = []
     on_call: EmailAddress | Person | None = None  # a roster rep's email, or a person of their own
 
     @model_validator(mode="after")
@@ -120,6 +133,15 @@ class SupportHours(_Model):
             raise ValueError(f"support_hours.timezone: unknown time zone {self.timezone!r}") from exc
         if self.open >= self.close:
             raise ValueError(f"support_hours: open ({self.open}) must be before close ({self.close})")
+        for day, own in self.hours.items():
+            if day not in self.days:
+                raise ValueError(
+                    f"support_hours.hours.{day}: {day} is not one of the working days {self.days}"
+                )
+            if own.open >= own.close:
+                raise ValueError(
+                    f"support_hours.hours.{day}: open ({own.open}) must be before close ({own.close})"
+                )
         return self
 
     @property
@@ -130,22 +152,32 @@ class SupportHours(_Model):
         hours, minutes = (int(part) for part in hhmm.split(":"))
         return datetime.combine(day.date(), time(hours, minutes), tzinfo=self.zone)
 
+    def _window(self, local: datetime) -> tuple[datetime, datetime] | None:
+        """The local day's opening and closing, or None if the team does not work that day."""
+        weekday = WEEKDAYS[local.weekday()]
+        if weekday not in self.days or local.date() in self.closed_on:
+            return None
+        own = self.hours.get(weekday)
+        return self._at(local, own.open if own else self.open), self._at(
+            local, own.close if own else self.close
+        )
+
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(self.zone)
-        works = WEEKDAYS[local.weekday()] in self.days
-        return works and self._at(local, self.open) <= local < self._at(local, self.close)
+        window = self._window(local)
+        return window is not None and window[0] <= local < window[1]
 
     def next_opening(self, at: datetime) -> datetime | None:
         """When the team next opens, in the brand's time zone; None while it is open."""
         if self.is_open(at):
             return None
         local = at.astimezone(self.zone)
-        for ahead in range(8):
-            day = local + timedelta(days=ahead)
-            opening = self._at(day, self.open)
-            if WEEKDAYS[day.weekday()] in self.days and opening > local:
-                return opening
-        raise AssertionError("a team that works one day a week opens within eight days")
+        # a closed date skips at most one occurrence of a working weekday, which recurs within 7 days
+        for ahead in range(8 + 7 * len(self.closed_on)):
+            window = self._window(local + timedelta(days=ahead))
+            if window is not None and window[0] > local:
+                return window[0]
+        raise AssertionError("a team that works one day a week opens within a week of its closed dates")
 
 
 class FollowUp(_Model):
