@@ -101,6 +101,11 @@ WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)  # in datetime.weekday() order
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
+def _opens_before_close(opens: str, closes: str, where: str) -> None:
+    if opens >= closes:  # "HH:MM" strings order as the times do
+        raise ValueError(f"{where}: open ({opens}) must be before close ({closes})")
+
+
 class OpeningHours(_Model):
     """One day's hours, local time."""
 
@@ -131,17 +136,13 @@ class SupportHours(_Model):
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"support_hours.timezone: unknown time zone {self.timezone!r}") from exc
-        if self.open >= self.close:
-            raise ValueError(f"support_hours: open ({self.open}) must be before close ({self.close})")
+        _opens_before_close(self.open, self.close, "support_hours")
         for day, own in self.hours.items():
             if day not in self.days:
                 raise ValueError(
                     f"support_hours.hours.{day}: {day} is not one of the working days {self.days}"
                 )
-            if own.open >= own.close:
-                raise ValueError(
-                    f"support_hours.hours.{day}: open ({own.open}) must be before close ({own.close})"
-                )
+            _opens_before_close(own.open, own.close, f"support_hours.hours.{day}")
         return self
 
     @property
