@@ -31,5 +31,8 @@ def test_in_a_storm_every_call_the_code_makes_is_allowed_by_its_role(storm) -> N
     assert calls["IncidentDigestFunction"], "the digest schedule ran"
     # The supervisor ended the incident from a digest: the action page read and marked it.
     assert AwsCall("dynamodb:UpdateItem", leading_key="INCIDENT#") in calls["ActionPageFunction"]
+    # A pile-on counted towards the delays topic and opened its incident from the DM-mail stream.
+    assert AwsCall("dynamodb:UpdateItem", leading_key="TOPIC#") in calls["DmMailFunction"]
+    assert AwsCall("dynamodb:PutItem", leading_key="INCIDENT#") in calls["DmMailFunction"]
     denied = denied_calls(calls, roles)
     assert not denied, denied

@@ -53,17 +53,20 @@ def test_an_unmet_expectation_exits_non_zero_and_says_which(tmp_path, capsys):
 
 def test_the_storm_scenario_runs_as_make_run_shows_it(tmp_path, capsys):
     """`make run SCENARIO=infrastructure/scenarios/storm.yaml`, as is: its `expect` block holds, X's
-    rules hold, the storm is one incident, and the workflows still running at the end (reps are busy
-    longer than the run) are stopped without an error. At 400 simulated seconds per real second
-    rather than make run's 600 (about 75 s rather than 55 s): X's clock follows real time, so on a
-    busy machine a slow stretch of the storm's 40 workflows moves it on by hours."""
+    rules hold, the storm is one incident and the gate's pile-on another, and the workflows still
+    running at the end (reps are busy longer than the run) are stopped without an error. At 400
+    simulated seconds per real second rather than make run's 600 (about 75 s rather than 55 s): X's
+    clock follows real time, so on a busy machine a slow stretch of the storm's 40 workflows moves it
+    on by hours."""
     code = main(["--scenario", str(STORM), "--out", str(tmp_path / "out"), "--scale", "400"])
     output = capsys.readouterr()
     text = output.out + output.err
     assert code == 0, text
     spec = yaml.safe_load(STORM.read_text())
     assert f"expectations: all {len(spec['expect'])} cases as the scenario expects" in text
-    assert "rule violations: 0" in text and "incidents: 1 (incident-outage-" in text
+    assert "rule violations: 0" in text and re.search(
+        r"incidents: 2 \(incident-delays-\S+: 2 cases, incident-outage-", text
+    )
     assert "I/O operation on closed file" not in text and "Traceback" not in text
     digests = list((tmp_path / "out" / "mail").glob("*incident-outage-*jordan.lee.eml"))
     assert digests, "the supervisor got no digest"
@@ -72,6 +75,10 @@ def test_the_storm_scenario_runs_as_make_run_shows_it(tmp_path, capsys):
     assert "supervisor clicked 'End the incident now' for outage (GET 200, POST 200)" in text
     summary = r"emailed jordan\.lee@acmeair\.example: \[Incident\] outage: \d+ cases - ended"
     assert re.search(summary, text), text
+    # The gate's pile-on under one delay complaint opened the delays incident (`delayed` in `expect`).
+    delays = (tmp_path / "out" / "mail").glob("*incident-delays-*jordan.lee.eml")
+    opened = min(delays, key=lambda path: int(path.name.split("-", 1)[0]))  # the first: "incident opened"
+    assert "each person who piled on under @gate_gina's complaint" in opened.read_text()
 
 
 def test_a_playbook_template_that_cannot_render_stops_the_run(tmp_path, capsys):

@@ -315,14 +315,46 @@ def test_people_piling_on_under_one_complaint_open_its_topics_incident(outage: W
     assert [c.case_id for c in world.store.incidents.cases(incident.incident_id)] == [first]
     assert [c.customer_username for c in world.cases()] == ["flyer0"]  # still one case: no reply storm
 
+    # The schedule's first run may come an interval later: its digest is still the opening one.
+    world.clock.advance(20 * 60)
     assert _incident_desk(world).tend(BRAND) == {"outage": "digest"}
     [opened] = _to_supervisor()
     assert "incident opened" in opened["Subject"]
     body = plain(opened)
     assert "each person who piled on under @flyer0's complaint" in body and "@flyer0 (" in body
+    assert _incident_desk(world).tend(BRAND) == {"outage": "no digest due"}  # that interval's, sent
+    world.clock.advance(15 * 60)
+    assert _incident_desk(world).tend(BRAND) == {"outage": "digest"}
+    assert "update" in _to_supervisor()[-1]["Subject"]
 
     world.deliver_stream(deliveries, lambdas)  # a redelivery counts no one twice
     [joined] = _complaints(world, 1, start=1)  # a complaint of its own joins the incident
     assert _case(world, joined).incident_id == incident.incident_id
     listed = {c.case_id for c in world.store.incidents.cases(incident.incident_id)}
     assert listed == {first, joined}
+
+
+def test_a_pile_on_that_comes_in_the_same_poll_as_the_complaint_counts_before_it_is_assigned(
+    outage: World,
+) -> None:
+    """The complaint and three "same here" replies reach us in one poll (a backlog, a slow
+    schedule): the replies join the case before its workflow has assigned it a topic. They count all
+    the same, under the topic Assign then gives it, and Assign finds the incident they opened."""
+    world = outage
+    deliveries, lambdas = dm_stream(world.table)
+    world.emulator.add_user("flyer0")
+    root = world.emulator.add_post("flyer0", OUTAGE.format(n=100))
+    for n in range(3):
+        world.emulator.add_user(f"crowd{n}")
+        world.emulator.add_post(f"crowd{n}", "@acmeair same, can't get in either", reply_to=root.id)
+    world.clock.advance(5)
+    world.ingest()
+    case_id = f"case-{root.id}"
+    world.deliver_stream(deliveries, lambdas)
+    incident = world.store.incidents.current(BRAND, "outage")
+    assert incident is not None and incident.opened_by_pile_on == "flyer0"
+    _flow().assign(case_id)
+    case = _case(world, case_id)
+    assert case.incident_id == incident.incident_id and case.topic == "outage"
+    [listed] = world.store.incidents.cases(incident.incident_id)
+    assert listed.case_id == case_id and listed.rep_email == case.assignee_email

@@ -33,11 +33,22 @@ if TYPE_CHECKING:
     from turnaround.dal.repositories import Repositories
     from turnaround.logic.rep_actions.incident_end import IncidentLinkSigner
     from turnaround.models.case import Case
+    from turnaround.models.mention import Mention
     from turnaround.models.playbook import Incidents, Playbook
 
 
 # The topic of complaints under (or quoting) one of our own posts: this prefix and the post's id.
 THREAD_TOPIC = "replies-to-"
+
+
+def topic_of(settings: Incidents, complaint: Mention) -> str | None:
+    """The topic a complaint counts towards: the first playbook topic whose words it contains; else,
+    in a direct reply to (or quoting) a post of ours, that post's own topic (a backlash under our
+    outage notice or promotion); else none."""
+    topic = settings.topic_of(complaint.text)
+    if topic is None and complaint.answers_our_post:
+        topic = f"{THREAD_TOPIC}{complaint.answers_our_post}"
+    return topic
 
 
 def count_towards_incident(
@@ -210,7 +221,7 @@ class IncidentDesk:
                 standing=standing,
                 waiting=waiting_on_supervisor(self.store, self.playbook, standing),
                 now=now,
-                first=interval == 0 and not ended,
+                first=not ended and self._first_digest(incident, interval),
                 ended=ended,
                 end_link=None if ended else self._end_link(incident, now),
             )
@@ -220,6 +231,12 @@ class IncidentDesk:
         if once.made_now:
             metrics.add_metric(name="IncidentDigests", unit=MetricUnit.Count, value=1)
         return once.made_now
+
+    def _first_digest(self, incident: Incident, interval: int) -> bool:
+        """Whether no digest of the incident went out before ``interval``'s: the opening one, which
+        says why it opened. An incident a pile-on opened (reply_desk.py) gets it from the schedule,
+        which may first run in a later interval."""
+        return not any(self.effects.claimed(f"{incident.incident_id}#digest#{i}") for i in range(interval))
 
     def _end_link(self, incident: Incident, now: datetime) -> str | None:
         if self.signer is None or not self.action_url:

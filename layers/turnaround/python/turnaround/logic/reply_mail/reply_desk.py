@@ -51,7 +51,7 @@ from turnaround.exceptions import (
     XUsageCapped,
 )
 from turnaround.logic.effects import Effects, ack_effect_key, find_our_dm, nothing_went_out
-from turnaround.logic.incidents import count_towards_incident
+from turnaround.logic.incidents import count_towards_incident, topic_of
 from turnaround.logic.reply_mail.inbound_mail import InboundMail, only_a_greeting
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
@@ -239,14 +239,22 @@ class ReplyDesk:
         the supervisor's digest (sent by the schedule) lists it, a rep's missed SLA waits in that
         digest, and new complaints on the topic get the incident's ack."""
         settings = self.playbook.incidents
-        if settings is None or case.topic is None or mention.triage.category in ("praise", "spam"):
+        if settings is None or mention.triage.category in ("praise", "spam"):
+            return
+        root = None
+        topic = case.topic
+        if case.assigned_at is None:
+            # Not assigned yet (its post and the pile-on came in one poll): its topic as Assign will find it.
+            root = self.store.mentions.get(case.root_tweet_id)
+            topic = topic_of(settings, root) if root else None
+        if topic is None:
             return
         now = self.clock()
         incident = count_towards_incident(
             self.store,
             settings,
             handle=case.handle,
-            topic=case.topic,
+            topic=topic,
             counted=f"{case.case_id}#pile-on#{mention.author.id}",
             arrived=min(mention.ingested_at, now),
             noticed=now,
@@ -254,7 +262,7 @@ class ReplyDesk:
         )
         if incident is None or incident.incident_id == case.incident_id:
             return
-        root = self.store.mentions.get(case.root_tweet_id)
+        root = root or self.store.mentions.get(case.root_tweet_id)
         # Listed first, then marked on the case: a retry after a crash between them lists it again.
         self.store.incidents.add_case(
             incident.incident_id,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from turnaround.exceptions import EarlierCaseNotAssigned
-from turnaround.logic.incidents import THREAD_TOPIC, count_towards_incident
+from turnaround.logic.incidents import count_towards_incident, topic_of
 from turnaround.models.incident import IncidentCase
 from turnaround.observability import logger
 
@@ -36,10 +36,7 @@ def assign(flow: CaseWorkflow, case_id: str) -> dict[str, Any]:
     if earlier is not None and earlier.assignee_email is None:
         raise EarlierCaseNotAssigned(f"{case_id} waits for {earlier.case_id} to have its rep")
     settings = flow.playbook.incidents
-    topic = settings.topic_of(mention.text) if settings else None
-    if topic is None and mention.answers_our_post:
-        # a backlash under our post, or quoting it, is its own topic
-        topic = f"{THREAD_TOPIC}{mention.answers_our_post}"
+    topic = topic_of(settings, mention) if settings else None
     # A spike is counted when the complaints arrived (ingest), not when their workflows got here:
     # in a storm the workflows start late, and the storm must not look slower than it was.
     arrived = min(case.opened_at, now)
