@@ -15,6 +15,7 @@ from turnaround.logic.reply_mail.tweet_length import weighted_length
 from turnaround.logic.workflow.dispatch import first_rep_response_seconds, workflow_input
 from turnaround.logic.workflow.voice import opening_values
 from turnaround.models.playbook import Playbook, load_playbook
+from turnaround.playbook_file import write_compiled
 
 SOURCE = Path(__file__).resolve().parents[2] / "infrastructure" / "playbook.yaml"
 HOURS = {
@@ -57,6 +58,14 @@ def _load(tmp_path: Path, **hours: Any) -> Playbook:
         ),
         ({"hours": {"sat": {"open": "9am", "close": "13:00"}}}, "hours.sat.open"),
         ({"closed_on": ["2026-12-32"]}, "closed_on"),
+        (
+            {"hours_on": {"2026-12-24": {"open": "14:00", "close": "08:00"}}},
+            r"hours_on.2026-12-24: open \(14:00\)",
+        ),
+        (
+            {"closed_on": ["2026-12-25"], "hours_on": {"2026-12-25": {"open": "10:00", "close": "12:00"}}},
+            "2026-12-25 is both in closed_on and in hours_on",
+        ),
         ({"on_call": "nobody@acmeair.example"}, "on_call: nobody@acmeair.example is not a rep in the roster"),
         (
             {"on_call": {"name": "Night Desk", "initials": "night", "email": "night@acmeair.example"}},
@@ -108,6 +117,25 @@ def test_a_day_with_its_own_hours_and_the_holidays_the_team_is_closed(tmp_path):
         first_wait
         == (after_christmas - christmas_eve_night).total_seconds() + playbook.sla.rep_response_seconds
     )
+
+
+def test_a_date_with_its_own_hours_christmas_eve_until_two_and_a_sunday_opening(tmp_path):
+    hours = _load(
+        tmp_path,
+        hours_on={
+            "2026-12-24": {"open": "08:00", "close": "14:00"},  # a Thursday, a half day
+            "2026-12-20": {"open": "10:00", "close": "16:00"},  # a Sunday before Christmas: open
+        },
+    ).support_hours
+    assert hours is not None
+    assert hours.is_open(datetime(2026, 12, 24, 13, 59, tzinfo=UTC))
+    assert hours.next_opening(datetime(2026, 12, 24, 14, 0, tzinfo=UTC)) == datetime(
+        2026, 12, 25, 8, 0, tzinfo=UTC
+    )
+    assert hours.next_opening(datetime(2026, 12, 19, 21, 0, tzinfo=UTC)) == datetime(
+        2026, 12, 20, 10, 0, tzinfo=UTC
+    )
+    assert not hours.is_open(datetime(2026, 12, 13, 11, 0, tzinfo=UTC))  # other Sundays: closed
 
 
 def test_a_team_closed_on_its_only_working_day_twice_opens_the_week_after(tmp_path):
@@ -186,3 +214,21 @@ def test_support_hours_need_an_after_hours_ack_in_every_language_the_playbook_sp
         ConfigurationError, match=r"after-hours acks are needed: \[.fr.ack_public_after_hours.\]"
     ):
         load_playbook(edited_playbook(tmp_path, without_french_after_hours))
+
+
+def test_the_playbooks_commented_support_hours_example_loads_and_keeps_its_json_copy(tmp_path):
+    """The example ops copy from: it validates, and its quoted dates let the build write the JSON
+    copy that Lambda reads instead of parsing YAML at each cold start."""
+    lines, example = [], False
+    for line in SOURCE.read_text().splitlines():
+        example = line.startswith("# support_hours:") or (example and line.startswith("#   "))
+        lines.append(line[2:] if example else line)
+    path = tmp_path / "playbook.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    assert write_compiled(path) is not None
+    hours = load_playbook(str(path)).support_hours
+    assert hours is not None and hours.closed_on and hours.hours_on
+    # Christmas Eve closes at 14:00, Christmas and Boxing Day are closed: back on Monday the 28th
+    assert hours.next_opening(datetime(2026, 12, 24, 14, 30, tzinfo=UTC)) == datetime(
+        2026, 12, 28, 8, 0, tzinfo=UTC
+    )

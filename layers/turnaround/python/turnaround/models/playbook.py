@@ -118,9 +118,10 @@ class SupportHours(_Model):
     SLA starts when the team opens (nobody is reminded or escalated at night), the public ack may say
     when the team is back, and ``on_call`` (if set) takes priority 1-2 cases with the urgent SLA.
 
-    ``open``/``close`` are every working day's hours unless ``hours`` gives a day its own (a shorter
-    Saturday); ``closed_on`` lists the dates the team does not work (public holidays), in the brand's
-    time zone: then too nobody is reminded, and the ack says when the team is back."""
+    ``open``/``close`` are every working day's hours unless ``hours`` gives a weekday its own (a
+    shorter Saturday) or ``hours_on`` a date its own (Christmas Eve until 14:00; any weekday);
+    ``closed_on`` lists the dates the team does not work (public holidays), in the brand's time
+    zone: then too nobody is reminded, and the ack says when the team is back."""
 
     timezone: str
     days: Annotated[list[Weekday], Field(min_length=1)]
@@ -128,6 +129,7 @@ class SupportHours(_Model):
     close: ClockTime
     hours: dict[Weekday, OpeningHours] = {}
     closed_on: list[date] = []
+    hours_on: dict[date, OpeningHours] = {}  # a date's own hours (Christmas Eve until 14:00), any weekday
     on_call: EmailAddress | Person | None = None  # a roster rep's email, or a person of their own
 
     @model_validator(mode="after")
@@ -143,6 +145,10 @@ class SupportHours(_Model):
                     f"support_hours.hours.{day}: {day} is not one of the working days {self.days}"
                 )
             _opens_before_close(own.open, own.close, f"support_hours.hours.{day}")
+        for day_on, own in self.hours_on.items():
+            _opens_before_close(own.open, own.close, f"support_hours.hours_on.{day_on}")
+            if day_on in self.closed_on:
+                raise ValueError(f"support_hours: {day_on} is both in closed_on and in hours_on")
         return self
 
     @property
@@ -155,10 +161,10 @@ class SupportHours(_Model):
 
     def _window(self, local: datetime) -> tuple[datetime, datetime] | None:
         """The local day's opening and closing, or None if the team does not work that day."""
-        weekday = WEEKDAYS[local.weekday()]
-        if weekday not in self.days or local.date() in self.closed_on:
+        day, weekday = local.date(), WEEKDAYS[local.weekday()]
+        if day in self.closed_on or (weekday not in self.days and day not in self.hours_on):
             return None
-        own = self.hours.get(weekday)
+        own = self.hours_on.get(day) or self.hours.get(weekday)
         return self._at(local, own.open if own else self.open), self._at(
             local, own.close if own else self.close
         )
