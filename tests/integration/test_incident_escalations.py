@@ -12,6 +12,7 @@ action page's own desk.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.conftest import BRAND
 from tests.helpers import edited_playbook
 from tests.integration.test_reply_by_email import SUPERVISOR, World, dm_stream, plain, sent_emails
 from tests.integration.test_reply_by_email import world as world  # the fixture
+from turnaround.dal.incidents import window_start
 from turnaround.handlers.workflow_tasks import build_case_workflow
 from turnaround.logic.incidents import IncidentDesk
 from turnaround.logic.rep_actions.desk import ActionDesk
@@ -358,3 +360,19 @@ def test_a_pile_on_that_comes_in_the_same_poll_as_the_complaint_counts_before_it
     assert case.incident_id == incident.incident_id and case.topic == "outage"
     [listed] = world.store.incidents.cases(incident.incident_id)
     assert listed.case_id == case_id and listed.rep_email == case.assignee_email
+
+
+def test_a_spike_that_straddles_a_windows_end_still_opens_the_incident(outage: World) -> None:
+    """Two complaints two minutes before a 15-minute window ends, two more two minutes after it:
+    four within four minutes, over the threshold of 3, but only two in each fixed window. The
+    previous window counts for its share still within the last 15 minutes, so the fourth opens it."""
+    world = outage
+    now = world.clock.now()
+    boundary = window_start(now, 15) + timedelta(minutes=15)
+    world.clock.advance((boundary - now).total_seconds() - 120)
+    before = _complaints(world, 2)
+    world.clock.advance(230)
+    after = _complaints(world, 2, start=2)
+    assert [_case(world, c).incident_id is not None for c in before + after] == [False, False, False, True]
+    incident = world.store.incidents.current(BRAND, "outage")
+    assert incident is not None and incident.opened_on_count == 3  # 2 + 2 x (13/15), whole complaints

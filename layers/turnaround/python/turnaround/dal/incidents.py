@@ -80,6 +80,11 @@ class IncidentRepository(Repository):
             )
         return len(result["Attributes"]["case_ids"])
 
+    def window_count(self, handle: str, topic: str, window_start: datetime) -> int:
+        """How many complaints the topic's window counted (0 if none, or its item has expired)."""
+        item = self._get(f"TOPIC#{handle}#{topic}", f"WINDOW#{window_start.isoformat()}")
+        return len(item.get("case_ids", ())) if item else 0
+
     def current(self, handle: str, topic: str) -> Incident | None:
         item = self._get(f"INCIDENT#{handle}#{topic}", "CURRENT")
         return Incident.model_validate(item) if item else None

@@ -69,16 +69,30 @@ def count_towards_incident(
     customer whose thread the counted person joined (the opening digest says so)."""
     incidents = store.incidents
     active_since = arrived - timedelta(minutes=settings.quiet_minutes)
+    start = window_start(arrived, settings.window_minutes)
     count = incidents.count_complaint(
         handle,
         topic,
-        window_start(arrived, settings.window_minutes),
+        start,
         case_id=counted,
         keep_until=keep_counts_until(arrived, settings.window_minutes),
     )
     joined = incidents.join(handle, topic, at=arrived, active_since=active_since)
-    if joined or count < settings.threshold:
+    if joined:
         return joined
+    if count < settings.threshold:
+        # A spike that straddles the end of a fixed window would stay under the threshold in both:
+        # the previous window counts too, for the share of it still within the last window_minutes
+        # (the sliding-window counter rate limiters use: one read, only below the threshold).
+        # Not when the topic's last incident ended since that window began: those complaints were its.
+        span = timedelta(minutes=settings.window_minutes)
+        last = incidents.current(handle, topic)
+        if last is not None and last.ended_at is not None and last.ended_at >= start - span:
+            return None
+        previous = incidents.window_count(handle, topic, start - span)
+        count = int(count + previous * (1 - (arrived - start) / span))
+        if count < settings.threshold:
+            return None
     opened = Incident(
         incident_id=f"incident-{topic}-{arrived.strftime('%Y%m%dT%H%M%S')}",
         handle=handle,

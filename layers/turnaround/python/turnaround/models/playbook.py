@@ -278,7 +278,8 @@ class Incidents(_Model):
     """Storm mode: when complaints on one topic spike, one incident, one status post, one digest.
 
     A complaint counts towards the first topic one of whose words it contains. ``threshold``
-    complaints on one topic within one window of ``window_minutes`` (fixed windows) open an incident;
+    complaints on one topic within ``window_minutes`` open an incident (counted as a sliding window:
+    the current fixed window plus the previous one's share still within the last window_minutes);
     it takes every complaint on its topic until ``quiet_minutes`` pass without one. Its cases are
     acknowledged with ``ack`` (pointing at ``status_url``, the one status post), spread over the
     whole roster by load, and the supervisor gets a digest when it opens and then at most one per
