@@ -83,7 +83,7 @@ def count_towards_incident(
     if count < settings.threshold:
         # A spike that straddles the end of a fixed window would stay under the threshold in both:
         # the previous window counts too, for the share of it still within the last window_minutes
-        # (the sliding-window counter rate limiters use: one read, only below the threshold).
+        # (the sliding-window counter rate limiters use: two reads, only below the threshold).
         # Not when the topic's last incident ended since that window began: those complaints were its.
         span = timedelta(minutes=settings.window_minutes)
         last = incidents.current(handle, topic)
