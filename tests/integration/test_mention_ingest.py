@@ -827,3 +827,29 @@ def test_slow_bedrock_never_keeps_a_pass_from_completing(emulator, x_api, store,
     assert result.complete and result.stored == 40 and result.since_id == posts[-1].id
     assert bedrock.calls == 3  # while more than 45 s were left
     assert store.checkpoints.for_mention_poll(BRAND).since_id == posts[-1].id
+
+
+def test_a_429_in_the_middle_of_a_pile_on_keeps_it_one_case_not_one_ack_each(
+    emulator, x_api, store, table_name, clock, customers
+):
+    """Jane complains; 120 people reply "same here" under her post. X answers the pass's second page
+    with 429, so the pass read only the newest 100 replies and not Jane's post. Written then, each
+    reply would find no case to join and open one of its own: 100 cases, 100 acks. They wait for the
+    pass that reads the gap, which stores Jane's post first: one case, the replies joined to it."""
+    root = emulator.add_post("jane", "@acmeair my bag is lost and nobody answers. Furious.")
+    for n in range(120):
+        emulator.add_user(f"crowd{n}")
+        emulator.add_post(f"crowd{n}", f"@acmeair @jane same here, lost my bag too #{n}", reply_to=root.id)
+    clock.advance(1)
+    emulator.inject_fault("mentions", "rate_limit", skip=1)  # page 2 answers 429
+
+    first = _ingestor(x_api, store, clock).poll()
+    assert (first.complete, first.stored, first.cases_opened) == (False, 0, 0)
+    clock.advance(15 * 60 + 1)
+    resumed = _ingestor(x_api, store, clock).poll()
+    assert resumed.complete and resumed.stored == 121 and resumed.cases_opened == 1
+    assert store.checkpoints.get(BRAND).since_id == max(
+        (i["tweet_id"] for i in _stored_mentions(table_name)), key=int
+    )
+    case = store.cases.get(f"case-{root.id}")
+    assert case is not None and case.mention_count == 121

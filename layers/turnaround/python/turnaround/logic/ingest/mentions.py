@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,20 @@ class _Pass:
     pages: int = 0
     reached_since: bool = False  # the post at since_id came back: nothing fell beyond X's reach
     remaining: int | None = None
+
+
+def _threads_starting_in_the_gap(tweets: list[XTweet], since_id: str | None) -> list[XTweet]:
+    """The replies among ``tweets`` (one interrupted pass, newest first) whose thread's first post is
+    older than every post read and newer than ``since_id``: in the gap the next pass reads."""
+    if not tweets:
+        return []
+    oldest = min(int(t.id) for t in tweets)
+    after = int(since_id) if since_id else 0
+    return [
+        t
+        for t in tweets
+        if t.conversation_id and t.conversation_id != t.id and after < int(t.conversation_id) < oldest
+    ]
 
 
 @dataclass
@@ -162,17 +176,30 @@ class MentionIngestor:
         except XApiError as exc:
             failure = exc
 
+        interrupted = interrupted_until is not None or failure is not None
+        # An interrupted pass leaves a gap of older posts unread. A reply whose thread starts in that
+        # gap waits for the pass that reads it: written now, a "same here" under a complaint not yet
+        # stored would find no case to join and open one of its own, with its own ack (a reply storm
+        # when X rate-limits a pass in the middle of a pile-on).
+        waiting = _threads_starting_in_the_gap(state.tweets, checkpoint.since_id) if interrupted else []
+        wait_ids = {t.id for t in waiting}
+        written = (
+            replace(state, tweets=[t for t in state.tweets if t.id not in wait_ids]) if waiting else state
+        )
         # Outside a gap (resume_until_id), every post read is newer than every post stored before,
         # so a thread root read now cannot have replies stored, nor a case: no lookup needed.
-        result = self._write(state, user_id, result, roots_are_new=checkpoint.resume_until_id is None)
+        result = self._write(written, user_id, result, roots_are_new=checkpoint.resume_until_id is None)
         result.pages, result.rate_limit_remaining = state.pages, state.remaining
-        if interrupted_until is not None or failure is not None:
+        if interrupted:
             if state.tweets and state.newest_id:
+                # The next pass reads the gap and, above it, the replies that wait (again: billed
+                # once per UTC day, and what this pass wrote comes back as duplicates).
+                resume_until = str(max(int(t.id) for t in waiting) + 1) if waiting else state.tweets[-1].id
                 self.store.checkpoints.save_progress(
                     self.handle,
                     expected_since=checkpoint.since_id,
                     pending_newest_id=state.newest_id,
-                    resume_until_id=state.tweets[-1].id,
+                    resume_until_id=resume_until,
                 )
             result.complete = False
             if interrupted_until is not None:
