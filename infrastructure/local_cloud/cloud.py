@@ -99,31 +99,30 @@ def scheduled_event(rule: str, now: datetime) -> dict[str, Any]:
     }
 
 
+def _plain_lines(message: Message) -> list[str]:
+    """The lines of an email's plain-text parts: what a person reads its links from."""
+    lines: list[str] = []
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            lines += (payload.decode() if isinstance(payload, bytes) else "").splitlines()
+    return lines
+
+
 def action_links(message: Message) -> dict[str, str]:
     """The action links of a rep's email, read from its plain-text part as a person would."""
     links: dict[str, str] = {}
-    for part in message.walk():
-        if part.get_content_type() != "text/plain":
-            continue
-        payload = part.get_payload(decode=True)
-        text = payload.decode() if isinstance(payload, bytes) else ""
-        for line in text.splitlines():
-            for action, label in LINK_LABELS.items():
-                if line.strip().startswith(label):
-                    links[action] = line.split(label, 1)[1].strip()
+    for line in _plain_lines(message):
+        for action, label in LINK_LABELS.items():
+            if line.strip().startswith(label):
+                links[action] = line.split(label, 1)[1].strip()
     return links
 
 
 def end_incident_link(message: Message) -> str | None:
     """An incident digest's "End the incident now" link, read from its plain-text part."""
-    for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            text = payload.decode() if isinstance(payload, bytes) else ""
-            found = [line.strip() for line in text.splitlines() if "/incident?t=" in line]
-            if found:
-                return found[-1]
-    return None
+    found = [line.strip() for line in _plain_lines(message) if "/incident?t=" in line]
+    return found[-1] if found else None
 
 
 def sent_emails() -> list[Message]:

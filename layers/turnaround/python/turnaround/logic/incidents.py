@@ -25,7 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from turnaround.clock import utc_now
 from turnaround.dal.incidents import keep_counts_until, window_start
 from turnaround.logic.effects import Clock, Effects
-from turnaround.models.incident import Incident
+from turnaround.models.incident import Incident, IncidentCase
 from turnaround.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -117,11 +117,45 @@ def count_towards_incident(
     return incidents.join(handle, topic, at=arrived, active_since=active_since)
 
 
+def list_in_incident(
+    store: Repositories,
+    playbook: Playbook,
+    incident_id: str,
+    case: Case,
+    root: Mention | None,
+    *,
+    joined_at: datetime,
+    now: datetime,
+) -> None:
+    """The case on the incident's list, as the supervisor's digest shows it: its post (``root``),
+    reach and rep. A put: listing it again (a retry) changes nothing."""
+    store.incidents.add_case(
+        incident_id,
+        IncidentCase(
+            case_id=case.case_id,
+            tweet_id=case.root_tweet_id,
+            username=case.customer_username,
+            followers=root.author.followers if root else 0,
+            verified=root.author.verified if root else False,
+            priority=case.priority,
+            text=root.text if root else "",
+            rep_email=case.assignee_email or "nobody",  # a pile-on may list it before Assign
+            joined_at=joined_at,
+        ),
+        expires_at=store.ref.expires_at(now, playbook.retention.closed_cases_days),
+    )
+
+
 def digest_interval(incident: Incident, settings: Incidents, now: datetime) -> int:
     """Which ``digest_minutes`` interval ``now`` falls in, counted from when the workflow opened the
     incident (in a backlog, later than the complaints arrived); 0 is the opening digest's."""
     since = (now - (incident.noticed_at or incident.opened_at)).total_seconds()
     return max(0, int(since // (settings.digest_minutes * 60)))
+
+
+def digest_key(incident: Incident, interval: int) -> str:
+    """The outbox key of the incident's digest of one ``digest_minutes`` interval."""
+    return f"{incident.incident_id}#digest#{interval}"
 
 
 def closing_summary_key(incident: Incident) -> str:
@@ -221,7 +255,7 @@ class IncidentDesk:
         settings = self.playbook.incidents
         assert settings is not None  # only incidents of a playbook with storm mode reach here
         interval = digest_interval(incident, settings, now)
-        key = closing_summary_key(incident) if ended else f"{incident.incident_id}#digest#{interval}"
+        key = closing_summary_key(incident) if ended else digest_key(incident, interval)
 
         def email() -> dict[str, Any]:
             from turnaround.logic.workflow.incident_email import incident_digest_email
@@ -250,7 +284,7 @@ class IncidentDesk:
         """Whether no digest of the incident went out before ``interval``'s: the opening one, which
         says why it opened. An incident a pile-on opened (reply_desk.py) gets it from the schedule,
         which may first run in a later interval."""
-        return not any(self.effects.claimed(f"{incident.incident_id}#digest#{i}") for i in range(interval))
+        return not any(self.effects.claimed(digest_key(incident, i)) for i in range(interval))
 
     def _end_link(self, incident: Incident, now: datetime) -> str | None:
         if self.signer is None or not self.action_url:

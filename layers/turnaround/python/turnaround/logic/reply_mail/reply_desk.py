@@ -51,7 +51,7 @@ from turnaround.exceptions import (
     XUsageCapped,
 )
 from turnaround.logic.effects import Effects, ack_effect_key, find_our_dm, nothing_went_out
-from turnaround.logic.incidents import count_towards_incident, topic_of
+from turnaround.logic.incidents import count_towards_incident, list_in_incident, topic_of
 from turnaround.logic.reply_mail.inbound_mail import InboundMail, only_a_greeting
 from turnaround.logic.reply_mail.reply_address import (
     ReplyAddressExpired,
@@ -69,7 +69,6 @@ from turnaround.logic.reply_mail.reply_emails import (
 from turnaround.logic.reply_mail.tweet_length import MAX_WEIGHTED_LENGTH, weighted_length
 from turnaround.logic.replyable import replyable_posts
 from turnaround.models.case import Case, CaseMessage, CaseStatus, Channel, StoredDm
-from turnaround.models.incident import IncidentCase
 from turnaround.models.mention import Mention
 from turnaround.models.outbox import OutboxClaim
 from turnaround.models.playbook import Playbook
@@ -250,13 +249,14 @@ class ReplyDesk:
         if topic is None:
             return
         now = self.clock()
+        arrived = min(mention.ingested_at, now)
         incident = count_towards_incident(
             self.store,
             settings,
             handle=case.handle,
             topic=topic,
             counted=f"{case.case_id}#pile-on#{mention.author.id}",
-            arrived=min(mention.ingested_at, now),
+            arrived=arrived,
             noticed=now,
             pile_on_under=case.customer_username,
         )
@@ -264,20 +264,8 @@ class ReplyDesk:
             return
         root = root or self.store.mentions.get(case.root_tweet_id)
         # Listed first, then marked on the case: a retry after a crash between them lists it again.
-        self.store.incidents.add_case(
-            incident.incident_id,
-            IncidentCase(
-                case_id=case.case_id,
-                tweet_id=case.root_tweet_id,
-                username=case.customer_username,
-                followers=root.author.followers if root else 0,
-                verified=root.author.verified if root else False,
-                priority=case.priority,
-                text=root.text if root else "",
-                rep_email=case.assignee_email or "nobody",
-                joined_at=min(mention.ingested_at, now),
-            ),
-            expires_at=self.store.ref.expires_at(now, self.playbook.retention.closed_cases_days),
+        list_in_incident(
+            self.store, self.playbook, incident.incident_id, case, root, joined_at=arrived, now=now
         )
         self.store.cases.joined_incident(case.case_id, incident.incident_id)
         logger.info(

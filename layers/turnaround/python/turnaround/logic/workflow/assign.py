@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from turnaround.exceptions import EarlierCaseNotAssigned
-from turnaround.logic.incidents import count_towards_incident, topic_of
-from turnaround.models.incident import IncidentCase
+from turnaround.logic.incidents import count_towards_incident, list_in_incident, topic_of
 from turnaround.observability import logger
 
 # A DM the customer sent with no case open joins their next case if sent within this long before it.
@@ -122,20 +121,14 @@ def _joined(flow: CaseWorkflow, case: Case, mention: Mention, now: datetime) -> 
     incident = flow.store.incidents.current(case.handle, case.topic)
     if incident is None or incident.incident_id != case.incident_id:
         return result  # a later incident of the topic has taken over: this one's digests are done
-    flow.store.incidents.add_case(
+    list_in_incident(
+        flow.store,
+        flow.playbook,
         incident.incident_id,
-        IncidentCase(
-            case_id=case.case_id,
-            tweet_id=mention.tweet_id,
-            username=mention.author.username,
-            followers=mention.author.followers,
-            verified=mention.author.verified,
-            priority=case.priority,
-            text=mention.text,
-            rep_email=case.assignee_email,
-            joined_at=min(case.opened_at, now),
-        ),
-        expires_at=flow.store.ref.expires_at(now, flow.playbook.retention.closed_cases_days),
+        case,
+        mention,
+        joined_at=min(case.opened_at, now),
+        now=now,
     )
     flow.incident_digest(incident)  # this interval's, at most once: the first when it opens
     return result
